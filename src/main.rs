@@ -1,0 +1,99 @@
+//! `vigie`: the one binary of the station — desktop app, CLI checks, register tools, video relay.
+//!
+//! Exit status (DESIGN.md "Command line"): 0 done, 1 failure, 2 bad input (naming the file, the
+//! field and the fix), 3 refused by a flight rule (naming the rule IDs and reasons).
+
+mod cmd;
+mod exit;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Options every subcommand shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// Directory that holds the register, keys, recordings and settings.
+    #[arg(long, global = true, env = "VIGIE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Station configuration file (TOML).
+    #[arg(long, global = true, env = "VIGIE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Language of messages shown to people.
+    #[arg(long, global = true, default_value = "fr", value_parser = ["fr", "en"])]
+    pub lang: String,
+}
+
+impl Global {
+    /// The data directory: `--data-dir`, `VIGIE_DATA_DIR`, or the platform's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.clone();
+        }
+        if let Some(xdg) = std::env::var_os("XDG_DATA_HOME") {
+            return PathBuf::from(xdg).join("vigie");
+        }
+        match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".local/share/vigie"),
+            None => PathBuf::from("vigie-data"),
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "vigie", version, about = "Vigie — ground-control station for municipal police drones")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the demo: simulator + station, in a window when there is a display, headless otherwise.
+    Demo(cmd::demo::DemoArgs),
+    /// Check a point against the geozones (shipped defaults + configured + --zones files).
+    #[command(subcommand)]
+    Zones(cmd::zones::ZonesCommand),
+    /// Check a QGroundControl .plan against the zones and an authorisation.
+    #[command(subcommand)]
+    Plan(cmd::plan::PlanCommand),
+    /// The legal flight register: list, show, verify, export, purge, legal holds.
+    #[command(subcommand)]
+    Register(cmd::register::RegisterCommand),
+    /// Open a flight's .rrd recording in the Rerun viewer.
+    Replay(cmd::replay::ReplayArgs),
+    /// Telemetry logs (.tlog) as written by Vigie, MAVProxy and QGroundControl.
+    #[command(subcommand)]
+    Tlog(cmd::tlog::TlogCommand),
+    /// Video: headless relay (ingest → RTSP restream → recording) and CSU viewer accounts.
+    #[command(subcommand)]
+    Video(cmd::video::VideoCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        None => cmd::demo::run_app(&cli.global),
+        Some(Command::Demo(args)) => cmd::demo::run(&cli.global, args),
+        Some(Command::Zones(c)) => cmd::zones::run(&cli.global, c),
+        Some(Command::Plan(c)) => cmd::plan::run(&cli.global, c),
+        Some(Command::Register(c)) => cmd::register::run(&cli.global, c),
+        Some(Command::Replay(a)) => cmd::replay::run(&cli.global, a),
+        Some(Command::Tlog(c)) => cmd::tlog::run(&cli.global, c),
+        Some(Command::Video(c)) => cmd::video::run(&cli.global, c),
+    };
+    exit::report(result)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
