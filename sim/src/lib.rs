@@ -1,1 +1,10 @@
-//! placeholder
+//! `vigie_sim`: a multicopter simulator that speaks MAVLink like ArduCopter 4.x SITL.
+//!
+//! It depends on the `mavlink` crate and general libraries only, never on a station crate, so a
+//! station bug cannot hide behind the same bug here. See `sim/README.md`.
+
+pub mod faults;
+pub mod geo;
+pub mod params;
+pub mod physics;
+pub mod scenario;
