@@ -1,0 +1,1060 @@
+//! The one entry point: `evaluate(&RuleSet, &Situation, &Action, now) -> Decision`.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::authorisation::{Authorisation, Pilot};
+use crate::breach::{BreachInput, BreachKind, breach_prediction};
+use crate::checklist::{Checklist, ChecklistKind};
+use crate::limits::Limits;
+use crate::mission::{Mission, PathPoint};
+use crate::types::{
+    AltRef, Altitude, Containment, LatLon, Position3d, VerticalContext, WindReading,
+};
+use crate::vehicle::VehicleSnapshot;
+use crate::wind::{WindStatus, wind_gate};
+use crate::zone::{Restriction, Zone, perimeter_contains, perimeter_contains_leg};
+use crate::zoneset::ZoneSet;
+
+/// Stable rule identifiers (shown to pilots, stored in the register).
+pub mod rule_id {
+    pub const ZONE_PROHIBITED: &str = "ZONE-PROHIBITED";
+    pub const ZONE_AUTH_REQUIRED: &str = "ZONE-AUTH-REQUIRED";
+    pub const ZONE_CONDITIONAL: &str = "ZONE-CONDITIONAL";
+    pub const CEILING: &str = "CEILING";
+    pub const WIND_GATE: &str = "WIND-GATE";
+    pub const WIND_INFLIGHT: &str = "WIND-INFLIGHT";
+    pub const AUTH_MISSING: &str = "AUTH-MISSING";
+    pub const AUTH_REVOKED: &str = "AUTH-REVOKED";
+    pub const AUTH_WINDOW: &str = "AUTH-WINDOW";
+    pub const AUTH_PERIMETER: &str = "AUTH-PERIMETER";
+    pub const AUTH_DURATION: &str = "AUTH-DURATION";
+    pub const PILOT_MISSING: &str = "PILOT-MISSING";
+    pub const PILOT_CERT_EXPIRED: &str = "PILOT-CERT-EXPIRED";
+    pub const PILOT_UNQUALIFIED: &str = "PILOT-UNQUALIFIED";
+    pub const PILOT_RECENCY: &str = "PILOT-RECENCY";
+    pub const PILOT_TRAINING: &str = "PILOT-TRAINING";
+    pub const VEHICLE_UNKNOWN: &str = "VEHICLE-UNKNOWN";
+    pub const VEHICLE_GPS: &str = "VEHICLE-GPS";
+    pub const VEHICLE_BATTERY: &str = "VEHICLE-BATTERY";
+    pub const VEHICLE_HOME: &str = "VEHICLE-HOME";
+    pub const VEHICLE_FENCE: &str = "VEHICLE-FENCE";
+    pub const MISSION_INVALID: &str = "MISSION-INVALID";
+    pub const CHECKLIST: &str = "CHECKLIST";
+    pub const BREACH_PREDICTED: &str = "BREACH-PREDICTED";
+    pub const POSITION_UNKNOWN: &str = "POSITION-UNKNOWN";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Severity {
+    Info,
+    Warning,
+    /// Refuses the action.
+    Blocking,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule_id: &'static str,
+    pub severity: Severity,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Verdict {
+    Allow,
+    Warn,
+    Deny,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub findings: Vec<Finding>,
+}
+
+impl Decision {
+    pub fn from_findings(findings: Vec<Finding>) -> Self {
+        let verdict = match findings.iter().map(|f| f.severity).max() {
+            Some(Severity::Blocking) => Verdict::Deny,
+            Some(Severity::Warning) => Verdict::Warn,
+            _ => Verdict::Allow,
+        };
+        Decision { verdict, findings }
+    }
+    pub fn is_denied(&self) -> bool {
+        self.verdict == Verdict::Deny
+    }
+    pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Blocking)
+    }
+    pub fn has(&self, rule_id: &str) -> bool {
+        self.findings.iter().any(|f| f.rule_id == rule_id)
+    }
+    pub fn blocks_on(&self, rule_id: &str) -> bool {
+        self.blocking().any(|f| f.rule_id == rule_id)
+    }
+}
+
+/// The data the rules run on.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub zones: ZoneSet,
+    pub limits: Limits,
+    pub checklist: Checklist,
+}
+
+impl RuleSet {
+    /// Shipped zones, limits and checklist.
+    pub fn default_embedded() -> Self {
+        RuleSet {
+            zones: ZoneSet::new(crate::default_zones()),
+            limits: Limits::default_embedded(),
+            checklist: Checklist::default_embedded(),
+        }
+    }
+}
+
+/// ArduCopter flight modes the station may request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum FlightMode {
+    Stabilize,
+    AltHold,
+    Loiter,
+    PosHold,
+    Guided,
+    Auto,
+    Rtl,
+    Land,
+    Brake,
+    Other(String),
+}
+
+impl FlightMode {
+    /// Modes that bring the vehicle to rest or home: never refused.
+    pub fn is_safety(&self) -> bool {
+        matches!(
+            self,
+            FlightMode::Rtl
+                | FlightMode::Land
+                | FlightMode::Brake
+                | FlightMode::Loiter
+                | FlightMode::PosHold
+        )
+    }
+}
+
+/// Every outgoing action the interlock judges.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Action {
+    Arm,
+    /// Take off to `alt_m` above home.
+    Takeoff {
+        alt_m: f64,
+    },
+    SetMode(FlightMode),
+    GoTo {
+        target: LatLon,
+        alt: Altitude,
+    },
+    Orbit {
+        center: LatLon,
+        radius_m: f64,
+        alt: Altitude,
+    },
+    UploadMission,
+    UploadFence,
+    Rtl,
+    Land,
+    Disarm,
+    /// Not an outgoing action: the periodic in-flight evaluation (position, wind, window, breach).
+    Monitor,
+}
+
+/// Everything the rules know about the flight at one instant. Filled by the station.
+#[derive(Debug, Clone, Default)]
+pub struct Situation {
+    pub pilot: Option<Pilot>,
+    /// Training mode: pilot rules are reported but do not block.
+    pub training: bool,
+    pub authorisation: Option<Authorisation>,
+    pub vehicle: Option<VehicleSnapshot>,
+    pub wind: Vec<WindReading>,
+    /// The station's memory of the last time the wind gate was above the limit.
+    pub wind_last_exceeded_at: Option<DateTime<Utc>>,
+    pub mission: Option<Mission>,
+    /// Take-off point; when None, the vehicle's position (or the mission's planned home) is used.
+    pub takeoff_point: Option<LatLon>,
+    /// Terrain elevation AMSL at the take-off point, when known.
+    pub ground_amsl_m: Option<f64>,
+    pub geoid_undulation_m: Option<f64>,
+    /// IDs of manual checklist items the pilot ticked.
+    pub checklist_ticks: BTreeSet<String>,
+}
+
+fn finding(rule_id: &'static str, severity: Severity, reason: impl Into<String>) -> Finding {
+    Finding {
+        rule_id,
+        severity,
+        reason: reason.into(),
+    }
+}
+
+/// Judge `action` in `situation` at `now`.
+pub fn evaluate(rules: &RuleSet, s: &Situation, action: &Action, now: DateTime<Utc>) -> Decision {
+    let mut f: Vec<Finding> = vec![];
+    let airborne = s.vehicle.as_ref().is_some_and(|v| v.airborne);
+    match action {
+        // Bringing the vehicle down or home is never refused.
+        Action::Rtl | Action::Land | Action::Disarm | Action::UploadFence => {}
+        Action::SetMode(m) if m.is_safety() => {}
+        Action::Arm | Action::Takeoff { .. } => {
+            pilot_rules(rules, s, now, &mut f);
+            let takeoff = takeoff_point(s, now, &rules.limits);
+            auth_rules(rules, s, now, mission_end(rules, s, now), &mut f);
+            takeoff_rules(rules, s, takeoff, action, now, &mut f);
+            if let Some(m) = &s.mission {
+                mission_rules(rules, s, m, takeoff.map(|t| t.0), now, &mut f);
+            }
+            wind_rules(rules, s, false, now, &mut f);
+            vehicle_rules(rules, s, now, &mut f);
+            checklist_rule(&rules.checklist, &s.checklist_ticks, &mut f);
+        }
+        Action::UploadMission | Action::SetMode(FlightMode::Auto) => {
+            auth_rules(rules, s, now, mission_end(rules, s, now), &mut f);
+            let home = mission_home(s, now, &rules.limits);
+            match &s.mission {
+                Some(m) => mission_rules(rules, s, m, home, now, &mut f),
+                None => f.push(finding(
+                    rule_id::MISSION_INVALID,
+                    Severity::Blocking,
+                    "no mission loaded",
+                )),
+            }
+            if airborne {
+                wind_rules(rules, s, true, now, &mut f);
+            }
+        }
+        Action::SetMode(_) => {
+            auth_rules(rules, s, now, None, &mut f);
+            if airborne {
+                wind_rules(rules, s, true, now, &mut f);
+            }
+        }
+        Action::GoTo { target, alt } => {
+            auth_rules(rules, s, now, None, &mut f);
+            let from = current_fix(s, now, &rules.limits);
+            legs_rules(rules, s, &go_to_path(from, *target, *alt), now, now, &mut f);
+            if airborne {
+                wind_rules(rules, s, true, now, &mut f);
+            }
+        }
+        Action::Orbit {
+            center,
+            radius_m,
+            alt,
+        } => {
+            auth_rules(rules, s, now, None, &mut f);
+            let pts = crate::fence::circumscribed_polygon(*center, *radius_m, 16);
+            let mut path: Vec<PathPoint> = pts
+                .iter()
+                .map(|p| PathPoint {
+                    seq: None,
+                    pos: *p,
+                    alt: *alt,
+                })
+                .collect();
+            if let Some(first) = path.first().copied() {
+                path.push(first);
+            }
+            let from = current_fix(s, now, &rules.limits);
+            let mut full = go_to_path(from, path.first().map_or(*center, |p| p.pos), *alt);
+            full.extend(path);
+            legs_rules(rules, s, &full, now, now, &mut f);
+            if airborne {
+                wind_rules(rules, s, true, now, &mut f);
+            }
+        }
+        Action::Monitor => monitor_rules(rules, s, now, &mut f),
+    }
+    Decision::from_findings(f)
+}
+
+fn vertical_ctx(rules: &RuleSet, s: &Situation) -> VerticalContext {
+    VerticalContext {
+        ground_amsl_m: s.ground_amsl_m,
+        ground_uncertainty_m: rules.limits.ceiling.terrain_relief_m,
+        home_amsl_m: s.ground_amsl_m,
+        geoid_undulation_m: s.geoid_undulation_m,
+        relief_vs_home_m: Some(rules.limits.ceiling.terrain_relief_m),
+    }
+}
+
+/// A fresh vehicle fix: (position, accuracy). None when unknown or stale.
+fn current_fix(s: &Situation, now: DateTime<Utc>, limits: &Limits) -> Option<(LatLon, f64)> {
+    let v = s.vehicle.as_ref()?;
+    let p = v.position.filter(LatLon::is_valid)?;
+    let age = v.fix_age_s(now)?;
+    (age <= limits.vehicle.max_fix_age_s && age >= -1.0).then_some((
+        p,
+        v.h_accuracy_m.unwrap_or(limits.zones.default_h_accuracy_m),
+    ))
+}
+
+/// Take-off point: explicit, else the vehicle's fresh fix.
+fn takeoff_point(s: &Situation, now: DateTime<Utc>, limits: &Limits) -> Option<(LatLon, f64)> {
+    if let Some(p) = s.takeoff_point.filter(LatLon::is_valid) {
+        let acc = s
+            .vehicle
+            .as_ref()
+            .and_then(|v| v.h_accuracy_m)
+            .unwrap_or(limits.zones.default_h_accuracy_m);
+        return Some((p, acc));
+    }
+    current_fix(s, now, limits)
+}
+
+fn mission_home(s: &Situation, now: DateTime<Utc>, limits: &Limits) -> Option<LatLon> {
+    s.vehicle
+        .as_ref()
+        .and_then(|v| v.home.filter(|_| v.home_set))
+        .or(s.takeoff_point)
+        .or_else(|| takeoff_point(s, now, limits).map(|t| t.0))
+        .or_else(|| s.mission.as_ref().and_then(|m| m.planned_home.map(|h| h.0)))
+}
+
+/// Estimated flight time of the mission, seconds (cruise speed reduced by the wind).
+pub fn mission_duration_s(rules: &RuleSet, s: &Situation, m: &Mission, home: LatLon) -> f64 {
+    let airframe = s.vehicle.as_ref().map_or("", |v| v.airframe.as_str());
+    let cruise = m
+        .cruise_speed_mps
+        .unwrap_or_else(|| rules.limits.cruise_mps(airframe));
+    let wind = s.wind.iter().map(WindReading::peak_mps).fold(0.0, f64::max);
+    // Worst case: the wind is a headwind all the way.
+    let ground = (cruise - wind).max(1.0);
+    let path = m.path(home);
+    let climb: f64 = path
+        .windows(2)
+        .map(|w| (w[1].alt.value_m - w[0].alt.value_m).abs())
+        .sum();
+    m.length_m(home) / ground + climb / 2.5 + 30.0
+}
+
+fn mission_end(rules: &RuleSet, s: &Situation, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let m = s.mission.as_ref()?;
+    let home = mission_home(s, now, &rules.limits)?;
+    let secs = mission_duration_s(rules, s, m, home);
+    Some(now + Duration::milliseconds((secs * 1000.0) as i64))
+}
+
+fn pilot_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<Finding>) {
+    let sev = if s.training {
+        Severity::Info
+    } else {
+        Severity::Blocking
+    };
+    let tag = if s.training {
+        " (training mode: exempt)"
+    } else {
+        ""
+    };
+    if s.training {
+        f.push(finding(
+            rule_id::PILOT_TRAINING,
+            Severity::Info,
+            "training flight: pilot rules do not block",
+        ));
+    }
+    let Some(p) = &s.pilot else {
+        f.push(finding(
+            rule_id::PILOT_MISSING,
+            sev,
+            format!("no pilot logged in{tag}"),
+        ));
+        return;
+    };
+    if p.certificate_expires < now.date_naive() {
+        f.push(finding(
+            rule_id::PILOT_CERT_EXPIRED,
+            sev,
+            format!(
+                "certificate {} of {} expired on {}{tag}",
+                p.certificate_number, p.name, p.certificate_expires
+            ),
+        ));
+    }
+    match s.vehicle.as_ref().map(|v| v.airframe.as_str()) {
+        Some(a) if p.is_qualified_for(a) => {}
+        Some(a) => f.push(finding(
+            rule_id::PILOT_UNQUALIFIED,
+            sev,
+            format!(
+                "{} is not qualified on airframe {a:?} (qualified: {}){tag}",
+                p.name,
+                p.airframes.join(", ")
+            ),
+        )),
+        None => f.push(finding(
+            rule_id::PILOT_UNQUALIFIED,
+            sev,
+            format!("airframe unknown: qualification cannot be checked{tag}"),
+        )),
+    }
+    let days = rules.limits.pilot.recency_days;
+    match p.last_flight_at {
+        Some(t) if now - t <= Duration::days(days) => {}
+        Some(t) => f.push(finding(
+            rule_id::PILOT_RECENCY,
+            sev,
+            format!(
+                "{} last flew on {}: not current (a flight within {days} days is required){tag}",
+                p.name,
+                t.date_naive()
+            ),
+        )),
+        None => f.push(finding(
+            rule_id::PILOT_RECENCY,
+            sev,
+            format!("no recorded flight for {}: recency unknown{tag}", p.name),
+        )),
+    }
+}
+
+fn auth_rules(
+    rules: &RuleSet,
+    s: &Situation,
+    now: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+    f: &mut Vec<Finding>,
+) {
+    let Some(a) = &s.authorisation else {
+        f.push(finding(
+            rule_id::AUTH_MISSING,
+            Severity::Blocking,
+            "no préfet's authorisation selected (L242-5)",
+        ));
+        return;
+    };
+    if a.is_revoked_at(now) {
+        f.push(finding(
+            rule_id::AUTH_REVOKED,
+            Severity::Blocking,
+            format!("arrêté {} was revoked", a.arrete),
+        ));
+    }
+    if now < a.valid_from {
+        f.push(finding(
+            rule_id::AUTH_WINDOW,
+            Severity::Blocking,
+            format!("arrêté {} is valid only from {}", a.arrete, a.valid_from),
+        ));
+    } else if now > a.valid_until {
+        f.push(finding(
+            rule_id::AUTH_WINDOW,
+            Severity::Blocking,
+            format!("arrêté {} expired at {}", a.arrete, a.valid_until),
+        ));
+    } else if let Some(e) = end
+        && e > a.valid_until
+    {
+        f.push(finding(
+            rule_id::AUTH_WINDOW,
+            Severity::Blocking,
+            format!(
+                "arrêté {} ends at {}, mid-flight: the mission would last until about {}",
+                a.arrete,
+                a.valid_until,
+                e.format("%Y-%m-%d %H:%M UTC")
+            ),
+        ));
+    }
+    if let Some(r) = a.revoked_at.filter(|r| *r > now)
+        && end.is_some_and(|e| e > r)
+    {
+        f.push(finding(
+            rule_id::AUTH_REVOKED,
+            Severity::Blocking,
+            format!(
+                "arrêté {} is revoked from {r}, before the mission ends",
+                a.arrete
+            ),
+        ));
+    }
+    let days = (a.valid_until - a.valid_from).num_days();
+    if days > rules.limits.authorisation.max_validity_days {
+        f.push(finding(
+            rule_id::AUTH_DURATION,
+            Severity::Warning,
+            format!(
+                "arrêté {} is valid for {days} days, more than the {} days L242-5 allows",
+                a.arrete, rules.limits.authorisation.max_validity_days
+            ),
+        ));
+    }
+}
+
+fn zone_finding(
+    z: &Zone,
+    c: Containment,
+    what: &str,
+    auth: Option<&Authorisation>,
+) -> Option<Finding> {
+    let certain = c == Containment::Inside;
+    let how = if certain {
+        "is inside"
+    } else {
+        "may be inside (position or altitude uncertain)"
+    };
+    let label = format!("{} {:?} ({})", z.identifier, z.name, z.restriction);
+    let msg = z
+        .message
+        .as_deref()
+        .map(|m| format!(" — {m}"))
+        .unwrap_or_default();
+    Some(match z.restriction {
+        Restriction::Prohibited => finding(
+            rule_id::ZONE_PROHIBITED,
+            Severity::Blocking,
+            format!("{what} {how} prohibited zone {label}{msg}"),
+        ),
+        Restriction::ReqAuthorisation | Restriction::USpace => {
+            if let Some(a) = auth.filter(|a| a.unlocks(&z.identifier)) {
+                finding(
+                    rule_id::ZONE_AUTH_REQUIRED,
+                    Severity::Info,
+                    format!("{what} {how} zone {label}, covered by arrêté {}", a.arrete),
+                )
+            } else {
+                finding(
+                    rule_id::ZONE_AUTH_REQUIRED,
+                    Severity::Blocking,
+                    format!(
+                        "{what} {how} zone {label}, which needs an authorisation naming it{msg}"
+                    ),
+                )
+            }
+        }
+        Restriction::Conditional => finding(
+            rule_id::ZONE_CONDITIONAL,
+            Severity::Warning,
+            format!("{what} {how} conditional zone {label}{msg}"),
+        ),
+        Restriction::NoRestriction => return None,
+    })
+}
+
+/// Zone findings for one 3-D point (used by the CLI too).
+pub fn point_zone_findings(
+    zones: &ZoneSet,
+    fix: &Position3d,
+    ctx: &VerticalContext,
+    auth: Option<&Authorisation>,
+    now: DateTime<Utc>,
+    what: &str,
+) -> Vec<Finding> {
+    zones
+        .query_point(fix, ctx, now)
+        .into_iter()
+        .filter_map(|h| zone_finding(h.zone, h.containment, what, auth))
+        .collect()
+}
+
+fn takeoff_rules(
+    rules: &RuleSet,
+    s: &Situation,
+    takeoff: Option<(LatLon, f64)>,
+    action: &Action,
+    now: DateTime<Utc>,
+    f: &mut Vec<Finding>,
+) {
+    let Some((p, acc)) = takeoff else {
+        for id in [rule_id::ZONE_PROHIBITED, rule_id::AUTH_PERIMETER] {
+            f.push(finding(id, Severity::Blocking, "take-off point unknown (no fresh fix and none given): cannot check zones or perimeter"));
+        }
+        return;
+    };
+    let ctx = vertical_ctx(rules, s);
+    let climb = match action {
+        Action::Takeoff { alt_m } => *alt_m,
+        _ => 0.0,
+    };
+    // The climb column above the take-off point, from the ground to the take-off altitude.
+    for alt in [Altitude::agl(0.0), Altitude::rel_home(climb)] {
+        let fix = Position3d::new(p, alt, acc);
+        for fd in point_zone_findings(
+            &rules.zones,
+            &fix,
+            &ctx,
+            s.authorisation.as_ref(),
+            now,
+            "the take-off point",
+        ) {
+            if !f.contains(&fd) {
+                f.push(fd);
+            }
+        }
+    }
+    if climb > 0.0 {
+        ceiling_rule(
+            rules,
+            s,
+            &Altitude::rel_home(climb),
+            "take-off altitude",
+            &ctx,
+            f,
+        );
+    }
+    if let Some(a) = &s.authorisation {
+        match perimeter_contains(&a.perimeter_polygons(), p, acc) {
+            Containment::Inside => {}
+            c => f.push(finding(
+                rule_id::AUTH_PERIMETER,
+                Severity::Blocking,
+                format!(
+                    "the take-off point {p} is {} the perimeter of arrêté {}",
+                    if c == Containment::Outside {
+                        "outside"
+                    } else {
+                        "too close to call against"
+                    },
+                    a.arrete
+                ),
+            )),
+        }
+    }
+}
+
+fn ceiling_rule(
+    rules: &RuleSet,
+    s: &Situation,
+    alt: &Altitude,
+    what: &str,
+    ctx: &VerticalContext,
+    f: &mut Vec<Finding>,
+) {
+    let ceiling = s
+        .authorisation
+        .as_ref()
+        .map_or(rules.limits.ceiling.max_agl_m, |a| {
+            a.ceiling_agl_m(&rules.limits)
+        });
+    let agl = alt.interval_in(AltRef::Agl, ctx);
+    match agl.within(f64::NEG_INFINITY, ceiling) {
+        Containment::Inside => {}
+        Containment::Outside => f.push(finding(rule_id::CEILING, Severity::Blocking, format!("{what} {alt} is above the {ceiling:.0} m AGL ceiling"))),
+        Containment::Indeterminate => f.push(finding(
+            rule_id::CEILING,
+            Severity::Blocking,
+            format!("{what} {alt} may exceed the {ceiling:.0} m AGL ceiling (height above ground between {:.0} and {:.0} m)", agl.lo, agl.hi),
+        )),
+    }
+}
+
+fn go_to_path(from: Option<(LatLon, f64)>, target: LatLon, alt: Altitude) -> Vec<PathPoint> {
+    let mut v = vec![];
+    if let Some((p, _)) = from {
+        v.push(PathPoint {
+            seq: None,
+            pos: p,
+            alt,
+        });
+    }
+    v.push(PathPoint {
+        seq: None,
+        pos: target,
+        alt,
+    });
+    v
+}
+
+fn mission_rules(
+    rules: &RuleSet,
+    s: &Situation,
+    m: &Mission,
+    home: Option<LatLon>,
+    now: DateTime<Utc>,
+    f: &mut Vec<Finding>,
+) {
+    let Some(home) = home else {
+        f.push(finding(
+            rule_id::MISSION_INVALID,
+            Severity::Blocking,
+            "home position unknown: the mission path cannot be checked",
+        ));
+        return;
+    };
+    let bad = m.items_without_altitude();
+    if !bad.is_empty() {
+        f.push(finding(
+            rule_id::MISSION_INVALID,
+            Severity::Blocking,
+            format!("mission items {bad:?} have no usable altitude frame (use relative, terrain or AMSL frames)"),
+        ));
+    }
+    let path = m.path(home);
+    if path.len() < 2 {
+        f.push(finding(
+            rule_id::MISSION_INVALID,
+            Severity::Blocking,
+            "the mission has no navigation item",
+        ));
+        return;
+    }
+    let end = now + Duration::seconds(mission_duration_s(rules, s, m, home) as i64);
+    legs_rules(rules, s, &path, now, end, f);
+}
+
+/// Zones, ceiling and perimeter along a path (first point = where the vehicle starts).
+fn legs_rules(
+    rules: &RuleSet,
+    s: &Situation,
+    path: &[PathPoint],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    f: &mut Vec<Finding>,
+) {
+    if path.len() < 2 {
+        f.push(finding(
+            rule_id::POSITION_UNKNOWN,
+            Severity::Blocking,
+            "current position unknown or stale: the route cannot be checked",
+        ));
+        if let Some(p) = path.first() {
+            let ctx = vertical_ctx(rules, s);
+            ceiling_rule(rules, s, &p.alt, "target altitude", &ctx, f);
+        }
+        return;
+    }
+    let ctx = vertical_ctx(rules, s);
+    let margin = rules.limits.zones.leg_margin_m;
+    let perimeter = s
+        .authorisation
+        .as_ref()
+        .map(Authorisation::perimeter_polygons);
+    let mut seen_zone = BTreeSet::new();
+    for (i, w) in path.windows(2).enumerate() {
+        let (a, b) = (w[0], w[1]);
+        let leg = match b.seq {
+            Some(seq) => format!("leg to mission item {seq}"),
+            None => format!("leg {}", i + 1),
+        };
+        let fa = Position3d::new(a.pos, a.alt, 0.0);
+        let fb = Position3d::new(b.pos, b.alt, 0.0);
+        for z in rules.zones.candidates_along(a.pos, b.pos, margin) {
+            if !z.applicability.may_be_active_during(from, to) {
+                continue;
+            }
+            let c = z.leg_crosses(&fa, &fb, &ctx, margin);
+            if c != Containment::Outside
+                && seen_zone.insert(z.identifier.clone())
+                && let Some(fd) =
+                    zone_finding(z, c, &format!("the {leg}"), s.authorisation.as_ref())
+            {
+                f.push(fd);
+            }
+        }
+        ceiling_rule(rules, s, &b.alt, &format!("the {leg}"), &ctx, f);
+        if let Some(per) = &perimeter {
+            match perimeter_contains_leg(per, a.pos, b.pos, margin) {
+                Containment::Inside => {}
+                c => f.push(finding(
+                    rule_id::AUTH_PERIMETER,
+                    Severity::Blocking,
+                    format!(
+                        "the {leg} ({} → {}) {} the authorised perimeter",
+                        a.pos,
+                        b.pos,
+                        if c == Containment::Outside {
+                            "leaves"
+                        } else {
+                            "comes too close to the edge of"
+                        }
+                    ),
+                )),
+            }
+        }
+    }
+    // One ceiling finding per cause is enough to read.
+    dedup_by_rule(f, rule_id::CEILING, 3);
+}
+
+fn dedup_by_rule(f: &mut Vec<Finding>, id: &str, keep: usize) {
+    let mut n = 0;
+    let total = f.iter().filter(|x| x.rule_id == id).count();
+    f.retain(|x| {
+        if x.rule_id != id {
+            return true;
+        }
+        n += 1;
+        n <= keep
+    });
+    if total > keep
+        && let Some(last) = f.iter_mut().rev().find(|x| x.rule_id == id)
+    {
+        last.reason
+            .push_str(&format!(" (and {} more)", total - keep));
+    }
+}
+
+fn wind_rules(
+    rules: &RuleSet,
+    s: &Situation,
+    in_flight: bool,
+    now: DateTime<Utc>,
+    f: &mut Vec<Finding>,
+) {
+    let airframe = s.vehicle.as_ref().map_or("", |v| v.airframe.as_str());
+    let g = wind_gate(
+        &s.wind,
+        &rules.limits,
+        airframe,
+        in_flight,
+        s.wind_last_exceeded_at,
+        now,
+    );
+    let kmh = |x: f64| x * 3.6;
+    let src = g.gate_source.map(|x| format!("{x:?}")).unwrap_or_default();
+    let limit = kmh(g.limit_mps);
+    let (id, sev_ground) = if in_flight {
+        (rule_id::WIND_INFLIGHT, Severity::Warning)
+    } else {
+        (rule_id::WIND_GATE, Severity::Blocking)
+    };
+    match (g.status, g.gate_mps) {
+        (WindStatus::NoFreshSource, _) => f.push(finding(
+            id,
+            sev_ground,
+            format!("no fresh wind reading ({} stale): wind unknown", g.stale.len()),
+        )),
+        (WindStatus::AboveLimit, Some(v)) => f.push(finding(
+            id,
+            sev_ground,
+            if in_flight {
+                format!("wind {:.0} km/h ({src}) at or above the {limit:.0} km/h limit: return to launch recommended", kmh(v))
+            } else {
+                format!("wind {:.0} km/h ({src}) at or above the {limit:.0} km/h take-off limit", kmh(v))
+            },
+        )),
+        (WindStatus::Hysteresis, Some(v)) => f.push(finding(
+            id,
+            sev_ground,
+            format!("wind {:.0} km/h ({src}) back under the {limit:.0} km/h limit only recently: wait for it to settle", kmh(v)),
+        )),
+        (WindStatus::Warn, Some(v)) => f.push(finding(
+            id,
+            Severity::Warning,
+            format!("wind {:.0} km/h ({src}) above {:.0} % of the {limit:.0} km/h limit", kmh(v), rules.limits.wind.warn_fraction * 100.0),
+        )),
+        _ => {}
+    }
+}
+
+fn vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<Finding>) {
+    let Some(v) = &s.vehicle else {
+        f.push(finding(
+            rule_id::VEHICLE_UNKNOWN,
+            Severity::Blocking,
+            "no vehicle connected",
+        ));
+        return;
+    };
+    let l = &rules.limits.vehicle;
+    if v.gps_fix_type < l.min_fix_type || v.satellites < l.min_satellites {
+        f.push(finding(
+            rule_id::VEHICLE_GPS,
+            Severity::Blocking,
+            format!(
+                "GPS fix type {} with {} satellites (need fix ≥ {} and ≥ {} satellites)",
+                v.gps_fix_type, v.satellites, l.min_fix_type, l.min_satellites
+            ),
+        ));
+    }
+    match v.fix_age_s(now) {
+        Some(age)
+            if v.position.is_some_and(|p| p.is_valid())
+                && (-1.0..=l.max_fix_age_s).contains(&age) => {}
+        Some(age) if v.position.is_some() => f.push(finding(
+            rule_id::VEHICLE_GPS,
+            Severity::Blocking,
+            format!(
+                "position is {age:.1} s old (limit {:.1} s)",
+                l.max_fix_age_s
+            ),
+        )),
+        _ => f.push(finding(
+            rule_id::VEHICLE_GPS,
+            Severity::Blocking,
+            "no position from the vehicle",
+        )),
+    }
+    if !v.home_set {
+        f.push(finding(
+            rule_id::VEHICLE_HOME,
+            Severity::Blocking,
+            "home position not set",
+        ));
+    }
+    if !v.fence_loaded || !v.fence_enabled {
+        f.push(finding(
+            rule_id::VEHICLE_FENCE,
+            Severity::Blocking,
+            format!(
+                "on-board fence {}",
+                if !v.fence_loaded {
+                    "not loaded"
+                } else {
+                    "loaded but not enabled (FENCE_ENABLE)"
+                }
+            ),
+        ));
+    }
+    let needed = battery_needed_pct(rules, s, now);
+    match v.battery_pct {
+        None => f.push(finding(rule_id::VEHICLE_BATTERY, Severity::Blocking, "battery level unknown")),
+        Some(b) if !b.is_finite() || b < needed => f.push(finding(
+            rule_id::VEHICLE_BATTERY,
+            Severity::Blocking,
+            format!("battery {b:.0} % is below the {needed:.0} % needed (mission, wind and {:.0} % reserve)", l.reserve_battery_pct),
+        )),
+        Some(_) => {}
+    }
+}
+
+/// Battery percentage needed for the planned mission with the wind, plus the reserve.
+pub fn battery_needed_pct(rules: &RuleSet, s: &Situation, now: DateTime<Utc>) -> f64 {
+    let airframe = s.vehicle.as_ref().map_or("", |v| v.airframe.as_str());
+    let reserve = rules.limits.vehicle.reserve_battery_pct;
+    let Some(m) = &s.mission else { return reserve };
+    let Some(home) = mission_home(s, now, &rules.limits) else {
+        return reserve;
+    };
+    let minutes = mission_duration_s(rules, s, m, home) / 60.0;
+    reserve + 100.0 * minutes / rules.limits.endurance_min(airframe)
+}
+
+fn checklist_rule(cl: &Checklist, ticks: &BTreeSet<String>, f: &mut Vec<Finding>) {
+    let blocking: BTreeSet<&str> = f
+        .iter()
+        .filter(|x| x.severity == Severity::Blocking)
+        .map(|x| x.rule_id)
+        .collect();
+    let missing: Vec<&str> = cl
+        .items
+        .iter()
+        .filter(|it| match &it.kind {
+            ChecklistKind::Manual => !ticks.contains(&it.id),
+            ChecklistKind::Auto { rules } => rules.iter().any(|r| blocking.contains(r.as_str())),
+        })
+        .map(|it| it.label.as_str())
+        .collect();
+    if !missing.is_empty() {
+        f.push(finding(
+            rule_id::CHECKLIST,
+            Severity::Blocking,
+            format!("checklist incomplete: {}", missing.join("; ")),
+        ));
+    }
+}
+
+fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<Finding>) {
+    auth_rules(rules, s, now, None, f);
+    wind_rules(rules, s, true, now, f);
+    let Some((p, acc)) = current_fix(s, now, &rules.limits) else {
+        f.push(finding(
+            rule_id::POSITION_UNKNOWN,
+            Severity::Blocking,
+            "no fresh position from the vehicle",
+        ));
+        return;
+    };
+    let ctx = vertical_ctx(rules, s);
+    let alt = s
+        .vehicle
+        .as_ref()
+        .and_then(|v| v.alt_rel_home_m)
+        .map_or(Altitude::agl(f64::NAN), Altitude::rel_home);
+    if alt.value_m.is_finite() {
+        ceiling_rule(rules, s, &alt, "current altitude", &ctx, f);
+    }
+    let fix = Position3d::new(
+        p,
+        if alt.value_m.is_finite() {
+            alt
+        } else {
+            Altitude::agl(0.0)
+        },
+        acc,
+    );
+    f.extend(point_zone_findings(
+        &rules.zones,
+        &fix,
+        &ctx,
+        s.authorisation.as_ref(),
+        now,
+        "the vehicle",
+    ));
+    if let Some(a) = &s.authorisation {
+        let per = a.perimeter_polygons();
+        if perimeter_contains(&per, p, acc) == Containment::Outside {
+            f.push(finding(
+                rule_id::AUTH_PERIMETER,
+                Severity::Blocking,
+                format!(
+                    "the vehicle at {p} is outside the perimeter of arrêté {}",
+                    a.arrete
+                ),
+            ));
+        }
+        let wind = s
+            .wind
+            .iter()
+            .filter(|w| {
+                now - w.observed_at
+                    <= Duration::seconds(
+                        rules
+                            .limits
+                            .wind
+                            .stale_vehicle_s
+                            .max(rules.limits.wind.stale_anemometer_s),
+                    )
+            })
+            .max_by(|x, y| x.peak_mps().total_cmp(&y.peak_mps()));
+        let input = BreachInput {
+            pos: p,
+            ground_velocity_ne_mps: s
+                .vehicle
+                .as_ref()
+                .and_then(|v| v.ground_velocity_ne_mps)
+                .unwrap_or([0.0, 0.0]),
+            wind,
+            unlocked: &a.unlocks_zones,
+            now,
+            search_m: rules.limits.zones.fence_lookahead_m,
+        };
+        for b in breach_prediction(&rules.zones, &per, &input) {
+            let b_l = &rules.limits.breach;
+            let soon = b.time_s.is_some_and(|t| t < b_l.warn_time_s);
+            if (soon || b.distance_m < b_l.warn_distance_m) && b.time_s != Some(0.0) {
+                let what = match &b.kind {
+                    BreachKind::Zone { zone_id, zone_name } => {
+                        format!("zone {zone_id} {zone_name:?}")
+                    }
+                    BreachKind::PerimeterExit => "the edge of the perimeter".to_string(),
+                };
+                let when = b
+                    .time_s
+                    .map(|t| format!(" in about {t:.0} s"))
+                    .unwrap_or_default();
+                f.push(finding(
+                    rule_id::BREACH_PREDICTED,
+                    Severity::Warning,
+                    format!("{what} is {:.0} m away{when}", b.distance_m),
+                ));
+            }
+        }
+    }
+}
