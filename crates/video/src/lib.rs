@@ -1,1 +1,38 @@
-//! placeholder
+//! `vigie_video`: every GStreamer pipeline of Vigie.
+//!
+//! - [`Ingest`]: receive RTP/UDP, RTSP, MPEG-TS/UDP or SRT (H.264/H.265), decode to RGBA frames in a
+//!   latest-frame [`FrameSlot`], keep [`StreamHealth`], report loss/regain as [`VideoEvent`]s, retry
+//!   with backoff. Audio is dropped at ingest (CSI L242-4).
+//! - [`RtspRestream`]: one shared RTSP media per stream, re-payloaded without re-encoding, digest
+//!   authentication from an htdigest file ([`users`]), every viewer session reported.
+//! - [`Recorder`]: keyframe-aligned Matroska segments that survive a crash, each hashed (SHA-256) and
+//!   reported, with flags and a disk-space guard.
+//! - [`stamp`]: the latency stamp shared with the simulator.
+//!
+//! Only this crate names `gstreamer`; it hands out plain frames, handles and events.
+
+mod error;
+mod events;
+mod frame;
+mod ingest;
+pub mod plugins;
+mod record;
+mod restream;
+pub mod stamp;
+mod tap;
+pub mod testsrc;
+pub mod uri;
+pub mod users;
+
+pub use error::{Result, VideoError};
+pub use events::{Events, SegmentInfo, VideoEvent, ViewerSession};
+pub use frame::{Frame, FrameSlot};
+pub use ingest::{Backoff, Ingest, IngestConfig, Profile, StreamHealth, StreamState};
+pub use record::{RecordConfig, Recorder};
+pub use restream::{RestreamConfig, RtspRestream};
+pub use uri::{Codec, SourceUri};
+
+/// Initialise GStreamer once (idempotent).
+pub fn init() -> Result<()> {
+    gstreamer::init().map_err(|e| VideoError::Init(e.to_string()))
+}

@@ -1,0 +1,157 @@
+//! Test peer for vigie_video: separate processes the integration tests and scripts drive.
+//!
+//! ```text
+//! vigie-video-peer send --to HOST:PORT [--size WxH] [--fps N] [--mpegts] [--audio] [--h265]
+//! vigie-video-peer record --from URI --dir DIR [--segment-ms N]
+//! vigie-video-peer station --from URI --rtsp HOST:PORT [--record DIR] [--no-decode]
+//! vigie-video-peer check-plugins --uri URI
+//! ```
+//! Lines on stdout: `READY …`, `SEGMENT <path> <sha256>`, `EVENT <debug>`. Runs until killed or stdin closes.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use vigie_video::testsrc::{SenderConfig, TestSender};
+use vigie_video::{
+    Events, Ingest, IngestConfig, RecordConfig, Recorder, RestreamConfig, RtspRestream, SourceUri, VideoEvent,
+};
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+fn flag(args: &[String], name: &str) -> bool {
+    args.iter().any(|a| a == name)
+}
+
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Block until stdin closes (the parent died or closed the pipe) — or forever when stdin is a terminal.
+fn wait_for_stdin_close() {
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        if line.is_err() {
+            break;
+        }
+    }
+}
+
+fn events_to_stdout() -> Events {
+    Events::new(|e| match &e {
+        VideoEvent::SegmentClosed(s) => say(&format!("SEGMENT {} {}", s.path.display(), s.sha256_hex)),
+        other => say(&format!("EVENT {other:?}")),
+    })
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let Some(cmd) = args.first() else { return Err("usage: see the doc comment of vigie-video-peer".into()) };
+    match cmd.as_str() {
+        "send" => {
+            let to = arg(args, "--to").ok_or("send needs --to HOST:PORT")?;
+            let dest = to.parse().map_err(|e| format!("--to {to}: {e}"))?;
+            let size = arg(args, "--size").unwrap_or_else(|| "1280x720".into());
+            let (w, h) = size.split_once('x').ok_or("--size WxH")?;
+            let fps = arg(args, "--fps").unwrap_or_else(|| "30".into());
+            let mut cfg = SenderConfig::new(
+                w.parse().map_err(|_| "--size WxH")?,
+                h.parse().map_err(|_| "--size WxH")?,
+                fps.parse().map_err(|_| "--fps N")?,
+            );
+            cfg.mpegts = flag(args, "--mpegts");
+            cfg.audio = flag(args, "--audio");
+            if flag(args, "--h265") {
+                cfg.codec = vigie_video::Codec::H265;
+            }
+            let _sender = TestSender::start(&cfg, dest).map_err(|e| e.to_string())?;
+            say("READY");
+            wait_for_stdin_close();
+            Ok(())
+        }
+        "record" => {
+            let from = arg(args, "--from").ok_or("record needs --from URI")?;
+            let dir = arg(args, "--dir").ok_or("record needs --dir DIR")?;
+            let seg = arg(args, "--segment-ms").unwrap_or_else(|| "4000".into());
+            let source = SourceUri::parse(&from).map_err(|e| e.to_string())?;
+            let events = events_to_stdout();
+            let mut icfg = IngestConfig::new("rec", source);
+            icfg.decode = false;
+            let ingest = Ingest::start(icfg, events.clone()).map_err(|e| e.to_string())?;
+            let mut rcfg = RecordConfig::new(dir);
+            rcfg.segment = Duration::from_millis(seg.parse().map_err(|_| "--segment-ms N")?);
+            rcfg.min_free_bytes = 0;
+            let recorder = Recorder::start(rcfg, &ingest, events).map_err(|e| e.to_string())?;
+            say("READY");
+            wait_for_stdin_close();
+            recorder.stop();
+            ingest.stop();
+            Ok(())
+        }
+        "station" => {
+            let from = arg(args, "--from").ok_or("station needs --from URI")?;
+            let bind = arg(args, "--rtsp").ok_or("station needs --rtsp HOST:PORT")?;
+            let source = SourceUri::parse(&from).map_err(|e| e.to_string())?;
+            let events = events_to_stdout();
+            let mut icfg = IngestConfig::new("drone1", source);
+            icfg.decode = !flag(args, "--no-decode");
+            let ingest = Ingest::start(icfg, events.clone()).map_err(|e| e.to_string())?;
+            let rcfg = RestreamConfig { bind: bind.parse().map_err(|e| format!("--rtsp {bind}: {e}"))?, users_file: None, tls: None };
+            let server = RtspRestream::start(rcfg, events.clone()).map_err(|e| e.to_string())?;
+            let url = server.add_stream(&ingest).map_err(|e| e.to_string())?;
+            let recorder = match arg(args, "--record") {
+                Some(dir) => {
+                    let mut c = RecordConfig::new(dir);
+                    c.min_free_bytes = 0;
+                    Some(Recorder::start(c, &ingest, events).map_err(|e| e.to_string())?)
+                }
+                None => None,
+            };
+            say(&format!("READY {url}"));
+            // The display: take the latest frame as a UI would, at 60 Hz.
+            let frames = ingest.frames();
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let ui = {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let _ = frames.latest();
+                        std::thread::sleep(Duration::from_millis(16));
+                    }
+                })
+            };
+            wait_for_stdin_close();
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = ui.join();
+            drop(recorder);
+            drop(server);
+            ingest.stop();
+            Ok(())
+        }
+        "check-plugins" => {
+            let uri = arg(args, "--uri").ok_or("check-plugins needs --uri URI")?;
+            let source = SourceUri::parse(&uri).map_err(|e| e.to_string())?;
+            vigie_video::plugins::check(&vigie_video::plugins::for_source(&source)).map_err(|e| e.to_string())?;
+            say("OK");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`")),
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vigie-video-peer: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn tracing_init() {}

@@ -1,0 +1,408 @@
+//! RTSP restream to the CSU: one **shared** media per stream that re-payloads the received
+//! H.264/H.265 access units (no re-encoding), digest authentication from an htdigest file, every
+//! viewer session (who, from where, which stream, start/end) reported as an event and listed live.
+//!
+//! We accept TCP connections ourselves and hand each socket to the server
+//! (`gst_rtsp_server_transfer_connection`): that is how we learn each viewer's address, which the
+//! 0.25 bindings do not expose on `RTSPClient`.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer_app as gst_app;
+use gstreamer_rtsp as gst_rtsp;
+use gstreamer_rtsp_server as rtsp;
+use gstreamer_rtsp_server::gio;
+use gstreamer_rtsp_server::prelude::*;
+
+use crate::error::{Result, VideoError};
+use crate::events::{Events, VideoEvent, ViewerSession};
+use crate::ingest::Ingest;
+use crate::stamp::now_unix_us;
+use crate::tap::AppSrcFeeder;
+
+#[derive(Debug, Clone)]
+pub struct RestreamConfig {
+    /// Address to listen on (port 0 picks a free port; see [`RtspRestream::local_addr`]).
+    pub bind: SocketAddr,
+    /// Viewer accounts (htdigest, see [`crate::users`]). Without it, only a loopback bind is allowed
+    /// and viewers are `anonymous`.
+    pub users_file: Option<PathBuf>,
+    /// PEM certificate and key for RTSPS (TLS).
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// Token field carrying the authenticated account name.
+const USER_FIELD: &str = "vigie.user";
+
+fn load_one_account(
+    auth: &rtsp::RTSPAuth,
+    users_file: &std::path::Path,
+    account: &crate::users::Account,
+    token: &rtsp::RTSPToken,
+) -> Result<()> {
+    use std::io::Write;
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let tmp = std::env::temp_dir().join(format!(
+        "vigie-viewer-{}-{}.htdigest",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let io = |source| VideoError::Io { path: tmp.clone(), source };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(&tmp).map_err(io)?;
+    let written = writeln!(f, "{}:{}:{}", account.user, crate::users::REALM, account.ha1_hex).map_err(io);
+    drop(f);
+    let ok = written.is_ok() && auth.parse_htdigest(&tmp, token);
+    let _ = std::fs::remove_file(&tmp);
+    written?;
+    if ok {
+        Ok(())
+    } else {
+        Err(VideoError::UsersFile {
+            path: users_file.to_owned(),
+            line: 0,
+            reason: format!("account `{}` was refused by the RTSP server", account.user),
+        })
+    }
+}
+
+struct ServerState {
+    events: Events,
+    viewers: Mutex<BTreeMap<u64, ViewerSession>>,
+    next_id: AtomicU64,
+    pending_peer: Mutex<Option<SocketAddr>>,
+}
+
+impl ServerState {
+    fn end_session(&self, id: u64) {
+        let ended = self.viewers.lock().ok().and_then(|mut v| v.remove(&id));
+        if let Some(mut s) = ended {
+            s.end_unix_us = Some(now_unix_us());
+            tracing::info!(user = %s.user, peer = %s.peer, path = %s.path, "CSU viewer session ended");
+            self.events.emit(VideoEvent::ViewerEnded(s));
+        }
+    }
+}
+
+/// A running RTSP server. Dropping it stops accepting and closes every client.
+pub struct RtspRestream {
+    server: rtsp::RTSPServer,
+    main_loop: glib::MainLoop,
+    context: glib::MainContext,
+    local_addr: SocketAddr,
+    state: Arc<ServerState>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    tls: bool,
+}
+
+impl RtspRestream {
+    pub fn start(config: RestreamConfig, events: Events) -> Result<RtspRestream> {
+        crate::init()?;
+        let server = rtsp::RTSPServer::new();
+        let anonymous = config.users_file.is_none();
+        if anonymous && !config.bind.ip().is_loopback() {
+            return Err(VideoError::Rtsp(format!(
+                "refusing to serve video on {} without viewer accounts; give a users file \
+                 (create one with `vigie video users add --file FILE NAME`) or bind to 127.0.0.1",
+                config.bind
+            )));
+        }
+        if config.users_file.is_some() || config.tls.is_some() {
+            let auth = rtsp::RTSPAuth::new();
+            auth.set_realm(Some(crate::users::REALM));
+            auth.set_supported_methods(gst_rtsp::RTSPAuthMethod::Digest);
+            let token = rtsp::RTSPToken::builder().field("media.factory.role", "viewer").build();
+            if let Some(path) = &config.users_file {
+                let accounts = crate::users::load(path)?;
+                if accounts.is_empty() {
+                    return Err(VideoError::UsersFile {
+                        path: path.clone(),
+                        line: 0,
+                        reason: "no account; add one with `vigie video users add --file FILE NAME`".into(),
+                    });
+                }
+                // One token per account, so each session knows who authenticated: the server's
+                // htdigest reader gives every line of a file the same token, so feed it one line at a time.
+                for account in &accounts {
+                    let token = rtsp::RTSPToken::builder()
+                        .field("media.factory.role", "viewer")
+                        .field(USER_FIELD, account.user.as_str())
+                        .build();
+                    load_one_account(&auth, path, account, &token)?;
+                }
+            } else {
+                let mut t = token.clone();
+                auth.set_default_token(Some(&mut t));
+            }
+            if let Some((cert, key)) = &config.tls {
+                let tls = gio::TlsCertificate::from_files(cert, key).map_err(|e| {
+                    VideoError::Rtsp(format!("TLS certificate {} / key {}: {e}", cert.display(), key.display()))
+                })?;
+                auth.set_tls_certificate(Some(&tls));
+            }
+            server.set_auth(Some(&auth));
+        }
+        let listener = TcpListener::bind(config.bind).map_err(|e| VideoError::Rtsp(format!("cannot listen on {}: {e}", config.bind)))?;
+        let local_addr = listener.local_addr().map_err(|e| VideoError::Rtsp(e.to_string()))?;
+        listener.set_nonblocking(true).map_err(|e| VideoError::Rtsp(e.to_string()))?;
+
+        let state = Arc::new(ServerState {
+            events,
+            viewers: Mutex::new(BTreeMap::new()),
+            next_id: AtomicU64::new(1),
+            pending_peer: Mutex::new(None),
+        });
+        {
+            let state = state.clone();
+            server.connect_client_connected(move |_, client| on_client(&state, client));
+        }
+
+        let context = glib::MainContext::new();
+        let main_loop = glib::MainLoop::new(Some(&context), false);
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::new();
+        {
+            let (context, main_loop) = (context.clone(), main_loop.clone());
+            let pool = server.session_pool();
+            threads.push(
+                std::thread::Builder::new()
+                    .name("rtsp-server".into())
+                    .spawn(move || {
+                        let _ = context.with_thread_default(|| {
+                            // Expire sessions of viewers that vanished without a TEARDOWN.
+                            if let Some(pool) = pool {
+                                let watch = pool.create_watch(None, glib::Priority::DEFAULT, |p| {
+                                    p.cleanup();
+                                    glib::ControlFlow::Continue
+                                });
+                                watch.attach(Some(&context));
+                            }
+                            main_loop.run();
+                        });
+                    })
+                    .map_err(|e| VideoError::Rtsp(e.to_string()))?,
+            );
+        }
+        {
+            let (server, context, stop, state) = (server.clone(), context.clone(), stop.clone(), state.clone());
+            threads.push(
+                std::thread::Builder::new()
+                    .name("rtsp-accept".into())
+                    .spawn(move || accept_loop(listener, server, context, stop, state))
+                    .map_err(|e| VideoError::Rtsp(e.to_string()))?,
+            );
+        }
+        tracing::info!(%local_addr, auth = !anonymous, "RTSP restream listening");
+        Ok(RtspRestream { server, main_loop, context, local_addr, state, stop, threads, tls: config.tls.is_some() })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `rtsp://HOST:PORT/STREAM` (or `rtsps://`) for a mounted stream.
+    pub fn url(&self, stream: &str) -> String {
+        let scheme = if self.tls { "rtsps" } else { "rtsp" };
+        format!("{scheme}://{}/{stream}", self.local_addr)
+    }
+
+    /// Serve `ingest` at `/STREAM`: one shared media, re-payloaded, fed from a leaky appsrc.
+    pub fn add_stream(&self, ingest: &Ingest) -> Result<String> {
+        let codec = ingest.codec();
+        crate::plugins::check(&crate::plugins::for_restream(codec))?;
+        let stream = ingest.stream().to_owned();
+        let factory = rtsp::RTSPMediaFactory::new();
+        factory.set_launch(&format!(
+            "( appsrc name=restream-src ! {parse} name=restream-parse ! {pay} name=pay0 pt=96 config-interval=-1 )",
+            parse = codec.parse(),
+            pay = codec.pay()
+        ));
+        // One media pipeline for every viewer (the server's default is one per client).
+        factory.set_shared(true);
+        factory.set_suspend_mode(rtsp::RTSPSuspendMode::None);
+        factory.set_eos_shutdown(false);
+        factory.set_protocols(gst_rtsp::RTSPLowerTrans::TCP | gst_rtsp::RTSPLowerTrans::UDP);
+        factory.set_latency(0);
+        factory.add_role_from_structure(
+            &gst::Structure::builder("viewer")
+                .field("media.factory.access", true)
+                .field("media.factory.construct", true)
+                .build(),
+        );
+        let shared = ingest.shared().clone();
+        let es_caps = codec.es_caps();
+        factory.connect_media_configure(move |_, media| {
+            let element = media.element();
+            let Some(appsrc) = element
+                .downcast_ref::<gst::Bin>()
+                .and_then(|b| b.by_name_recurse_up("restream-src"))
+                .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
+            else {
+                tracing::error!("restream media without its appsrc");
+                return;
+            };
+            // A few frames of slack; older ones are dropped, so a slow media never backs up ingest.
+            AppSrcFeeder::configure(&appsrc, es_caps, 8);
+            let feeder = AppSrcFeeder::new(appsrc);
+            let id = shared.tap.subscribe(move |sample| {
+                feeder.push(sample);
+            });
+            let shared = shared.clone();
+            media.connect_unprepared(move |_| shared.tap.unsubscribe(id));
+        });
+        let Some(mounts) = self.server.mount_points() else {
+            return Err(VideoError::Rtsp("the server has no mount points".into()));
+        };
+        mounts.add_factory(&format!("/{stream}"), factory);
+        Ok(self.url(&stream))
+    }
+
+    /// Viewer sessions in progress.
+    pub fn viewers(&self) -> Vec<ViewerSession> {
+        self.state.viewers.lock().map(|v| v.values().cloned().collect()).unwrap_or_default()
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let server = self.server.clone();
+        self.context.invoke(move || {
+            server.client_filter(Some(&mut |_, client| {
+                client.close();
+                rtsp::RTSPFilterResult::Remove
+            }));
+        });
+        // Let the close run before the loop stops.
+        std::thread::sleep(Duration::from_millis(50));
+        self.main_loop.quit();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        let ids: Vec<u64> = self.state.viewers.lock().map(|v| v.keys().copied().collect()).unwrap_or_default();
+        for id in ids {
+            self.state.end_session(id);
+        }
+    }
+}
+
+impl Drop for RtspRestream {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn accept_loop(
+    listener: TcpListener,
+    server: rtsp::RTSPServer,
+    context: glib::MainContext,
+    stop: Arc<AtomicBool>,
+    state: Arc<ServerState>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_nodelay(true);
+                let fd = std::os::fd::OwnedFd::from(stream);
+                let (server, state) = (server.clone(), state.clone());
+                // Run in the server's context so the client attaches to it.
+                context.invoke(move || {
+                    let socket = match gio::Socket::from_fd(fd) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            tracing::warn!(%peer, error = %e, "could not adopt an RTSP connection");
+                            return;
+                        }
+                    };
+                    if let Ok(mut p) = state.pending_peer.lock() {
+                        *p = Some(peer);
+                    }
+                    if let Err(e) = server.transfer_connection(socket, &peer.ip().to_string(), i32::from(peer.port()), None) {
+                        tracing::warn!(%peer, error = %e, "RTSP server refused a connection");
+                    }
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => {
+                tracing::warn!(error = %e, "RTSP accept failed");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+fn on_client(state: &Arc<ServerState>, client: &rtsp::RTSPClient) {
+    let peer = state.pending_peer.lock().ok().and_then(|mut p| p.take());
+    let peer = peer.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into());
+    // A stalled viewer loses data; it never holds back the shared media (and so the other viewers).
+    client.set_drop_backlog(true);
+    let id = state.next_id.fetch_add(1, Ordering::Relaxed);
+    {
+        let state = state.clone();
+        client.connect_play_request(move |_, ctx| {
+            let user = ctx.token().and_then(|t| t.string(USER_FIELD)).unwrap_or_else(|| "anonymous".into());
+            let path = ctx.uri().map(|u| path_of(&u.request_uri())).unwrap_or_default();
+            let Ok(mut viewers) = state.viewers.lock() else { return };
+            if viewers.contains_key(&id) {
+                return;
+            }
+            let session = ViewerSession { id, user, peer: peer.clone(), path, start_unix_us: now_unix_us(), end_unix_us: None };
+            tracing::info!(user = %session.user, peer = %session.peer, path = %session.path, "CSU viewer session started");
+            viewers.insert(id, session.clone());
+            drop(viewers);
+            state.events.emit(VideoEvent::ViewerStarted(session));
+        });
+    }
+    {
+        let state = state.clone();
+        client.connect_teardown_request(move |_, _| state.end_session(id));
+    }
+    {
+        let state = state.clone();
+        client.connect_closed(move |_| state.end_session(id));
+    }
+}
+
+/// `/stream` from `rtsp://host:port/stream/trackID=0`.
+fn path_of(uri: &str) -> String {
+    let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or(uri);
+    let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/");
+    let mut parts = path.split('/').filter(|p| !p.is_empty() && !p.starts_with("stream=") && !p.starts_with("trackID="));
+    match parts.next() {
+        Some(first) => format!("/{first}"),
+        None => "/".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_of_a_request_uri() {
+        assert_eq!(path_of("rtsp://127.0.0.1:8554/drone1"), "/drone1");
+        assert_eq!(path_of("rtsp://127.0.0.1:8554/drone1/stream=0"), "/drone1");
+        assert_eq!(path_of("rtsp://h"), "/");
+    }
+
+    #[test]
+    fn an_open_server_must_stay_on_loopback() {
+        let cfg = RestreamConfig { bind: "0.0.0.0:0".parse().unwrap(), users_file: None, tls: None };
+        let err = RtspRestream::start(cfg, Events::log_only()).err().unwrap().to_string();
+        assert!(err.contains("vigie video users add"), "{err}");
+    }
+}
