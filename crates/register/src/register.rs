@@ -1,0 +1,1206 @@
+//! The register: typed appends, journaled reads, verification, retention and legal holds.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::chain::{Entry, NewEntry, sha256_hex};
+use crate::error::{Error, Result};
+use crate::keys::{StationKey, verify_hex};
+use crate::records::*;
+use crate::store::Store;
+use crate::store::postgres::PostgresStore;
+use crate::store::sqlite::SqliteStore;
+
+/// Entry kinds, as stored in the `kind` column.
+pub mod kind {
+    pub const STATION: &str = "station";
+    pub const PILOT: &str = "pilot";
+    pub const AIRCRAFT: &str = "aircraft";
+    pub const AUTHORISATION: &str = "authorisation";
+    pub const DEPLOYMENT: &str = "deployment";
+    pub const DEPLOYMENT_END: &str = "deployment_end";
+    pub const FLIGHT_START: &str = "flight_start";
+    pub const FLIGHT_SEAL: &str = "flight_seal";
+    pub const EVENT: &str = "event";
+    pub const WIND: &str = "wind";
+    pub const VIDEO_SEGMENT: &str = "video_segment";
+    pub const VIEWER_START: &str = "viewer_session_start";
+    pub const VIEWER_END: &str = "viewer_session_end";
+    pub const ACCESS: &str = "access";
+    pub const HOLD: &str = "hold";
+    pub const HOLD_RELEASE: &str = "hold_release";
+    pub const ERASURE: &str = "erasure";
+    pub const JOURNAL_SEAL: &str = "journal_seal";
+    /// Kinds that form the access journal (R242-12), sealed daily.
+    pub const JOURNAL: [&str; 6] = [
+        ACCESS,
+        VIEWER_START,
+        VIEWER_END,
+        HOLD,
+        HOLD_RELEASE,
+        ERASURE,
+    ];
+    /// Kinds that must carry the station's signature.
+    pub const SIGNED: [&str; 3] = [STATION, FLIGHT_SEAL, JOURNAL_SEAL];
+}
+
+/// Legal register, or the separate training register (simulator and training flights).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterKind {
+    Legal,
+    Training,
+}
+
+impl RegisterKind {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            RegisterKind::Legal => "register.sqlite",
+            RegisterKind::Training => "training-register.sqlite",
+        }
+    }
+}
+
+/// Retention durations: configuration data (DOMAIN.md §1), these are the legal defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetentionPolicy {
+    /// Video and recordings, from the end of the deployment (R242-11 III): 7 days.
+    pub recordings: TimeDelta,
+    /// Segments flagged `domicile` (R242-11 II): 48 hours.
+    pub domicile: TimeDelta,
+    /// Access journal (R242-12): 3 years.
+    pub journal: TimeDelta,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        RetentionPolicy {
+            recordings: TimeDelta::days(7),
+            domicile: TimeDelta::hours(48),
+            journal: TimeDelta::days(3 * 365 + 1),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub kind: RegisterKind,
+    pub retention: RetentionPolicy,
+    /// Size cap of the SQLite file; appends beyond it fail with [`Error::DiskFull`].
+    pub max_size_bytes: Option<u64>,
+    /// Use this PostgreSQL database (libpq conninfo) instead of the SQLite file.
+    pub postgres: Option<String>,
+}
+
+impl OpenOptions {
+    pub fn new(kind: RegisterKind) -> OpenOptions {
+        OpenOptions {
+            kind,
+            retention: RetentionPolicy::default(),
+            max_size_bytes: None,
+            postgres: None,
+        }
+    }
+}
+
+/// Filters of `vigie register list`.
+#[derive(Debug, Clone, Default)]
+pub struct FlightFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub pilot_id: Option<String>,
+    pub aircraft: Option<String>,
+    pub arrete_number: Option<String>,
+    pub finalite: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlightSummary {
+    pub flight_id: String,
+    pub deployment_id: String,
+    pub arrete_number: String,
+    pub finalite: String,
+    pub pilot_id: String,
+    pub aircraft_registration: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub sealed: bool,
+    pub on_hold: bool,
+}
+
+/// Everything the register holds about one flight.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlightView {
+    pub start: FlightStart,
+    pub seal: Option<FlightSeal>,
+    pub deployment: Option<DeploymentRecord>,
+    pub deployment_ended_at: Option<DateTime<Utc>>,
+    pub authorisation: Option<AuthorisationRecord>,
+    pub events: Vec<EventRecord>,
+    pub wind: Vec<WindReading>,
+    /// `(entry id, segment or None when erased)`.
+    pub video_segments: Vec<(i64, Option<VideoSegment>)>,
+    pub active_hold: Option<LegalHold>,
+    /// Ids of all entries about this flight, in order.
+    pub entry_ids: Vec<i64>,
+}
+
+/// One place where the chain or a file does not match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Break {
+    /// Register entry id (0: the database itself).
+    pub entry_id: i64,
+    pub station: String,
+    pub station_seq: i64,
+    pub field: String,
+    pub file: Option<String>,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Break {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "entry {} (station {} seq {}), field `{}`",
+            self.entry_id, self.station, self.station_seq, self.field
+        )?;
+        if let Some(file) = &self.file {
+            write!(f, ", file {file}")?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    pub entries: u64,
+    pub stations: usize,
+    pub signatures: u64,
+    pub files: u64,
+    pub tombstones: u64,
+    /// In entry order; the first is the earliest break.
+    pub breaks: Vec<Break>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.breaks.is_empty()
+    }
+    pub fn first_break(&self) -> Option<&Break> {
+        self.breaks.first()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PurgeReport {
+    /// Entries whose content was erased (tombstoned).
+    pub erased_entries: Vec<i64>,
+    pub deleted_files: Vec<String>,
+    /// Flights whose due recordings were kept because of a legal hold.
+    pub held_flights: Vec<String>,
+    pub journal_days_sealed: Vec<NaiveDate>,
+    /// Files that could not be deleted (the erasure is journaled; the next purge retries).
+    pub failures: Vec<String>,
+}
+
+/// Receipt of an append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub id: i64,
+    pub station_seq: i64,
+    pub hash: String,
+}
+
+impl From<&Entry> for Appended {
+    fn from(e: &Entry) -> Self {
+        Appended {
+            id: e.id,
+            station_seq: e.station_seq,
+            hash: e.hash.clone(),
+        }
+    }
+}
+
+pub struct Register {
+    store: Box<dyn Store>,
+    key: StationKey,
+    station: String,
+    kind: RegisterKind,
+    dir: PathBuf,
+    retention: RetentionPolicy,
+}
+
+impl std::fmt::Debug for Register {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Register")
+            .field("store", &self.store.location())
+            .field("station", &self.station)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+pub(crate) fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn subject_flight(id: &str) -> String {
+    format!("flight:{id}")
+}
+
+pub(crate) fn parse<T: DeserializeOwned>(e: &Entry) -> Result<T> {
+    let Some(payload) = &e.payload else {
+        return Err(Error::Record {
+            id: e.id,
+            detail: format!("{} entry was erased by the purge", e.kind),
+        });
+    };
+    serde_json::from_str(payload).map_err(|err| Error::Record {
+        id: e.id,
+        detail: format!("{} payload does not parse: {err}", e.kind),
+    })
+}
+
+impl Register {
+    /// Open (or create) the register in the station's data directory: `register.sqlite` or
+    /// `training-register.sqlite`, keys under `keys/`.
+    pub fn open(dir: &Path, kind: RegisterKind) -> Result<Register> {
+        Self::open_with(dir, OpenOptions::new(kind))
+    }
+
+    pub fn open_with(dir: &Path, options: OpenOptions) -> Result<Register> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let key = StationKey::load_or_create(&dir.join("keys"))?;
+        let store: Box<dyn Store> = match &options.postgres {
+            Some(conninfo) => Box::new(PostgresStore::connect(conninfo)?),
+            None => Box::new(SqliteStore::open(
+                &dir.join(options.kind.file_name()),
+                options.max_size_bytes,
+            )?),
+        };
+        let station = key.station_id();
+        let mut reg = Register {
+            store,
+            key,
+            station,
+            kind: options.kind,
+            dir: dir.to_path_buf(),
+            retention: options.retention,
+        };
+        reg.ensure_station_record()?;
+        Ok(reg)
+    }
+
+    fn ensure_station_record(&mut self) -> Result<()> {
+        let subject = format!("station:{}", self.station);
+        let existing = self.store.by_subject(&subject)?;
+        let training = self.kind == RegisterKind::Training;
+        if let Some(first) = existing.iter().find(|e| e.kind == kind::STATION) {
+            let rec: StationRecord = parse(first)?;
+            if rec.public_key_hex != self.key.public_hex() {
+                return Err(Error::Key {
+                    path: self.dir.join("keys").display().to_string(),
+                    detail: format!(
+                        "this key is not the one that started the chain of station {} in {}",
+                        self.station,
+                        self.store.location()
+                    ),
+                });
+            }
+            if rec.training != training {
+                return Err(Error::BadInput(format!(
+                    "{} is a {} register; training and legal registers are kept apart",
+                    self.store.location(),
+                    if rec.training { "training" } else { "legal" }
+                )));
+            }
+            return Ok(());
+        }
+        let rec = StationRecord {
+            station_id: self.station.clone(),
+            public_key_hex: self.key.public_hex(),
+            software: format!("vigie_register {}", env!("CARGO_PKG_VERSION")),
+            training,
+        };
+        self.append(kind::STATION, subject, &rec, Vec::new())?;
+        Ok(())
+    }
+
+    pub fn station_id(&self) -> &str {
+        &self.station
+    }
+    pub fn kind(&self) -> RegisterKind {
+        self.kind
+    }
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    pub fn location(&self) -> String {
+        self.store.location()
+    }
+    pub fn public_key_hex(&self) -> String {
+        self.key.public_hex()
+    }
+    pub fn retention(&self) -> &RetentionPolicy {
+        &self.retention
+    }
+
+    /// Where the station should write a flight's tlog, .rrd and video segments.
+    pub fn recordings_dir(&self, flight_id: &str) -> PathBuf {
+        let base = match self.kind {
+            RegisterKind::Legal => "recordings",
+            RegisterKind::Training => "training-recordings",
+        };
+        self.dir.join(base).join(sanitize(flight_id))
+    }
+
+    /// Resolve a stored path (relative paths are relative to the register's directory).
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.dir.join(p)
+        }
+    }
+
+    // ---- appends -------------------------------------------------------------------------------
+
+    fn append(
+        &mut self,
+        kind: &str,
+        subject: String,
+        record: &impl Serialize,
+        erases: Vec<i64>,
+    ) -> Result<Entry> {
+        let entry = self.append_batch(vec![(kind, subject, serialize(record)?, erases)])?;
+        entry
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::BadInput("empty append".into()))
+    }
+
+    fn append_batch(&mut self, items: Vec<(&str, String, String, Vec<i64>)>) -> Result<Vec<Entry>> {
+        let batch: Vec<NewEntry> = items
+            .into_iter()
+            .map(|(k, subject, payload, erases)| NewEntry {
+                signed: kind::SIGNED.contains(&k),
+                kind: k.to_string(),
+                subject,
+                payload,
+                erases,
+            })
+            .collect();
+        let key = &self.key;
+        self.store
+            .append(&self.station, &now_text(), &batch, &|h: &str| {
+                key.sign_hex(h.as_bytes())
+            })
+    }
+
+    /// Bulk import in one transaction (used to load large registers, e.g. by the benchmark).
+    pub fn append_events_bulk(&mut self, events: &[EventRecord]) -> Result<usize> {
+        let mut items = Vec::with_capacity(events.len());
+        for ev in events {
+            let subject = match &ev.flight_id {
+                Some(f) => subject_flight(f),
+                None => format!("station:{}", self.station),
+            };
+            items.push((kind::EVENT, subject, serialize(ev)?, Vec::new()));
+        }
+        Ok(self.append_batch(items)?.len())
+    }
+
+    pub fn add_pilot(&mut self, pilot: &PilotRecord) -> Result<Appended> {
+        if let Some(h) = &pilot.pin_hash
+            && !h.starts_with('$')
+        {
+            return Err(Error::BadInput(format!(
+                "pilot {}: pin_hash must be a PHC hash string (e.g. `$argon2id$...`), never the PIN itself",
+                pilot.pilot_id
+            )));
+        }
+        if pilot.certificate_expires_on < pilot.certificate_issued_on {
+            return Err(Error::BadInput(format!(
+                "pilot {}: certificate_expires_on is before certificate_issued_on",
+                pilot.pilot_id
+            )));
+        }
+        Ok((&self.append(
+            kind::PILOT,
+            format!("pilot:{}", pilot.pilot_id),
+            pilot,
+            Vec::new(),
+        )?)
+            .into())
+    }
+
+    pub fn add_aircraft(&mut self, aircraft: &AircraftRecord) -> Result<Appended> {
+        Ok((&self.append(
+            kind::AIRCRAFT,
+            format!("aircraft:{}", aircraft.registration),
+            aircraft,
+            Vec::new(),
+        )?)
+            .into())
+    }
+
+    pub fn add_authorisation(&mut self, auth: &AuthorisationRecord) -> Result<Appended> {
+        if auth.valid_until <= auth.valid_from {
+            return Err(Error::BadInput(format!(
+                "authorisation {}: valid_until ({}) must be after valid_from ({})",
+                auth.arrete_number, auth.valid_until, auth.valid_from
+            )));
+        }
+        if let Some(h) = &auth.scan_sha256 {
+            check_hex_digest(
+                h,
+                &format!("authorisation {} scan_sha256", auth.arrete_number),
+            )?;
+        }
+        Ok((&self.append(
+            kind::AUTHORISATION,
+            format!("authorisation:{}", auth.arrete_number),
+            auth,
+            Vec::new(),
+        )?)
+            .into())
+    }
+
+    pub fn start_deployment(&mut self, dep: &DeploymentRecord) -> Result<Appended> {
+        if dep.planned_end <= dep.planned_start {
+            return Err(Error::BadInput(format!(
+                "deployment {}: planned_end must be after planned_start (no permanent use, L242-4)",
+                dep.deployment_id
+            )));
+        }
+        if self
+            .latest(
+                &format!("authorisation:{}", dep.arrete_number),
+                kind::AUTHORISATION,
+            )?
+            .is_none()
+        {
+            return Err(Error::BadInput(format!(
+                "deployment {}: authorisation {} is not in the register; add it first",
+                dep.deployment_id, dep.arrete_number
+            )));
+        }
+        let subject = format!("deployment:{}", dep.deployment_id);
+        if self.latest(&subject, kind::DEPLOYMENT)?.is_some() {
+            return Err(Error::BadInput(format!(
+                "deployment {} already exists",
+                dep.deployment_id
+            )));
+        }
+        Ok((&self.append(kind::DEPLOYMENT, subject, dep, Vec::new())?).into())
+    }
+
+    /// The retention clock starts here (R242-11).
+    pub fn end_deployment(&mut self, end: &DeploymentEnd) -> Result<Appended> {
+        let subject = format!("deployment:{}", end.deployment_id);
+        if self.latest(&subject, kind::DEPLOYMENT)?.is_none() {
+            return Err(Error::BadInput(format!(
+                "deployment {} is not in the register",
+                end.deployment_id
+            )));
+        }
+        Ok((&self.append(kind::DEPLOYMENT_END, subject, end, Vec::new())?).into())
+    }
+
+    pub fn start_flight(&mut self, start: &FlightStart) -> Result<Appended> {
+        if start.flight_id.is_empty() || start.flight_id.contains(['\n', '/', '\\']) {
+            return Err(Error::BadInput(format!(
+                "flight id {:?} must be one word without slashes",
+                start.flight_id
+            )));
+        }
+        if self
+            .latest(
+                &format!("deployment:{}", start.deployment_id),
+                kind::DEPLOYMENT,
+            )?
+            .is_none()
+        {
+            return Err(Error::BadInput(format!(
+                "flight {}: deployment {} is not in the register; start it first",
+                start.flight_id, start.deployment_id
+            )));
+        }
+        let subject = subject_flight(&start.flight_id);
+        if self.latest(&subject, kind::FLIGHT_START)?.is_some() {
+            return Err(Error::BadInput(format!(
+                "flight {} already exists",
+                start.flight_id
+            )));
+        }
+        Ok((&self.append(kind::FLIGHT_START, subject, start, Vec::new())?).into())
+    }
+
+    pub fn record_event(&mut self, event: &EventRecord) -> Result<Appended> {
+        let subject = self.flight_or_station(event.flight_id.as_deref())?;
+        Ok((&self.append(kind::EVENT, subject, event, Vec::new())?).into())
+    }
+
+    pub fn record_wind(&mut self, wind: &WindReading) -> Result<Appended> {
+        let subject = self.flight_or_station(wind.flight_id.as_deref())?;
+        Ok((&self.append(kind::WIND, subject, wind, Vec::new())?).into())
+    }
+
+    pub fn record_video_segment(&mut self, seg: &VideoSegment) -> Result<Appended> {
+        check_hex_digest(
+            &seg.file.sha256,
+            &format!("video segment {} sha256", seg.file.path),
+        )?;
+        let subject = self.flight_or_station(Some(&seg.flight_id))?;
+        Ok((&self.append(kind::VIDEO_SEGMENT, subject, seg, Vec::new())?).into())
+    }
+
+    /// Seal a flight: the entry lists the hash of every earlier entry of the flight and is signed.
+    pub fn seal_flight(&mut self, seal: &FlightSeal) -> Result<Appended> {
+        let subject = subject_flight(&seal.flight_id);
+        let entries = self.store.by_subject(&subject)?;
+        if !entries.iter().any(|e| e.kind == kind::FLIGHT_START) {
+            return Err(Error::BadInput(format!(
+                "flight {} was never started in this register",
+                seal.flight_id
+            )));
+        }
+        if entries.iter().any(|e| e.kind == kind::FLIGHT_SEAL) {
+            return Err(Error::BadInput(format!(
+                "flight {} is already sealed",
+                seal.flight_id
+            )));
+        }
+        for f in seal.tlog.iter().chain(seal.rrd.iter()) {
+            check_hex_digest(
+                &f.sha256,
+                &format!("flight {} file {} sha256", seal.flight_id, f.path),
+            )?;
+        }
+        let mut seal = seal.clone();
+        seal.covered_entries = entries
+            .iter()
+            .filter(|e| e.station == self.station)
+            .map(|e| CoveredEntry {
+                station_seq: e.station_seq,
+                hash: e.hash.clone(),
+            })
+            .collect();
+        Ok((&self.append(kind::FLIGHT_SEAL, subject, &seal, Vec::new())?).into())
+    }
+
+    pub fn viewer_session_start(&mut self, s: &ViewerSessionStart) -> Result<Appended> {
+        Ok((&self.append(
+            kind::VIEWER_START,
+            format!("viewer:{}", s.session_id),
+            s,
+            Vec::new(),
+        )?)
+            .into())
+    }
+
+    pub fn viewer_session_end(&mut self, s: &ViewerSessionEnd) -> Result<Appended> {
+        let subject = format!("viewer:{}", s.session_id);
+        if self.latest(&subject, kind::VIEWER_START)?.is_none() {
+            return Err(Error::BadInput(format!(
+                "viewer session {} was never started",
+                s.session_id
+            )));
+        }
+        Ok((&self.append(kind::VIEWER_END, subject, s, Vec::new())?).into())
+    }
+
+    /// Write one access-journal line. Read paths of this API call it themselves.
+    pub fn journal(&mut self, access: &AccessRecord) -> Result<Appended> {
+        Ok((&self.append(kind::ACCESS, "journal".into(), access, Vec::new())?).into())
+    }
+
+    /// Place a legal hold: the flight's recordings are not erased until it is lifted.
+    pub fn place_hold(&mut self, hold: &LegalHold) -> Result<Appended> {
+        if hold.procedure_ref.trim().is_empty() {
+            return Err(Error::BadInput(
+                "legal hold: procedure_ref (the procedure's reference) is required".into(),
+            ));
+        }
+        self.require_flight(&hold.flight_id)?;
+        let access = AccessRecord {
+            at: hold.placed_at,
+            actor: hold.placed_by.clone(),
+            action: AccessAction::HoldPlaced,
+            motive: hold.procedure_ref.clone(),
+            recipient: None,
+            flights: vec![hold.flight_id.clone()],
+            entries: Vec::new(),
+            cameras: Vec::new(),
+        };
+        let out = self.append_batch(vec![
+            (
+                kind::HOLD,
+                subject_flight(&hold.flight_id),
+                serialize(hold)?,
+                Vec::new(),
+            ),
+            (
+                kind::ACCESS,
+                "journal".into(),
+                serialize(&access)?,
+                Vec::new(),
+            ),
+        ])?;
+        out.first()
+            .map(Appended::from)
+            .ok_or_else(|| Error::BadInput("empty append".into()))
+    }
+
+    /// Lift the active hold on a flight; journaled.
+    pub fn release_hold(&mut self, release: &HoldRelease) -> Result<Appended> {
+        if self.active_hold(&release.flight_id)?.is_none() {
+            return Err(Error::BadInput(format!(
+                "flight {} has no active legal hold",
+                release.flight_id
+            )));
+        }
+        let access = AccessRecord {
+            at: release.released_at,
+            actor: release.released_by.clone(),
+            action: AccessAction::HoldLifted,
+            motive: release.motive.clone(),
+            recipient: None,
+            flights: vec![release.flight_id.clone()],
+            entries: Vec::new(),
+            cameras: Vec::new(),
+        };
+        let out = self.append_batch(vec![
+            (
+                kind::HOLD_RELEASE,
+                subject_flight(&release.flight_id),
+                serialize(release)?,
+                Vec::new(),
+            ),
+            (
+                kind::ACCESS,
+                "journal".into(),
+                serialize(&access)?,
+                Vec::new(),
+            ),
+        ])?;
+        out.first()
+            .map(Appended::from)
+            .ok_or_else(|| Error::BadInput("empty append".into()))
+    }
+
+    /// The active hold on a flight, if any (the last hold not followed by a release).
+    pub fn active_hold(&mut self, flight_id: &str) -> Result<Option<LegalHold>> {
+        let entries = self.store.by_subject(&subject_flight(flight_id))?;
+        let last = entries
+            .iter()
+            .rev()
+            .find(|e| e.kind == kind::HOLD || e.kind == kind::HOLD_RELEASE);
+        match last {
+            Some(e) if e.kind == kind::HOLD => match parse::<LegalHold>(e) {
+                Ok(h) => Ok(Some(h)),
+                // Fail closed: an unreadable hold still holds.
+                Err(_) => Ok(Some(LegalHold {
+                    flight_id: flight_id.to_string(),
+                    procedure_ref: format!("(unreadable hold entry {})", e.id),
+                    placed_by: Actor::system(),
+                    placed_at: Utc::now(),
+                })),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// Sign each finished day of the access journal that is not signed yet (days before `now`'s day).
+    pub fn seal_journal_days(&mut self, now: DateTime<Utc>) -> Result<Vec<NaiveDate>> {
+        let today = now.date_naive();
+        let mut sealed: HashSet<NaiveDate> = HashSet::new();
+        for e in self.store.by_kind(kind::JOURNAL_SEAL)? {
+            if e.station == self.station
+                && let Some(day) = e
+                    .subject
+                    .strip_prefix("journal-day:")
+                    .and_then(|d| d.parse().ok())
+            {
+                sealed.insert(day);
+            }
+        }
+        let mut days: BTreeMap<NaiveDate, Vec<CoveredEntry>> = BTreeMap::new();
+        for k in kind::JOURNAL {
+            for e in self.store.by_kind(k)? {
+                if e.station != self.station {
+                    continue;
+                }
+                let Some(day) = DateTime::parse_from_rfc3339(&e.recorded_at)
+                    .ok()
+                    .map(|d| d.with_timezone(&Utc).date_naive())
+                else {
+                    continue;
+                };
+                if day < today && !sealed.contains(&day) {
+                    days.entry(day).or_default().push(CoveredEntry {
+                        station_seq: e.station_seq,
+                        hash: e.hash,
+                    });
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (day, mut entries) in days {
+            entries.sort_by_key(|c| c.station_seq);
+            self.append(
+                kind::JOURNAL_SEAL,
+                format!("journal-day:{day}"),
+                &JournalDaySeal { day, entries },
+                Vec::new(),
+            )?;
+            out.push(day);
+        }
+        Ok(out)
+    }
+
+    // ---- internal reads (not journaled: the station's own bookkeeping) -------------------------
+
+    fn latest(&mut self, subject: &str, k: &str) -> Result<Option<Entry>> {
+        Ok(self
+            .store
+            .by_subject(subject)?
+            .into_iter()
+            .rev()
+            .find(|e| e.kind == k))
+    }
+
+    fn flight_or_station(&mut self, flight: Option<&str>) -> Result<String> {
+        match flight {
+            Some(f) => {
+                self.require_flight(f)?;
+                Ok(subject_flight(f))
+            }
+            None => Ok(format!("station:{}", self.station)),
+        }
+    }
+
+    fn require_flight(&mut self, flight_id: &str) -> Result<Entry> {
+        self.latest(&subject_flight(flight_id), kind::FLIGHT_START)?
+            .ok_or_else(|| {
+                Error::BadInput(format!(
+                    "flight {flight_id} is not in the {} register (see `vigie register list`)",
+                    match self.kind {
+                        RegisterKind::Legal => "legal",
+                        RegisterKind::Training => "training",
+                    }
+                ))
+            })
+    }
+
+    /// Whether a flight exists and whether it is sealed: for the station's lifecycle, not journaled.
+    pub fn flight_state(&mut self, flight_id: &str) -> Result<Option<bool>> {
+        let entries = self.store.by_subject(&subject_flight(flight_id))?;
+        if !entries.iter().any(|e| e.kind == kind::FLIGHT_START) {
+            return Ok(None);
+        }
+        Ok(Some(entries.iter().any(|e| e.kind == kind::FLIGHT_SEAL)))
+    }
+
+    pub(crate) fn flight_view_unjournaled(&mut self, flight_id: &str) -> Result<FlightView> {
+        let start_entry = self.require_flight(flight_id)?;
+        let start: FlightStart = parse(&start_entry)?;
+        let entries = self.store.by_subject(&subject_flight(flight_id))?;
+        let mut view = FlightView {
+            start: start.clone(),
+            seal: None,
+            deployment: None,
+            deployment_ended_at: None,
+            authorisation: None,
+            events: Vec::new(),
+            wind: Vec::new(),
+            video_segments: Vec::new(),
+            active_hold: None,
+            entry_ids: entries.iter().map(|e| e.id).collect(),
+        };
+        for e in &entries {
+            match e.kind.as_str() {
+                kind::FLIGHT_SEAL => view.seal = Some(parse(e)?),
+                kind::EVENT => view.events.push(parse(e)?),
+                kind::WIND => view.wind.push(parse(e)?),
+                kind::VIDEO_SEGMENT => view.video_segments.push((
+                    e.id,
+                    if e.payload.is_some() {
+                        Some(parse(e)?)
+                    } else {
+                        None
+                    },
+                )),
+                _ => {}
+            }
+        }
+        let dep_subject = format!("deployment:{}", start.deployment_id);
+        for e in self.store.by_subject(&dep_subject)? {
+            match e.kind.as_str() {
+                kind::DEPLOYMENT => view.deployment = Some(parse(&e)?),
+                kind::DEPLOYMENT_END => {
+                    view.deployment_ended_at = Some(parse::<DeploymentEnd>(&e)?.ended_at)
+                }
+                _ => {}
+            }
+        }
+        if let Some(a) = self.latest(
+            &format!("authorisation:{}", start.arrete_number),
+            kind::AUTHORISATION,
+        )? {
+            view.authorisation = Some(parse(&a)?);
+        }
+        view.active_hold = self.active_hold(flight_id)?;
+        Ok(view)
+    }
+
+    fn summaries(&mut self) -> Result<Vec<FlightSummary>> {
+        let mut out = Vec::new();
+        let seals: HashMap<String, FlightSeal> = self
+            .store
+            .by_kind(kind::FLIGHT_SEAL)?
+            .iter()
+            .filter_map(|e| parse::<FlightSeal>(e).ok())
+            .map(|s| (s.flight_id.clone(), s))
+            .collect();
+        let mut held: HashMap<String, bool> = HashMap::new();
+        for k in [kind::HOLD, kind::HOLD_RELEASE] {
+            for e in self.store.by_kind(k)? {
+                held.insert(e.subject.trim_start_matches("flight:").to_string(), false);
+            }
+        }
+        let flights: Vec<String> = held.keys().cloned().collect();
+        for f in flights {
+            let on = self.active_hold(&f)?.is_some();
+            held.insert(f, on);
+        }
+        for e in self.store.by_kind(kind::FLIGHT_START)? {
+            let s: FlightStart = parse(&e)?;
+            let seal = seals.get(&s.flight_id);
+            out.push(FlightSummary {
+                on_hold: held.get(&s.flight_id).copied().unwrap_or(false),
+                sealed: seal.is_some(),
+                ended_at: seal.map(|x| x.ended_at),
+                flight_id: s.flight_id,
+                deployment_id: s.deployment_id,
+                arrete_number: s.arrete_number,
+                finalite: s.finalite,
+                pilot_id: s.pilot_id,
+                aircraft_registration: s.aircraft_registration,
+                started_at: s.started_at,
+            });
+        }
+        Ok(out)
+    }
+
+    // ---- journaled reads -----------------------------------------------------------------------
+
+    /// List flights matching `filter`; writes a consultation line in the access journal first.
+    pub fn list_flights(
+        &mut self,
+        filter: &FlightFilter,
+        actor: &Actor,
+        motive: &str,
+    ) -> Result<Vec<FlightSummary>> {
+        let all = self.summaries()?;
+        let matching: Vec<FlightSummary> = all
+            .into_iter()
+            .filter(|f| filter.from.is_none_or(|t| f.started_at >= t))
+            .filter(|f| filter.to.is_none_or(|t| f.started_at <= t))
+            .filter(|f| filter.pilot_id.as_ref().is_none_or(|p| &f.pilot_id == p))
+            .filter(|f| {
+                filter
+                    .aircraft
+                    .as_ref()
+                    .is_none_or(|a| &f.aircraft_registration == a)
+            })
+            .filter(|f| {
+                filter
+                    .arrete_number
+                    .as_ref()
+                    .is_none_or(|a| &f.arrete_number == a)
+            })
+            .filter(|f| filter.finalite.as_ref().is_none_or(|a| &f.finalite == a))
+            .collect();
+        self.journal_access(
+            actor,
+            AccessAction::Consultation,
+            motive,
+            None,
+            matching.iter().map(|f| f.flight_id.clone()).collect(),
+            Vec::new(),
+        )?;
+        Ok(matching)
+    }
+
+    /// Everything about one flight; journaled as a consultation.
+    pub fn show_flight(
+        &mut self,
+        flight_id: &str,
+        actor: &Actor,
+        motive: &str,
+    ) -> Result<FlightView> {
+        let view = self.flight_view_unjournaled(flight_id)?;
+        self.journal_access(
+            actor,
+            AccessAction::Consultation,
+            motive,
+            None,
+            vec![flight_id.to_string()],
+            view.entry_ids.clone(),
+        )?;
+        Ok(view)
+    }
+
+    /// The flight's .rrd, checked against its sealed digest, for the viewer; journaled as a replay.
+    pub fn replay(&mut self, flight_id: &str, actor: &Actor, motive: &str) -> Result<PathBuf> {
+        let view = self.flight_view_unjournaled(flight_id)?;
+        let Some(seal) = &view.seal else {
+            return Err(Error::BadInput(format!(
+                "flight {flight_id} is not sealed yet: no recording to replay"
+            )));
+        };
+        let Some(rrd) = &seal.rrd else {
+            return Err(Error::BadInput(format!(
+                "flight {flight_id} has no .rrd recording"
+            )));
+        };
+        let path = self.resolve(&rrd.path);
+        let digest = file_sha256(&path).map_err(|e| match e {
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => Error::BadInput(format!(
+                "flight {flight_id}: recording {} is gone (erased by the retention purge, or missing)",
+                path.display()
+            )),
+            other => other,
+        })?;
+        if digest != rrd.sha256 {
+            return Err(Error::Recording {
+                path: path.display().to_string(),
+                detail: format!(
+                    "SHA-256 {digest} differs from the sealed {}; run `vigie register verify`",
+                    rrd.sha256
+                ),
+            });
+        }
+        self.journal_access(
+            actor,
+            AccessAction::Replay,
+            motive,
+            None,
+            vec![flight_id.to_string()],
+            view.entry_ids.clone(),
+        )?;
+        Ok(path)
+    }
+
+    /// L242-4 register of processing as CSV: purpose, recording durations, who had access. Journaled.
+    pub fn processing_register_csv(&mut self, actor: &Actor, motive: &str) -> Result<String> {
+        let flights = self.summaries()?;
+        // Who had access to what: viewer sessions and journal lines, per flight.
+        let mut access: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for e in self.store.by_kind(kind::VIEWER_START)? {
+            if let Ok(s) = parse::<ViewerSessionStart>(&e)
+                && let Some(f) = s.flight_id
+            {
+                access.entry(f).or_default().push(format!(
+                    "{} ({}, live {})",
+                    s.viewer.name, s.viewer.role, s.stream
+                ));
+            }
+        }
+        for e in self.store.by_kind(kind::ACCESS)? {
+            if let Ok(a) = parse::<AccessRecord>(&e) {
+                for f in &a.flights {
+                    access.entry(f.clone()).or_default().push(format!(
+                        "{} ({}, {:?} {})",
+                        a.actor.name,
+                        a.actor.role,
+                        a.action,
+                        a.at.format("%Y-%m-%d")
+                    ));
+                }
+            }
+        }
+        let r = &self.retention;
+        let durations = format!(
+            "recordings {} h after deployment end; domicile {} h; journal {} days",
+            r.recordings.num_hours(),
+            r.domicile.num_hours(),
+            r.journal.num_days()
+        );
+        let mut csv = String::from(
+            "flight_id,finalite,arrete_number,deployment_id,pilot_id,aircraft,started_at,ended_at,recording_durations,legal_hold,who_had_access\n",
+        );
+        for f in &flights {
+            let who = access
+                .get(&f.flight_id)
+                .map(|v| v.join("; "))
+                .unwrap_or_default();
+            let row = [
+                f.flight_id.clone(),
+                f.finalite.clone(),
+                f.arrete_number.clone(),
+                f.deployment_id.clone(),
+                f.pilot_id.clone(),
+                f.aircraft_registration.clone(),
+                f.started_at.to_rfc3339(),
+                f.ended_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                durations.clone(),
+                f.on_hold.to_string(),
+                who,
+            ];
+            csv.push_str(
+                &row.iter()
+                    .map(|c| csv_field(c))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            csv.push('\n');
+        }
+        self.journal_access(
+            actor,
+            AccessAction::Consultation,
+            motive,
+            None,
+            flights.iter().map(|f| f.flight_id.clone()).collect(),
+            Vec::new(),
+        )?;
+        Ok(csv)
+    }
+
+    pub(crate) fn journal_access(
+        &mut self,
+        actor: &Actor,
+        action: AccessAction,
+        motive: &str,
+        recipient: Option<&str>,
+        flights: Vec<String>,
+        entries: Vec<i64>,
+    ) -> Result<Appended> {
+        if motive.trim().is_empty() {
+            return Err(Error::BadInput(
+                "access journal: a motive is required (R242-12)".into(),
+            ));
+        }
+        if actor.id.trim().is_empty() {
+            return Err(Error::BadInput(
+                "access journal: who acts (actor id) is required (R242-12)".into(),
+            ));
+        }
+        self.journal(&AccessRecord {
+            at: Utc::now(),
+            actor: actor.clone(),
+            action,
+            motive: motive.to_string(),
+            recipient: recipient.map(str::to_string),
+            flights,
+            entries,
+            cameras: Vec::new(),
+        })
+    }
+
+    pub(crate) fn append_erasure(
+        &mut self,
+        subject: String,
+        payload: String,
+        erases: Vec<i64>,
+    ) -> Result<Entry> {
+        let out = self.append_batch(vec![(kind::ERASURE, subject, payload, erases)])?;
+        out.into_iter()
+            .next()
+            .ok_or_else(|| Error::BadInput("empty append".into()))
+    }
+
+    pub(crate) fn store(&mut self) -> &mut dyn Store {
+        self.store.as_mut()
+    }
+
+    pub(crate) fn key(&self) -> &StationKey {
+        &self.key
+    }
+}
+
+pub(crate) fn serialize(record: &impl Serialize) -> Result<String> {
+    serde_json::to_string(record)
+        .map_err(|e| Error::BadInput(format!("record does not serialise to JSON: {e}")))
+}
+
+fn check_hex_digest(h: &str, what: &str) -> Result<()> {
+    if h.len() == 64
+        && h.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(())
+    } else {
+        Err(Error::BadInput(format!(
+            "{what}: {h:?} is not a lowercase hex SHA-256 (64 characters)"
+        )))
+    }
+}
+
+pub(crate) fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// SHA-256 of a file, streamed.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// A [`FileRef`] for a file as it is now.
+pub fn file_ref(path: &Path) -> Result<FileRef> {
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    Ok(FileRef {
+        path: path.display().to_string(),
+        sha256: file_sha256(path)?,
+        bytes,
+    })
+}
+
+#[allow(dead_code)]
+pub(crate) fn verify_sig(
+    public_hex: &str,
+    hash: &str,
+    sig: &str,
+) -> std::result::Result<(), String> {
+    verify_hex(public_hex, hash.as_bytes(), sig)
+}
+
+#[allow(dead_code)]
+pub(crate) fn digest_of(s: &str) -> String {
+    sha256_hex(s.as_bytes())
+}
