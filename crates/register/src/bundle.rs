@@ -274,7 +274,7 @@ impl Register {
             }
         }
         let info = BundleInfo {
-            format: "vigie-evidence-bundle-v1; entry hash = sha256(\"vigie-register-entry-v1\\n\" station \\n station_seq \\n kind \\n subject \\n recorded_at \\n payload_sha256 \\n prev_hash); signatures are Ed25519 over the hex hash".into(),
+            format: "vigie-evidence-bundle-v1; entry hash = sha256(\"vigie-register-entry-v1\\n\" id \\n station \\n station_seq \\n kind \\n subject \\n recorded_at \\n payload_sha256 \\n prev_hash); signatures are Ed25519 over the hex hash".into(),
             flight_id: flight_id.to_string(),
             station_id: station,
             exported_at: Utc::now(),

@@ -1,7 +1,7 @@
 //! The hash chain: how an entry's hash is computed, so anyone can recompute it.
 //!
-//! `hash = SHA-256("vigie-register-entry-v1\n" station "\n" station_seq "\n" kind "\n" subject "\n"
-//! recorded_at "\n" payload_sha256 "\n" prev_hash)`, every value as UTF-8 text, hashes as lowercase
+//! `hash = SHA-256("vigie-register-entry-v1\n" id "\n" station "\n" station_seq "\n" kind "\n" subject
+//! "\n" recorded_at "\n" payload_sha256 "\n" prev_hash)`, every value as UTF-8 text, hashes as lowercase
 //! hex. The payload is covered through its digest, so erasing a payload (a tombstone) keeps the chain
 //! verifiable. A signature is Ed25519 over the 64 ASCII characters of `hash`.
 
@@ -14,7 +14,8 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// One row of the register, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
-    /// Storage order (not hashed: PostgreSQL sequences may skip numbers).
+    /// Storage order; hashed, because erasures and journal lines refer to entries by id.
+    /// Increasing, not necessarily contiguous (PostgreSQL sequences may skip numbers).
     pub id: i64,
     pub station: String,
     /// 1, 2, 3 ... per station, without gaps.
@@ -50,7 +51,9 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn entry_hash(
+    id: i64,
     station: &str,
     station_seq: i64,
     kind: &str,
@@ -62,6 +65,7 @@ pub fn entry_hash(
     let mut h = Sha256::new();
     h.update(b"vigie-register-entry-v1\n");
     for part in [
+        &id.to_string(),
         station,
         &station_seq.to_string(),
         kind,
@@ -79,6 +83,7 @@ pub fn entry_hash(
 impl Entry {
     pub fn computed_hash(&self) -> String {
         entry_hash(
+            self.id,
             &self.station,
             self.station_seq,
             &self.kind,
@@ -90,8 +95,10 @@ impl Entry {
     }
 }
 
-/// Build the next entry of a station's chain. `head` is `(station_seq, hash)` of its last entry.
+/// Build the next entry of a station's chain, to be stored under `id`. `head` is `(station_seq, hash)`
+/// of the station's last entry.
 pub(crate) fn build_entry(
+    id: i64,
     station: &str,
     head: Option<(i64, String)>,
     recorded_at: &str,
@@ -102,6 +109,7 @@ pub(crate) fn build_entry(
     let payload_sha256 = sha256_hex(new.payload.as_bytes());
     let station_seq = prev_seq + 1;
     let hash = entry_hash(
+        id,
         station,
         station_seq,
         &new.kind,
@@ -112,7 +120,7 @@ pub(crate) fn build_entry(
     );
     let signature = new.signed.then(|| sign(&hash));
     Entry {
-        id: 0,
+        id,
         station: station.to_string(),
         station_seq,
         kind: new.kind.clone(),
@@ -134,10 +142,10 @@ mod tests {
     #[test]
     fn hash_matches_the_documented_recipe() {
         // Same bytes as the README recipe; Python's hashlib gives the same digest.
-        let text =
-            "vigie-register-entry-v1\nst\n1\nevent\nflight:F1\n2026-11-28T10:00:00.000000Z\nabc\n";
+        let text = "vigie-register-entry-v1\n7\nst\n1\nevent\nflight:F1\n2026-11-28T10:00:00.000000Z\nabc\n";
         let expected = sha256_hex(format!("{text}{GENESIS_HASH}").as_bytes());
         let got = entry_hash(
+            7,
             "st",
             1,
             "event",
@@ -150,8 +158,9 @@ mod tests {
         assert_ne!(
             got,
             entry_hash(
+                8,
                 "st",
-                2,
+                1,
                 "event",
                 "flight:F1",
                 "2026-11-28T10:00:00.000000Z",

@@ -273,6 +273,9 @@ impl Register {
 
     pub fn open_with(dir: &Path, options: OpenOptions) -> Result<Register> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        if options.postgres.is_none() {
+            Self::check_writable(dir)?;
+        }
         let key = StationKey::load_or_create(&dir.join("keys"))?;
         let store: Box<dyn Store> = match &options.postgres {
             Some(conninfo) => Box::new(PostgresStore::connect(conninfo)?),
@@ -346,6 +349,19 @@ impl Register {
     }
     pub fn retention(&self) -> &RetentionPolicy {
         &self.retention
+    }
+
+    /// Fails with a clear error when the directory cannot be written (read-only medium, permissions).
+    fn check_writable(dir: &Path) -> Result<()> {
+        let probe = dir.join(".vigie-write-probe");
+        match std::fs::write(&probe, b"probe") {
+            Ok(()) => std::fs::remove_file(&probe).map_err(|e| Error::io(&probe, e)),
+            Err(e) if e.raw_os_error() == Some(28) => Err(Error::io(dir, e)),
+            Err(e) => Err(Error::ReadOnly {
+                path: dir.display().to_string(),
+                detail: e.to_string(),
+            }),
+        }
     }
 
     /// Where the station should write a flight's tlog, .rrd and video segments.

@@ -157,6 +157,7 @@ impl Register {
                 match &payload_digest {
                     Some(d) if *d != e.payload_sha256 => {
                         let with_real = entry_hash(
+                            e.id,
                             &e.station,
                             e.station_seq,
                             &e.kind,

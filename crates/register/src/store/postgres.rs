@@ -167,31 +167,38 @@ impl Store for PostgresStore {
             .map(|r| (r.get(0), r.get(1)));
         let insert = tx
             .prepare(
-                "INSERT INTO entries (station, station_seq, kind, subject, recorded_at, payload, payload_sha256, \
-                 prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                "INSERT INTO entries (id, station, station_seq, kind, subject, recorded_at, payload, payload_sha256, \
+                 prev_hash, hash, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .map_err(e)?;
         let mut out = Vec::with_capacity(batch.len());
         for new in batch {
-            let mut entry = build_entry(station, head.take(), recorded_at, new, sign);
-            let row = tx
+            // The id is hashed, so it is drawn before the insert.
+            let id: i64 = tx
                 .query_one(
-                    &insert,
-                    &[
-                        &entry.station,
-                        &entry.station_seq,
-                        &entry.kind,
-                        &entry.subject,
-                        &entry.recorded_at,
-                        &entry.payload,
-                        &entry.payload_sha256,
-                        &entry.prev_hash,
-                        &entry.hash,
-                        &entry.signature,
-                    ],
+                    "SELECT nextval(pg_get_serial_sequence('entries', 'id'))",
+                    &[],
                 )
-                .map_err(e)?;
-            entry.id = row.get(0);
+                .map_err(e)?
+                .get(0);
+            let entry = build_entry(id, station, head.take(), recorded_at, new, sign);
+            tx.execute(
+                &insert,
+                &[
+                    &entry.id,
+                    &entry.station,
+                    &entry.station_seq,
+                    &entry.kind,
+                    &entry.subject,
+                    &entry.recorded_at,
+                    &entry.payload,
+                    &entry.payload_sha256,
+                    &entry.prev_hash,
+                    &entry.hash,
+                    &entry.signature,
+                ],
+            )
+            .map_err(e)?;
             for target in &new.erases {
                 let n = tx
                     .execute(

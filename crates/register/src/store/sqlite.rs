@@ -227,17 +227,24 @@ impl Store for SqliteStore {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO entries (station, station_seq, kind, subject, recorded_at, payload, payload_sha256, \
-                     prev_hash, hash, signature, erased_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL)",
+                    "INSERT INTO entries (id, station, station_seq, kind, subject, recorded_at, payload, payload_sha256, \
+                     prev_hash, hash, signature, erased_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL)",
                 )
                 .map_err(e)?;
             let mut erase = tx
                 .prepare_cached("UPDATE entries SET payload = NULL, erased_by = ?1 WHERE id = ?2 AND erased_by IS NULL")
                 .map_err(e)?;
-            for new in batch {
-                let mut entry = build_entry(station, head.take(), recorded_at, new, sign);
+            // The id is hashed, so it is chosen before the insert; the write lock makes it safe.
+            let first_id: i64 = tx
+                .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM entries", [], |r| {
+                    r.get(0)
+                })
+                .map_err(e)?;
+            for (id, new) in (first_id..).zip(batch) {
+                let entry = build_entry(id, station, head.take(), recorded_at, new, sign);
                 insert
                     .execute(params![
+                        entry.id,
                         entry.station,
                         entry.station_seq,
                         entry.kind,
@@ -250,7 +257,6 @@ impl Store for SqliteStore {
                         entry.signature,
                     ])
                     .map_err(e)?;
-                entry.id = tx.last_insert_rowid();
                 for target in &new.erases {
                     if erase.execute(params![entry.id, target]).map_err(e)? != 1 {
                         return Err(Error::BadInput(format!(
