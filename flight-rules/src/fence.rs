@@ -155,6 +155,7 @@ pub fn fence_plan_with(
             if !blocking
                 || !z.applicability.may_be_active_during(from, auth.valid_until)
                 || !z.reachable_below(ceiling, &ctx)
+                || !z.volumes.iter().any(|v| volume_near(&v.shape, &poly, look))
                 || !seen.insert(z.identifier.clone())
             {
                 continue;
@@ -400,5 +401,53 @@ fn enclosing_circle(pts: &[LatLon]) -> FenceCircle {
         inclusion: false,
         center,
         radius_m: r,
+    }
+}
+
+/// Does the shape come within `look_m` of the polygon (overlap counts)?
+fn volume_near(shape: &Shape, poly: &geo::Polygon<f64>, look_m: f64) -> bool {
+    let ring: Vec<LatLon> = geom::ring_xy(poly.exterior())
+        .into_iter()
+        .map(|c| LatLon::new(c[1], c[0]))
+        .collect();
+    let f = frame_for(&ring);
+    let per: Vec<[f64; 2]> = ring.iter().map(|p| f.to_xy(*p)).collect();
+    let edge_dist = |q: [f64; 2]| {
+        geom::ring_edges(&per)
+            .map(|(a, b)| geom::point_segment_distance(q, a, b))
+            .fold(f64::INFINITY, f64::min)
+    };
+    match shape {
+        Shape::Circle { center, radius_m } => {
+            let c = f.to_xy(*center);
+            geom::ring_contains(&per, c) || edge_dist(c) - radius_m <= look_m
+        }
+        Shape::Polygon(zp) => {
+            let zr: Vec<[f64; 2]> = geom::ring_xy(zp.exterior())
+                .into_iter()
+                .map(|c| f.to_xy(LatLon::new(c[1], c[0])))
+                .collect();
+            if zr.iter().any(|q| geom::ring_contains(&per, *q))
+                || per.iter().any(|q| geom::ring_contains(&zr, *q))
+            {
+                return true;
+            }
+            // Disjoint: the closest approach of two polygons is at a vertex of one of them.
+            let zone_dist = |q: [f64; 2]| {
+                geom::ring_edges(&zr)
+                    .map(|(a, b)| geom::point_segment_distance(q, a, b))
+                    .fold(f64::INFINITY, f64::min)
+            };
+            let crossing = geom::ring_edges(&zr).any(|(a, b)| {
+                geom::ring_edges(&per).any(|(c, d)| geom::segments_intersect(a, b, c, d))
+            });
+            crossing
+                || zr
+                    .iter()
+                    .map(|q| edge_dist(*q))
+                    .chain(per.iter().map(|q| zone_dist(*q)))
+                    .fold(f64::INFINITY, f64::min)
+                    <= look_m
+        }
     }
 }

@@ -1,0 +1,13 @@
+//! The one integration-test binary of flight_rules.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)] // tests may panic on setup
+
+mod integration {
+    pub mod common;
+    mod config;
+    mod fence;
+    mod plan;
+    mod properties;
+    mod rules;
+    mod wind;
+    mod zones;
+}
