@@ -29,19 +29,35 @@ impl Direction {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// Drop `percent` % of frames in a direction (100 = total loss).
-    LinkLoss { direction: Direction, percent: f64 },
+    LinkLoss {
+        direction: Direction,
+        percent: f64,
+    },
     /// Extra one-way latency on every frame, both directions.
-    Latency { ms: f64 },
+    Latency {
+        ms: f64,
+    },
     GpsLoss,
     GpsRestore,
     /// Remove a share of the battery capacity at once.
-    BatteryDrop { percent: f64 },
+    BatteryDrop {
+        percent: f64,
+    },
     /// A gust to `peak_kmh` lasting `duration_s`.
-    Gust { peak_kmh: f64, duration_s: f64 },
+    Gust {
+        peak_kmh: f64,
+        duration_s: f64,
+    },
     /// New mean wind.
-    Wind { from_deg: f64, speed_kmh: f64, gust_kmh: f64 },
+    Wind {
+        from_deg: f64,
+        speed_kmh: f64,
+        gust_kmh: f64,
+    },
     /// Motors lose `percent` % of their thrust.
-    MotorWeak { percent: f64 },
+    MotorWeak {
+        percent: f64,
+    },
     VideoLoss,
     VideoRestore,
     /// Everything back to normal: link, GPS, motors, video.
@@ -90,7 +106,9 @@ commands (prefix with @N to address vehicle N, default all):
 
 fn num(tok: Option<&str>, what: &str) -> Result<f64, String> {
     let t = tok.ok_or_else(|| format!("missing {what}"))?;
-    let v: f64 = t.parse().map_err(|_| format!("{what} must be a number, got `{t}`"))?;
+    let v: f64 = t
+        .parse()
+        .map_err(|_| format!("{what} must be a number, got `{t}`"))?;
     if !v.is_finite() {
         return Err(format!("{what} must be finite"));
     }
@@ -110,7 +128,9 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
     let mut toks = line.split_whitespace().peekable();
     let mut target = Target::All;
     if let Some(t) = toks.peek().and_then(|t| t.strip_prefix('@')) {
-        let id: u8 = t.parse().map_err(|_| format!("`@{t}`: expected @N with N a vehicle number 1..255"))?;
+        let id: u8 = t
+            .parse()
+            .map_err(|_| format!("`@{t}`: expected @N with N a vehicle number 1..255"))?;
         if id == 0 {
             return Err("vehicles are numbered from 1".into());
         }
@@ -123,7 +143,10 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
     let fault = match (first, words.get(1).copied()) {
         ("help", _) => return Ok(ControlCommand::Help),
         ("status", _) => return Ok(ControlCommand::Status),
-        ("link", Some("ok")) => Fault::LinkLoss { direction: Direction::Both, percent: 0.0 },
+        ("link", Some("ok")) => Fault::LinkLoss {
+            direction: Direction::Both,
+            percent: 0.0,
+        },
         ("link", Some("loss")) => {
             it.next();
             let mut rest: Vec<&str> = it.collect();
@@ -134,7 +157,11 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
                 }
                 None => Direction::Both,
             };
-            let percent = if rest.is_empty() { 100.0 } else { pct(rest.first().copied())? };
+            let percent = if rest.is_empty() {
+                100.0
+            } else {
+                pct(rest.first().copied())?
+            };
             Fault::LinkLoss { direction, percent }
         }
         ("latency", _) => {
@@ -148,7 +175,9 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
         ("gps", Some("ok")) => Fault::GpsRestore,
         ("battery", Some("drop")) => {
             it.next();
-            Fault::BatteryDrop { percent: pct(it.next())? }
+            Fault::BatteryDrop {
+                percent: pct(it.next())?,
+            }
         }
         ("gust", _) => {
             let peak_kmh = num(it.next(), "KMH")?;
@@ -156,7 +185,10 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
                 Some(t) => num(Some(t), "SECONDS")?,
                 None => 5.0,
             };
-            Fault::Gust { peak_kmh: peak_kmh.max(0.0), duration_s: duration_s.clamp(0.5, 600.0) }
+            Fault::Gust {
+                peak_kmh: peak_kmh.max(0.0),
+                duration_s: duration_s.clamp(0.5, 600.0),
+            }
         }
         ("wind", _) => {
             let from_deg = num(it.next(), "FROM_DEG")?;
@@ -165,16 +197,27 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
                 Some(t) => num(Some(t), "GUST_KMH")?.max(speed_kmh),
                 None => speed_kmh,
             };
-            Fault::Wind { from_deg, speed_kmh, gust_kmh }
+            Fault::Wind {
+                from_deg,
+                speed_kmh,
+                gust_kmh,
+            }
         }
         ("motor", Some("weak")) => {
             it.next();
-            Fault::MotorWeak { percent: pct(it.next())? }
+            Fault::MotorWeak {
+                percent: pct(it.next())?,
+            }
         }
         ("video", Some("loss")) => Fault::VideoLoss,
         ("video", Some("ok")) => Fault::VideoRestore,
         ("clear", _) => Fault::Clear,
-        _ => return Err(format!("unknown command `{}` (try `help`)", words.join(" "))),
+        _ => {
+            return Err(format!(
+                "unknown command `{}` (try `help`)",
+                words.join(" ")
+            ));
+        }
     };
     Ok(ControlCommand::Inject(target, fault))
 }
@@ -186,22 +229,90 @@ mod tests {
     #[test]
     fn command_table() {
         let cases: &[(&str, ControlCommand)] = &[
-            ("link loss", ControlCommand::Inject(Target::All, Fault::LinkLoss { direction: Direction::Both, percent: 100.0 })),
-            ("@2 link loss down 30", ControlCommand::Inject(Target::Vehicle(2), Fault::LinkLoss { direction: Direction::Down, percent: 30.0 })),
-            ("link ok", ControlCommand::Inject(Target::All, Fault::LinkLoss { direction: Direction::Both, percent: 0.0 })),
-            ("latency 250", ControlCommand::Inject(Target::All, Fault::Latency { ms: 250.0 })),
-            ("gps loss", ControlCommand::Inject(Target::All, Fault::GpsLoss)),
-            ("battery drop 40", ControlCommand::Inject(Target::All, Fault::BatteryDrop { percent: 40.0 })),
-            ("gust 90 4", ControlCommand::Inject(Target::All, Fault::Gust { peak_kmh: 90.0, duration_s: 4.0 })),
-            ("wind 330 50 90", ControlCommand::Inject(Target::All, Fault::Wind { from_deg: 330.0, speed_kmh: 50.0, gust_kmh: 90.0 })),
-            ("motor weak 30", ControlCommand::Inject(Target::All, Fault::MotorWeak { percent: 30.0 })),
-            ("video loss", ControlCommand::Inject(Target::All, Fault::VideoLoss)),
+            (
+                "link loss",
+                ControlCommand::Inject(
+                    Target::All,
+                    Fault::LinkLoss {
+                        direction: Direction::Both,
+                        percent: 100.0,
+                    },
+                ),
+            ),
+            (
+                "@2 link loss down 30",
+                ControlCommand::Inject(
+                    Target::Vehicle(2),
+                    Fault::LinkLoss {
+                        direction: Direction::Down,
+                        percent: 30.0,
+                    },
+                ),
+            ),
+            (
+                "link ok",
+                ControlCommand::Inject(
+                    Target::All,
+                    Fault::LinkLoss {
+                        direction: Direction::Both,
+                        percent: 0.0,
+                    },
+                ),
+            ),
+            (
+                "latency 250",
+                ControlCommand::Inject(Target::All, Fault::Latency { ms: 250.0 }),
+            ),
+            (
+                "gps loss",
+                ControlCommand::Inject(Target::All, Fault::GpsLoss),
+            ),
+            (
+                "battery drop 40",
+                ControlCommand::Inject(Target::All, Fault::BatteryDrop { percent: 40.0 }),
+            ),
+            (
+                "gust 90 4",
+                ControlCommand::Inject(
+                    Target::All,
+                    Fault::Gust {
+                        peak_kmh: 90.0,
+                        duration_s: 4.0,
+                    },
+                ),
+            ),
+            (
+                "wind 330 50 90",
+                ControlCommand::Inject(
+                    Target::All,
+                    Fault::Wind {
+                        from_deg: 330.0,
+                        speed_kmh: 50.0,
+                        gust_kmh: 90.0,
+                    },
+                ),
+            ),
+            (
+                "motor weak 30",
+                ControlCommand::Inject(Target::All, Fault::MotorWeak { percent: 30.0 }),
+            ),
+            (
+                "video loss",
+                ControlCommand::Inject(Target::All, Fault::VideoLoss),
+            ),
             ("status", ControlCommand::Status),
         ];
         for (line, want) in cases {
             assert_eq!(&parse_command(line).unwrap(), want, "{line}");
         }
-        for bad in ["", "link loss up 130", "latency x", "@0 gps loss", "fly away", "battery drop"] {
+        for bad in [
+            "",
+            "link loss up 130",
+            "latency x",
+            "@0 gps loss",
+            "fly away",
+            "battery drop",
+        ] {
             assert!(parse_command(bad).is_err(), "{bad}");
         }
     }

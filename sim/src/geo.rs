@@ -18,7 +18,11 @@ pub struct V3 {
 }
 
 impl V3 {
-    pub const ZERO: V3 = V3 { n: 0.0, e: 0.0, d: 0.0 };
+    pub const ZERO: V3 = V3 {
+        n: 0.0,
+        e: 0.0,
+        d: 0.0,
+    };
     pub const fn new(n: f64, e: f64, d: f64) -> Self {
         Self { n, e, d }
     }
@@ -114,7 +118,11 @@ impl LocalFrame {
     pub fn new(origin: LatLon) -> Self {
         let m_per_deg_lat = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
         let m_per_deg_lon = m_per_deg_lat * origin.lat_deg.to_radians().cos().max(1e-6);
-        Self { origin, m_per_deg_lat, m_per_deg_lon }
+        Self {
+            origin,
+            m_per_deg_lat,
+            m_per_deg_lon,
+        }
     }
     pub fn origin(&self) -> LatLon {
         self.origin
@@ -167,7 +175,11 @@ pub fn distance_to_polygon_edge(p: (f64, f64), poly: &[(f64, f64)]) -> f64 {
         let b = poly[(i + 1) % poly.len()];
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let len2 = dx * dx + dy * dy;
-        let t = if len2 > 0.0 { (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+        let t = if len2 > 0.0 {
+            (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         let (cx, cy) = (a.0 + t * dx, a.1 + t * dy);
         best = best.min((p.0 - cx).hypot(p.1 - cy));
     }
@@ -207,7 +219,12 @@ mod tests {
     #[test]
     fn polygon_containment_table() {
         let square = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)];
-        for (p, inside) in [((5.0, 5.0), true), ((11.0, 5.0), false), ((-0.1, 5.0), false), ((9.9, 9.9), true)] {
+        for (p, inside) in [
+            ((5.0, 5.0), true),
+            ((11.0, 5.0), false),
+            ((-0.1, 5.0), false),
+            ((9.9, 9.9), true),
+        ] {
             assert_eq!(point_in_polygon(p, &square), inside, "{p:?}");
         }
         assert!((distance_to_polygon_edge((5.0, 5.0), &square) - 5.0).abs() < 1e-9);

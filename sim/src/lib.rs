@@ -4,7 +4,12 @@
 //! station bug cannot hide behind the same bug here. See `sim/README.md`.
 
 pub mod faults;
+pub mod fence;
+pub mod frame;
 pub mod geo;
 pub mod params;
 pub mod physics;
+pub mod runtime;
 pub mod scenario;
+pub mod vehicle;
+pub mod video;

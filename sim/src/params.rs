@@ -394,7 +394,10 @@ const CORE: &[(&str, f64, ParamType)] = &[
 /// Builds the table: the core list plus the per-instance families (servo and RC channels,
 /// telemetry stream rates, serial ports, sensor calibrations) every ArduCopter reports.
 pub fn default_table() -> ParamTable {
-    let mut list: Vec<(String, f64, ParamType)> = CORE.iter().map(|(n, v, t)| ((*n).to_string(), *v, *t)).collect();
+    let mut list: Vec<(String, f64, ParamType)> = CORE
+        .iter()
+        .map(|(n, v, t)| ((*n).to_string(), *v, *t))
+        .collect();
     for i in 1..=16 {
         let function = if i <= 4 { 32.0 + f64::from(i) } else { 0.0 };
         list.push((format!("SERVO{i}_MIN"), 1100.0, I16));
@@ -411,10 +414,17 @@ pub fn default_table() -> ParamTable {
         list.push((format!("RC{i}_DZ"), if i <= 4 { 20.0 } else { 0.0 }, I16));
         list.push((format!("RC{i}_OPTION"), 0.0, I16));
     }
-    let streams = ["RAW_SENS", "EXT_STAT", "RC_CHAN", "RAW_CTRL", "POSITION", "EXTRA1", "EXTRA2", "EXTRA3", "PARAMS", "ADSB"];
+    let streams = [
+        "RAW_SENS", "EXT_STAT", "RC_CHAN", "RAW_CTRL", "POSITION", "EXTRA1", "EXTRA2", "EXTRA3",
+        "PARAMS", "ADSB",
+    ];
     for port in 0..=6 {
         for s in streams {
-            list.push((format!("SR{port}_{s}"), if port == 0 { 4.0 } else { 0.0 }, I16));
+            list.push((
+                format!("SR{port}_{s}"),
+                if port == 0 { 4.0 } else { 0.0 },
+                I16,
+            ));
         }
     }
     for port in 0..=7 {
@@ -429,17 +439,50 @@ pub fn default_table() -> ParamTable {
         list.push((format!("SERIAL{port}_OPTIONS"), 0.0, I16));
     }
     for axis in ["RLL", "PIT", "YAW"] {
-        let (p, i, d) = if axis == "YAW" { (0.18, 0.018, 0.0) } else { (0.135, 0.135, 0.0036) };
-        for (suffix, v) in [("P", p), ("I", i), ("D", d), ("IMAX", 0.5), ("FF", 0.0), ("FLTT", 20.0), ("FLTE", if axis == "YAW" { 2.5 } else { 0.0 }), ("FLTD", 20.0), ("SMAX", 0.0), ("PDMX", 0.0)] {
+        let (p, i, d) = if axis == "YAW" {
+            (0.18, 0.018, 0.0)
+        } else {
+            (0.135, 0.135, 0.0036)
+        };
+        for (suffix, v) in [
+            ("P", p),
+            ("I", i),
+            ("D", d),
+            ("IMAX", 0.5),
+            ("FF", 0.0),
+            ("FLTT", 20.0),
+            ("FLTE", if axis == "YAW" { 2.5 } else { 0.0 }),
+            ("FLTD", 20.0),
+            ("SMAX", 0.0),
+            ("PDMX", 0.0),
+        ] {
             list.push((format!("ATC_RAT_{axis}_{suffix}"), v, F));
         }
     }
-    for prefix in ["INS_GYROFFS", "INS_GYR2OFFS", "INS_GYR3OFFS", "INS_ACCOFFS", "INS_ACC2OFFS", "INS_ACC3OFFS", "COMPASS_OFS", "COMPASS_OFS2", "COMPASS_OFS3", "COMPASS_MOT", "COMPASS_MOT2"] {
+    for prefix in [
+        "INS_GYROFFS",
+        "INS_GYR2OFFS",
+        "INS_GYR3OFFS",
+        "INS_ACCOFFS",
+        "INS_ACC2OFFS",
+        "INS_ACC3OFFS",
+        "COMPASS_OFS",
+        "COMPASS_OFS2",
+        "COMPASS_OFS3",
+        "COMPASS_MOT",
+        "COMPASS_MOT2",
+    ] {
         for axis in ["X", "Y", "Z"] {
             list.push((format!("{prefix}_{axis}"), 0.0, F));
         }
     }
-    for prefix in ["INS_ACCSCAL", "INS_ACC2SCAL", "INS_ACC3SCAL", "COMPASS_DIA", "COMPASS_DIA2"] {
+    for prefix in [
+        "INS_ACCSCAL",
+        "INS_ACC2SCAL",
+        "INS_ACC3SCAL",
+        "COMPASS_DIA",
+        "COMPASS_DIA2",
+    ] {
         for axis in ["X", "Y", "Z"] {
             list.push((format!("{prefix}_{axis}"), 1.0, F));
         }
@@ -466,7 +509,11 @@ impl ParamTable {
                 continue;
             }
             index.insert(name.clone(), params.len());
-            params.push(Param { name, value: ptype.coerce(value), ptype });
+            params.push(Param {
+                name,
+                value: ptype.coerce(value),
+                ptype,
+            });
         }
         Self { params, index }
     }
@@ -510,7 +557,11 @@ impl ParamTable {
 /// a denormal or zero-exponent float, which no real parameter value is, so both are accepted.
 pub fn decode_param_set(value: f32, declared_type: u8, stored: ParamType) -> f64 {
     let is_int_decl = matches!(declared_type, 1..=8);
-    if is_int_decl && stored != ParamType::Real32 && value != 0.0 && (value.is_subnormal() || !value.is_finite()) {
+    if is_int_decl
+        && stored != ParamType::Real32
+        && value != 0.0
+        && (value.is_subnormal() || !value.is_finite())
+    {
         let bits = value.to_bits();
         return match declared_type {
             1 => f64::from(bits as u8),
@@ -532,9 +583,24 @@ mod tests {
     fn table_is_realistic() {
         let t = default_table();
         assert!(t.len() > 500, "{}", t.len());
-        for name in ["FENCE_ENABLE", "FENCE_TYPE", "FENCE_ACTION", "FENCE_ALT_MAX", "FENCE_MARGIN", "FS_GCS_ENABLE", "FS_GCS_TIMEOUT", "EK3_DRAG_BCOEF_X", "SIM_WIND_SPD", "SERVO16_FUNCTION", "SR0_POSITION"] {
+        for name in [
+            "FENCE_ENABLE",
+            "FENCE_TYPE",
+            "FENCE_ACTION",
+            "FENCE_ALT_MAX",
+            "FENCE_MARGIN",
+            "FS_GCS_ENABLE",
+            "FS_GCS_TIMEOUT",
+            "EK3_DRAG_BCOEF_X",
+            "SIM_WIND_SPD",
+            "SERVO16_FUNCTION",
+            "SR0_POSITION",
+        ] {
             assert!(t.get(name).is_some(), "{name}");
-            assert!(name.len() <= 16, "{name} is longer than PARAM_VALUE's 16 chars");
+            assert!(
+                name.len() <= 16,
+                "{name} is longer than PARAM_VALUE's 16 chars"
+            );
         }
         for p in t.iter() {
             assert!(p.name.len() <= 16, "{}", p.name);
@@ -555,8 +621,14 @@ mod tests {
         // C-cast (ArduPilot, pymavlink): 5.0 means 5.
         assert_eq!(decode_param_set(5.0, 2, ParamType::Int8), 5.0);
         // Bytewise (MAVSDK): the bits of the float are the integer 5.
-        assert_eq!(decode_param_set(f32::from_bits(5), 6, ParamType::Int32), 5.0);
-        assert_eq!(decode_param_set(f32::from_bits(1500), 4, ParamType::Int16), 1500.0);
+        assert_eq!(
+            decode_param_set(f32::from_bits(5), 6, ParamType::Int32),
+            5.0
+        );
+        assert_eq!(
+            decode_param_set(f32::from_bits(1500), 4, ParamType::Int16),
+            1500.0
+        );
         // A real float parameter is never reinterpreted.
         assert_eq!(decode_param_set(2.5, 9, ParamType::Real32), 2.5);
     }

@@ -47,7 +47,12 @@ pub struct WindSetting {
 }
 
 impl WindSetting {
-    pub const CALM: WindSetting = WindSetting { from_deg: 0.0, mean_mps: 0.0, gust_mps: 0.0, turbulence: 0.0 };
+    pub const CALM: WindSetting = WindSetting {
+        from_deg: 0.0,
+        mean_mps: 0.0,
+        gust_mps: 0.0,
+        turbulence: 0.0,
+    };
 }
 
 /// A wind field: mean + discrete gusts (1-cosine shape) + Gauss-Markov turbulence, with a
@@ -72,13 +77,24 @@ struct Gust {
 
 impl WindModel {
     pub fn new(setting: WindSetting, rng: ChaCha8Rng) -> Self {
-        Self { setting, shear_exponent: 1.0 / 7.0, gust: None, next_gust_in_s: 20.0, turb: V3::ZERO, rng }
+        Self {
+            setting,
+            shear_exponent: 1.0 / 7.0,
+            gust: None,
+            next_gust_in_s: 20.0,
+            turb: V3::ZERO,
+            rng,
+        }
     }
 
     /// Forces a gust now (fault injection): `peak_mps` total speed for `duration_s`.
     pub fn force_gust(&mut self, peak_mps: f64, duration_s: f64) {
         let extra = (peak_mps - self.setting.mean_mps).max(0.0);
-        self.gust = Some(Gust { elapsed_s: 0.0, duration_s: duration_s.max(0.5), extra_mps: extra });
+        self.gust = Some(Gust {
+            elapsed_s: 0.0,
+            duration_s: duration_s.max(0.5),
+            extra_mps: extra,
+        });
     }
 
     pub fn step(&mut self, dt: f64) {
@@ -131,7 +147,9 @@ impl WindModel {
     /// Velocity of the air (NED, m/s) at a height above ground.
     pub fn air_velocity_ned(&self, height_agl_m: f64) -> V3 {
         let shear = if self.shear_exponent > 0.0 {
-            (height_agl_m.max(2.0) / 10.0).powf(self.shear_exponent).min(1.6)
+            (height_agl_m.max(2.0) / 10.0)
+                .powf(self.shear_exponent)
+                .min(1.6)
         } else {
             1.0
         };
@@ -193,7 +211,14 @@ pub fn cell_ocv(soc: f64) -> f64 {
 
 impl Battery {
     pub fn new(capacity_mah: f64, cells: u8) -> Self {
-        let mut b = Self { capacity_mah, cells, internal_r_ohm: 0.012 * f64::from(cells), consumed_mah: 0.0, current_a: 0.0, voltage_v: 0.0 };
+        let mut b = Self {
+            capacity_mah,
+            cells,
+            internal_r_ohm: 0.012 * f64::from(cells),
+            consumed_mah: 0.0,
+            current_a: 0.0,
+            voltage_v: 0.0,
+        };
         b.update_voltage();
         b
     }
@@ -205,7 +230,8 @@ impl Battery {
     }
     /// Removes a fraction of the capacity at once (a fault: a cell failing, a cold pack).
     pub fn drop_pct(&mut self, pct: f64) {
-        self.consumed_mah = (self.consumed_mah + self.capacity_mah * pct / 100.0).min(self.capacity_mah);
+        self.consumed_mah =
+            (self.consumed_mah + self.capacity_mah * pct / 100.0).min(self.capacity_mah);
         self.update_voltage();
     }
     fn update_voltage(&mut self) {
@@ -237,7 +263,13 @@ pub struct Gps {
 
 impl Gps {
     pub fn new(rng: ChaCha8Rng) -> Self {
-        Self { lost: false, sats: 14, hdop: 0.7, noise: V3::ZERO, rng }
+        Self {
+            lost: false,
+            sats: 14,
+            hdop: 0.7,
+            noise: V3::ZERO,
+            rng,
+        }
     }
     pub fn fix_type(&self) -> u8 {
         if self.lost { 1 } else { 3 }
@@ -248,8 +280,16 @@ impl Gps {
     pub fn step(&mut self, dt: f64) {
         let a = (-dt / 30.0).exp();
         let b = 0.6 * (1.0 - a * a).sqrt();
-        let (n, e, d): (f64, f64, f64) = (self.rng.random_range(-1.7..1.7), self.rng.random_range(-1.7..1.7), self.rng.random_range(-1.7..1.7));
-        self.noise = V3::new(a * self.noise.n + b * n, a * self.noise.e + b * e, a * self.noise.d + 1.5 * b * d);
+        let (n, e, d): (f64, f64, f64) = (
+            self.rng.random_range(-1.7..1.7),
+            self.rng.random_range(-1.7..1.7),
+            self.rng.random_range(-1.7..1.7),
+        );
+        self.noise = V3::new(
+            a * self.noise.n + b * n,
+            a * self.noise.e + b * e,
+            a * self.noise.d + 1.5 * b * d,
+        );
     }
     /// The error this receiver currently adds to the true position (m).
     pub fn error(&self) -> V3 {
@@ -289,7 +329,15 @@ pub struct Demand {
 
 impl Body {
     /// Advances the body by `dt` seconds. `thrust_scale` < 1 models weak motors.
-    pub fn step(&mut self, dt: f64, demand: &Demand, air_vel: V3, frame: &Airframe, ground_d: f64, thrust_scale: f64) {
+    pub fn step(
+        &mut self,
+        dt: f64,
+        demand: &Demand,
+        air_vel: V3,
+        frame: &Airframe,
+        ground_d: f64,
+        thrust_scale: f64,
+    ) {
         let air_rel = self.vel - air_vel;
         let drag = air_rel * (-frame.drag_k_per_m * air_rel.norm());
         if !demand.motors_on {
@@ -305,12 +353,26 @@ impl Body {
             self.pitch_rad *= 0.9;
             return;
         }
+        if self.on_ground && demand.vel_d >= -0.05 {
+            // Spinning on the ground without a climb demand: the vehicle sits still.
+            self.vel = V3::ZERO;
+            self.thrust_ratio = 0.15;
+            self.roll_rad = 0.0;
+            self.pitch_rad = 0.0;
+            self.yaw_rate_rps = 0.0;
+            return;
+        }
         let max_thrust = frame.thrust_to_weight * thrust_scale.clamp(0.0, 1.0);
         // Vertical: a first-order velocity loop (tau 0.4 s) inside the thrust limits.
-        let az_cmd = ((demand.vel_d - self.vel.d) / 0.4).clamp(-GRAVITY_MSS * (max_thrust - 1.0).max(0.0), GRAVITY_MSS * 0.8);
+        let az_cmd = ((demand.vel_d - self.vel.d) / 0.4).clamp(
+            -GRAVITY_MSS * (max_thrust - 1.0).max(0.0),
+            GRAVITY_MSS * 0.8,
+        );
         // Horizontal thrust share cannot exceed what is left after holding altitude.
         let vert_thrust = (GRAVITY_MSS - az_cmd).max(0.0);
-        let max_h = ((max_thrust * GRAVITY_MSS).powi(2) - vert_thrust.powi(2)).max(0.0).sqrt();
+        let max_h = ((max_thrust * GRAVITY_MSS).powi(2) - vert_thrust.powi(2))
+            .max(0.0)
+            .sqrt();
         let ah = demand.accel_h.horizontal().limit_h(max_h);
         let thrust_acc = (vert_thrust * vert_thrust + ah.norm_h().powi(2)).sqrt();
         self.thrust_ratio = thrust_acc / GRAVITY_MSS;
@@ -382,7 +444,12 @@ mod tests {
 
     #[test]
     fn gusts_stay_between_mean_and_peak() {
-        let s = WindSetting { from_deg: 330.0, mean_mps: 13.9, gust_mps: 25.0, turbulence: 0.0 };
+        let s = WindSetting {
+            from_deg: 330.0,
+            mean_mps: 13.9,
+            gust_mps: 25.0,
+            turbulence: 0.0,
+        };
         let mut w = WindModel::new(s, ChaCha8Rng::seed_from_u64(3));
         let mut max: f64 = 0.0;
         for _ in 0..(600 * 50) {

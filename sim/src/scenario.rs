@@ -14,18 +14,36 @@ use crate::physics::WindSetting;
 /// The scenarios shipped in `sim/scenarios/`, embedded so `--scenario NAME` works anywhere.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("istres-calm", include_str!("../scenarios/istres-calm.toml")),
-    ("istres-mistral", include_str!("../scenarios/istres-mistral.toml")),
-    ("air-base-approach", include_str!("../scenarios/air-base-approach.toml")),
-    ("forest-patrol", include_str!("../scenarios/forest-patrol.toml")),
+    (
+        "istres-mistral",
+        include_str!("../scenarios/istres-mistral.toml"),
+    ),
+    (
+        "air-base-approach",
+        include_str!("../scenarios/air-base-approach.toml"),
+    ),
+    (
+        "forest-patrol",
+        include_str!("../scenarios/forest-patrol.toml"),
+    ),
     ("link-loss", include_str!("../scenarios/link-loss.toml")),
 ];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("{file}: cannot read the scenario: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("{file}:{line}:{column}: field `{field}`: {message}")]
-    Invalid { file: String, line: usize, column: usize, field: String, message: String },
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        field: String,
+        message: String,
+    },
     #[error("unknown scenario `{name}`: give a path to a .toml file or one of: {known}")]
     UnknownName { name: String, known: String },
 }
@@ -88,7 +106,15 @@ struct RawVehicles {
 
 impl Default for RawVehicles {
     fn default() -> Self {
-        Self { count: 1, spacing_m: 5.0, battery_mah: 5000.0, cells: 4, mass_kg: 1.6, drag_k: 0.014, hover_current_a: 13.0 }
+        Self {
+            count: 1,
+            spacing_m: 5.0,
+            battery_mah: 5000.0,
+            cells: 4,
+            mass_kg: 1.6,
+            drag_k: 0.014,
+            hover_current_a: 13.0,
+        }
     }
 }
 
@@ -158,8 +184,14 @@ fn default_hotspot_radius() -> f64 {
 
 #[derive(Clone, Debug)]
 pub enum Terrain {
-    Flat { amsl_m: f64 },
-    Grid { origin: LatLon, spacing_m: f64, rows: Vec<Vec<f64>> },
+    Flat {
+        amsl_m: f64,
+    },
+    Grid {
+        origin: LatLon,
+        spacing_m: f64,
+        rows: Vec<Vec<f64>>,
+    },
 }
 
 impl Terrain {
@@ -167,7 +199,11 @@ impl Terrain {
     pub fn elevation_m(&self, p: LatLon) -> f64 {
         match self {
             Terrain::Flat { amsl_m } => *amsl_m,
-            Terrain::Grid { origin, spacing_m, rows } => {
+            Terrain::Grid {
+                origin,
+                spacing_m,
+                rows,
+            } => {
                 let (n, e) = crate::geo::LocalFrame::new(*origin).to_ne(p);
                 let nrows = rows.len();
                 let ncols = rows.first().map_or(0, Vec::len);
@@ -272,7 +308,15 @@ impl Scenario {
             ground_amsl_m: 20.0,
             heading_deg: 0.0,
             terrain: Terrain::Flat { amsl_m: 20.0 },
-            vehicles: VehicleSpec { count: 1, spacing_m: 5.0, battery_mah: 5000.0, cells: 4, mass_kg: 1.6, drag_k_per_m: 0.014, hover_current_a: 13.0 },
+            vehicles: VehicleSpec {
+                count: 1,
+                spacing_m: 5.0,
+                battery_mah: 5000.0,
+                cells: 4,
+                mass_kg: 1.6,
+                drag_k_per_m: 0.014,
+                hover_current_a: 13.0,
+            },
             wind: WindSetting::CALM,
             wind_shear: true,
             wind_changes: vec![],
@@ -290,7 +334,11 @@ impl Scenario {
             if t_s < ch.at_s {
                 break;
             }
-            let k = if ch.ramp_s > 0.0 { ((t_s - ch.at_s) / ch.ramp_s).clamp(0.0, 1.0) } else { 1.0 };
+            let k = if ch.ramp_s > 0.0 {
+                ((t_s - ch.at_s) / ch.ramp_s).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
             let lerp = |a: f64, b: f64| a + (b - a) * k;
             let mut d = ch.setting.from_deg - current.from_deg;
             d = (d + 540.0).rem_euclid(360.0) - 180.0;
@@ -314,18 +362,33 @@ pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
     if !path.exists() && !name_or_path.ends_with(".toml") && !name_or_path.contains('/') {
         return Err(ScenarioError::UnknownName {
             name: name_or_path.to_string(),
-            known: BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+            known: BUILTIN
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { file: name_or_path.to_string(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        file: name_or_path.to_string(),
+        source,
+    })?;
     parse(&text, name_or_path)
 }
 
 pub fn load_builtin(name: &str) -> Result<Scenario, ScenarioError> {
-    let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| ScenarioError::UnknownName {
-        name: name.to_string(),
-        known: BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
-    })?;
+    let (_, text) =
+        BUILTIN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| ScenarioError::UnknownName {
+                name: name.to_string(),
+                known: BUILTIN
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
     parse(text, &format!("sim/scenarios/{name}.toml"))
 }
 
@@ -347,7 +410,12 @@ fn locate(src: &str, table: &str, nth: usize, key: &str) -> (usize, usize) {
     for (i, raw) in src.lines().enumerate() {
         let line = raw.trim();
         if line.starts_with('[') {
-            let name = line.trim_start_matches('[').split(']').next().unwrap_or("").trim();
+            let name = line
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim();
             if name == table {
                 in_table = seen == nth;
                 if in_table {
@@ -380,16 +448,35 @@ fn field_at(src: &str, offset: usize, message: &str) -> String {
             if let Some(end) = rest.find('`') {
                 let (line, _) = line_col(src, offset);
                 let table = table_above(src, line);
-                return if table.is_empty() { rest[..end].to_string() } else { format!("{table}.{}", &rest[..end]) };
+                return if table.is_empty() {
+                    rest[..end].to_string()
+                } else {
+                    format!("{table}.{}", &rest[..end])
+                };
             }
         }
     }
     let (line, _) = line_col(src, offset);
     let text = src.lines().nth(line.saturating_sub(1)).unwrap_or("");
-    let key = text.split('=').next().unwrap_or("").trim().trim_matches(['[', ']']).trim();
+    let key = text
+        .split('=')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches(['[', ']'])
+        .trim();
     let table = table_above(src, line);
-    match (table.is_empty(), key.is_empty() || text.trim_start().starts_with('[')) {
-        (_, true) => if table.is_empty() { "(top level)".into() } else { table },
+    match (
+        table.is_empty(),
+        key.is_empty() || text.trim_start().starts_with('['),
+    ) {
+        (_, true) => {
+            if table.is_empty() {
+                "(top level)".into()
+            } else {
+                table
+            }
+        }
         (true, false) => key.to_string(),
         (false, false) => format!("{table}.{key}"),
     }
@@ -410,52 +497,133 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let offset = e.span().map_or(0, |s| s.start);
         let (line, column) = line_col(text, offset);
         let message = e.message().trim().to_string();
-        ScenarioError::Invalid { file: file.to_string(), line, column, field: field_at(text, offset, &message), message }
+        ScenarioError::Invalid {
+            file: file.to_string(),
+            line,
+            column,
+            field: field_at(text, offset, &message),
+            message,
+        }
     })?;
     let err = |table: &str, nth: usize, key: &str, message: String| {
         let (line, column) = locate(text, table, nth, key);
         let field = match (table.is_empty(), table) {
             (true, _) => key.to_string(),
-            (false, "faults" | "mission" | "hotspots" | "wind.change") => format!("{table}[{nth}].{key}"),
+            (false, "faults" | "mission" | "hotspots" | "wind.change") => {
+                format!("{table}[{nth}].{key}")
+            }
             _ => format!("{table}.{key}"),
         };
-        ScenarioError::Invalid { file: file.to_string(), line, column, field, message }
+        ScenarioError::Invalid {
+            file: file.to_string(),
+            line,
+            column,
+            field,
+            message,
+        }
     };
     let check_lat = |v: f64, table: &str, nth: usize, key: &str| {
-        if v.is_finite() && (-90.0..=90.0).contains(&v) { Ok(v) } else { Err(err(table, nth, key, format!("latitude must be within -90..90 degrees, got {v}"))) }
+        if v.is_finite() && (-90.0..=90.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(err(
+                table,
+                nth,
+                key,
+                format!("latitude must be within -90..90 degrees, got {v}"),
+            ))
+        }
     };
     let check_lon = |v: f64, table: &str, nth: usize, key: &str| {
-        if v.is_finite() && (-180.0..=180.0).contains(&v) { Ok(v) } else { Err(err(table, nth, key, format!("longitude must be within -180..180 degrees, got {v}"))) }
+        if v.is_finite() && (-180.0..=180.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(err(
+                table,
+                nth,
+                key,
+                format!("longitude must be within -180..180 degrees, got {v}"),
+            ))
+        }
     };
     let non_neg = |v: f64, table: &str, nth: usize, key: &str, unit: &str| {
-        if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(err(table, nth, key, format!("must be a positive number of {unit}, got {v}"))) }
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(err(
+                table,
+                nth,
+                key,
+                format!("must be a positive number of {unit}, got {v}"),
+            ))
+        }
     };
 
-    let home = LatLon::new(check_lat(raw.home.lat, "home", 0, "lat")?, check_lon(raw.home.lon, "home", 0, "lon")?);
+    let home = LatLon::new(
+        check_lat(raw.home.lat, "home", 0, "lat")?,
+        check_lon(raw.home.lon, "home", 0, "lon")?,
+    );
     if !(-500.0..=9000.0).contains(&raw.home.ground_amsl_m) {
-        return Err(err("home", 0, "ground_amsl_m", format!("ground elevation must be within -500..9000 m, got {}", raw.home.ground_amsl_m)));
+        return Err(err(
+            "home",
+            0,
+            "ground_amsl_m",
+            format!(
+                "ground elevation must be within -500..9000 m, got {}",
+                raw.home.ground_amsl_m
+            ),
+        ));
     }
     let terrain = match raw.terrain {
-        None => Terrain::Flat { amsl_m: raw.home.ground_amsl_m },
+        None => Terrain::Flat {
+            amsl_m: raw.home.ground_amsl_m,
+        },
         Some(t) => {
-            let origin = LatLon::new(check_lat(t.origin_lat, "terrain", 0, "origin_lat")?, check_lon(t.origin_lon, "terrain", 0, "origin_lon")?);
+            let origin = LatLon::new(
+                check_lat(t.origin_lat, "terrain", 0, "origin_lat")?,
+                check_lon(t.origin_lon, "terrain", 0, "origin_lon")?,
+            );
             if !(t.spacing_m > 0.0) {
-                return Err(err("terrain", 0, "spacing_m", "grid spacing must be > 0 m".into()));
+                return Err(err(
+                    "terrain",
+                    0,
+                    "spacing_m",
+                    "grid spacing must be > 0 m".into(),
+                ));
             }
             let width = t.rows.first().map_or(0, Vec::len);
             if width == 0 || t.rows.iter().any(|r| r.len() != width) {
-                return Err(err("terrain", 0, "rows", "rows must be non-empty and all the same length".into()));
+                return Err(err(
+                    "terrain",
+                    0,
+                    "rows",
+                    "rows must be non-empty and all the same length".into(),
+                ));
             }
-            Terrain::Grid { origin, spacing_m: t.spacing_m, rows: t.rows }
+            Terrain::Grid {
+                origin,
+                spacing_m: t.spacing_m,
+                rows: t.rows,
+            }
         }
     };
 
     let v = raw.vehicles;
     if v.count == 0 || v.count > 64 {
-        return Err(err("vehicles", 0, "count", format!("must be within 1..64, got {}", v.count)));
+        return Err(err(
+            "vehicles",
+            0,
+            "count",
+            format!("must be within 1..64, got {}", v.count),
+        ));
     }
     if !(1..=14).contains(&v.cells) {
-        return Err(err("vehicles", 0, "cells", format!("a LiPo pack has 1..14 cells, got {}", v.cells)));
+        return Err(err(
+            "vehicles",
+            0,
+            "cells",
+            format!("a LiPo pack has 1..14 cells, got {}", v.cells),
+        ));
     }
     let vehicles = VehicleSpec {
         count: v.count,
@@ -472,27 +640,59 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let mean = non_neg(w.speed_kmh, "wind", 0, "speed_kmh", "km/h")?;
     let gust = non_neg(w.gust_kmh.unwrap_or(mean), "wind", 0, "gust_kmh", "km/h")?;
     if gust < mean {
-        return Err(err("wind", 0, "gust_kmh", format!("gusts ({gust} km/h) cannot be below the mean wind ({mean} km/h)")));
+        return Err(err(
+            "wind",
+            0,
+            "gust_kmh",
+            format!("gusts ({gust} km/h) cannot be below the mean wind ({mean} km/h)"),
+        ));
     }
     let turbulence = w.turbulence.unwrap_or(0.1);
     if !(0.0..=1.0).contains(&turbulence) {
-        return Err(err("wind", 0, "turbulence", format!("intensity is a fraction within 0..1, got {turbulence}")));
+        return Err(err(
+            "wind",
+            0,
+            "turbulence",
+            format!("intensity is a fraction within 0..1, got {turbulence}"),
+        ));
     }
-    let wind = WindSetting { from_deg: crate::geo::wrap_360(w.from_deg), mean_mps: mean * kmh, gust_mps: gust * kmh, turbulence };
+    let wind = WindSetting {
+        from_deg: crate::geo::wrap_360(w.from_deg),
+        mean_mps: mean * kmh,
+        gust_mps: gust * kmh,
+        turbulence,
+    };
     let mut wind_changes = Vec::new();
     let mut last_at = f64::NEG_INFINITY;
     for (i, c) in w.change.iter().enumerate() {
         let at_s = non_neg(c.at_s, "wind.change", i, "at_s", "seconds")?;
         if at_s < last_at {
-            return Err(err("wind.change", i, "at_s", "wind changes must be in time order".into()));
+            return Err(err(
+                "wind.change",
+                i,
+                "at_s",
+                "wind changes must be in time order".into(),
+            ));
         }
         last_at = at_s;
         let m = non_neg(c.speed_kmh, "wind.change", i, "speed_kmh", "km/h")?;
-        let g = non_neg(c.gust_kmh.unwrap_or(m), "wind.change", i, "gust_kmh", "km/h")?.max(m);
+        let g = non_neg(
+            c.gust_kmh.unwrap_or(m),
+            "wind.change",
+            i,
+            "gust_kmh",
+            "km/h",
+        )?
+        .max(m);
         wind_changes.push(WindChange {
             at_s,
             ramp_s: non_neg(c.ramp_s, "wind.change", i, "ramp_s", "seconds")?,
-            setting: WindSetting { from_deg: crate::geo::wrap_360(c.from_deg), mean_mps: m * kmh, gust_mps: g * kmh, turbulence },
+            setting: WindSetting {
+                from_deg: crate::geo::wrap_360(c.from_deg),
+                mean_mps: m * kmh,
+                gust_mps: g * kmh,
+                turbulence,
+            },
         });
     }
 
@@ -503,10 +703,24 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
             toml::Value::Integer(i) => *i as f64,
             toml::Value::Float(f) => *f,
             toml::Value::Boolean(b) => f64::from(u8::from(*b)),
-            _ => return Err(err("params", 0, name, "a parameter value must be a number".into())),
+            _ => {
+                return Err(err(
+                    "params",
+                    0,
+                    name,
+                    "a parameter value must be a number".into(),
+                ));
+            }
         };
         if table.get(name).is_none() {
-            return Err(err("params", 0, name, format!("`{name}` is not an ArduCopter parameter this simulator knows (check the spelling; names are upper case)")));
+            return Err(err(
+                "params",
+                0,
+                name,
+                format!(
+                    "`{name}` is not an ArduCopter parameter this simulator knows (check the spelling; names are upper case)"
+                ),
+            ));
         }
         params.push((name.clone(), v));
     }
@@ -514,44 +728,106 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let mut faults = Vec::new();
     for (i, f) in raw.faults.iter().enumerate() {
         let at_s = non_neg(f.at_s, "faults", i, "at_s", "seconds")?;
-        let need = |v: Option<f64>, key: &str| v.ok_or_else(|| err("faults", i, key, format!("fault `{}` needs `{key}`", f.kind)));
+        let need = |v: Option<f64>, key: &str| {
+            v.ok_or_else(|| {
+                err(
+                    "faults",
+                    i,
+                    key,
+                    format!("fault `{}` needs `{key}`", f.kind),
+                )
+            })
+        };
         let percent = |v: Option<f64>| -> Result<f64, ScenarioError> {
             let p = need(v, "percent")?;
-            if (0.0..=100.0).contains(&p) { Ok(p) } else { Err(err("faults", i, "percent", format!("must be within 0..100, got {p}"))) }
+            if (0.0..=100.0).contains(&p) {
+                Ok(p)
+            } else {
+                Err(err(
+                    "faults",
+                    i,
+                    "percent",
+                    format!("must be within 0..100, got {p}"),
+                ))
+            }
         };
         let fault = match f.kind.as_str() {
             "link_loss" => {
                 let direction = match &f.direction {
                     None => Direction::Both,
-                    Some(d) => Direction::parse(d).ok_or_else(|| err("faults", i, "direction", format!("`{d}`: expected up, down or both")))?,
+                    Some(d) => Direction::parse(d).ok_or_else(|| {
+                        err(
+                            "faults",
+                            i,
+                            "direction",
+                            format!("`{d}`: expected up, down or both"),
+                        )
+                    })?,
                 };
-                Fault::LinkLoss { direction, percent: if f.percent.is_some() { percent(f.percent)? } else { 100.0 } }
+                Fault::LinkLoss {
+                    direction,
+                    percent: if f.percent.is_some() {
+                        percent(f.percent)?
+                    } else {
+                        100.0
+                    },
+                }
             }
-            "latency" => Fault::Latency { ms: non_neg(need(f.ms, "ms")?, "faults", i, "ms", "milliseconds")? },
+            "latency" => Fault::Latency {
+                ms: non_neg(need(f.ms, "ms")?, "faults", i, "ms", "milliseconds")?,
+            },
             "gps_loss" => Fault::GpsLoss,
-            "battery_drop" => Fault::BatteryDrop { percent: percent(f.percent)? },
-            "gust" => Fault::Gust { peak_kmh: non_neg(need(f.kmh, "kmh")?, "faults", i, "kmh", "km/h")?, duration_s: f.duration_s.unwrap_or(5.0) },
+            "battery_drop" => Fault::BatteryDrop {
+                percent: percent(f.percent)?,
+            },
+            "gust" => Fault::Gust {
+                peak_kmh: non_neg(need(f.kmh, "kmh")?, "faults", i, "kmh", "km/h")?,
+                duration_s: f.duration_s.unwrap_or(5.0),
+            },
             "wind" => {
                 let s = non_neg(need(f.kmh, "kmh")?, "faults", i, "kmh", "km/h")?;
-                Fault::Wind { from_deg: need(f.from_deg, "from_deg")?, speed_kmh: s, gust_kmh: f.gust_kmh.unwrap_or(s).max(s) }
+                Fault::Wind {
+                    from_deg: need(f.from_deg, "from_deg")?,
+                    speed_kmh: s,
+                    gust_kmh: f.gust_kmh.unwrap_or(s).max(s),
+                }
             }
-            "motor_weak" => Fault::MotorWeak { percent: percent(f.percent)? },
+            "motor_weak" => Fault::MotorWeak {
+                percent: percent(f.percent)?,
+            },
             "video_loss" => Fault::VideoLoss,
             other => {
-                return Err(err("faults", i, "kind", format!("unknown fault `{other}`: expected one of link_loss, latency, gps_loss, battery_drop, gust, wind, motor_weak, video_loss")));
+                return Err(err(
+                    "faults",
+                    i,
+                    "kind",
+                    format!(
+                        "unknown fault `{other}`: expected one of link_loss, latency, gps_loss, battery_drop, gust, wind, motor_weak, video_loss"
+                    ),
+                ));
             }
         };
         if let Some(vh) = f.vehicle
             && (vh == 0 || vh > vehicles.count)
         {
-            return Err(err("faults", i, "vehicle", format!("vehicle {vh} does not exist (1..{})", vehicles.count)));
+            return Err(err(
+                "faults",
+                i,
+                "vehicle",
+                format!("vehicle {vh} does not exist (1..{})", vehicles.count),
+            ));
         }
         let duration_s = match (&fault, f.duration_s) {
             (Fault::Gust { .. }, _) => None,
             (_, Some(d)) => Some(non_neg(d, "faults", i, "duration_s", "seconds")?),
             (_, None) => None,
         };
-        faults.push(FaultEvent { at_s, vehicle: f.vehicle, fault, duration_s });
+        faults.push(FaultEvent {
+            at_s,
+            vehicle: f.vehicle,
+            fault,
+            duration_s,
+        });
     }
 
     let mut mission = Vec::new();
@@ -563,37 +839,82 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
             "land" => ItemKind::Land,
             "rtl" => ItemKind::Rtl,
             "roi" => ItemKind::Roi,
-            other => return Err(err("mission", i, "cmd", format!("unknown item `{other}`: expected takeoff, waypoint, loiter_time, land, rtl or roi"))),
+            other => {
+                return Err(err(
+                    "mission",
+                    i,
+                    "cmd",
+                    format!(
+                        "unknown item `{other}`: expected takeoff, waypoint, loiter_time, land, rtl or roi"
+                    ),
+                ));
+            }
         };
-        let needs_pos = matches!(kind, ItemKind::Waypoint | ItemKind::LoiterTime | ItemKind::Roi);
+        let needs_pos = matches!(
+            kind,
+            ItemKind::Waypoint | ItemKind::LoiterTime | ItemKind::Roi
+        );
         let lat = match it.lat {
             Some(v) => check_lat(v, "mission", i, "lat")?,
-            None if needs_pos => return Err(err("mission", i, "lat", format!("a `{}` item needs lat and lon", it.cmd))),
+            None if needs_pos => {
+                return Err(err(
+                    "mission",
+                    i,
+                    "lat",
+                    format!("a `{}` item needs lat and lon", it.cmd),
+                ));
+            }
             None => 0.0,
         };
         let lon = match it.lon {
             Some(v) => check_lon(v, "mission", i, "lon")?,
-            None if needs_pos => return Err(err("mission", i, "lon", format!("a `{}` item needs lat and lon", it.cmd))),
+            None if needs_pos => {
+                return Err(err(
+                    "mission",
+                    i,
+                    "lon",
+                    format!("a `{}` item needs lat and lon", it.cmd),
+                ));
+            }
             None => 0.0,
         };
         let alt = it.alt_m.unwrap_or(0.0);
         if !(-100.0..=1000.0).contains(&alt) {
-            return Err(err("mission", i, "alt_m", format!("altitude above home must be within -100..1000 m, got {alt}")));
+            return Err(err(
+                "mission",
+                i,
+                "alt_m",
+                format!("altitude above home must be within -100..1000 m, got {alt}"),
+            ));
         }
-        mission.push(PlannedItem { kind, at: LatLon::new(lat, lon), alt_rel_m: alt, param1: it.param1 });
+        mission.push(PlannedItem {
+            kind,
+            at: LatLon::new(lat, lon),
+            alt_rel_m: alt,
+            param1: it.param1,
+        });
     }
 
     let mut hotspots = Vec::new();
     for (i, h) in raw.hotspots.iter().enumerate() {
         hotspots.push(Hotspot {
-            at: LatLon::new(check_lat(h.lat, "hotspots", i, "lat")?, check_lon(h.lon, "hotspots", i, "lon")?),
+            at: LatLon::new(
+                check_lat(h.lat, "hotspots", i, "lat")?,
+                check_lon(h.lon, "hotspots", i, "lon")?,
+            ),
             temp_c: h.temp_c,
             radius_m: non_neg(h.radius_m, "hotspots", i, "radius_m", "metres")?,
         });
     }
 
     Ok(Scenario {
-        name: raw.name.unwrap_or_else(|| file.rsplit('/').next().unwrap_or(file).trim_end_matches(".toml").to_string()),
+        name: raw.name.unwrap_or_else(|| {
+            file.rsplit('/')
+                .next()
+                .unwrap_or(file)
+                .trim_end_matches(".toml")
+                .to_string()
+        }),
         description: raw.description.unwrap_or_default(),
         seed: raw.seed.unwrap_or(1),
         home,
@@ -622,19 +943,33 @@ mod tests {
             assert_eq!(&s.name, name);
         }
         let istres = load_builtin("istres-calm").unwrap();
-        assert!((istres.home.lat_deg - 43.5150).abs() < 1e-9 && (istres.home.lon_deg - 4.9890).abs() < 1e-9);
+        assert!(
+            (istres.home.lat_deg - 43.5150).abs() < 1e-9
+                && (istres.home.lon_deg - 4.9890).abs() < 1e-9
+        );
         assert_eq!(istres.ground_amsl_m, 20.0);
         let mistral = load_builtin("istres-mistral").unwrap();
         assert!((mistral.wind.from_deg - 330.0).abs() < 1e-9);
         assert!(mistral.wind.mean_mps * 3.6 >= 40.0 && mistral.wind.gust_mps * 3.6 >= 90.0);
         assert!(!load_builtin("forest-patrol").unwrap().hotspots.is_empty());
-        assert!(!load_builtin("air-base-approach").unwrap().mission.is_empty());
+        assert!(
+            !load_builtin("air-base-approach")
+                .unwrap()
+                .mission
+                .is_empty()
+        );
         assert!(!load_builtin("link-loss").unwrap().faults.is_empty());
     }
 
     fn invalid(text: &str) -> (usize, String, String) {
         match parse(text, "bad.toml") {
-            Err(ScenarioError::Invalid { line, field, message, file, .. }) => {
+            Err(ScenarioError::Invalid {
+                line,
+                field,
+                message,
+                file,
+                ..
+            }) => {
                 assert_eq!(file, "bad.toml");
                 (line, field, message)
             }
@@ -646,17 +981,21 @@ mod tests {
     fn errors_name_file_line_and_field() {
         let base = "name = \"x\"\n[home]\nlat = 43.5\nlon = 4.9\nground_amsl_m = 20\n";
         // Type error on a line.
-        let (line, field, _) = invalid("name = \"x\"\n[home]\nlat = \"north\"\nlon = 4.9\nground_amsl_m = 20\n");
+        let (line, field, _) =
+            invalid("name = \"x\"\n[home]\nlat = \"north\"\nlon = 4.9\nground_amsl_m = 20\n");
         assert_eq!((line, field.as_str()), (3, "home.lat"));
         // Range error found after parsing.
-        let (line, field, msg) = invalid("name = \"x\"\n[home]\nlat = 143.5\nlon = 4.9\nground_amsl_m = 20\n");
+        let (line, field, msg) =
+            invalid("name = \"x\"\n[home]\nlat = 143.5\nlon = 4.9\nground_amsl_m = 20\n");
         assert_eq!((line, field.as_str()), (3, "home.lat"));
         assert!(msg.contains("-90..90"));
         // Unknown key (typo).
         let (line, field, _) = invalid(&format!("{base}[wind]\nfrom_deg = 330\nspeed_khm = 50\n"));
         assert_eq!((line, field.as_str()), (8, "wind.speed_khm"));
         // A bad fault kind in the second [[faults]].
-        let (line, field, _) = invalid(&format!("{base}[[faults]]\nat_s = 1\nkind = \"gps_loss\"\n[[faults]]\nat_s = 2\nkind = \"alien\"\n"));
+        let (line, field, _) = invalid(&format!(
+            "{base}[[faults]]\nat_s = 1\nkind = \"gps_loss\"\n[[faults]]\nat_s = 2\nkind = \"alien\"\n"
+        ));
         assert_eq!((line, field.as_str()), (11, "faults[1].kind"));
         // An unknown parameter.
         let (line, field, _) = invalid(&format!("{base}[params]\nFENCE_ENABLED = 1\n"));
@@ -676,7 +1015,11 @@ mod tests {
 
     #[test]
     fn terrain_grid_interpolates() {
-        let t = Terrain::Grid { origin: LatLon::new(43.0, 5.0), spacing_m: 100.0, rows: vec![vec![0.0, 100.0], vec![100.0, 200.0]] };
+        let t = Terrain::Grid {
+            origin: LatLon::new(43.0, 5.0),
+            spacing_m: 100.0,
+            rows: vec![vec![0.0, 100.0], vec![100.0, 200.0]],
+        };
         let f = crate::geo::LocalFrame::new(LatLon::new(43.0, 5.0));
         let mid = f.to_latlon(50.0, 50.0);
         assert!((t.elevation_m(mid) - 100.0).abs() < 0.5);
