@@ -141,7 +141,7 @@ impl Mission {
         let mut out = vec![PathPoint {
             seq: None,
             pos: home,
-            alt: Altitude::rel_home(0.0),
+            alt: Altitude::agl(0.0), // on the ground at home
         }];
         for it in self.items.iter().filter(|i| i.is_path_point()) {
             let Some(&last) = out.last() else { continue };

@@ -181,19 +181,21 @@ impl Zone {
                     b.pos,
                     margin_m.max(a.h_accuracy_m).max(b.h_accuracy_m),
                 );
-                let alt_a = a.alt.interval_in(v.lower.reference, ctx);
-                let alt_b = b.alt.interval_in(v.lower.reference, ctx);
-                let lower_ok = alt_a.hull(alt_b).within(v.lower.value_m, f64::INFINITY);
-                let up_a = a.alt.interval_in(v.upper.reference, ctx);
-                let up_b = b.alt.interval_in(v.upper.reference, ctx);
-                let upper_ok = up_a.hull(up_b).within(f64::NEG_INFINITY, v.upper.value_m);
-                // The leg overlaps the slab when some altitude of it is in range: only Outside when
-                // the whole leg is above or below.
-                let vert = match (lower_ok, upper_ok) {
-                    (Containment::Outside, _) | (_, Containment::Outside) => Containment::Outside,
-                    (Containment::Inside, Containment::Inside) => Containment::Inside,
-                    _ => Containment::Indeterminate,
+                // Altitude varies linearly along the leg, so it meets the slab [lower, upper] iff
+                // its higher end is ≥ lower and its lower end is ≤ upper.
+                let above_lower = |p: &Position3d| {
+                    p.alt
+                        .interval_in(v.lower.reference, ctx)
+                        .within(v.lower.value_m, f64::INFINITY)
                 };
+                let below_upper = |p: &Position3d| {
+                    p.alt
+                        .interval_in(v.upper.reference, ctx)
+                        .within(f64::NEG_INFINITY, v.upper.value_m)
+                };
+                let vert = above_lower(a)
+                    .or(above_lower(b))
+                    .and(below_upper(a).or(below_upper(b)));
                 h.and(vert)
             })
             .fold(Containment::Outside, Containment::or)
