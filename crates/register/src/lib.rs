@@ -17,6 +17,7 @@ mod recorder;
 pub mod records;
 mod register;
 pub mod store;
+mod training;
 mod verify;
 
 pub use bundle::{

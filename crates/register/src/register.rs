@@ -781,7 +781,7 @@ impl Register {
 
     // ---- internal reads (not journaled: the station's own bookkeeping) -------------------------
 
-    fn latest(&mut self, subject: &str, k: &str) -> Result<Option<Entry>> {
+    pub(crate) fn latest(&mut self, subject: &str, k: &str) -> Result<Option<Entry>> {
         Ok(self
             .store
             .by_subject(subject)?

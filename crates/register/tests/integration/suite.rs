@@ -668,3 +668,57 @@ sqlite_tests!(
     bad_input_is_refused_with_the_field_named,
     training_register_is_kept_apart,
 );
+
+#[test]
+fn anonymised_training_copy_is_marked_and_journaled() {
+    let b = Backend::sqlite();
+    let mut legal = b.open();
+    record_flight(&mut legal, "FT", t0(), &[false, true]);
+    let mut training = b.try_open(RegisterKind::Training).unwrap();
+    let copy = legal
+        .copy_to_training(
+            "FT",
+            &mut training,
+            &actor("instructeur"),
+            "formation des pilotes",
+        )
+        .unwrap();
+    let view = training
+        .show_flight(&copy, &actor("instructeur"), "formation")
+        .unwrap();
+    assert!(view.start.anonymised_copy);
+    assert_eq!(view.start.pilot_id, "anonymised");
+    assert!(view.video_segments.is_empty(), "video copied into training");
+    assert_eq!(view.events.len(), 2);
+    assert!(
+        training
+            .replay(&copy, &actor("instructeur"), "débriefing")
+            .unwrap()
+            .exists()
+    );
+    assert!(training.verify().unwrap().is_ok());
+    // The legal register says who extracted what, for what.
+    let journal: Vec<AccessRecord> = b
+        .by_kind(kind::ACCESS)
+        .iter()
+        .map(|e| serde_json::from_str(e.payload.as_ref().unwrap()).unwrap())
+        .collect();
+    let last = journal.last().unwrap();
+    assert_eq!(
+        (last.action, last.flights.clone()),
+        (AccessAction::Extraction, vec!["FT".to_string()])
+    );
+    assert!(last.recipient.as_deref().unwrap().contains("anonymised"));
+    // Copying twice is refused; copying into the legal register is refused.
+    assert!(
+        legal
+            .copy_to_training("FT", &mut training, &actor("i"), "m")
+            .is_err()
+    );
+    let mut legal2 = b.open();
+    assert!(
+        legal
+            .copy_to_training("FT", &mut legal2, &actor("i"), "m")
+            .is_err()
+    );
+}
