@@ -23,12 +23,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use vigie_video::testsrc::{SenderConfig, TestSender};
-use vigie_video::{Events, Ingest, IngestConfig, Profile, RestreamConfig, RtspRestream, SourceUri, stamp};
+use vigie_video::{
+    Events, Ingest, IngestConfig, Profile, RestreamConfig, RtspRestream, SourceUri, stamp,
+};
 
 type Samples = Arc<Mutex<Vec<f64>>>;
 
 fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).unwrap_or(0)
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 fn stats(v: &[f64]) -> (f64, f64, usize) {
@@ -37,11 +42,21 @@ fn stats(v: &[f64]) -> (f64, f64, usize) {
     }
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
-    (s[s.len() / 2], s[(s.len() * 95 / 100).min(s.len() - 1)], s.len())
+    (
+        s[s.len() / 2],
+        s[(s.len() * 95 / 100).min(s.len() - 1)],
+        s.len(),
+    )
 }
 
 /// The floor: a gst-launch-1.0 process writing the 1024×16 RGBA stamp strip of each frame to stdout.
-fn spawn_floor(port: u16, w: u32, h: u32, samples: Samples, recording: Arc<std::sync::atomic::AtomicBool>) -> Child {
+fn spawn_floor(
+    port: u16,
+    w: u32,
+    h: u32,
+    samples: Samples,
+    recording: Arc<std::sync::atomic::AtomicBool>,
+) -> Child {
     let pipeline = format!(
         "udpsrc port={port} caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=H264 \
          ! rtph264depay ! avdec_h264 thread-type=slice max-threads=2 ! videoconvert ! video/x-raw,format=RGBA \
@@ -74,7 +89,12 @@ fn spawn_floor(port: u16, w: u32, h: u32, samples: Samples, recording: Arc<std::
 }
 
 /// Read stamps at the latest-frame slot, as the UI would get them.
-fn watch_slot(ingest: &Ingest, samples: Samples, recording: Arc<std::sync::atomic::AtomicBool>, stop: Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<()> {
+fn watch_slot(
+    ingest: &Ingest,
+    samples: Samples,
+    recording: Arc<std::sync::atomic::AtomicBool>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
     let slot = ingest.frames();
     std::thread::spawn(move || {
         let mut last = None;
@@ -97,7 +117,12 @@ struct Phase {
     rows: Vec<(String, (f64, f64, usize))>,
 }
 
-fn measure(label: &str, seconds: u64, series: &[(&str, &Samples)], recording: &Arc<std::sync::atomic::AtomicBool>) -> Phase {
+fn measure(
+    label: &str,
+    seconds: u64,
+    series: &[(&str, &Samples)],
+    recording: &Arc<std::sync::atomic::AtomicBool>,
+) -> Phase {
     // Warm-up (first keyframe, RTSP setup), then a clean window.
     std::thread::sleep(Duration::from_secs(2));
     for (_, s) in series {
@@ -108,13 +133,29 @@ fn measure(label: &str, seconds: u64, series: &[(&str, &Samples)], recording: &A
     recording.store(true, std::sync::atomic::Ordering::Relaxed);
     std::thread::sleep(Duration::from_secs(seconds));
     recording.store(false, std::sync::atomic::Ordering::Relaxed);
-    let rows = series.iter().map(|(n, s)| (n.to_string(), stats(&s.lock().map(|v| v.clone()).unwrap_or_default()))).collect();
-    Phase { label: label.to_owned(), rows }
+    let rows = series
+        .iter()
+        .map(|(n, s)| {
+            (
+                n.to_string(),
+                stats(&s.lock().map(|v| v.clone()).unwrap_or_default()),
+            )
+        })
+        .collect();
+    Phase {
+        label: label.to_owned(),
+        rows,
+    }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let seconds: u64 = args.iter().position(|a| a == "--seconds").and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let seconds: u64 = args
+        .iter()
+        .position(|a| a == "--seconds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     let (events, _rx) = Events::channel();
     let mut phases = Vec::new();
     let start = Instant::now();
@@ -129,46 +170,122 @@ fn main() {
         let csu: Samples = Default::default();
         let mut floor_child = spawn_floor(p_floor, w, h, floor.clone(), recording.clone());
         let pilot_ingest = Ingest::start(
-            IngestConfig::new("drone1", SourceUri::parse(&format!("udp://127.0.0.1:{p_pilot}")).unwrap_or_else(|e| panic!("{e}"))),
+            IngestConfig::new(
+                "drone1",
+                SourceUri::parse(&format!("udp://127.0.0.1:{p_pilot}"))
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ),
             events.clone(),
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let dests: Vec<SocketAddr> =
-            [p_floor, p_pilot, p_smooth].iter().map(|p| SocketAddr::from(([127, 0, 0, 1], *p))).collect();
-        let sender = TestSender::start_multi(&SenderConfig::new(w, h, 30), &dests).unwrap_or_else(|e| panic!("{e}"));
-        let t_pilot = watch_slot(&pilot_ingest, pilot.clone(), recording.clone(), stop.clone());
+        let dests: Vec<SocketAddr> = [p_floor, p_pilot, p_smooth]
+            .iter()
+            .map(|p| SocketAddr::from(([127, 0, 0, 1], *p)))
+            .collect();
+        let sender = TestSender::start_multi(&SenderConfig::new(w, h, 30), &dests)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let t_pilot = watch_slot(
+            &pilot_ingest,
+            pilot.clone(),
+            recording.clone(),
+            stop.clone(),
+        );
 
-        phases.push(measure(&format!("{res}: pilot path (1 stream)"), seconds, &[("floor (gst-launch)", &floor), ("pilot low-latency", &pilot)], &recording));
+        phases.push(measure(
+            &format!("{res}: pilot path (1 stream)"),
+            seconds,
+            &[
+                ("floor (gst-launch)", &floor),
+                ("pilot low-latency", &pilot),
+            ],
+            &recording,
+        ));
 
-        let mut scfg = IngestConfig::new("smooth", SourceUri::parse(&format!("udp://127.0.0.1:{p_smooth}")).unwrap_or_else(|e| panic!("{e}")));
+        let mut scfg = IngestConfig::new(
+            "smooth",
+            SourceUri::parse(&format!("udp://127.0.0.1:{p_smooth}"))
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
         scfg.profile = Profile::Smooth;
         let smooth_ingest = Ingest::start(scfg, events.clone()).unwrap_or_else(|e| panic!("{e}"));
-        let t_smooth = watch_slot(&smooth_ingest, smooth.clone(), recording.clone(), stop.clone());
-        phases.push(measure(&format!("{res}: smooth profile"), seconds, &[("floor (gst-launch)", &floor), ("pilot low-latency", &pilot), ("pilot smooth", &smooth)], &recording));
+        let t_smooth = watch_slot(
+            &smooth_ingest,
+            smooth.clone(),
+            recording.clone(),
+            stop.clone(),
+        );
+        phases.push(measure(
+            &format!("{res}: smooth profile"),
+            seconds,
+            &[
+                ("floor (gst-launch)", &floor),
+                ("pilot low-latency", &pilot),
+                ("pilot smooth", &smooth),
+            ],
+            &recording,
+        ));
         drop(smooth_ingest);
 
         let server = RtspRestream::start(
-            RestreamConfig { bind: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")), users_file: None, tls: None },
+            RestreamConfig {
+                bind: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+                users_file: None,
+                tls: None,
+            },
             events.clone(),
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let url = server.add_stream(&pilot_ingest).unwrap_or_else(|e| panic!("{e}"));
-        let viewer = Ingest::start(IngestConfig::new("csu", SourceUri::parse(&url).unwrap_or_else(|e| panic!("{e}"))), events.clone())
+        let url = server
+            .add_stream(&pilot_ingest)
             .unwrap_or_else(|e| panic!("{e}"));
+        let viewer = Ingest::start(
+            IngestConfig::new(
+                "csu",
+                SourceUri::parse(&url).unwrap_or_else(|e| panic!("{e}")),
+            ),
+            events.clone(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let t_csu = watch_slot(&viewer, csu.clone(), recording.clone(), stop.clone());
-        phases.push(measure(&format!("{res}: CSU path, 1 viewer"), seconds, &[("floor (gst-launch)", &floor), ("pilot low-latency", &pilot), ("csu viewer 1/1", &csu)], &recording));
+        phases.push(measure(
+            &format!("{res}: CSU path, 1 viewer"),
+            seconds,
+            &[
+                ("floor (gst-launch)", &floor),
+                ("pilot low-latency", &pilot),
+                ("csu viewer 1/1", &csu),
+            ],
+            &recording,
+        ));
 
         let mut others: Vec<Child> = (0..3)
             .map(|_| {
                 Command::new("gst-launch-1.0")
-                    .args(["-q", "rtspsrc", &format!("location={url}"), "latency=0", "!", "fakesink", "sync=false"])
+                    .args([
+                        "-q",
+                        "rtspsrc",
+                        &format!("location={url}"),
+                        "latency=0",
+                        "!",
+                        "fakesink",
+                        "sync=false",
+                    ])
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
                     .unwrap_or_else(|e| panic!("gst-launch-1.0: {e}"))
             })
             .collect();
-        phases.push(measure(&format!("{res}: CSU path, 4 viewers"), seconds, &[("floor (gst-launch)", &floor), ("pilot low-latency", &pilot), ("csu viewer 1/4", &csu)], &recording));
+        phases.push(measure(
+            &format!("{res}: CSU path, 4 viewers"),
+            seconds,
+            &[
+                ("floor (gst-launch)", &floor),
+                ("pilot low-latency", &pilot),
+                ("csu viewer 1/4", &csu),
+            ],
+            &recording,
+        ));
         let viewers = server.viewers().len();
 
         for c in others.iter_mut() {
@@ -185,13 +302,23 @@ fn main() {
         drop(pilot_ingest);
         let _ = floor_child.kill();
         let _ = floor_child.wait();
-        println!("({res}: {viewers} viewer sessions were listed by the server during the 4-viewer phase)");
+        println!(
+            "({res}: {viewers} viewer sessions were listed by the server during the 4-viewer phase)"
+        );
     }
-    println!("\nlatency capture → decoded frame, ms (same frames for every row of a phase; {seconds} s windows)");
-    println!("{:<34} {:<22} {:>8} {:>8} {:>6}", "phase", "path", "median", "p95", "n");
+    println!(
+        "\nlatency capture → decoded frame, ms (same frames for every row of a phase; {seconds} s windows)"
+    );
+    println!(
+        "{:<34} {:<22} {:>8} {:>8} {:>6}",
+        "phase", "path", "median", "p95", "n"
+    );
     for p in &phases {
         for (name, (med, p95, n)) in &p.rows {
-            println!("{:<34} {:<22} {:>8.1} {:>8.1} {:>6}", p.label, name, med, p95, n);
+            println!(
+                "{:<34} {:<22} {:>8.1} {:>8.1} {:>6}",
+                p.label, name, med, p95, n
+            );
         }
     }
     println!("total {:.0} s", start.elapsed().as_secs_f64());

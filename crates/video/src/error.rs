@@ -17,18 +17,28 @@ pub enum VideoError {
     #[error("RTSP server: {0}")]
     Rtsp(String),
     #[error("viewer accounts file {}: line {line}: {reason}", path.display())]
-    UsersFile { path: PathBuf, line: usize, reason: String },
+    UsersFile {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
     #[error("viewer account: {0}")]
     BadAccount(String),
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("recording: {0}")]
     Recording(String),
 }
 
 impl VideoError {
     pub(crate) fn pipeline(pipeline: &str, reason: impl std::fmt::Display) -> Self {
-        VideoError::Pipeline { pipeline: pipeline.to_owned(), reason: reason.to_string() }
+        VideoError::Pipeline {
+            pipeline: pipeline.to_owned(),
+            reason: reason.to_string(),
+        }
     }
 }
 

@@ -37,16 +37,32 @@ pub struct ViewerSession {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum VideoEvent {
     /// First frames decoded after a start or a retry.
-    StreamUp { stream: String, width: u32, height: u32 },
+    StreamUp {
+        stream: String,
+        width: u32,
+        height: u32,
+    },
     /// No frame for longer than the configured timeout, or the source failed.
-    StreamLost { stream: String, reason: String },
+    StreamLost {
+        stream: String,
+        reason: String,
+    },
     /// Frames again after a loss.
-    StreamRegained { stream: String },
+    StreamRegained {
+        stream: String,
+    },
     /// The pipeline failed; it is rebuilt after `retry_in_ms`.
-    StreamError { stream: String, message: String, retry_in_ms: u64 },
+    StreamError {
+        stream: String,
+        message: String,
+        retry_in_ms: u64,
+    },
     SegmentClosed(SegmentInfo),
     /// Recording stopped (disk space guard, write failure). The stream goes on.
-    RecordingAlarm { stream: String, message: String },
+    RecordingAlarm {
+        stream: String,
+        message: String,
+    },
     ViewerStarted(ViewerSession),
     ViewerEnded(ViewerSession),
 }

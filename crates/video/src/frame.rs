@@ -34,7 +34,12 @@ impl Frame {
     /// The capture time drawn in the picture by a stamping sender (see [`crate::stamp`]), when it is
     /// plausible (within 60 s of the time the frame was received).
     pub fn capture_stamp_unix_us(&self) -> Option<u64> {
-        let stamp = crate::stamp::read_rgba(self.rgba(), self.stride(), self.width as usize, self.height as usize)?;
+        let stamp = crate::stamp::read_rgba(
+            self.rgba(),
+            self.stride(),
+            self.width as usize,
+            self.height as usize,
+        )?;
         crate::stamp::plausible(stamp, self.received_unix_us, 60_000_000).then_some(stamp)
     }
 }

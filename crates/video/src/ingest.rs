@@ -39,7 +39,10 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(10) }
+        Backoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(10),
+        }
     }
 }
 
@@ -82,8 +85,14 @@ impl IngestConfig {
 pub enum StreamState {
     Connecting,
     Playing,
-    Lost { reason: String },
-    Retrying { reason: String, attempt: u32, retry_in_ms: u64 },
+    Lost {
+        reason: String,
+    },
+    Retrying {
+        reason: String,
+        attempt: u32,
+        retry_in_ms: u64,
+    },
     Stopped,
 }
 
@@ -128,7 +137,9 @@ impl Shared {
         if last == 0 {
             return None;
         }
-        Some(Duration::from_micros(self.since_epoch_us().saturating_sub(last - 1)))
+        Some(Duration::from_micros(
+            self.since_epoch_us().saturating_sub(last - 1),
+        ))
     }
 }
 
@@ -178,7 +189,11 @@ impl Ingest {
                 .spawn(move || Actor::new(shared, config, events, stop).run())
                 .map_err(|e| VideoError::pipeline("ingest", e))?
         };
-        Ok(Ingest { shared, stop, thread: Some(thread) })
+        Ok(Ingest {
+            shared,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     pub fn stream(&self) -> &str {
@@ -192,7 +207,11 @@ impl Ingest {
         self.shared.frames.clone()
     }
     pub fn health(&self) -> StreamHealth {
-        self.shared.health.lock().map(|h| h.clone()).unwrap_or_else(|p| p.into_inner().clone())
+        self.shared
+            .health
+            .lock()
+            .map(|h| h.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
@@ -218,7 +237,9 @@ impl Drop for Ingest {
 pub(crate) fn validate_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {
@@ -230,7 +251,12 @@ pub(crate) fn validate_name(name: &str) -> Result<()> {
 }
 
 /// The receive pipeline's description (gst-launch syntax) and the element with dynamic pads, if any.
-pub(crate) fn describe(name: &str, source: &SourceUri, profile: Profile, decode: bool) -> (String, Option<String>) {
+pub(crate) fn describe(
+    name: &str,
+    source: &SourceUri,
+    profile: Profile,
+    decode: bool,
+) -> (String, Option<String>) {
     let codec = source.codec();
     let low = profile == Profile::LowLatency;
     let jitter = if low {
@@ -251,7 +277,9 @@ pub(crate) fn describe(name: &str, source: &SourceUri, profile: Profile, decode:
     );
     let ts_latency = if low { 0 } else { 200 };
     let (head, dynamic) = match source {
-        SourceUri::RtpUdp { listen_host, port, .. } => (
+        SourceUri::RtpUdp {
+            listen_host, port, ..
+        } => (
             format!(
                 "udpsrc name={name}-src address={listen_host} port={port} buffer-size=4194304 \
                  caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name={enc}\" ! {jitter}{depay_parse}",
@@ -259,7 +287,9 @@ pub(crate) fn describe(name: &str, source: &SourceUri, profile: Profile, decode:
             ),
             None,
         ),
-        SourceUri::MpegTsUdp { listen_host, port, .. } => (
+        SourceUri::MpegTsUdp {
+            listen_host, port, ..
+        } => (
             format!(
                 "udpsrc name={name}-src address={listen_host} port={port} buffer-size=4194304 \
                  caps=\"video/mpegts,systemstream=(boolean)true,packetsize=(int)188\" ! \
@@ -283,7 +313,9 @@ pub(crate) fn describe(name: &str, source: &SourceUri, profile: Profile, decode:
                 Some(format!("{name}-demux")),
             )
         }
-        SourceUri::Srt { host, port, mode, .. } => {
+        SourceUri::Srt {
+            host, port, mode, ..
+        } => {
             let (mode, host) = match mode {
                 SrtMode::Caller => ("caller", host.as_str()),
                 SrtMode::Listener => ("listener", host.as_str()),
@@ -299,9 +331,18 @@ pub(crate) fn describe(name: &str, source: &SourceUri, profile: Profile, decode:
         }
     };
     let mut desc = head;
-    desc.push_str(&format!("  {name}-tee. ! appsink name={name}-encoded sync=false async=false emit-signals=false"));
+    desc.push_str(&format!(
+        "  {name}-tee. ! appsink name={name}-encoded sync=false async=false emit-signals=false"
+    ));
     if decode {
-        let (dec_opts, sync) = if low { ("thread-type=slice max-threads=2", "false") } else { ("", "true") };
+        let (dec_opts, sync) = if low {
+            (
+                "thread-type=slice max-threads=2 output-corrupt=false",
+                "false",
+            )
+        } else {
+            ("output-corrupt=false", "true")
+        };
         desc.push_str(&format!(
             "  {name}-tee. ! queue name={name}-decq max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream \
              ! {dec} name={name}-dec {dec_opts} ! videoconvert name={name}-conv n-threads=2 ! video/x-raw,format=RGBA \
@@ -327,8 +368,20 @@ struct Actor {
 }
 
 impl Actor {
-    fn new(shared: Arc<Shared>, config: IngestConfig, events: Events, stop: Arc<AtomicBool>) -> Self {
-        Actor { shared, config, events, stop, ever_up: false, lost: false }
+    fn new(
+        shared: Arc<Shared>,
+        config: IngestConfig,
+        events: Events,
+        stop: Arc<AtomicBool>,
+    ) -> Self {
+        Actor {
+            shared,
+            config,
+            events,
+            stop,
+            ever_up: false,
+            lost: false,
+        }
     }
 
     fn set_state(&self, state: StreamState) {
@@ -348,20 +401,29 @@ impl Actor {
                 }
                 Err(e) => Outcome::Failed(e.to_string()),
             };
-            let Outcome::Failed(reason) = outcome else { break };
+            let Outcome::Failed(reason) = outcome else {
+                break;
+            };
             let delay = self.config.backoff.delay(attempt);
             attempt = attempt.saturating_add(1);
             tracing::warn!(stream = %self.shared.stream, %reason, retry_in_ms = delay.as_millis() as u64, "video stream failed");
             if self.ever_up && !self.lost {
                 self.lost = true;
-                self.events.emit(VideoEvent::StreamLost { stream: self.shared.stream.clone(), reason: reason.clone() });
+                self.events.emit(VideoEvent::StreamLost {
+                    stream: self.shared.stream.clone(),
+                    reason: reason.clone(),
+                });
             }
             self.events.emit(VideoEvent::StreamError {
                 stream: self.shared.stream.clone(),
                 message: reason.clone(),
                 retry_in_ms: delay.as_millis() as u64,
             });
-            self.set_state(StreamState::Retrying { reason, attempt, retry_in_ms: delay.as_millis() as u64 });
+            self.set_state(StreamState::Retrying {
+                reason,
+                attempt,
+                retry_in_ms: delay.as_millis() as u64,
+            });
             let until = Instant::now() + delay;
             while Instant::now() < until && !self.stop.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(50));
@@ -372,7 +434,12 @@ impl Actor {
 
     fn build(&self) -> Result<gst::Pipeline> {
         let name = &self.shared.stream;
-        let (desc, dynamic) = describe(name, &self.config.source, self.config.profile, self.config.decode);
+        let (desc, dynamic) = describe(
+            name,
+            &self.config.source,
+            self.config.profile,
+            self.config.decode,
+        );
         tracing::debug!(stream = %name, pipeline = %desc, "building receive pipeline");
         let pipeline = gst::parse::launch(&desc)
             .map_err(|e| VideoError::pipeline(name, e))?
@@ -394,8 +461,13 @@ impl Actor {
                     Some(video.to_value())
                 });
             }
-            let target = if is_rtsp { by_name("depay") } else { by_name("parse") };
-            let target = target.ok_or_else(|| VideoError::pipeline(name, "missing depayloader/parser"))?;
+            let target = if is_rtsp {
+                by_name("depay")
+            } else {
+                by_name("parse")
+            };
+            let target =
+                target.ok_or_else(|| VideoError::pipeline(name, "missing depayloader/parser"))?;
             let weak_pipeline = pipeline.downgrade();
             let stream = name.clone();
             demux.connect_pad_added(move |_, pad| {
@@ -443,7 +515,9 @@ impl Actor {
                     if let Some(b) = sample.buffer() {
                         shared.bytes.fetch_add(b.size() as u64, Ordering::Relaxed);
                     }
-                    shared.last_unit_us.store(shared.since_epoch_us() + 1, Ordering::Relaxed);
+                    shared
+                        .last_unit_us
+                        .store(shared.since_epoch_us() + 1, Ordering::Relaxed);
                     shared.tap.publish(&sample);
                     Ok(gst::FlowSuccess::Ok)
                 })
@@ -455,8 +529,27 @@ impl Actor {
                 shared.queue_drops.fetch_add(1, Ordering::Relaxed);
                 None
             });
+            // The decoder starts on a keyframe: before it, it could only paint grey guesses.
+            if let Some(pad) = q.static_pad("sink") {
+                let started = AtomicBool::new(false);
+                pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                    if started.load(Ordering::Relaxed) {
+                        return gst::PadProbeReturn::Ok;
+                    }
+                    match info.buffer() {
+                        Some(b) if b.flags().contains(gst::BufferFlags::DELTA_UNIT) => {
+                            gst::PadProbeReturn::Drop
+                        }
+                        _ => {
+                            started.store(true, Ordering::Relaxed);
+                            gst::PadProbeReturn::Ok
+                        }
+                    }
+                });
+            }
         }
-        if let Some(frames) = by_name("frames").and_then(|e| e.downcast::<gst_app::AppSink>().ok()) {
+        if let Some(frames) = by_name("frames").and_then(|e| e.downcast::<gst_app::AppSink>().ok())
+        {
             let shared = self.shared.clone();
             frames.set_callbacks(
                 gst_app::AppSinkCallbacks::builder()
@@ -465,9 +558,16 @@ impl Actor {
                         let (w, h) = sample
                             .caps()
                             .and_then(|c| c.structure(0))
-                            .map(|s| (s.get::<i32>("width").unwrap_or(0), s.get::<i32>("height").unwrap_or(0)))
+                            .map(|s| {
+                                (
+                                    s.get::<i32>("width").unwrap_or(0),
+                                    s.get::<i32>("height").unwrap_or(0),
+                                )
+                            })
                             .unwrap_or((0, 0));
-                        let Some(buffer) = sample.buffer_owned() else { return Ok(gst::FlowSuccess::Ok) };
+                        let Some(buffer) = sample.buffer_owned() else {
+                            return Ok(gst::FlowSuccess::Ok);
+                        };
                         let pts_ns = buffer.pts().map(|t| t.nseconds());
                         let Ok(map) = buffer.into_mapped_buffer_readable() else {
                             return Err(gst::FlowError::Error);
@@ -480,7 +580,14 @@ impl Actor {
                         if let Ok(mut size) = shared.size.lock() {
                             *size = (width, height);
                         }
-                        shared.frames.put(Frame { width, height, pts_ns, received_unix_us: now_unix_us(), seq, map });
+                        shared.frames.put(Frame {
+                            width,
+                            height,
+                            pts_ns,
+                            received_unix_us: now_unix_us(),
+                            seq,
+                            map,
+                        });
                         Ok(gst::FlowSuccess::Ok)
                     })
                     .build(),
@@ -503,7 +610,9 @@ impl Actor {
                 .unwrap_or_else(|| e.to_string());
             return Outcome::Failed(reason);
         }
-        let Some(bus) = pipeline.bus() else { return Outcome::Failed("pipeline without a bus".into()) };
+        let Some(bus) = pipeline.bus() else {
+            return Outcome::Failed("pipeline without a bus".into());
+        };
         let started = Instant::now();
         let mut up_this_run = false;
         let mut decode_errors = 0u64;
@@ -530,7 +639,9 @@ impl Actor {
                         }
                         tracing::debug!(stream = %name, %from, warning = %w.error(), "pipeline warning");
                     }
-                    gst::MessageView::Eos(_) => return Outcome::Failed("the source ended the stream".into()),
+                    gst::MessageView::Eos(_) => {
+                        return Outcome::Failed("the source ended the stream".into());
+                    }
                     _ => {}
                 }
             }
@@ -544,23 +655,44 @@ impl Actor {
                 *attempt = 0;
                 if !self.ever_up {
                     self.ever_up = true;
-                    self.events.emit(VideoEvent::StreamUp { stream: name.clone(), width: w, height: h });
+                    self.events.emit(VideoEvent::StreamUp {
+                        stream: name.clone(),
+                        width: w,
+                        height: h,
+                    });
                 }
             }
             if fresh && up_this_run {
                 if self.lost {
                     self.lost = false;
-                    self.events.emit(VideoEvent::StreamRegained { stream: name.clone() });
+                    self.events.emit(VideoEvent::StreamRegained {
+                        stream: name.clone(),
+                    });
                 }
                 self.set_state(StreamState::Playing);
             } else if up_this_run && !fresh && !self.lost {
-                let reason = format!("no video for {} ms", age.map(|a| a.as_millis()).unwrap_or(0));
+                let reason = format!(
+                    "no video for {} ms",
+                    age.map(|a| a.as_millis()).unwrap_or(0)
+                );
                 self.lost = true;
-                self.events.emit(VideoEvent::StreamLost { stream: name.clone(), reason: reason.clone() });
+                self.events.emit(VideoEvent::StreamLost {
+                    stream: name.clone(),
+                    reason: reason.clone(),
+                });
                 self.set_state(StreamState::Lost { reason });
-            } else if !up_this_run && started.elapsed() > self.config.lost_after * 4 && matches!(self.config.source, SourceUri::Rtsp { .. } | SourceUri::Srt { .. }) {
+            } else if !up_this_run
+                && started.elapsed() > self.config.lost_after * 4
+                && matches!(
+                    self.config.source,
+                    SourceUri::Rtsp { .. } | SourceUri::Srt { .. }
+                )
+            {
                 // A connected RTSP/SRT source that sends nothing is rebuilt (the camera may need a new session).
-                return Outcome::Failed(format!("connected but no video after {} ms", started.elapsed().as_millis()));
+                return Outcome::Failed(format!(
+                    "connected but no video after {} ms",
+                    started.elapsed().as_millis()
+                ));
             }
             // Health figures, about once a second.
             let now = Instant::now();
@@ -575,8 +707,8 @@ impl Actor {
                     hl.fps = ((frames - last_tick.1) as f64 / secs) as f32;
                     hl.bitrate_bps = ((bytes - last_tick.2) as f64 * 8.0 / secs) as u64;
                     hl.frames_decoded = frames;
-                    hl.frames_dropped =
-                        self.shared.frames.overwritten() + self.shared.queue_drops.load(Ordering::Relaxed);
+                    hl.frames_dropped = self.shared.frames.overwritten()
+                        + self.shared.queue_drops.load(Ordering::Relaxed);
                     hl.decode_errors = decode_errors;
                     hl.last_frame_age_ms = age.map(|a| a.as_millis() as u64);
                 }
@@ -592,7 +724,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
-        let b = Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(10) };
+        let b = Backoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(10),
+        };
         let got: Vec<u64> = (0..8).map(|n| b.delay(n).as_millis() as u64).collect();
         assert_eq!(got, [500, 1000, 2000, 4000, 8000, 10000, 10000, 10000]);
         assert_eq!(b.delay(u32::MAX), Duration::from_secs(10));
@@ -604,9 +739,15 @@ mod tests {
         let (low, _) = describe("d1", &src, Profile::LowLatency, true);
         assert!(!low.contains("rtpjitterbuffer"), "{low}");
         assert!(low.contains("thread-type=slice"), "{low}");
-        assert!(low.contains("sync=false async=false max-buffers=1 drop=true"), "{low}");
+        assert!(
+            low.contains("sync=false async=false max-buffers=1 drop=true"),
+            "{low}"
+        );
         let (smooth, _) = describe("d1", &src, Profile::Smooth, true);
-        assert!(smooth.contains("rtpjitterbuffer name=d1-jitter latency=200"), "{smooth}");
+        assert!(
+            smooth.contains("rtpjitterbuffer name=d1-jitter latency=200"),
+            "{smooth}"
+        );
         let rtsp = SourceUri::parse("rtsp://h:8554/x").unwrap();
         let (r, dynamic) = describe("d1", &rtsp, Profile::LowLatency, false);
         assert!(r.contains("latency=0"), "{r}");
@@ -617,7 +758,12 @@ mod tests {
     #[test]
     fn every_description_parses_as_a_pipeline() {
         crate::init().unwrap();
-        for uri in ["udp://127.0.0.1:0", "mpegts://127.0.0.1:0?codec=h265", "rtsp://127.0.0.1:1/x", "srt://127.0.0.1:1"] {
+        for uri in [
+            "udp://127.0.0.1:0",
+            "mpegts://127.0.0.1:0?codec=h265",
+            "rtsp://127.0.0.1:1/x",
+            "srt://127.0.0.1:1",
+        ] {
             let src = SourceUri::parse(uri).unwrap_or_else(|_| SourceUri::RtpUdp {
                 listen_host: "127.0.0.1".into(),
                 port: 1,

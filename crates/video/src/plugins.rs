@@ -20,7 +20,11 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("fakesink", "coreelements", "libgstreamer1.0-0"),
     ("appsrc", "app", "gstreamer1.0-plugins-base"),
     ("appsink", "app", "gstreamer1.0-plugins-base"),
-    ("videoconvert", "videoconvertscale", "gstreamer1.0-plugins-base"),
+    (
+        "videoconvert",
+        "videoconvertscale",
+        "gstreamer1.0-plugins-base",
+    ),
     ("videotestsrc", "videotestsrc", "gstreamer1.0-plugins-base"),
     ("pngenc", "png", "gstreamer1.0-plugins-good"),
     ("udpsrc", "udp", "gstreamer1.0-plugins-good"),
@@ -47,7 +51,14 @@ const KNOWN: &[(&str, &str, &str)] = &[
 /// Elements a receive pipeline for `source` needs (decode included).
 pub fn for_source(source: &SourceUri) -> Vec<&'static str> {
     let codec = source.codec();
-    let mut v = vec!["queue", "tee", "appsink", "videoconvert", codec.parse(), codec.decoder()];
+    let mut v = vec![
+        "queue",
+        "tee",
+        "appsink",
+        "videoconvert",
+        codec.parse(),
+        codec.decoder(),
+    ];
     match source {
         SourceUri::RtpUdp { .. } => v.extend(["udpsrc", "rtpjitterbuffer", codec.depay()]),
         SourceUri::MpegTsUdp { .. } => v.extend(["udpsrc", "tsdemux", "fakesink"]),
@@ -72,7 +83,9 @@ pub fn check(elements: &[&'static str]) -> Result<()> {
     crate::init()?;
     let mut missing: Vec<MissingPlugin> = Vec::new();
     for &element in elements {
-        if gst::ElementFactory::find(element).is_some() || missing.iter().any(|m| m.element == element) {
+        if gst::ElementFactory::find(element).is_some()
+            || missing.iter().any(|m| m.element == element)
+        {
             continue;
         }
         let (plugin, debian_package) = KNOWN
@@ -80,17 +93,32 @@ pub fn check(elements: &[&'static str]) -> Result<()> {
             .find(|(e, _, _)| *e == element)
             .map(|(_, p, d)| (*p, *d))
             .unwrap_or(("unknown", "unknown (search with `apt-file search`)"));
-        missing.push(MissingPlugin { element, plugin, debian_package });
+        missing.push(MissingPlugin {
+            element,
+            plugin,
+            debian_package,
+        });
     }
-    if missing.is_empty() { Ok(()) } else { Err(VideoError::MissingPlugins(missing)) }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(VideoError::MissingPlugins(missing))
+    }
 }
 
 pub(crate) fn describe_missing(missing: &[MissingPlugin]) -> String {
     let mut packages: Vec<&str> = missing.iter().map(|m| m.debian_package).collect();
     packages.sort_unstable();
     packages.dedup();
-    let list: Vec<String> =
-        missing.iter().map(|m| format!("`{}` (plugin {}, package {})", m.element, m.plugin, m.debian_package)).collect();
+    let list: Vec<String> = missing
+        .iter()
+        .map(|m| {
+            format!(
+                "`{}` (plugin {}, package {})",
+                m.element, m.plugin, m.debian_package
+            )
+        })
+        .collect();
     format!(
         "missing GStreamer element(s): {}; install them with `apt-get install {}`",
         list.join(", "),
@@ -104,20 +132,39 @@ mod tests {
 
     #[test]
     fn every_required_element_has_a_known_package() {
-        let sources = ["5600", "mpegts://0.0.0.0:5602", "rtsp://h/p?codec=h265", "srt://h:1"];
+        let sources = [
+            "5600",
+            "mpegts://0.0.0.0:5602",
+            "rtsp://h/p?codec=h265",
+            "srt://h:1",
+        ];
         for s in sources {
             let src = SourceUri::parse(s).unwrap();
-            for e in for_source(&src).into_iter().chain(for_restream(src.codec())).chain(for_recording(src.codec())) {
-                assert!(KNOWN.iter().any(|(k, _, _)| *k == e), "{e} has no package entry");
+            for e in for_source(&src)
+                .into_iter()
+                .chain(for_restream(src.codec()))
+                .chain(for_recording(src.codec()))
+            {
+                assert!(
+                    KNOWN.iter().any(|(k, _, _)| *k == e),
+                    "{e} has no package entry"
+                );
             }
         }
     }
 
     #[test]
     fn the_message_names_the_package_to_install() {
-        let m = vec![MissingPlugin { element: "avdec_h264", plugin: "libav", debian_package: "gstreamer1.0-libav" }];
+        let m = vec![MissingPlugin {
+            element: "avdec_h264",
+            plugin: "libav",
+            debian_package: "gstreamer1.0-libav",
+        }];
         let text = describe_missing(&m);
-        assert!(text.contains("apt-get install gstreamer1.0-libav"), "{text}");
+        assert!(
+            text.contains("apt-get install gstreamer1.0-libav"),
+            "{text}"
+        );
         assert!(text.contains("`avdec_h264`"), "{text}");
     }
 

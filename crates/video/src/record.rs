@@ -36,7 +36,11 @@ pub struct RecordConfig {
 
 impl RecordConfig {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        RecordConfig { dir: dir.into(), segment: Duration::from_secs(4), min_free_bytes: 1 << 30 }
+        RecordConfig {
+            dir: dir.into(),
+            segment: Duration::from_secs(4),
+            min_free_bytes: 1 << 30,
+        }
     }
 }
 
@@ -67,7 +71,10 @@ impl Recorder {
     pub fn start(config: RecordConfig, ingest: &Ingest, events: Events) -> Result<Recorder> {
         let codec = ingest.codec();
         crate::plugins::check(&crate::plugins::for_recording(codec))?;
-        std::fs::create_dir_all(&config.dir).map_err(|source| VideoError::Io { path: config.dir.clone(), source })?;
+        std::fs::create_dir_all(&config.dir).map_err(|source| VideoError::Io {
+            path: config.dir.clone(),
+            source,
+        })?;
         let stream = ingest.stream().to_owned();
         if let Some(free) = free_bytes(&config.dir)
             && free < config.min_free_bytes
@@ -81,7 +88,7 @@ impl Recorder {
         }
         let name = format!("{stream}-record");
         let desc = format!(
-            "appsrc name={stream}-rec-src ! {parse} name={stream}-rec-parse ! splitmuxsink name={stream}-rec-sink max-size-time={ns} max-size-bytes=0",
+            "appsrc name={stream}-rec-src ! {parse} name={stream}-rec-parse ! splitmuxsink name={stream}-rec-sink muxer=matroskamux max-size-time={ns} max-size-bytes=0",
             parse = codec.parse(),
             ns = config.segment.as_nanos()
         );
@@ -90,24 +97,28 @@ impl Recorder {
             .downcast::<gst::Pipeline>()
             .map_err(|_| VideoError::pipeline(&name, "not a pipeline"))?;
         pipeline.set_property("name", &name);
-        let sink = pipeline.by_name(&format!("{stream}-rec-sink")).ok_or_else(|| VideoError::pipeline(&name, "no splitmuxsink"))?;
-        let mux = gst::ElementFactory::make("matroskamux")
-            .name(format!("{stream}-rec-mux"))
-            .build()
-            .map_err(|e| VideoError::pipeline(&name, e))?;
-        sink.set_property("muxer", &mux);
+        let sink = pipeline
+            .by_name(&format!("{stream}-rec-sink"))
+            .ok_or_else(|| VideoError::pipeline(&name, "no splitmuxsink"))?;
         let session = now_unix_us() / 1_000_000;
         let (dir, s2) = (config.dir.clone(), stream.clone());
         sink.connect("format-location", false, move |args| {
             let index = args.get(1).and_then(|v| v.get::<u32>().ok()).unwrap_or(0);
-            Some(dir.join(format!("{s2}-{session}-{index:05}.mkv")).to_string_lossy().to_string().to_value())
+            Some(
+                dir.join(format!("{s2}-{session}-{index:05}.mkv"))
+                    .to_string_lossy()
+                    .to_string()
+                    .to_value(),
+            )
         });
         let appsrc = pipeline
             .by_name(&format!("{stream}-rec-src"))
             .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
             .ok_or_else(|| VideoError::pipeline(&name, "no appsrc"))?;
-        AppSrcFeeder::configure(&appsrc, codec.es_caps(), 120);
-        pipeline.set_state(gst::State::Playing).map_err(|e| VideoError::pipeline(&name, e))?;
+        AppSrcFeeder::configure(&appsrc, 120);
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|e| VideoError::pipeline(&name, e))?;
         let feeder = AppSrcFeeder::new(appsrc.clone());
         let shared = ingest.shared().clone();
         let tap_id = shared.tap.subscribe(move |s| {
@@ -134,7 +145,14 @@ impl Recorder {
             .name(format!("record-{stream}"))
             .spawn(move || actor.run())
             .map_err(|e| VideoError::pipeline(&name, e))?;
-        Ok(Recorder { stream, flags, min_free, recording, stop, thread: Some(thread) })
+        Ok(Recorder {
+            stream,
+            flags,
+            min_free,
+            recording,
+            stop,
+            thread: Some(thread),
+        })
     }
 
     pub fn stream(&self) -> &str {
@@ -207,27 +225,36 @@ impl RecActor {
         let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
         let hasher = {
             let (events, stream) = (self.events.clone(), self.stream.clone());
-            std::thread::Builder::new().name(format!("hash-{}", self.stream)).spawn(move || {
-                for job in jobs_rx {
-                    match hash_file(&job.path) {
-                        Ok((sha256_hex, bytes)) => events.emit(VideoEvent::SegmentClosed(SegmentInfo {
-                            stream: stream.clone(),
-                            path: job.path,
-                            sha256_hex,
-                            bytes,
-                            start_unix_us: job.start_unix_us,
-                            end_unix_us: job.end_unix_us,
-                            flags: job.flags,
-                        })),
-                        Err(e) => events.emit(VideoEvent::RecordingAlarm {
-                            stream: stream.clone(),
-                            message: format!("segment {} could not be hashed: {e}", job.path.display()),
-                        }),
+            std::thread::Builder::new()
+                .name(format!("hash-{}", self.stream))
+                .spawn(move || {
+                    for job in jobs_rx {
+                        match hash_file(&job.path) {
+                            Ok((sha256_hex, bytes)) => {
+                                events.emit(VideoEvent::SegmentClosed(SegmentInfo {
+                                    stream: stream.clone(),
+                                    path: job.path,
+                                    sha256_hex,
+                                    bytes,
+                                    start_unix_us: job.start_unix_us,
+                                    end_unix_us: job.end_unix_us,
+                                    flags: job.flags,
+                                }))
+                            }
+                            Err(e) => events.emit(VideoEvent::RecordingAlarm {
+                                stream: stream.clone(),
+                                message: format!(
+                                    "segment {} could not be hashed: {e}",
+                                    job.path.display()
+                                ),
+                            }),
+                        }
                     }
-                }
-            })
+                })
         };
-        let Some(bus) = self.pipeline.bus() else { return };
+        let Some(bus) = self.pipeline.bus() else {
+            return;
+        };
         let mut opened: Option<(PathBuf, u64)> = None;
         let mut last_check = Instant::now();
         let mut eos_sent: Option<Instant> = None;
@@ -253,13 +280,18 @@ impl RecActor {
                         min >> 20
                     );
                     tracing::error!(stream = %self.stream, %message);
-                    self.events.emit(VideoEvent::RecordingAlarm { stream: self.stream.clone(), message });
+                    self.events.emit(VideoEvent::RecordingAlarm {
+                        stream: self.stream.clone(),
+                        message,
+                    });
                     (self.unsubscribe)();
                     let _ = self.appsrc.end_of_stream();
                     eos_sent = Some(Instant::now());
                 }
             }
-            let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else { continue };
+            let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
+                continue;
+            };
             match msg.view() {
                 gst::MessageView::Element(e) => {
                     let Some(s) = e.structure() else { continue };
@@ -277,8 +309,17 @@ impl RecActor {
                                 Some((p, t)) if *p == path => *t,
                                 _ => now_unix_us(),
                             };
-                            let flags = self.flags.lock().map(|f| f.open.iter().cloned().collect()).unwrap_or_default();
-                            let _ = jobs_tx.send(Job { path, start_unix_us: start, end_unix_us: now_unix_us(), flags });
+                            let flags = self
+                                .flags
+                                .lock()
+                                .map(|f| f.open.iter().cloned().collect())
+                                .unwrap_or_default();
+                            let _ = jobs_tx.send(Job {
+                                path,
+                                start_unix_us: start,
+                                end_unix_us: now_unix_us(),
+                                flags,
+                            });
                         }
                         _ => {}
                     }
@@ -286,7 +327,10 @@ impl RecActor {
                 gst::MessageView::Eos(_) => break,
                 gst::MessageView::Error(err) => {
                     let message = format!("recording failed: {}", err.error());
-                    self.events.emit(VideoEvent::RecordingAlarm { stream: self.stream.clone(), message });
+                    self.events.emit(VideoEvent::RecordingAlarm {
+                        stream: self.stream.clone(),
+                        message,
+                    });
                     break;
                 }
                 _ => {}
@@ -321,8 +365,11 @@ pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 
 /// Free bytes on the filesystem holding `dir` (None when it cannot be asked).
 fn free_bytes(dir: &Path) -> Option<u64> {
-    let info = gio::File::for_path(dir).query_filesystem_info("filesystem::free", gio::Cancellable::NONE).ok()?;
-    info.has_attribute("filesystem::free").then(|| info.attribute_uint64("filesystem::free"))
+    let info = gio::File::for_path(dir)
+        .query_filesystem_info("filesystem::free", gio::Cancellable::NONE)
+        .ok()?;
+    info.has_attribute("filesystem::free")
+        .then(|| info.attribute_uint64("filesystem::free"))
 }
 
 #[cfg(test)]
@@ -335,7 +382,10 @@ mod tests {
         let p = dir.path().join("x");
         std::fs::write(&p, b"abc").unwrap();
         let (h, n) = hash_file(&p).unwrap();
-        assert_eq!(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            h,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_eq!(n, 3);
     }
 

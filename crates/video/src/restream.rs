@@ -55,7 +55,10 @@ fn load_one_account(
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed)
     ));
-    let io = |source| VideoError::Io { path: tmp.clone(), source };
+    let io = |source| VideoError::Io {
+        path: tmp.clone(),
+        source,
+    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -64,7 +67,14 @@ fn load_one_account(
         options.mode(0o600);
     }
     let mut f = options.open(&tmp).map_err(io)?;
-    let written = writeln!(f, "{}:{}:{}", account.user, crate::users::REALM, account.ha1_hex).map_err(io);
+    let written = writeln!(
+        f,
+        "{}:{}:{}",
+        account.user,
+        crate::users::REALM,
+        account.ha1_hex
+    )
+    .map_err(io);
     drop(f);
     let ok = written.is_ok() && auth.parse_htdigest(&tmp, token);
     let _ = std::fs::remove_file(&tmp);
@@ -126,14 +136,17 @@ impl RtspRestream {
             let auth = rtsp::RTSPAuth::new();
             auth.set_realm(Some(crate::users::REALM));
             auth.set_supported_methods(gst_rtsp::RTSPAuthMethod::Digest);
-            let token = rtsp::RTSPToken::builder().field("media.factory.role", "viewer").build();
+            let token = rtsp::RTSPToken::builder()
+                .field("media.factory.role", "viewer")
+                .build();
             if let Some(path) = &config.users_file {
                 let accounts = crate::users::load(path)?;
                 if accounts.is_empty() {
                     return Err(VideoError::UsersFile {
                         path: path.clone(),
                         line: 0,
-                        reason: "no account; add one with `vigie video users add --file FILE NAME`".into(),
+                        reason: "no account; add one with `vigie video users add --file FILE NAME`"
+                            .into(),
                     });
                 }
                 // One token per account, so each session knows who authenticated: the server's
@@ -151,15 +164,24 @@ impl RtspRestream {
             }
             if let Some((cert, key)) = &config.tls {
                 let tls = gio::TlsCertificate::from_files(cert, key).map_err(|e| {
-                    VideoError::Rtsp(format!("TLS certificate {} / key {}: {e}", cert.display(), key.display()))
+                    VideoError::Rtsp(format!(
+                        "TLS certificate {} / key {}: {e}",
+                        cert.display(),
+                        key.display()
+                    ))
                 })?;
                 auth.set_tls_certificate(Some(&tls));
             }
             server.set_auth(Some(&auth));
         }
-        let listener = TcpListener::bind(config.bind).map_err(|e| VideoError::Rtsp(format!("cannot listen on {}: {e}", config.bind)))?;
-        let local_addr = listener.local_addr().map_err(|e| VideoError::Rtsp(e.to_string()))?;
-        listener.set_nonblocking(true).map_err(|e| VideoError::Rtsp(e.to_string()))?;
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|e| VideoError::Rtsp(format!("cannot listen on {}: {e}", config.bind)))?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| VideoError::Rtsp(e.to_string()))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| VideoError::Rtsp(e.to_string()))?;
 
         let state = Arc::new(ServerState {
             events,
@@ -199,7 +221,8 @@ impl RtspRestream {
             );
         }
         {
-            let (server, context, stop, state) = (server.clone(), context.clone(), stop.clone(), state.clone());
+            let (server, context, stop, state) =
+                (server.clone(), context.clone(), stop.clone(), state.clone());
             threads.push(
                 std::thread::Builder::new()
                     .name("rtsp-accept".into())
@@ -208,7 +231,16 @@ impl RtspRestream {
             );
         }
         tracing::info!(%local_addr, auth = !anonymous, "RTSP restream listening");
-        Ok(RtspRestream { server, main_loop, context, local_addr, state, stop, threads, tls: config.tls.is_some() })
+        Ok(RtspRestream {
+            server,
+            main_loop,
+            context,
+            local_addr,
+            state,
+            stop,
+            threads,
+            tls: config.tls.is_some(),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -245,7 +277,6 @@ impl RtspRestream {
                 .build(),
         );
         let shared = ingest.shared().clone();
-        let es_caps = codec.es_caps();
         factory.connect_media_configure(move |_, media| {
             let element = media.element();
             let Some(appsrc) = element
@@ -257,7 +288,7 @@ impl RtspRestream {
                 return;
             };
             // A few frames of slack; older ones are dropped, so a slow media never backs up ingest.
-            AppSrcFeeder::configure(&appsrc, es_caps, 8);
+            AppSrcFeeder::configure(&appsrc, 8);
             let feeder = AppSrcFeeder::new(appsrc);
             let id = shared.tap.subscribe(move |sample| {
                 feeder.push(sample);
@@ -274,7 +305,11 @@ impl RtspRestream {
 
     /// Viewer sessions in progress.
     pub fn viewers(&self) -> Vec<ViewerSession> {
-        self.state.viewers.lock().map(|v| v.values().cloned().collect()).unwrap_or_default()
+        self.state
+            .viewers
+            .lock()
+            .map(|v| v.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     fn shutdown(&mut self) {
@@ -292,7 +327,12 @@ impl RtspRestream {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
-        let ids: Vec<u64> = self.state.viewers.lock().map(|v| v.keys().copied().collect()).unwrap_or_default();
+        let ids: Vec<u64> = self
+            .state
+            .viewers
+            .lock()
+            .map(|v| v.keys().copied().collect())
+            .unwrap_or_default();
         for id in ids {
             self.state.end_session(id);
         }
@@ -331,12 +371,19 @@ fn accept_loop(
                     if let Ok(mut p) = state.pending_peer.lock() {
                         *p = Some(peer);
                     }
-                    if let Err(e) = server.transfer_connection(socket, &peer.ip().to_string(), i32::from(peer.port()), None) {
+                    if let Err(e) = server.transfer_connection(
+                        socket,
+                        &peer.ip().to_string(),
+                        i32::from(peer.port()),
+                        None,
+                    ) {
                         tracing::warn!(%peer, error = %e, "RTSP server refused a connection");
                     }
                 });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "RTSP accept failed");
                 std::thread::sleep(Duration::from_millis(100));
@@ -347,14 +394,22 @@ fn accept_loop(
 
 fn on_client(state: &Arc<ServerState>, client: &rtsp::RTSPClient) {
     let peer = state.pending_peer.lock().ok().and_then(|mut p| p.take());
-    let peer = peer.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into());
+    let peer = peer
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "unknown".into());
     // A stalled viewer loses data; it never holds back the shared media (and so the other viewers).
     client.set_drop_backlog(true);
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
+    // The server authenticates when a request names a media (DESCRIBE, SETUP); PLAY carries no token.
+    let user: Arc<Mutex<Option<String>>> = Arc::default();
+    for_each_media_request(client, user.clone());
     {
         let state = state.clone();
         client.connect_play_request(move |_, ctx| {
-            let user = ctx.token().and_then(|t| t.string(USER_FIELD)).unwrap_or_else(|| "anonymous".into());
+            let from_ctx = ctx.token().and_then(|t| t.string(USER_FIELD));
+            let user = from_ctx
+                .or_else(|| user.lock().ok().and_then(|u| u.clone()))
+                .unwrap_or_else(|| "anonymous".into());
             let path = ctx.uri().map(|u| path_of(&u.request_uri())).unwrap_or_default();
             let Ok(mut viewers) = state.viewers.lock() else { return };
             if viewers.contains_key(&id) {
@@ -377,11 +432,26 @@ fn on_client(state: &Arc<ServerState>, client: &rtsp::RTSPClient) {
     }
 }
 
+fn for_each_media_request(client: &rtsp::RTSPClient, user: Arc<Mutex<Option<String>>>) {
+    let remember = move |ctx: &rtsp::RTSPContext| {
+        if let Some(name) = ctx.token().and_then(|t| t.string(USER_FIELD))
+            && let Ok(mut u) = user.lock()
+        {
+            *u = Some(name);
+        }
+    };
+    let r2 = remember.clone();
+    client.connect_describe_request(move |_, ctx| remember(ctx));
+    client.connect_setup_request(move |_, ctx| r2(ctx));
+}
+
 /// `/stream` from `rtsp://host:port/stream/trackID=0`.
 fn path_of(uri: &str) -> String {
     let rest = uri.split_once("://").map(|(_, r)| r).unwrap_or(uri);
     let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/");
-    let mut parts = path.split('/').filter(|p| !p.is_empty() && !p.starts_with("stream=") && !p.starts_with("trackID="));
+    let mut parts = path
+        .split('/')
+        .filter(|p| !p.is_empty() && !p.starts_with("stream=") && !p.starts_with("trackID="));
     match parts.next() {
         Some(first) => format!("/{first}"),
         None => "/".into(),
@@ -401,8 +471,15 @@ mod tests {
 
     #[test]
     fn an_open_server_must_stay_on_loopback() {
-        let cfg = RestreamConfig { bind: "0.0.0.0:0".parse().unwrap(), users_file: None, tls: None };
-        let err = RtspRestream::start(cfg, Events::log_only()).err().unwrap().to_string();
+        let cfg = RestreamConfig {
+            bind: "0.0.0.0:0".parse().unwrap(),
+            users_file: None,
+            tls: None,
+        };
+        let err = RtspRestream::start(cfg, Events::log_only())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("vigie video users add"), "{err}");
     }
 }

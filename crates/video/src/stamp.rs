@@ -11,8 +11,18 @@ pub const MIN_WIDTH: usize = CELL_PX * CELLS;
 
 /// Draw `capture_unix_us` into the luma plane of an I420/NV12 picture (Y = 235 white, 16 black,
 /// video range as an encoder expects). Returns false when the picture is too small to hold it.
-pub fn paint_luma(y_plane: &mut [u8], stride: usize, width: usize, height: usize, capture_unix_us: u64) -> bool {
-    if width < MIN_WIDTH || height < CELL_PX || stride < width || y_plane.len() < stride * (CELL_PX - 1) + MIN_WIDTH {
+pub fn paint_luma(
+    y_plane: &mut [u8],
+    stride: usize,
+    width: usize,
+    height: usize,
+    capture_unix_us: u64,
+) -> bool {
+    if width < MIN_WIDTH
+        || height < CELL_PX
+        || stride < width
+        || y_plane.len() < stride * (CELL_PX - 1) + MIN_WIDTH
+    {
         return false;
     }
     for row in 0..CELL_PX {
@@ -49,7 +59,8 @@ pub fn read_rgba(rgba: &[u8], stride: usize, width: usize, height: usize) -> Opt
         let at = y * stride + x * 4;
         let px = rgba.get(at..at + 3)?;
         // BT.601 luma, integer: 0.299 R + 0.587 G + 0.114 B.
-        let luma = (299 * u32::from(px[0]) + 587 * u32::from(px[1]) + 114 * u32::from(px[2])) / 1000;
+        let luma =
+            (299 * u32::from(px[0]) + 587 * u32::from(px[1]) + 114 * u32::from(px[2])) / 1000;
         value = (value << 1) | u64::from(luma >= 128);
     }
     Some(value)
@@ -86,7 +97,13 @@ mod tests {
     #[test]
     fn a_painted_stamp_reads_back_exactly() {
         let (w, h) = (1280, 720);
-        for stamp in [0u64, 1, u64::MAX, 1_764_322_000_123_456, 0x8000_0000_0000_0001] {
+        for stamp in [
+            0u64,
+            1,
+            u64::MAX,
+            1_764_322_000_123_456,
+            0x8000_0000_0000_0001,
+        ] {
             let mut y = vec![90u8; w * h];
             assert!(paint_luma(&mut y, w, w, h, stamp));
             let rgba = luma_to_rgba(&y, w, h);

@@ -50,14 +50,14 @@ pub(crate) struct AppSrcFeeder {
 
 impl AppSrcFeeder {
     pub(crate) fn new(appsrc: gst_app::AppSrc) -> Self {
-        Self { appsrc, started: std::sync::atomic::AtomicBool::new(false) }
+        Self {
+            appsrc,
+            started: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
-    /// Configure an appsrc for live, leaky feeding.
-    pub(crate) fn configure(appsrc: &gst_app::AppSrc, caps: &str, max_buffers: u64) {
-        if let Ok(caps) = caps.parse::<gst::Caps>() {
-            appsrc.set_caps(Some(&caps));
-        }
+    /// Configure an appsrc for live, leaky feeding (its caps come with the first sample).
+    pub(crate) fn configure(appsrc: &gst_app::AppSrc, max_buffers: u64) {
         appsrc.set_is_live(true);
         appsrc.set_format(gst::Format::Time);
         appsrc.set_do_timestamp(true);
@@ -68,12 +68,20 @@ impl AppSrcFeeder {
 
     /// Push one access unit; returns false once the appsrc is gone (flushing / EOS).
     pub(crate) fn push(&self, sample: &gst::Sample) -> bool {
-        let Some(buffer) = sample.buffer() else { return true };
+        let Some(buffer) = sample.buffer() else {
+            return true;
+        };
         if !self.started.load(Ordering::Relaxed) {
             if buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) {
                 return true;
             }
             self.started.store(true, Ordering::Relaxed);
+        }
+        // Caps carry codec_data (SPS/PPS); they change when the sender restarts.
+        if let Some(caps) = sample.caps()
+            && self.appsrc.caps().is_none_or(|c| c.as_ref() != caps)
+        {
+            self.appsrc.set_caps(Some(&caps.to_owned()));
         }
         let mut buffer = buffer.copy();
         {
@@ -82,6 +90,9 @@ impl AppSrcFeeder {
             b.set_pts(gst::ClockTime::NONE);
             b.set_dts(gst::ClockTime::NONE);
         }
-        !matches!(self.appsrc.push_buffer(buffer), Err(gst::FlowError::Flushing) | Err(gst::FlowError::Eos))
+        !matches!(
+            self.appsrc.push_buffer(buffer),
+            Err(gst::FlowError::Flushing) | Err(gst::FlowError::Eos)
+        )
     }
 }

@@ -35,7 +35,15 @@ pub struct SenderConfig {
 impl SenderConfig {
     pub fn new(width: u32, height: u32, fps: u32) -> Self {
         let bitrate_kbps = (width * height * fps / 7000).clamp(500, 12_000);
-        SenderConfig { width, height, fps, codec: Codec::H264, bitrate_kbps, mpegts: false, audio: false }
+        SenderConfig {
+            width,
+            height,
+            fps,
+            codec: Codec::H264,
+            bitrate_kbps,
+            mpegts: false,
+            audio: false,
+        }
     }
 }
 
@@ -70,12 +78,16 @@ pub(crate) fn install_stamper(element: &gst::Element, width: u32, height: u32) -
     let info = gst_video::VideoInfo::builder(gst_video::VideoFormat::I420, width, height)
         .build()
         .map_err(|e| VideoError::pipeline("stamper", e))?;
-    let pad = element.static_pad("src").ok_or_else(|| VideoError::pipeline("stamper", "no src pad"))?;
+    let pad = element
+        .static_pad("src")
+        .ok_or_else(|| VideoError::pipeline("stamper", "no src pad"))?;
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, probe| {
         if let Some(gst::PadProbeData::Buffer(buffer)) = probe.data.as_mut() {
             let buffer = buffer.make_mut();
-            if let Ok(mut frame) = gst_video::VideoFrameRef::from_buffer_ref_writable(buffer, &info) {
-                let strides: Vec<usize> = frame.plane_stride().iter().map(|s| *s as usize).collect();
+            if let Ok(mut frame) = gst_video::VideoFrameRef::from_buffer_ref_writable(buffer, &info)
+            {
+                let strides: Vec<usize> =
+                    frame.plane_stride().iter().map(|s| *s as usize).collect();
                 let now = stamp::now_unix_us();
                 if let Ok(y) = frame.plane_data_mut(0) {
                     stamp::paint_luma(y, strides[0], width as usize, height as usize, now);
@@ -109,7 +121,10 @@ impl TestSender {
         crate::init()?;
         let clients: Vec<String> = dests.iter().map(|d| d.to_string()).collect();
         // Unsynchronised sink: a synced sender sink adds ≈ 27 ms (measured).
-        let sink = format!("multiudpsink clients={} sync=false async=false", clients.join(","));
+        let sink = format!(
+            "multiudpsink clients={} sync=false async=false",
+            clients.join(",")
+        );
         let video = format!("{} ! {}", raw_source(config, "send"), encoder(config));
         let desc = if config.mpegts {
             let audio = if config.audio {
@@ -122,15 +137,22 @@ impl TestSender {
                 parse = config.codec.parse()
             )
         } else {
-            format!("{video} ! {pay} config-interval=-1 pt=96 mtu=1200 ! {sink}", pay = config.codec.pay())
+            format!(
+                "{video} ! {pay} config-interval=-1 pt=96 mtu=1200 ! {sink}",
+                pay = config.codec.pay()
+            )
         };
         let pipeline = gst::parse::launch(&desc)
             .map_err(|e| VideoError::pipeline("test-sender", e))?
             .downcast::<gst::Pipeline>()
             .map_err(|_| VideoError::pipeline("test-sender", "not a pipeline"))?;
-        let vsrc = pipeline.by_name("send-vsrc").ok_or_else(|| VideoError::pipeline("test-sender", "no source"))?;
+        let vsrc = pipeline
+            .by_name("send-vsrc")
+            .ok_or_else(|| VideoError::pipeline("test-sender", "no source"))?;
         install_stamper(&vsrc, config.width, config.height)?;
-        pipeline.set_state(gst::State::Playing).map_err(|e| VideoError::pipeline("test-sender", e))?;
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|e| VideoError::pipeline("test-sender", e))?;
         Ok(TestSender { pipeline })
     }
 }
@@ -166,11 +188,17 @@ impl TestCamera {
         let (w, h) = (config.width, config.height);
         factory.connect_media_configure(move |_, media| {
             let element = media.element();
-            if let Some(v) = element.downcast_ref::<gst::Bin>().and_then(|b| b.by_name_recurse_up("cam-vsrc")) {
+            if let Some(v) = element
+                .downcast_ref::<gst::Bin>()
+                .and_then(|b| b.by_name_recurse_up("cam-vsrc"))
+            {
                 let _ = install_stamper(&v, w, h);
             }
         });
-        server.mount_points().ok_or_else(|| VideoError::Rtsp("no mount points".into()))?.add_factory("/cam", factory);
+        server
+            .mount_points()
+            .ok_or_else(|| VideoError::Rtsp("no mount points".into()))?
+            .add_factory("/cam", factory);
         let context = glib::MainContext::new();
         let main_loop = glib::MainLoop::new(Some(&context), false);
         let (tx, rx) = std::sync::mpsc::channel();
@@ -188,8 +216,13 @@ impl TestCamera {
             .recv()
             .map_err(|e| VideoError::Rtsp(e.to_string()))?
             .map_err(VideoError::Rtsp)?;
-        let port = u16::try_from(port).map_err(|_| VideoError::Rtsp(format!("bad bound port {port}")))?;
-        Ok(TestCamera { main_loop, thread: Some(thread), port })
+        let port =
+            u16::try_from(port).map_err(|_| VideoError::Rtsp(format!("bad bound port {port}")))?;
+        Ok(TestCamera {
+            main_loop,
+            thread: Some(thread),
+            port,
+        })
     }
 
     pub fn url(&self) -> String {

@@ -50,11 +50,13 @@ impl Codec {
             Codec::H265 => "avdec_h265",
         }
     }
-    /// Caps of the parsed elementary stream handed between pipelines (byte-stream, one access unit per buffer).
+    /// Caps of the parsed elementary stream handed between pipelines: one access unit per buffer, in
+    /// the format the depayloader/demuxer gives. (Converting RTP's avc to byte-stream with h264parse
+    /// gave undecodable P-frames from x264 zerolatency streams here: no conversion.)
     pub(crate) fn es_caps(self) -> &'static str {
         match self {
-            Codec::H264 => "video/x-h264,stream-format=byte-stream,alignment=au",
-            Codec::H265 => "video/x-h265,stream-format=byte-stream,alignment=au",
+            Codec::H264 => "video/x-h264,alignment=au",
+            Codec::H265 => "video/x-h265,alignment=au",
         }
     }
 }
@@ -88,29 +90,57 @@ pub enum SrtMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceUri {
     /// RTP over UDP, received on `listen_host:port`.
-    RtpUdp { listen_host: String, port: u16, codec: Codec },
+    RtpUdp {
+        listen_host: String,
+        port: u16,
+        codec: Codec,
+    },
     /// MPEG-TS over UDP, received on `listen_host:port`.
-    MpegTsUdp { listen_host: String, port: u16, codec: Codec },
+    MpegTsUdp {
+        listen_host: String,
+        port: u16,
+        codec: Codec,
+    },
     /// An RTSP camera or server; `url` is what `rtspsrc` gets (credentials included, our query keys removed).
-    Rtsp { url: String, transport: RtspTransport, codec: Codec },
+    Rtsp {
+        url: String,
+        transport: RtspTransport,
+        codec: Codec,
+    },
     /// MPEG-TS over SRT.
-    Srt { host: String, port: u16, mode: SrtMode, codec: Codec },
+    Srt {
+        host: String,
+        port: u16,
+        mode: SrtMode,
+        codec: Codec,
+    },
 }
 
 impl SourceUri {
     /// Parse a URI or a bare port number.
     pub fn parse(text: &str) -> Result<SourceUri> {
         let text = text.trim();
-        let bad = |reason: &str| VideoError::BadUri { uri: text.to_owned(), reason: reason.to_owned() };
+        let bad = |reason: &str| VideoError::BadUri {
+            uri: text.to_owned(),
+            reason: reason.to_owned(),
+        };
         if text.is_empty() {
-            return Err(bad("empty; give e.g. `udp://0.0.0.0:5600`, `rtsp://HOST:8554/PATH` or a port number"));
+            return Err(bad(
+                "empty; give e.g. `udp://0.0.0.0:5600`, `rtsp://HOST:8554/PATH` or a port number",
+            ));
         }
         if text.bytes().all(|b| b.is_ascii_digit()) {
             let port = parse_port(text).map_err(|r| bad(&r))?;
-            return Ok(SourceUri::RtpUdp { listen_host: "0.0.0.0".into(), port, codec: Codec::H264 });
+            return Ok(SourceUri::RtpUdp {
+                listen_host: "0.0.0.0".into(),
+                port,
+                codec: Codec::H264,
+            });
         }
         let Some((scheme, rest)) = text.split_once("://") else {
-            return Err(bad("no scheme; use udp://, rtp://, mpegts://, rtsp://, srt:// or a bare port number"));
+            return Err(bad(
+                "no scheme; use udp://, rtp://, mpegts://, rtsp://, srt:// or a bare port number",
+            ));
         };
         let (body, query) = match rest.split_once('?') {
             Some((b, q)) => (b, Some(q)),
@@ -133,28 +163,44 @@ impl SourceUri {
                     codec = match v.to_ascii_lowercase().as_str() {
                         "h264" | "avc" => Codec::H264,
                         "h265" | "hevc" => Codec::H265,
-                        _ => return Err(bad(&format!("codec `{v}` is not supported; use codec=h264 or codec=h265"))),
+                        _ => {
+                            return Err(bad(&format!(
+                                "codec `{v}` is not supported; use codec=h264 or codec=h265"
+                            )));
+                        }
                     }
                 }
                 "transport" if scheme.starts_with("rtsp") => {
                     transport = match v.to_ascii_lowercase().as_str() {
                         "tcp" => RtspTransport::Tcp,
                         "udp" => RtspTransport::Udp,
-                        _ => return Err(bad(&format!("transport `{v}`: use transport=tcp or transport=udp"))),
+                        _ => {
+                            return Err(bad(&format!(
+                                "transport `{v}`: use transport=tcp or transport=udp"
+                            )));
+                        }
                     }
                 }
                 "container" if scheme == "udp" => {
                     container_ts = match v.to_ascii_lowercase().as_str() {
                         "mpegts" | "ts" => true,
                         "rtp" => false,
-                        _ => return Err(bad(&format!("container `{v}`: use container=mpegts or container=rtp"))),
+                        _ => {
+                            return Err(bad(&format!(
+                                "container `{v}`: use container=mpegts or container=rtp"
+                            )));
+                        }
                     }
                 }
                 "mode" if scheme == "srt" => {
                     srt_mode = match v.to_ascii_lowercase().as_str() {
                         "caller" => SrtMode::Caller,
                         "listener" => SrtMode::Listener,
-                        _ => return Err(bad(&format!("mode `{v}`: use mode=caller or mode=listener"))),
+                        _ => {
+                            return Err(bad(&format!(
+                                "mode `{v}`: use mode=caller or mode=listener"
+                            )));
+                        }
                     }
                 }
                 _ => unknown.push(format!("{k}={v}")),
@@ -163,14 +209,29 @@ impl SourceUri {
         match scheme.as_str() {
             "udp" | "rtp" | "mpegts" => {
                 if !unknown.is_empty() {
-                    return Err(bad(&format!("unknown option(s) {}; known: codec, container", unknown.join(", "))));
+                    return Err(bad(&format!(
+                        "unknown option(s) {}; known: codec, container",
+                        unknown.join(", ")
+                    )));
                 }
                 let (host, port) = split_host_port(body).map_err(|r| bad(&r))?;
-                let listen_host = if host.is_empty() { "0.0.0.0".to_owned() } else { host };
-                if scheme == "mpegts" || container_ts {
-                    Ok(SourceUri::MpegTsUdp { listen_host, port, codec })
+                let listen_host = if host.is_empty() {
+                    "0.0.0.0".to_owned()
                 } else {
-                    Ok(SourceUri::RtpUdp { listen_host, port, codec })
+                    host
+                };
+                if scheme == "mpegts" || container_ts {
+                    Ok(SourceUri::MpegTsUdp {
+                        listen_host,
+                        port,
+                        codec,
+                    })
+                } else {
+                    Ok(SourceUri::RtpUdp {
+                        listen_host,
+                        port,
+                        codec,
+                    })
                 }
             }
             "rtsp" | "rtsps" | "rtspt" => {
@@ -191,14 +252,26 @@ impl SourceUri {
                 if scheme == "rtspt" {
                     transport = RtspTransport::Tcp;
                 }
-                Ok(SourceUri::Rtsp { url, transport, codec })
+                Ok(SourceUri::Rtsp {
+                    url,
+                    transport,
+                    codec,
+                })
             }
             "srt" => {
                 if !unknown.is_empty() {
-                    return Err(bad(&format!("unknown option(s) {}; known: codec, mode", unknown.join(", "))));
+                    return Err(bad(&format!(
+                        "unknown option(s) {}; known: codec, mode",
+                        unknown.join(", ")
+                    )));
                 }
                 let (host, port) = split_host_port(body).map_err(|r| bad(&r))?;
-                Ok(SourceUri::Srt { host, port, mode: srt_mode, codec })
+                Ok(SourceUri::Srt {
+                    host,
+                    port,
+                    mode: srt_mode,
+                    codec,
+                })
             }
             other => Err(bad(&format!(
                 "scheme `{other}` is not supported; use udp://, rtp://, mpegts://, rtsp://, srt:// or a bare port"
@@ -218,8 +291,16 @@ impl SourceUri {
     /// The URI with any password replaced, for logs and events.
     pub fn redacted(&self) -> String {
         match self {
-            SourceUri::RtpUdp { listen_host, port, codec } => format!("rtp://{listen_host}:{port} ({codec})"),
-            SourceUri::MpegTsUdp { listen_host, port, codec } => format!("mpegts://{listen_host}:{port} ({codec})"),
+            SourceUri::RtpUdp {
+                listen_host,
+                port,
+                codec,
+            } => format!("rtp://{listen_host}:{port} ({codec})"),
+            SourceUri::MpegTsUdp {
+                listen_host,
+                port,
+                codec,
+            } => format!("mpegts://{listen_host}:{port} ({codec})"),
             SourceUri::Rtsp { url, .. } => redact_userinfo(url),
             SourceUri::Srt { host, port, .. } => format!("srt://{host}:{port}"),
         }
@@ -227,7 +308,9 @@ impl SourceUri {
 }
 
 fn redact_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
     let authority_end = rest.find('/').unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
         Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
@@ -252,7 +335,9 @@ fn split_host_port(text: &str) -> std::result::Result<(String, u16), String> {
         return Ok((host.to_owned(), parse_port(port)?));
     }
     let Some((host, port)) = text.rsplit_once(':') else {
-        return Err(format!("`{text}` has no port; use HOST:PORT (e.g. 0.0.0.0:5600)"));
+        return Err(format!(
+            "`{text}` has no port; use HOST:PORT (e.g. 0.0.0.0:5600)"
+        ));
     };
     Ok((host.to_owned(), parse_port(port)?))
 }
@@ -262,7 +347,11 @@ mod tests {
     use super::*;
 
     fn rtp(host: &str, port: u16, codec: Codec) -> SourceUri {
-        SourceUri::RtpUdp { listen_host: host.into(), port, codec }
+        SourceUri::RtpUdp {
+            listen_host: host.into(),
+            port,
+            codec,
+        }
     }
 
     #[test]
@@ -270,15 +359,26 @@ mod tests {
         let rows: Vec<(&str, SourceUri)> = vec![
             ("5600", rtp("0.0.0.0", 5600, Codec::H264)),
             ("udp://0.0.0.0:5600", rtp("0.0.0.0", 5600, Codec::H264)),
-            ("rtp://127.0.0.1:5601?codec=h265", rtp("127.0.0.1", 5601, Codec::H265)),
+            (
+                "rtp://127.0.0.1:5601?codec=h265",
+                rtp("127.0.0.1", 5601, Codec::H265),
+            ),
             ("udp://:5600?codec=HEVC", rtp("0.0.0.0", 5600, Codec::H265)),
             (
                 "udp://0.0.0.0:5602?container=mpegts",
-                SourceUri::MpegTsUdp { listen_host: "0.0.0.0".into(), port: 5602, codec: Codec::H264 },
+                SourceUri::MpegTsUdp {
+                    listen_host: "0.0.0.0".into(),
+                    port: 5602,
+                    codec: Codec::H264,
+                },
             ),
             (
                 "mpegts://127.0.0.1:5603",
-                SourceUri::MpegTsUdp { listen_host: "127.0.0.1".into(), port: 5603, codec: Codec::H264 },
+                SourceUri::MpegTsUdp {
+                    listen_host: "127.0.0.1".into(),
+                    port: 5603,
+                    codec: Codec::H264,
+                },
             ),
             (
                 "rtsp://cam:secret@192.168.1.10:8554/live?transport=tcp&channel=1",
@@ -290,11 +390,20 @@ mod tests {
             ),
             (
                 "rtsp://10.0.0.5/thermal?codec=h265",
-                SourceUri::Rtsp { url: "rtsp://10.0.0.5/thermal".into(), transport: RtspTransport::Any, codec: Codec::H265 },
+                SourceUri::Rtsp {
+                    url: "rtsp://10.0.0.5/thermal".into(),
+                    transport: RtspTransport::Any,
+                    codec: Codec::H265,
+                },
             ),
             (
                 "srt://127.0.0.1:7001?mode=listener",
-                SourceUri::Srt { host: "127.0.0.1".into(), port: 7001, mode: SrtMode::Listener, codec: Codec::H264 },
+                SourceUri::Srt {
+                    host: "127.0.0.1".into(),
+                    port: 7001,
+                    mode: SrtMode::Listener,
+                    codec: Codec::H264,
+                },
             ),
         ];
         for (text, expected) in rows {

@@ -25,15 +25,20 @@ pub struct Account {
 
 /// HA1 = MD5(user:realm:password), lower-case hex.
 pub fn ha1(user: &str, password: &str) -> String {
-    glib::compute_checksum_for_string(glib::ChecksumType::Md5, format!("{user}:{REALM}:{password}"))
-        .map(|s| s.to_string())
-        .unwrap_or_default()
+    glib::compute_checksum_for_string(
+        glib::ChecksumType::Md5,
+        format!("{user}:{REALM}:{password}"),
+    )
+    .map(|s| s.to_string())
+    .unwrap_or_default()
 }
 
 fn check_user(user: &str) -> Result<()> {
     let ok = !user.is_empty()
         && user.len() <= 64
-        && user.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'@'));
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'@'));
     if ok {
         Ok(())
     } else {
@@ -51,13 +56,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Account>> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let bad = |reason: String| VideoError::UsersFile { path: path.to_owned(), line: i + 1, reason };
+        let bad = |reason: String| VideoError::UsersFile {
+            path: path.to_owned(),
+            line: i + 1,
+            reason,
+        };
         let parts: Vec<&str> = line.split(':').collect();
         let [user, realm, hash] = parts[..] else {
-            return Err(bad("expected `user:realm:md5hex`; add accounts with `vigie video users add`".into()));
+            return Err(bad(
+                "expected `user:realm:md5hex`; add accounts with `vigie video users add`".into(),
+            ));
         };
         if realm != REALM {
-            return Err(bad(format!("realm `{realm}` is not `{REALM}`; re-create this account with `vigie video users add`")));
+            return Err(bad(format!(
+                "realm `{realm}` is not `{REALM}`; re-create this account with `vigie video users add`"
+            )));
         }
         check_user(user).map_err(|e| bad(e.to_string()))?;
         if hash.len() != 32 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -66,14 +79,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Account>> {
         if accounts.iter().any(|a| a.user == user) {
             return Err(bad(format!("account `{user}` appears twice")));
         }
-        accounts.push(Account { user: user.to_owned(), ha1_hex: hash.to_ascii_lowercase() });
+        accounts.push(Account {
+            user: user.to_owned(),
+            ha1_hex: hash.to_ascii_lowercase(),
+        });
     }
     Ok(accounts)
 }
 
 /// Read and validate an accounts file.
 pub fn load(path: &Path) -> Result<Vec<Account>> {
-    let text = std::fs::read_to_string(path).map_err(|source| VideoError::Io { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| VideoError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     parse(path, &text)
 }
 
@@ -88,11 +107,19 @@ pub fn add(path: &Path, user: &str, password: &str) -> Result<bool> {
     let mut accounts = match std::fs::read_to_string(path) {
         Ok(text) => parse(path, &text)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(source) => return Err(VideoError::Io { path: path.to_owned(), source }),
+        Err(source) => {
+            return Err(VideoError::Io {
+                path: path.to_owned(),
+                source,
+            });
+        }
     };
     let replaced = accounts.iter().any(|a| a.user == user);
     accounts.retain(|a| a.user != user);
-    accounts.push(Account { user: user.to_owned(), ha1_hex: ha1(user, password) });
+    accounts.push(Account {
+        user: user.to_owned(),
+        ha1_hex: ha1(user, password),
+    });
     let mut text = String::new();
     for a in &accounts {
         text.push_str(&format!("{}:{REALM}:{}\n", a.user, a.ha1_hex));
@@ -103,7 +130,10 @@ pub fn add(path: &Path, user: &str, password: &str) -> Result<bool> {
 
 fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
-    let io = |source| VideoError::Io { path: path.to_owned(), source };
+    let io = |source| VideoError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let tmp = path.with_extension("tmp");
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -125,7 +155,10 @@ mod tests {
     #[test]
     fn ha1_matches_the_rfc2617_definition() {
         // md5("alice:Vigie:correct horse") computed independently with `printf %s … | md5sum`.
-        assert_eq!(ha1("alice", "correct horse"), "85bfa5513a3931f86a8522489e7ced98");
+        assert_eq!(
+            ha1("alice", "correct horse"),
+            "85bfa5513a3931f86a8522489e7ced98"
+        );
     }
 
     #[test]
@@ -143,7 +176,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
 
@@ -152,7 +188,11 @@ mod tests {
         let p = Path::new("viewers.htdigest");
         let rows = [
             ("alice:Vigie\n", "line 1", "user:realm:md5hex"),
-            ("# c\nalice:Other:e4e7d7ff3df93a2ca1a7e2db3dbc1a01\n", "line 2", "realm `Other`"),
+            (
+                "# c\nalice:Other:e4e7d7ff3df93a2ca1a7e2db3dbc1a01\n",
+                "line 2",
+                "realm `Other`",
+            ),
             ("alice:Vigie:xyz\n", "line 1", "32 hex digits"),
         ];
         for (text, line, needle) in rows {
@@ -160,9 +200,13 @@ mod tests {
             assert!(e.contains(line) && e.contains(needle), "{e}");
         }
         let dir = tempfile::tempdir().unwrap();
-        let e = add(&dir.path().join("f"), "al ice", "long enough password").unwrap_err().to_string();
+        let e = add(&dir.path().join("f"), "al ice", "long enough password")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("account name"), "{e}");
-        let e = add(&dir.path().join("f"), "alice", "short").unwrap_err().to_string();
+        let e = add(&dir.path().join("f"), "alice", "short")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("shorter than"), "{e}");
     }
 }

@@ -14,11 +14,14 @@ use std::time::Duration;
 
 use vigie_video::testsrc::{SenderConfig, TestSender};
 use vigie_video::{
-    Events, Ingest, IngestConfig, RecordConfig, Recorder, RestreamConfig, RtspRestream, SourceUri, VideoEvent,
+    Events, Ingest, IngestConfig, RecordConfig, Recorder, RestreamConfig, RtspRestream, SourceUri,
+    VideoEvent,
 };
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn flag(args: &[String], name: &str) -> bool {
@@ -43,13 +46,17 @@ fn wait_for_stdin_close() {
 
 fn events_to_stdout() -> Events {
     Events::new(|e| match &e {
-        VideoEvent::SegmentClosed(s) => say(&format!("SEGMENT {} {}", s.path.display(), s.sha256_hex)),
+        VideoEvent::SegmentClosed(s) => {
+            say(&format!("SEGMENT {} {}", s.path.display(), s.sha256_hex))
+        }
         other => say(&format!("EVENT {other:?}")),
     })
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let Some(cmd) = args.first() else { return Err("usage: see the doc comment of vigie-video-peer".into()) };
+    let Some(cmd) = args.first() else {
+        return Err("usage: see the doc comment of vigie-video-peer".into());
+    };
     match cmd.as_str() {
         "send" => {
             let to = arg(args, "--to").ok_or("send needs --to HOST:PORT")?;
@@ -99,7 +106,11 @@ fn run(args: &[String]) -> Result<(), String> {
             let mut icfg = IngestConfig::new("drone1", source);
             icfg.decode = !flag(args, "--no-decode");
             let ingest = Ingest::start(icfg, events.clone()).map_err(|e| e.to_string())?;
-            let rcfg = RestreamConfig { bind: bind.parse().map_err(|e| format!("--rtsp {bind}: {e}"))?, users_file: None, tls: None };
+            let rcfg = RestreamConfig {
+                bind: bind.parse().map_err(|e| format!("--rtsp {bind}: {e}"))?,
+                users_file: None,
+                tls: None,
+            };
             let server = RtspRestream::start(rcfg, events.clone()).map_err(|e| e.to_string())?;
             let url = server.add_stream(&ingest).map_err(|e| e.to_string())?;
             let recorder = match arg(args, "--record") {
@@ -134,7 +145,8 @@ fn run(args: &[String]) -> Result<(), String> {
         "check-plugins" => {
             let uri = arg(args, "--uri").ok_or("check-plugins needs --uri URI")?;
             let source = SourceUri::parse(&uri).map_err(|e| e.to_string())?;
-            vigie_video::plugins::check(&vigie_video::plugins::for_source(&source)).map_err(|e| e.to_string())?;
+            vigie_video::plugins::check(&vigie_video::plugins::for_source(&source))
+                .map_err(|e| e.to_string())?;
             say("OK");
             Ok(())
         }

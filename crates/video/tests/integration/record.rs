@@ -1,0 +1,231 @@
+//! Recording: hashed Matroska segments, no audio track, flags, disk-space guard.
+
+use std::process::Command;
+use std::time::Duration;
+
+use vigie_video::testsrc::{SenderConfig, TestSender};
+use vigie_video::{
+    Events, Ingest, IngestConfig, RecordConfig, Recorder, RestreamConfig, RtspRestream,
+    SegmentInfo, SourceUri, VideoEvent,
+};
+
+use super::common::*;
+
+const T: Duration = Duration::from_secs(40);
+
+fn sha256sum(path: &std::path::Path) -> String {
+    let o = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn a_source_with_audio_yields_hashed_playable_segments_and_a_restream_without_audio() {
+    let (p_probe, p_ingest) = (free_udp_port(), free_udp_port());
+    let mut cfg = SenderConfig::new(W, H, 30);
+    cfg.mpegts = true;
+    cfg.audio = true;
+    let _sender = TestSender::start_multi(&cfg, &[local(p_probe), local(p_ingest)]).unwrap();
+    // The source really carries audio.
+    let probe = run_with_timeout(
+        Command::new("ffprobe").args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type",
+            &format!("udp://127.0.0.1:{p_probe}"),
+        ]),
+        T,
+    );
+    assert!(
+        text(&probe).contains("codec_type=audio"),
+        "source: {}",
+        text(&probe)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (events, rx) = Events::channel();
+    let mut icfg = IngestConfig::new(
+        "ts1",
+        SourceUri::parse(&format!("mpegts://127.0.0.1:{p_ingest}")).unwrap(),
+    );
+    icfg.decode = false;
+    let ingest = Ingest::start(icfg, events.clone()).unwrap();
+    wait_event(&rx, T, "StreamUp", |e| {
+        matches!(e, VideoEvent::StreamUp { .. })
+    });
+    let mut rcfg = RecordConfig::new(dir.path());
+    rcfg.segment = Duration::from_secs(1);
+    rcfg.min_free_bytes = 0;
+    let recorder = Recorder::start(rcfg, &ingest, events.clone()).unwrap();
+
+    // The restream of the same source: video only.
+    let server = RtspRestream::start(
+        RestreamConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            users_file: None,
+            tls: None,
+        },
+        events,
+    )
+    .unwrap();
+    let url = server.add_stream(&ingest).unwrap();
+    let probe = run_with_timeout(
+        Command::new("ffprobe").args([
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-show_entries",
+            "stream=codec_type",
+            &url,
+        ]),
+        T,
+    );
+    assert!(
+        text(&probe).contains("codec_type=video"),
+        "{}",
+        text(&probe)
+    );
+    assert!(
+        !text(&probe).contains("audio"),
+        "restream: {}",
+        text(&probe)
+    );
+
+    let mut segments: Vec<SegmentInfo> = Vec::new();
+    let seg = |e: &VideoEvent| matches!(e, VideoEvent::SegmentClosed(_));
+    let (VideoEvent::SegmentClosed(s), _) = wait_event(&rx, T, "segment 1", seg) else {
+        unreachable!()
+    };
+    segments.push(s);
+    recorder.flag_current("domicile");
+    let (VideoEvent::SegmentClosed(s), _) = wait_event(&rx, T, "segment 2", seg) else {
+        unreachable!()
+    };
+    segments.push(s);
+    recorder.stop();
+    // Stopping closes, hashes and reports the segment in progress.
+    let (VideoEvent::SegmentClosed(s), _) = wait_event(&rx, T, "the last segment", seg) else {
+        unreachable!()
+    };
+    segments.push(s);
+
+    assert!(
+        segments[1].flags.contains(&"domicile".to_owned()),
+        "{segments:#?}"
+    );
+    assert!(segments[0].flags.is_empty());
+    for (i, s) in segments.iter().enumerate() {
+        assert_eq!(s.stream, "ts1");
+        assert!(
+            s.path.starts_with(dir.path()) && s.path.extension().is_some_and(|e| e == "mkv"),
+            "{s:?}"
+        );
+        assert_eq!(
+            s.sha256_hex,
+            sha256sum(&s.path),
+            "hash of {}",
+            s.path.display()
+        );
+        assert_eq!(s.bytes, std::fs::metadata(&s.path).unwrap().len());
+        assert!(s.start_unix_us < s.end_unix_us, "{s:?}");
+        if i > 0 {
+            assert!(
+                s.start_unix_us >= segments[i - 1].start_unix_us,
+                "{segments:#?}"
+            );
+        }
+        let (ok, report) = discover(&s.path);
+        assert!(ok, "{report}");
+        assert!(
+            report.contains("Matroska") && report.contains("video #"),
+            "{report}"
+        );
+        assert!(
+            !report.to_lowercase().contains("audio"),
+            "segment with audio: {report}"
+        );
+    }
+}
+
+#[test]
+fn the_disk_space_guard_stops_recording_with_an_alarm_and_the_stream_goes_on() {
+    let port = free_udp_port();
+    let dir = tempfile::tempdir().unwrap();
+    let (events, rx) = Events::channel();
+    let ingest = Ingest::start(
+        IngestConfig::new(
+            "guard",
+            SourceUri::parse(&format!("udp://127.0.0.1:{port}")).unwrap(),
+        ),
+        events.clone(),
+    )
+    .unwrap();
+    let _sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
+    wait_event(&rx, T, "StreamUp", |e| {
+        matches!(e, VideoEvent::StreamUp { .. })
+    });
+    let mut rcfg = RecordConfig::new(dir.path());
+    rcfg.min_free_bytes = 0;
+    let recorder = Recorder::start(rcfg, &ingest, events).unwrap();
+    assert!(recorder.is_recording());
+    std::thread::sleep(Duration::from_millis(1500));
+    // The disk "fills up": no machine has this much free space.
+    recorder.set_min_free_bytes(u64::MAX);
+    let (alarm, _) = wait_event(&rx, T, "RecordingAlarm", |e| {
+        matches!(e, VideoEvent::RecordingAlarm { .. })
+    });
+    let VideoEvent::RecordingAlarm { stream, message } = alarm else {
+        unreachable!()
+    };
+    assert_eq!(stream, "guard");
+    assert!(
+        message.contains("below the") && message.contains(&dir.path().display().to_string()),
+        "{message}"
+    );
+    // What was recorded before the alarm is closed and reported.
+    let (e, _) = wait_event(&rx, T, "the closed segment", |e| {
+        matches!(e, VideoEvent::SegmentClosed(_))
+    });
+    let VideoEvent::SegmentClosed(seg) = e else {
+        unreachable!()
+    };
+    assert!(discover(&seg.path).0);
+    wait_until(T, "recorder stopped", || {
+        (!recorder.is_recording()).then_some(())
+    });
+    // The flight's video goes on.
+    let slot = ingest.frames();
+    let a = slot.wait_newer(None, T).unwrap();
+    let b = slot.wait_newer(Some(a.seq + 30), T).unwrap();
+    assert!(b.seq > a.seq + 30);
+}
+
+#[test]
+fn recording_refuses_to_start_below_the_threshold() {
+    let port = free_udp_port();
+    let dir = tempfile::tempdir().unwrap();
+    let (events, _rx) = Events::channel();
+    let ingest = Ingest::start(
+        IngestConfig::new(
+            "full",
+            SourceUri::parse(&format!("udp://127.0.0.1:{port}")).unwrap(),
+        ),
+        events.clone(),
+    )
+    .unwrap();
+    let mut rcfg = RecordConfig::new(dir.path());
+    rcfg.min_free_bytes = u64::MAX;
+    let err = Recorder::start(rcfg, &ingest, events)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("free in") && err.contains("free space or record elsewhere"),
+        "{err}"
+    );
+}

@@ -1,0 +1,238 @@
+//! RTSP restream: credentials, several viewers, sessions reported, read by gst-launch and ffprobe,
+//! a stalled viewer slows nobody.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use vigie_video::testsrc::{SenderConfig, TestSender};
+use vigie_video::{
+    Events, Ingest, IngestConfig, RestreamConfig, RtspRestream, SourceUri, VideoEvent, users,
+};
+
+use super::common::*;
+
+const T: Duration = Duration::from_secs(40);
+const PASSWORD: &str = "alice-secret-2026";
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    _sender: TestSender,
+    ingest: Ingest,
+    server: RtspRestream,
+    rx: std::sync::mpsc::Receiver<VideoEvent>,
+    url: String,
+}
+
+fn setup(stream: &str) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let users_file = dir.path().join("viewers.htdigest");
+    users::add(&users_file, "alice", PASSWORD).unwrap();
+    users::add(&users_file, "bob", "bob-secret-2026").unwrap();
+    let port = free_udp_port();
+    let (events, rx) = Events::channel();
+    let ingest = Ingest::start(
+        IngestConfig::new(
+            stream,
+            SourceUri::parse(&format!("udp://127.0.0.1:{port}")).unwrap(),
+        ),
+        events.clone(),
+    )
+    .unwrap();
+    let sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
+    let server = RtspRestream::start(
+        RestreamConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            users_file: Some(users_file),
+            tls: None,
+        },
+        events,
+    )
+    .unwrap();
+    let url = server.add_stream(&ingest).unwrap();
+    wait_event(&rx, T, "StreamUp", |e| {
+        matches!(e, VideoEvent::StreamUp { .. })
+    });
+    Setup {
+        _dir: dir,
+        _sender: sender,
+        ingest,
+        server,
+        rx,
+        url,
+    }
+}
+
+fn with_credentials(url: &str, user: &str, password: &str) -> String {
+    url.replacen("rtsp://", &format!("rtsp://{user}:{password}@"), 1)
+}
+
+#[test]
+fn the_restream_is_read_with_credentials_and_refused_without() {
+    let s = setup("drone1");
+    assert_eq!(s.url, format!("rtsp://{}/drone1", s.server.local_addr()));
+
+    let anonymous = run_with_timeout(&mut rtspsrc_client(&s.url, 30), T);
+    assert!(
+        !anonymous.status.success(),
+        "served without credentials: {}",
+        text(&anonymous)
+    );
+    assert!(
+        text(&anonymous).contains("Unauthorized"),
+        "{}",
+        text(&anonymous)
+    );
+
+    let wrong = run_with_timeout(
+        &mut rtspsrc_client(&with_credentials(&s.url, "alice", "not-her-password"), 30),
+        T,
+    );
+    assert!(
+        !wrong.status.success(),
+        "served with a wrong password: {}",
+        text(&wrong)
+    );
+
+    let ok = run_with_timeout(
+        &mut rtspsrc_client(&with_credentials(&s.url, "alice", PASSWORD), 30),
+        T,
+    );
+    assert!(ok.status.success(), "{}", text(&ok));
+
+    // Exactly one session was reported: alice's, with her address, the stream and both ends.
+    let (started, seen) = wait_event(&s.rx, T, "ViewerStarted", |e| {
+        matches!(e, VideoEvent::ViewerStarted(_))
+    });
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, VideoEvent::ViewerStarted(_))),
+        "{seen:?}"
+    );
+    let VideoEvent::ViewerStarted(session) = started else {
+        unreachable!()
+    };
+    assert_eq!(session.user, "alice");
+    assert_eq!(session.path, "/drone1");
+    assert!(session.peer.starts_with("127.0.0.1:"), "{}", session.peer);
+    let (ended, _) = wait_event(&s.rx, T, "ViewerEnded", |e| {
+        matches!(e, VideoEvent::ViewerEnded(_))
+    });
+    let VideoEvent::ViewerEnded(end) = ended else {
+        unreachable!()
+    };
+    assert_eq!(end.id, session.id);
+    assert!(end.end_unix_us.is_some_and(|t| t >= session.start_unix_us));
+    assert!(s.server.viewers().is_empty());
+}
+
+#[test]
+fn ffprobe_reads_the_restream_with_digest_credentials() {
+    let s = setup("drone3");
+    let o = run_with_timeout(
+        Command::new("ffprobe").args([
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-show_entries",
+            "stream=codec_type,codec_name,width,height",
+            &with_credentials(&s.url, "bob", "bob-secret-2026"),
+        ]),
+        T,
+    );
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("codec_name=h264")
+            && out.contains(&format!("width={W}"))
+            && out.contains(&format!("height={H}")),
+        "{out}"
+    );
+    let (e, _) = wait_event(
+        &s.rx,
+        T,
+        "bob's session",
+        |e| matches!(e, VideoEvent::ViewerStarted(v) if v.user == "bob"),
+    );
+    assert!(matches!(e, VideoEvent::ViewerStarted(_)));
+}
+
+#[test]
+fn four_viewers_watch_at_once_and_are_listed_live() {
+    let s = setup("drone4");
+    let url = with_credentials(&s.url, "alice", PASSWORD);
+    // 10 s of video each, so the four overlap.
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            rtspsrc_client(&url, 300)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let listed = wait_until(T, "4 viewers listed", || {
+        let v = s.server.viewers();
+        (v.len() == 4).then_some(v)
+    });
+    assert!(
+        listed
+            .iter()
+            .all(|v| v.user == "alice" && v.path == "/drone4")
+    );
+    let mut peers: Vec<&str> = listed.iter().map(|v| v.peer.as_str()).collect();
+    peers.sort_unstable();
+    peers.dedup();
+    assert_eq!(peers.len(), 4, "four distinct client addresses: {peers:?}");
+    for c in children {
+        let o = wait_output(c, T);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    wait_until(T, "viewers gone", || {
+        s.server.viewers().is_empty().then_some(())
+    });
+    let mut ended = 0;
+    while let Ok(e) = s.rx.recv_timeout(Duration::from_millis(200)) {
+        ended += usize::from(matches!(e, VideoEvent::ViewerEnded(_)));
+    }
+    assert_eq!(ended, 4);
+}
+
+#[test]
+fn a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers() {
+    let s = setup("drone5");
+    let url = with_credentials(&s.url, "alice", PASSWORD);
+    // A viewer that connects over TCP and then stops reading (SIGSTOP).
+    let stalled = rtspsrc_client(&url, 100_000)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(T, "the stalled viewer playing", || {
+        (s.server.viewers().len() == 1).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = stalled.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Long enough for its socket buffers to fill.
+    let frames = s.ingest.frames();
+    let first = frames.wait_newer(None, T).unwrap().seq;
+    std::thread::sleep(Duration::from_secs(4));
+    let last = frames.wait_newer(Some(first), T).unwrap().seq;
+    assert!(
+        last - first >= 90,
+        "the pilot got {} frames in 4 s",
+        last - first
+    );
+    let other = run_with_timeout(&mut rtspsrc_client(&url, 90), T);
+    assert!(other.status.success(), "{}", text(&other));
+    let _ = Command::new("kill").args(["-KILL", &pid]).status();
+    let _ = wait_output(stalled, T);
+}
