@@ -76,7 +76,7 @@ impl FencePlan {
                 }
                 CMD_CIRCLE_INCLUSION | CMD_CIRCLE_EXCLUSION => {
                     let r = f64::from(it.param1);
-                    if !(r > 0.0) {
+                    if r.is_nan() || r <= 0.0 {
                         return Err(format!("fence item {i}: circle radius must be > 0"));
                     }
                     plan.zones.push(if it.command == CMD_CIRCLE_INCLUSION {

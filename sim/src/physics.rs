@@ -20,6 +20,8 @@ pub struct Airframe {
     pub avionics_current_a: f64,
     /// Thrust-to-weight ratio at full throttle.
     pub thrust_to_weight: f64,
+    /// Induced velocity of the rotors in a hover (m/s): sqrt(W / (2 rho A)), ~5.6 for 4 x 10".
+    pub hover_induced_mps: f64,
 }
 
 impl Default for Airframe {
@@ -30,6 +32,7 @@ impl Default for Airframe {
             hover_current_a: 13.0,
             avionics_current_a: 0.8,
             thrust_to_weight: 2.2,
+            hover_induced_mps: 5.6,
         }
     }
 }
@@ -245,10 +248,20 @@ impl Battery {
     }
 }
 
-/// Electrical current for a thrust demand: momentum theory, power grows as thrust^1.5.
-/// `thrust_ratio` is thrust over weight (1 in a hover).
-pub fn motor_current_a(frame: &Airframe, thrust_ratio: f64, motor_efficiency: f64) -> f64 {
-    frame.hover_current_a * thrust_ratio.max(0.0).powf(1.5) / motor_efficiency.max(0.2)
+/// Electrical current (A) for a thrust demand at an airspeed: induced power from momentum
+/// theory (Glauert's forward-flight inflow, so it falls with airspeed: translational lift) times
+/// thrust^1.5, plus parasitic power D * v. The sum is the familiar U-shaped power curve.
+pub fn motor_current_a(
+    frame: &Airframe,
+    thrust_ratio: f64,
+    airspeed_mps: f64,
+    pack_voltage_v: f64,
+) -> f64 {
+    let x = (airspeed_mps / frame.hover_induced_mps.max(0.5)).powi(2);
+    let induced = ((x * x / 4.0 + 1.0).sqrt() - x / 2.0).max(0.0).sqrt();
+    let induced_a = frame.hover_current_a * induced * thrust_ratio.max(0.0).powf(1.5);
+    let parasite_w = frame.mass_kg * frame.drag_k_per_m * airspeed_mps.powi(3);
+    induced_a + parasite_w / (0.7 * pack_voltage_v.max(1.0))
 }
 
 /// GPS receiver: fix quality and position noise (a slow random walk like a real receiver's).
@@ -433,6 +446,16 @@ mod tests {
     }
 
     #[test]
+    fn power_curve_is_u_shaped() {
+        let f = Airframe::default();
+        let hover = motor_current_a(&f, 1.0, 0.0, 14.8);
+        let cruise = motor_current_a(&f, 1.02, 8.0, 14.8);
+        let fast = motor_current_a(&f, 1.1, 18.0, 14.8);
+        assert!((hover - f.hover_current_a).abs() < 1e-9);
+        assert!(cruise < hover && fast > hover, "{hover} {cruise} {fast}");
+    }
+
+    #[test]
     fn wind_direction_convention_is_from() {
         // A wind FROM the north blows the air towards the south.
         let v = air_velocity_from(0.0, 10.0);
@@ -455,7 +478,7 @@ mod tests {
         for _ in 0..(600 * 50) {
             w.step(0.02);
             let sp = w.speed_10m_mps();
-            assert!(sp >= 13.9 - 1e-9 && sp <= 25.0 + 1e-9);
+            assert!((13.9 - 1e-9..=25.0 + 1e-9).contains(&sp));
             max = max.max(sp);
         }
         assert!(max > 20.0, "ten minutes of mistral must gust: {max}");

@@ -372,7 +372,7 @@ impl Simulator {
         // Scenario wind profile, unless an operator set the wind by hand.
         if !self.wind_overridden
             && !self.cfg.scenario.wind_changes.is_empty()
-            && (sim_t / DT_S).round() as u64 % 100 == 0
+            && ((sim_t / DT_S).round() as u64).is_multiple_of(100)
         {
             let w = self.cfg.scenario.wind_at(sim_t);
             for v in &mut self.vehicles {
@@ -570,10 +570,7 @@ impl Simulator {
             return;
         }
         let link_signed_ok = self.links[li].signing.is_some() && was_signed;
-        if !(self.cfg.secure_link
-            || link_signed_ok
-            || self.links[li].signing.is_none() && self.cfg.secure_link)
-        {
+        if !(self.cfg.secure_link || link_signed_ok) {
             tracing::warn!(
                 "SETUP_SIGNING ignored: link {} is not marked secure (--secure-link)",
                 self.links[li].local

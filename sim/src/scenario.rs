@@ -583,7 +583,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
                 check_lat(t.origin_lat, "terrain", 0, "origin_lat")?,
                 check_lon(t.origin_lon, "terrain", 0, "origin_lon")?,
             );
-            if !(t.spacing_m > 0.0) {
+            if t.spacing_m.is_nan() || t.spacing_m <= 0.0 {
                 return Err(err(
                     "terrain",
                     0,

@@ -819,8 +819,15 @@ impl Vehicle {
             ground_d,
             self.thrust_scale,
         );
+        let airspeed = (self.body.vel - air).norm_h();
         let motor_a = if demand.motors_on {
-            motor_current_a(&self.airframe, self.body.thrust_ratio, 1.0)
+            // Weak motors work harder for the same thrust.
+            motor_current_a(
+                &self.airframe,
+                self.body.thrust_ratio,
+                airspeed,
+                self.battery.voltage_v,
+            ) / self.thrust_scale.max(0.3)
         } else {
             0.0
         };
@@ -1043,8 +1050,14 @@ impl Vehicle {
             }
             Mode::Auto => self.auto_goal(),
         };
+        // ANGLE_MAX (centidegrees) bounds the tilt, hence the horizontal acceleration.
+        let max_tilt = (self.p("ANGLE_MAX", 3000.0) / 100.0)
+            .clamp(10.0, 80.0)
+            .to_radians();
         let accel_h = match v_des {
-            Some(v) if !self.body.on_ground => self.vel_to_accel(v, dt),
+            Some(v) if !self.body.on_ground => self
+                .vel_to_accel(v, dt)
+                .limit_h(GRAVITY_MSS * max_tilt.tan()),
             _ => {
                 self.vel_i = V3::ZERO;
                 V3::ZERO
@@ -1758,11 +1771,7 @@ impl Vehicle {
                     self.set_mode(Mode::Land);
                 }
             }
-            2 | 3 => {
-                if !matches!(self.mode, Mode::Rtl | Mode::Land) {
-                    self.failsafe_rtl_or_land();
-                }
-            }
+            2 | 3 if !matches!(self.mode, Mode::Rtl | Mode::Land) => self.failsafe_rtl_or_land(),
             5 => {
                 self.armed = false;
                 self.text(MavSeverity::MAV_SEVERITY_CRITICAL, "Terminating");
@@ -2267,12 +2276,12 @@ impl Vehicle {
             return;
         }
         match msg {
-            MavMessage::HEARTBEAT(hb) => {
+            // Only heartbeats of the GCS whose sysid is SYSID_MYGCS feed the GCS failsafe.
+            MavMessage::HEARTBEAT(hb)
                 if hb.mavtype == MavType::MAV_TYPE_GCS
-                    && f64::from(gcs.0) == self.p("SYSID_MYGCS", 255.0)
-                {
-                    self.last_gcs_heartbeat_s = Some(self.time_s);
-                }
+                    && f64::from(gcs.0) == self.p("SYSID_MYGCS", 255.0) =>
+            {
+                self.last_gcs_heartbeat_s = Some(self.time_s);
             }
             MavMessage::COMMAND_LONG(c) => {
                 self.stats.commands += 1;
@@ -2286,8 +2295,9 @@ impl Vehicle {
                     frame: MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT,
                     is_int: false,
                 };
+                let mark = self.outbox.len();
                 let r = self.command(c.command, p, pos);
-                self.ack(c.command, r, gcs);
+                self.ack(mark, c.command, r, gcs);
             }
             MavMessage::COMMAND_INT(c) => {
                 self.stats.commands += 1;
@@ -2301,8 +2311,9 @@ impl Vehicle {
                     frame: c.frame,
                     is_int: true,
                 };
+                let mark = self.outbox.len();
                 let r = self.command(c.command, p, pos);
-                self.ack(c.command, r, gcs);
+                self.ack(mark, c.command, r, gcs);
             }
             MavMessage::SET_MODE(m) => {
                 if let Some(mode) = Mode::from_number(m.custom_mode) {
@@ -2431,10 +2442,8 @@ impl Vehicle {
                     self.mission_ack(gcs, kind, MavMissionResult::MAV_MISSION_ACCEPTED);
                 }
             }
-            MavMessage::MISSION_SET_CURRENT(m) => {
-                if usize::from(m.seq) < self.mission.len() {
-                    self.set_mission_current(m.seq.max(1));
-                }
+            MavMessage::MISSION_SET_CURRENT(m) if usize::from(m.seq) < self.mission.len() => {
+                self.set_mission_current(m.seq.max(1));
             }
             MavMessage::MISSION_ACK(_) => {}
             _ => {}
@@ -2506,14 +2515,17 @@ impl Vehicle {
         }
     }
 
-    fn ack(&mut self, command: MavCmd, result: MavResult, gcs: (u8, u8)) {
-        self.outbox.push(MavMessage::COMMAND_ACK(COMMAND_ACK_DATA {
+    /// Queues the COMMAND_ACK before anything the command itself queued (ArduPilot acks
+    /// REQUEST_MESSAGE first, then sends the message).
+    fn ack(&mut self, mark: usize, command: MavCmd, result: MavResult, gcs: (u8, u8)) {
+        let ack = MavMessage::COMMAND_ACK(COMMAND_ACK_DATA {
             command,
             result,
             target_system: gcs.0,
             target_component: gcs.1,
             ..Default::default()
-        }));
+        });
+        self.outbox.insert(mark.min(self.outbox.len()), ack);
     }
 
     fn position_target_global(&mut self, t: &SET_POSITION_TARGET_GLOBAL_INT_DATA) {

@@ -1,0 +1,196 @@
+//! The flight model, driven in-process: wind drift, upwind/downwind speeds, battery endurance,
+//! failsafes, determinism.
+
+use vigie_sim::geo::{LatLon, LocalFrame};
+use vigie_sim::physics::{WindSetting, level_drift_m};
+use vigie_sim::vehicle::{Mode, Vehicle, VehicleSetup};
+
+const DT: f64 = 0.01;
+
+fn steady_wind(from_deg: f64, kmh: f64) -> WindSetting {
+    WindSetting {
+        from_deg,
+        mean_mps: kmh / 3.6,
+        gust_mps: kmh / 3.6,
+        turbulence: 0.0,
+    }
+}
+
+fn vehicle(wind: WindSetting) -> Vehicle {
+    let mut setup = VehicleSetup::istres(1);
+    setup.wind = wind;
+    setup.wind_shear = false;
+    setup.gps_lock_s = 0.0;
+    Vehicle::new(setup)
+}
+
+fn run(v: &mut Vehicle, seconds: f64) {
+    for _ in 0..(seconds / DT).round() as usize {
+        v.step(DT);
+        let _ = v.drain().count();
+    }
+}
+
+fn ne_from_home(v: &Vehicle) -> (f64, f64) {
+    LocalFrame::new(LatLon::new(43.5150, 4.9890)).to_ne(v.position())
+}
+
+#[test]
+fn a_50_kmh_wind_drifts_a_hovering_vehicle_without_position_hold_as_drag_predicts() {
+    // Wind from the west: the air, and so the vehicle, moves east.
+    let mut v = vehicle(steady_wind(270.0, 50.0));
+    v.force_airborne_hover(30.0, Mode::AltHold);
+    let t = 20.0;
+    run(&mut v, t);
+    let (n, e) = ne_from_home(&v);
+    let expected = level_drift_m(50.0 / 3.6, v.airframe.drag_k_per_m, t);
+    assert!(
+        (e - expected).abs() < 0.03 * expected,
+        "drift east {e:.1} m, expected {expected:.1} m"
+    );
+    assert!(n.abs() < 1.0, "no drift across the wind: {n:.2} m");
+    assert!(
+        (160.0..170.0).contains(&expected),
+        "sanity of the analytic value: {expected}"
+    );
+    // It held its altitude meanwhile.
+    assert!(
+        (v.alt_rel_home_m() - 30.0).abs() < 0.5,
+        "{}",
+        v.alt_rel_home_m()
+    );
+    // And LOITER (position hold) in the same wind stays put.
+    let mut held = vehicle(steady_wind(270.0, 50.0));
+    held.force_airborne_hover(30.0, Mode::Loiter);
+    run(&mut held, t);
+    let (n, e) = ne_from_home(&held);
+    assert!(n.hypot(e) < 3.0, "LOITER drifted {:.1} m", n.hypot(e));
+}
+
+#[test]
+fn upwind_ground_speed_is_lower_than_downwind() {
+    let wind = steady_wind(0.0, 50.0); // from the north
+    let frame = LocalFrame::new(LatLon::new(43.5150, 4.9890));
+    let mut up = vehicle(wind);
+    up.force_airborne_hover(30.0, Mode::Guided);
+    up.guided_goto(frame.to_latlon(1500.0, 0.0), 30.0);
+    let mut down = vehicle(wind);
+    down.force_airborne_hover(30.0, Mode::Guided);
+    down.guided_goto(frame.to_latlon(-1500.0, 0.0), 30.0);
+    run(&mut up, 40.0);
+    run(&mut down, 40.0);
+    let (vu, vd) = (up.ground_speed_mps(), down.ground_speed_mps());
+    assert!(
+        (9.0..=10.5).contains(&vd),
+        "downwind holds WPNAV_SPEED (10 m/s): {vd:.2}"
+    );
+    assert!(
+        vu > 1.0 && vu < vd - 2.0,
+        "upwind {vu:.2} m/s must be well below downwind {vd:.2} m/s"
+    );
+    // Upwind it flies at the tilt limit (ANGLE_MAX 30 degrees).
+    assert!(
+        up.tilt_rad().to_degrees() > 25.0,
+        "tilt {:.1}",
+        up.tilt_rad().to_degrees()
+    );
+    let (n, _) = ne_from_home(&up);
+    assert!(n > 100.0, "it still makes progress upwind: {n:.0} m");
+}
+
+#[test]
+fn the_battery_lasts_a_plausible_time_and_its_failsafe_returns_home() {
+    let mut v = vehicle(WindSetting::CALM);
+    v.force_airborne_hover(30.0, Mode::Loiter);
+    let mut t = 0.0;
+    while v.mode() == Mode::Loiter && t < 3600.0 {
+        run(&mut v, 1.0);
+        t += 1.0;
+    }
+    let minutes = t / 60.0;
+    assert_eq!(
+        v.mode(),
+        Mode::Rtl,
+        "the low-battery failsafe (BATT_FS_LOW_ACT=2) switches to RTL"
+    );
+    assert!(
+        (14.0..=28.0).contains(&minutes),
+        "a 5 Ah 4S quad hovers {minutes:.1} min before the low-voltage failsafe"
+    );
+    assert!(
+        v.battery.remaining_pct() < 25.0,
+        "{}",
+        v.battery.remaining_pct()
+    );
+    assert!(
+        (10.0..=20.0).contains(&v.battery.current_a),
+        "hover current {:.1} A",
+        v.battery.current_a
+    );
+}
+
+#[test]
+fn current_follows_airspeed_and_wind() {
+    // Holding position in a wind is flying at the wind's airspeed: a moderate wind lowers the
+    // current (translational lift), a strong one raises it (parasitic drag).
+    let hold = |kmh: f64| {
+        let mut v = vehicle(if kmh > 0.0 {
+            steady_wind(330.0, kmh)
+        } else {
+            WindSetting::CALM
+        });
+        v.force_airborne_hover(30.0, Mode::Loiter);
+        run(&mut v, 30.0);
+        v.battery.current_a
+    };
+    let (calm, breeze, gale) = (hold(0.0), hold(30.0), hold(65.0));
+    assert!(
+        breeze < calm && gale > calm * 1.1,
+        "calm {calm:.1} A, 30 km/h {breeze:.1} A, 65 km/h {gale:.1} A"
+    );
+}
+
+#[test]
+fn gps_loss_in_flight_lands_by_ekf_failsafe() {
+    let mut v = vehicle(WindSetting::CALM);
+    v.force_airborne_hover(20.0, Mode::Loiter);
+    v.inject(&vigie_sim::faults::Fault::GpsLoss);
+    run(&mut v, 5.0);
+    assert_eq!(v.mode(), Mode::Land);
+    run(&mut v, 60.0);
+    assert!(!v.armed() && v.on_ground(), "landed and disarmed");
+}
+
+#[test]
+fn same_seed_same_flight() {
+    let gusty = WindSetting {
+        from_deg: 330.0,
+        mean_mps: 12.0,
+        gust_mps: 22.0,
+        turbulence: 0.2,
+    };
+    let fly = || {
+        let mut setup = VehicleSetup::istres(1);
+        setup.wind = gusty;
+        setup.seed = 42;
+        let mut v = Vehicle::new(setup);
+        v.force_airborne_hover(30.0, Mode::AltHold);
+        run(&mut v, 30.0);
+        v.position()
+    };
+    assert_eq!(fly(), fly());
+}
+
+#[test]
+fn the_wind_estimate_tracks_the_truth_in_flight() {
+    let mut v = vehicle(steady_wind(330.0, 36.0));
+    v.force_airborne_hover(30.0, Mode::Loiter);
+    run(&mut v, 60.0);
+    let (from, speed) = v.wind_estimate();
+    assert!(
+        (speed - 10.0).abs() < 2.0,
+        "estimated {speed:.1} m/s for 10 m/s"
+    );
+    let err = ((from - 330.0 + 540.0) % 360.0 - 180.0).abs();
+    assert!(err < 10.0, "estimated from {from:.0} deg for 330");
+}
