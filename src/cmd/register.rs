@@ -36,6 +36,11 @@ pub struct Access {
 
 impl Access {
     pub fn open(&self, global: &crate::Global) -> anyhow::Result<Register> {
+        self.open_mode(global, false)
+    }
+
+    /// `read_only`: for verification; nothing is created or written (a seized copy stays as it is).
+    pub fn open_mode(&self, global: &crate::Global, read_only: bool) -> anyhow::Result<Register> {
         let kind = if self.training {
             RegisterKind::Training
         } else {
@@ -43,6 +48,7 @@ impl Access {
         };
         let mut options = OpenOptions::new(kind);
         options.postgres = self.postgres.clone();
+        options.read_only = read_only;
         let dir = global.data_dir();
         Register::open_with(&dir, options)
             .map_err(to_anyhow)
@@ -100,7 +106,7 @@ pub enum RegisterCommand {
         #[arg(long)]
         motive: String,
     },
-    /// Walk the whole chain and every referenced file; exit 1 at the first break.
+    /// Walk the whole chain and every referenced file; exit 1 at the first break. Writes nothing.
     Verify {
         #[command(flatten)]
         access: Access,
@@ -272,7 +278,7 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
             Ok(ExitCode::SUCCESS)
         }
         RegisterCommand::Verify { access, json } => {
-            let mut reg = access.open(global)?;
+            let mut reg = access.open_mode(global, true)?;
             let report = reg.verify().map_err(to_anyhow)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

@@ -291,7 +291,7 @@ impl Register {
             keys::PUBLIC_KEY_FILE,
             format!("{}\n", self.public_key_hex()).as_bytes(),
         )?;
-        let pk: [u8; 32] = self.key().public_bytes();
+        let pk: [u8; 32] = self.key()?.public_bytes();
         write(
             out_dir,
             keys::PUBLIC_KEY_PEM_FILE,
@@ -307,7 +307,11 @@ impl Register {
             manifest.push_str(&format!("{}  {rel}\n", file_sha256(&out_dir.join(rel))?));
         }
         write(out_dir, MANIFEST, manifest.as_bytes())?;
-        write(out_dir, MANIFEST_SIG, &self.key().sign(manifest.as_bytes()))?;
+        write(
+            out_dir,
+            MANIFEST_SIG,
+            &self.key()?.sign(manifest.as_bytes()),
+        )?;
         Ok(BundleReport {
             dir: out_dir.to_path_buf(),
             files: listed.len(),

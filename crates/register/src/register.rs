@@ -93,6 +93,9 @@ pub struct OpenOptions {
     pub max_size_bytes: Option<u64>,
     /// Use this PostgreSQL database (libpq conninfo) instead of the SQLite file.
     pub postgres: Option<String>,
+    /// Open for verification only: nothing is created or written (no key, no schema, no station
+    /// record), so a register seized as evidence can be verified as it is. Appends fail.
+    pub read_only: bool,
 }
 
 impl OpenOptions {
@@ -102,6 +105,7 @@ impl OpenOptions {
             retention: RetentionPolicy::default(),
             max_size_bytes: None,
             postgres: None,
+            read_only: false,
         }
     }
 }
@@ -226,7 +230,9 @@ impl From<&Entry> for Appended {
 
 pub struct Register {
     store: Box<dyn Store>,
-    key: StationKey,
+    /// `None` when opened read-only.
+    key: Option<StationKey>,
+    public_hex: Option<String>,
     station: String,
     kind: RegisterKind,
     dir: PathBuf,
@@ -272,6 +278,9 @@ impl Register {
     }
 
     pub fn open_with(dir: &Path, options: OpenOptions) -> Result<Register> {
+        if options.read_only {
+            return Self::open_read_only(dir, options);
+        }
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         if options.postgres.is_none() {
             Self::check_writable(dir)?;
@@ -287,7 +296,8 @@ impl Register {
         let station = key.station_id();
         let mut reg = Register {
             store,
-            key,
+            public_hex: Some(key.public_hex()),
+            key: Some(key),
             station,
             kind: options.kind,
             dir: dir.to_path_buf(),
@@ -297,13 +307,54 @@ impl Register {
         Ok(reg)
     }
 
+    fn open_read_only(dir: &Path, options: OpenOptions) -> Result<Register> {
+        let store: Box<dyn Store> = match &options.postgres {
+            Some(conninfo) => Box::new(PostgresStore::connect_read_only(conninfo)?),
+            None => Box::new(SqliteStore::open_read_only(
+                &dir.join(options.kind.file_name()),
+            )?),
+        };
+        // The public key, when this directory has one, lets `verify` check it is this station's chain.
+        let pub_path = dir.join("keys").join(crate::keys::PUBLIC_KEY_FILE);
+        let public_hex = std::fs::read_to_string(&pub_path)
+            .ok()
+            .map(|s| s.trim().to_string());
+        let station = match &public_hex {
+            Some(h) => match hex::decode(h) {
+                Ok(bytes) => format!("st-{}", &crate::chain::sha256_hex(&bytes)[..12]),
+                Err(e) => {
+                    return Err(Error::Key {
+                        path: pub_path.display().to_string(),
+                        detail: format!("public key is not hex: {e}"),
+                    });
+                }
+            },
+            None => String::new(),
+        };
+        Ok(Register {
+            store,
+            key: None,
+            public_hex,
+            station,
+            kind: options.kind,
+            dir: dir.to_path_buf(),
+            retention: options.retention,
+        })
+    }
+
+    fn signing_key(&self) -> Result<&StationKey> {
+        self.key
+            .as_ref()
+            .ok_or_else(|| read_only_error(&self.store.location()))
+    }
+
     fn ensure_station_record(&mut self) -> Result<()> {
         let subject = format!("station:{}", self.station);
         let existing = self.store.by_subject(&subject)?;
         let training = self.kind == RegisterKind::Training;
         if let Some(first) = existing.iter().find(|e| e.kind == kind::STATION) {
             let rec: StationRecord = parse(first)?;
-            if rec.public_key_hex != self.key.public_hex() {
+            if Some(&rec.public_key_hex) != self.public_hex.as_ref() {
                 return Err(Error::Key {
                     path: self.dir.join("keys").display().to_string(),
                     detail: format!(
@@ -324,7 +375,7 @@ impl Register {
         }
         let rec = StationRecord {
             station_id: self.station.clone(),
-            public_key_hex: self.key.public_hex(),
+            public_key_hex: self.public_key_hex(),
             software: format!("vigie_register {}", env!("CARGO_PKG_VERSION")),
             training,
         };
@@ -344,8 +395,9 @@ impl Register {
     pub fn location(&self) -> String {
         self.store.location()
     }
+    /// The station's public key (hex); empty when opened read-only without a key directory.
     pub fn public_key_hex(&self) -> String {
-        self.key.public_hex()
+        self.public_hex.clone().unwrap_or_default()
     }
     pub fn retention(&self) -> &RetentionPolicy {
         &self.retention
@@ -410,7 +462,9 @@ impl Register {
                 erases,
             })
             .collect();
-        let key = &self.key;
+        let Some(key) = &self.key else {
+            return Err(read_only_error(&self.store.location()));
+        };
         self.store
             .append(&self.station, &now_text(), &batch, &|h: &str| {
                 key.sign_hex(h.as_bytes())
@@ -1135,9 +1189,15 @@ impl Register {
         self.store.as_mut()
     }
 
-    pub(crate) fn key(&self) -> &StationKey {
-        &self.key
+    pub(crate) fn key(&self) -> Result<&StationKey> {
+        self.signing_key()
     }
+}
+
+fn read_only_error(location: &str) -> Error {
+    Error::BadInput(format!(
+        "register {location} is open read-only (for verification): it cannot be written"
+    ))
 }
 
 pub(crate) fn serialize(record: &impl Serialize) -> Result<String> {

@@ -230,7 +230,10 @@ impl Register {
                 if e.kind == kind::STATION && e.station_seq == 1 {
                     match parse::<StationRecord>(&e) {
                         Ok(rec) => {
-                            if e.station == own_station && rec.public_key_hex != own_key {
+                            if e.station == own_station
+                                && !own_key.is_empty()
+                                && rec.public_key_hex != own_key
+                            {
                                 b.push(brk(
                                     &e,
                                     "payload",

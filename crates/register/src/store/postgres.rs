@@ -39,6 +39,12 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// `conninfo` as libpq takes it, e.g. `host=127.0.0.1 port=5432 user=vigie dbname=register`.
     pub fn connect(conninfo: &str) -> Result<PostgresStore> {
+        let mut store = Self::connect_raw(conninfo)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn connect_raw(conninfo: &str) -> Result<PostgresStore> {
         // Never echo a password into messages.
         let label = format!(
             "postgresql({})",
@@ -49,8 +55,34 @@ impl PostgresStore {
                 .join(" ")
         );
         let client = Client::connect(conninfo, NoTls).map_err(|e| Error::postgres(&label, e))?;
-        let mut store = PostgresStore { client, label };
-        store.migrate()?;
+        Ok(PostgresStore { client, label })
+    }
+
+    /// Connect without creating or migrating anything (verification).
+    pub fn connect_read_only(conninfo: &str) -> Result<PostgresStore> {
+        let mut store = Self::connect_raw(conninfo)?;
+        let label = store.label.clone();
+        let row = store
+            .client
+            .query_opt(
+                "SELECT value FROM register_meta WHERE key = 'schema_version'",
+                &[],
+            )
+            .map_err(|e| Error::postgres(&label, e))?;
+        let Some(row) = row else {
+            return Err(Error::Corrupt {
+                path: label,
+                detail: "no register schema version".into(),
+            });
+        };
+        let v: String = row.get(0);
+        if v.parse::<i64>().map_or(true, |v| v > SCHEMA_VERSION) {
+            return Err(Error::NewerSchema {
+                path: label,
+                found: v.parse().unwrap_or(-1),
+                known: SCHEMA_VERSION,
+            });
+        }
         Ok(store)
     }
 

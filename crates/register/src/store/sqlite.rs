@@ -89,6 +89,45 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Open an existing register without writing anything (for verification of a seized copy).
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore> {
+        let label = path.display().to_string();
+        if !path.is_file() {
+            return Err(Error::CannotOpen {
+                path: label,
+                detail: "no register file there".into(),
+            });
+        }
+        let e = |err| Error::sqlite(&label, err);
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(e)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(e)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(e)?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::NewerSchema {
+                path: label,
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if version < 1 {
+            return Err(Error::Corrupt {
+                path: label,
+                detail: "no register schema in this file".into(),
+            });
+        }
+        Ok(SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+            label,
+        })
+    }
+
     fn migrate(&mut self) -> Result<()> {
         let label = self.label.clone();
         let e = |err| Error::sqlite(&label, err);

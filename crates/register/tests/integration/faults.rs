@@ -134,3 +134,42 @@ fn a_group_readable_private_key_is_refused() {
     let err = b.try_open(RegisterKind::Legal).unwrap_err();
     assert!(err.to_string().contains("chmod 600"), "{err}");
 }
+
+#[test]
+fn a_seized_copy_verifies_read_only_without_being_written() {
+    let b = Backend::sqlite();
+    let mut reg = b.open();
+    let fx = record_flight(&mut reg, "FV", t0(), &[false]);
+    drop(reg);
+    // The investigator copies the database only (no keys): read-only open must not create any.
+    let copy = tempfile::tempdir().unwrap();
+    let db = copy.path().join("register.sqlite");
+    std::fs::copy(b.dir.path().join("register.sqlite"), &db).unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let mut o = OpenOptions::new(RegisterKind::Legal);
+    o.read_only = true;
+    let mut ro = Register::open_with(copy.path(), o.clone()).unwrap();
+    let report = ro.verify().unwrap();
+    assert!(report.is_ok(), "{:?}", report.first_break());
+    assert!(report.signatures >= 2);
+    let err = ro
+        .show_flight("FV", &actor("juge"), "instruction")
+        .unwrap_err();
+    assert!(err.to_string().contains("read-only"), "{err}");
+    drop(ro);
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "verification modified the evidence"
+    );
+    assert!(
+        !copy.path().join("keys").exists(),
+        "read-only open created a key"
+    );
+    // No register there: a clear error, and nothing created.
+    let empty = tempfile::tempdir().unwrap();
+    let err = Register::open_with(empty.path(), o).unwrap_err();
+    assert!(err.to_string().contains("no register file"), "{err}");
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+    let _ = fx;
+}
