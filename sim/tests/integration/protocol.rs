@@ -445,11 +445,9 @@ fn prearm_refuses_outside_the_fence_with_statustext() {
     let mut text = None;
     let result = wait_for(&conn, 10, "refusal", |_, m| match m {
         MavMessage::STATUSTEXT(t) => {
-            text = t
-                .text
-                .to_str()
-                .ok()
-                .map(|s| s.trim_end_matches('\0').to_string());
+            if let Some(s) = t.text.to_str().ok().filter(|s| s.starts_with("PreArm")) {
+                text = Some(s.trim_end_matches('\0').to_string());
+            }
             None
         }
         MavMessage::COMMAND_ACK(a) if a.command == MavCmd::MAV_CMD_COMPONENT_ARM_DISARM => {
@@ -469,6 +467,7 @@ fn prearm_refuses_outside_the_fence_with_statustext() {
                     .text
                     .to_str()
                     .ok()
+                    .filter(|s| s.starts_with("PreArm"))
                     .map(|s| s.trim_end_matches('\0').to_string()),
                 _ => None,
             },
