@@ -63,7 +63,13 @@ fn benches(c: &mut Criterion) {
     let ctx = VerticalContext::with_ground(50.0);
     let mut m = Mix(7);
     let points: Vec<Position3d> = (0..1024)
-        .map(|_| Position3d::new(LatLon::new(m.range(42.3, 51.0), m.range(-4.8, 8.2)), Altitude::agl(60.0), 10.0))
+        .map(|_| {
+            Position3d::new(
+                LatLon::new(m.range(42.3, 51.0), m.range(-4.8, 8.2)),
+                Altitude::agl(60.0),
+                10.0,
+            )
+        })
         .collect();
 
     let mut g = c.benchmark_group("point_query_10k_zones");
@@ -82,7 +88,10 @@ fn benches(c: &mut Criterion) {
             black_box(
                 set.zones()
                     .iter()
-                    .filter(|z| z.applicability.is_active(now) && z.contains(p, &ctx) != Containment::Outside)
+                    .filter(|z| {
+                        z.applicability.is_active(now)
+                            && z.contains(p, &ctx) != Containment::Outside
+                    })
                     .count(),
             )
         })
@@ -102,8 +111,17 @@ fn benches(c: &mut Criterion) {
         let lon = if (k / 2) % 2 == (k % 2) { 5.01 } else { 5.13 };
         items.push(MissionItem::waypoint(k + 1, LatLon::new(lat, lon), 50.0));
     }
-    let mission = Mission { items, planned_home: None, cruise_speed_mps: Some(12.0), hover_speed_mps: None };
-    let rules = RuleSet { zones: set.clone(), limits, checklist: Checklist::default_embedded() };
+    let mission = Mission {
+        items,
+        planned_home: None,
+        cruise_speed_mps: Some(12.0),
+        hover_speed_mps: None,
+    };
+    let rules = RuleSet {
+        zones: set.clone(),
+        limits,
+        checklist: Checklist::default_embedded(),
+    };
     let situation = Situation {
         authorisation: Some(auth),
         mission: Some(mission),
@@ -112,9 +130,19 @@ fn benches(c: &mut Criterion) {
         ..Situation::default()
     };
     let d = evaluate(&rules, &situation, &Action::UploadMission, now);
-    eprintln!("500-waypoint mission: {:?}, rules {:?}", d.verdict, d.findings.iter().map(|f| f.rule_id).collect::<Vec<_>>());
+    eprintln!(
+        "500-waypoint mission: {:?}, rules {:?}",
+        d.verdict,
+        d.findings.iter().map(|f| f.rule_id).collect::<Vec<_>>()
+    );
     c.bench_function("validate_500_waypoint_mission_10k_zones", |b| {
-        b.iter(|| black_box(evaluate(&rules, black_box(&situation), &Action::UploadMission, now).findings.len()))
+        b.iter(|| {
+            black_box(
+                evaluate(&rules, black_box(&situation), &Action::UploadMission, now)
+                    .findings
+                    .len(),
+            )
+        })
     });
 }
 

@@ -484,6 +484,22 @@ fn auth_rules(
             ),
         ));
     }
+    if end.is_none()
+        && now >= a.valid_from
+        && now <= a.valid_until
+        && a.valid_until - now < Duration::minutes(10)
+    {
+        f.push(finding(
+            rule_id::AUTH_WINDOW,
+            Severity::Warning,
+            format!(
+                "arrêté {} ends in {} min, at {}: plan the landing",
+                a.arrete,
+                (a.valid_until - now).num_minutes(),
+                a.valid_until
+            ),
+        ));
+    }
     let days = (a.valid_until - a.valid_from).num_days();
     if days > rules.limits.authorisation.max_validity_days {
         f.push(finding(
@@ -997,18 +1013,24 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
         now,
         "the vehicle",
     ));
-    if let Some(a) = &s.authorisation {
-        let per = a.perimeter_polygons();
-        if perimeter_contains(&per, p, acc) == Containment::Outside {
-            f.push(finding(
-                rule_id::AUTH_PERIMETER,
-                Severity::Blocking,
-                format!(
-                    "the vehicle at {p} is outside the perimeter of arrêté {}",
-                    a.arrete
-                ),
-            ));
-        }
+    let per = s
+        .authorisation
+        .as_ref()
+        .map(Authorisation::perimeter_polygons)
+        .unwrap_or_default();
+    if let Some(a) = &s.authorisation
+        && perimeter_contains(&per, p, acc) == Containment::Outside
+    {
+        f.push(finding(
+            rule_id::AUTH_PERIMETER,
+            Severity::Blocking,
+            format!(
+                "the vehicle at {p} is outside the perimeter of arrêté {}",
+                a.arrete
+            ),
+        ));
+    }
+    {
         let wind = s
             .wind
             .iter()
@@ -1023,6 +1045,10 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
                     )
             })
             .max_by(|x, y| x.peak_mps().total_cmp(&y.peak_mps()));
+        let unlocked: &[String] = s
+            .authorisation
+            .as_ref()
+            .map_or(&[], |a| a.unlocks_zones.as_slice());
         let input = BreachInput {
             pos: p,
             ground_velocity_ne_mps: s
@@ -1031,7 +1057,7 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
                 .and_then(|v| v.ground_velocity_ne_mps)
                 .unwrap_or([0.0, 0.0]),
             wind,
-            unlocked: &a.unlocks_zones,
+            unlocked,
             now,
             search_m: rules.limits.zones.fence_lookahead_m,
         };

@@ -180,24 +180,28 @@ fn parse_zone(item: &Value, file: &str, index: usize) -> R<Zone> {
         .ok_or_else(|| ctx.err("identifier", "missing; every zone needs an identifier"))?;
     ctx.zone = identifier.clone();
 
-    let restriction_text = if is_feature && !props.contains_key("restriction") {
-        text_field(props, &["type", "restriction"])
-    } else {
-        text_field(props, &["restriction", "type"])
-    };
-    let restriction_field = if props.contains_key("restriction") {
-        "restriction"
-    } else {
-        "type"
-    };
-    let restriction = match restriction_text {
-        None => return Err(ctx.err(restriction_field, "missing (PROHIBITED, REQ_AUTHORISATION, CONDITIONAL, NO_RESTRICTION)")),
-        Some(t) => parse_restriction(&t).ok_or_else(|| {
-            ctx.err(
-                restriction_field,
-                format!("unknown value {t:?} (expected PROHIBITED, REQ_AUTHORISATION, CONDITIONAL, NO_RESTRICTION or USPACE)"),
-            )
-        })?,
+    // ED-269 says `restriction`; ED-318 moved it to `type` (where ED-269 keeps COMMON/CUSTOMIZED).
+    const EXPECTED: &str =
+        "expected PROHIBITED, REQ_AUTHORISATION, CONDITIONAL, NO_RESTRICTION or USPACE";
+    let restriction = match (
+        text_field(props, &["restriction"]),
+        text_field(props, &["type"]),
+    ) {
+        (Some(t), _) => parse_restriction(&t)
+            .ok_or_else(|| ctx.err("restriction", format!("unknown value {t:?} ({EXPECTED})")))?,
+        (None, Some(t)) => match parse_restriction(&t) {
+            Some(r) => r,
+            None if is_feature => {
+                return Err(ctx.err("type", format!("unknown value {t:?} ({EXPECTED})")));
+            }
+            None => {
+                return Err(ctx.err(
+                    "restriction",
+                    format!("missing ({EXPECTED}); `type` holds {t:?}"),
+                ));
+            }
+        },
+        (None, None) => return Err(ctx.err("restriction", format!("missing ({EXPECTED})"))),
     };
 
     let name = text_field(props, &["name"]).unwrap_or_else(|| identifier.clone());

@@ -71,11 +71,19 @@ impl ZoneSet {
             [p.lon_deg - dlon, p.lat_deg - dlat],
             [p.lon_deg + dlon, p.lat_deg + dlat],
         );
-        let mut idx: Vec<usize> = self
-            .index
-            .locate_in_envelope_intersecting(&env)
-            .map(|e| e.data)
-            .collect();
+        self.located(env, p.is_valid() && radius_m.is_finite())
+    }
+
+    /// Zones in `env`, or every zone when the query itself is unusable (fail closed).
+    fn located(&self, env: AABB<[f64; 2]>, usable: bool) -> impl Iterator<Item = &Zone> + '_ {
+        let mut idx: Vec<usize> = if usable {
+            self.index
+                .locate_in_envelope_intersecting(&env)
+                .map(|e| e.data)
+                .collect()
+        } else {
+            (0..self.zones.len()).collect()
+        };
         idx.sort_unstable();
         idx.dedup();
         idx.into_iter().filter_map(|i| self.zones.get(i))
@@ -101,14 +109,7 @@ impl ZoneSet {
                 a.lat_deg.max(b.lat_deg) + dlat,
             ],
         );
-        let mut idx: Vec<usize> = self
-            .index
-            .locate_in_envelope_intersecting(&env)
-            .map(|e| e.data)
-            .collect();
-        idx.sort_unstable();
-        idx.dedup();
-        idx.into_iter().filter_map(|i| self.zones.get(i))
+        self.located(env, a.is_valid() && b.is_valid() && margin_m.is_finite())
     }
 
     /// Every zone active at `now` that the fix is inside of or may be inside of (Outside omitted).
@@ -123,6 +124,19 @@ impl ZoneSet {
         } else {
             0.0
         };
+        if !fix.pos.is_valid() {
+            // No usable position: every active zone may contain it (fail closed).
+            return self
+                .zones
+                .iter()
+                .filter(|z| z.applicability.is_active(now))
+                .map(|zone| ZoneHit {
+                    zone,
+                    containment: Containment::Indeterminate,
+                    boundary_distance_m: f64::NAN,
+                })
+                .collect();
+        }
         self.candidates_near(fix.pos, radius)
             .filter(|z| z.applicability.is_active(now))
             .map(|zone| ZoneHit {

@@ -508,3 +508,43 @@ fn mission_leaving_the_perimeter_is_refused() {
             .any(|f| f.reason.contains("mission item 2"))
     );
 }
+
+#[test]
+fn authorisation_ending_in_five_minutes_warns_in_flight() {
+    let rules = RuleSet::default_embedded();
+    let mut s = good_situation(&rules);
+    let v = s.vehicle.as_mut().unwrap();
+    v.airborne = true;
+    v.alt_rel_home_m = Some(40.0);
+    s.authorisation.as_mut().unwrap().valid_until = now() + Duration::minutes(5);
+    let d = eval(&rules, &s, Action::Monitor);
+    let w = d
+        .findings
+        .iter()
+        .find(|f| f.rule_id == rule_id::AUTH_WINDOW)
+        .expect("warning");
+    assert_eq!(w.severity, Severity::Warning);
+    assert_eq!(d.verdict, Verdict::Warn, "{:#?}", d.findings);
+}
+
+#[test]
+fn breach_towards_the_runway_is_predicted_without_an_authorisation() {
+    let rules = RuleSet::default_embedded();
+    let mut s = good_situation(&rules);
+    s.authorisation = None;
+    let p = LFMI_THR_33.destination(60.0, 700.0);
+    let v = s.vehicle.as_mut().unwrap();
+    v.airborne = true;
+    v.position = Some(p);
+    v.alt_rel_home_m = Some(40.0);
+    v.ground_velocity_ne_mps = Some([-6.0, -12.0]);
+    let d = eval(&rules, &s, Action::Monitor);
+    assert!(
+        d.findings
+            .iter()
+            .any(|f| f.rule_id == rule_id::BREACH_PREDICTED
+                && f.reason.contains("LFMI-P-PLACEHOLDER")),
+        "{:#?}",
+        d.findings
+    );
+}

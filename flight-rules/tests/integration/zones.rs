@@ -404,3 +404,30 @@ fn nearest_boundary_and_rtree_agree_with_a_linear_scan() {
     assert_eq!(z.identifier, linear.0);
     assert!((d - linear.1).abs() < 1e-6);
 }
+
+#[test]
+fn a_query_without_a_usable_position_may_be_in_every_active_zone() {
+    let set = ZoneSet::new(default_zones());
+    let fix = Position3d::new(LatLon::new(f64::NAN, 4.98), Altitude::agl(30.0), 5.0);
+    let hits = set.query_point(&fix, &VerticalContext::default(), now());
+    assert_eq!(hits.len(), set.len());
+    assert!(
+        hits.iter()
+            .all(|h| h.containment == Containment::Indeterminate)
+    );
+    let b = Position3d::new(ISTRES_CENTRE, Altitude::agl(30.0), 0.0);
+    let legs = set.query_leg(&fix, &b, &VerticalContext::default(), now(), 0.0);
+    assert_eq!(legs.len(), set.len());
+}
+
+#[test]
+fn ed269_type_common_is_not_mistaken_for_a_restriction() {
+    let text = r#"{"UASZoneList":[{"identifier":"T1","type":"COMMON","geometry":[{"horizontalProjection":{"type":"Circle","center":[5,43],"radius":50}}]}]}"#;
+    let e = parse_zone_file_strict(text, "t.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("T1") && e.contains("`restriction`") && e.contains("COMMON"),
+        "{e}"
+    );
+}
