@@ -191,6 +191,20 @@ pub fn verify_detects_a_flipped_byte_in_every_column_of_every_row(b: &Backend) {
         (target.id, "payload"),
         "{first}"
     );
+    // A removed row leaves a gap the next entry of the chain names.
+    b.tamper(
+        "UPDATE entries SET payload = ?1 WHERE id = ?2",
+        &[target.payload.clone()],
+        target.id,
+    );
+    assert!(reg.verify().unwrap().is_ok());
+    b.tamper("DELETE FROM entries WHERE id = ?1", &[], target.id);
+    let report = reg.verify().unwrap();
+    let first = report.first_break().unwrap();
+    assert!(
+        first.entry_id > target.id && first.field == "station_seq",
+        "{first}"
+    );
 }
 
 pub fn verify_detects_altered_and_missing_files(b: &Backend) {
