@@ -194,7 +194,7 @@ pub fn verify_detects_a_flipped_byte_in_every_column_of_every_row(b: &Backend) {
     // A removed row leaves a gap the next entry of the chain names.
     b.tamper(
         "UPDATE entries SET payload = ?1 WHERE id = ?2",
-        &[target.payload.clone()],
+        std::slice::from_ref(&target.payload),
         target.id,
     );
     assert!(reg.verify().unwrap().is_ok());
