@@ -8,6 +8,7 @@ pub mod authorisation;
 pub mod breach;
 pub mod checklist;
 pub mod error;
+pub mod export;
 pub mod fence;
 mod geom;
 pub mod limits;
@@ -24,6 +25,7 @@ pub use authorisation::{Authorisation, Derogations, Pilot};
 pub use breach::{BreachInput, BreachKind, BreachPrediction, breach_prediction};
 pub use checklist::{Checklist, ChecklistItem, ChecklistKind};
 pub use error::ConfigError;
+pub use export::zones_to_geojson;
 pub use fence::{
     FenceCircle, FenceError, FenceOptions, FencePlan, FencePolygon, fence_plan, fence_plan_with,
 };

@@ -431,3 +431,38 @@ fn ed269_type_common_is_not_mistaken_for_a_restriction() {
         "{e}"
     );
 }
+
+#[test]
+fn geojson_export_reads_back_with_the_same_answers() {
+    let zones = default_zones();
+    let text = zones_to_geojson(&zones).to_string();
+    let back = parse_zone_file_strict(&text, "export.geojson").unwrap();
+    // MultiPolygon zones split into one feature per volume.
+    assert_eq!(
+        back.len(),
+        zones.iter().map(|z| z.volumes.len()).sum::<usize>()
+    );
+    let (a, b) = (ZoneSet::new(zones), ZoneSet::new(back));
+    let ctx = VerticalContext::with_ground(20.0);
+    for p in [
+        LFMI_THR_15,
+        LFMI_THR_33,
+        ISTRES_CENTRE,
+        LatLon::new(43.4356, 5.2139),
+        LatLon::new(43.6064, 5.1092),
+        LatLon::new(44.0, 5.0),
+    ] {
+        let fix = Position3d::new(p, Altitude::agl(50.0), 5.0);
+        let restr = |s: &ZoneSet| {
+            let mut v: Vec<(String, Containment)> = s
+                .query_point(&fix, &ctx, now())
+                .iter()
+                .map(|h| (h.zone.restriction.to_string(), h.containment))
+                .collect();
+            v.sort_by(|x, y| x.0.cmp(&y.0));
+            v.dedup();
+            v
+        };
+        assert_eq!(restr(&a), restr(&b), "{p}");
+    }
+}
