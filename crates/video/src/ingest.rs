@@ -515,6 +515,14 @@ impl Actor {
                     if let Some(b) = sample.buffer() {
                         shared.bytes.fetch_add(b.size() as u64, Ordering::Relaxed);
                     }
+                    // The parser's caps give the picture size even when nothing is decoded (relay).
+                    if let Some(s) = sample.caps().and_then(|c| c.structure(0))
+                        && let (Ok(w), Ok(h)) = (s.get::<i32>("width"), s.get::<i32>("height"))
+                        && let Ok(mut size) = shared.size.lock()
+                        && size.0 == 0
+                    {
+                        *size = (w.max(0) as u32, h.max(0) as u32);
+                    }
                     shared
                         .last_unit_us
                         .store(shared.since_epoch_us() + 1, Ordering::Relaxed);

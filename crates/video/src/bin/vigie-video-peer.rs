@@ -1,7 +1,7 @@
 //! Test peer for vigie_video: separate processes the integration tests and scripts drive.
 //!
 //! ```text
-//! vigie-video-peer send --to HOST:PORT [--size WxH] [--fps N] [--mpegts] [--audio] [--h265]
+//! vigie-video-peer send --to HOST:PORT[,HOST:PORT…] [--size WxH] [--fps N] [--mpegts] [--audio] [--h265]
 //! vigie-video-peer record --from URI --dir DIR [--segment-ms N]
 //! vigie-video-peer station --from URI --rtsp HOST:PORT [--record DIR] [--no-decode]
 //! vigie-video-peer check-plugins --uri URI
@@ -59,8 +59,11 @@ fn run(args: &[String]) -> Result<(), String> {
     };
     match cmd.as_str() {
         "send" => {
-            let to = arg(args, "--to").ok_or("send needs --to HOST:PORT")?;
-            let dest = to.parse().map_err(|e| format!("--to {to}: {e}"))?;
+            let to = arg(args, "--to").ok_or("send needs --to HOST:PORT[,HOST:PORT…]")?;
+            let dests = to
+                .split(',')
+                .map(|d| d.parse().map_err(|e| format!("--to {d}: {e}")))
+                .collect::<Result<Vec<std::net::SocketAddr>, String>>()?;
             let size = arg(args, "--size").unwrap_or_else(|| "1280x720".into());
             let (w, h) = size.split_once('x').ok_or("--size WxH")?;
             let fps = arg(args, "--fps").unwrap_or_else(|| "30".into());
@@ -74,7 +77,7 @@ fn run(args: &[String]) -> Result<(), String> {
             if flag(args, "--h265") {
                 cfg.codec = vigie_video::Codec::H265;
             }
-            let _sender = TestSender::start(&cfg, dest).map_err(|e| e.to_string())?;
+            let _sender = TestSender::start_multi(&cfg, &dests).map_err(|e| e.to_string())?;
             say("READY");
             wait_for_stdin_close();
             Ok(())
