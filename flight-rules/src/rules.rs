@@ -214,11 +214,12 @@ pub fn evaluate(rules: &RuleSet, s: &Situation, action: &Action, now: DateTime<U
         Action::SetMode(m) if m.is_safety() => {}
         Action::Arm | Action::Takeoff { .. } => {
             pilot_rules(rules, s, now, &mut f);
-            let takeoff = takeoff_point(s, now, &rules.limits);
+            let points = takeoff_points(s, now, &rules.limits);
             auth_rules(rules, s, now, mission_end(rules, s, now), &mut f);
-            takeoff_rules(rules, s, takeoff, action, now, &mut f);
+            takeoff_rules(rules, s, &points, action, now, &mut f);
             if let Some(m) = &s.mission {
-                mission_rules(rules, s, m, takeoff.map(|t| t.0), now, &mut f);
+                let home = points.first().map(|t| t.0);
+                mission_rules(rules, s, m, home, now, &mut f);
             }
             wind_rules(rules, s, false, now, &mut f);
             vehicle_rules(rules, s, now, &mut f);
@@ -579,42 +580,90 @@ pub fn point_zone_findings(
         .collect()
 }
 
+/// Points to judge before take-off: the declared take-off point and the vehicle's own fresh fix
+/// (both, when they differ: the vehicle may not be where the pilot said).
+fn takeoff_points(
+    s: &Situation,
+    now: DateTime<Utc>,
+    limits: &Limits,
+) -> Vec<(LatLon, f64, &'static str)> {
+    let mut pts = vec![];
+    if let Some(p) = s.takeoff_point.filter(LatLon::is_valid) {
+        let acc = s
+            .vehicle
+            .as_ref()
+            .and_then(|v| v.h_accuracy_m)
+            .unwrap_or(limits.zones.default_h_accuracy_m);
+        pts.push((p, acc, "the take-off point"));
+    }
+    if let Some((p, acc)) = current_fix(s, now, limits)
+        && pts.iter().all(|(q, _, _)| q.distance_m(&p) > 1.0)
+    {
+        pts.push((p, acc, "the vehicle's position"));
+    }
+    pts
+}
+
 fn takeoff_rules(
     rules: &RuleSet,
     s: &Situation,
-    takeoff: Option<(LatLon, f64)>,
+    points: &[(LatLon, f64, &'static str)],
     action: &Action,
     now: DateTime<Utc>,
     f: &mut Vec<Finding>,
 ) {
-    let Some((p, acc)) = takeoff else {
+    if points.is_empty() {
         for id in [rule_id::ZONE_PROHIBITED, rule_id::AUTH_PERIMETER] {
-            f.push(finding(id, Severity::Blocking, "take-off point unknown (no fresh fix and none given): cannot check zones or perimeter"));
+            f.push(finding(
+                id,
+                Severity::Blocking,
+                "take-off point unknown (no fresh fix and none given): cannot check zones or perimeter",
+            ));
         }
         return;
-    };
+    }
     let ctx = vertical_ctx(rules, s);
     let climb = match action {
         Action::Takeoff { alt_m } => *alt_m,
         _ => 0.0,
     };
-    // The climb column above the take-off point, from the ground to the take-off altitude.
-    for alt in [Altitude::agl(0.0), Altitude::rel_home(climb)] {
-        let fix = Position3d::new(p, alt, acc);
-        for fd in point_zone_findings(
-            &rules.zones,
-            &fix,
-            &ctx,
-            s.authorisation.as_ref(),
-            now,
-            "the take-off point",
-        ) {
-            if !f.contains(&fd) {
-                f.push(fd);
+    for &(p, acc, what) in points {
+        // The climb column above the point, from the ground to the take-off altitude.
+        for alt in [Altitude::agl(0.0), Altitude::rel_home(climb)] {
+            let fix = Position3d::new(p, alt, acc);
+            for fd in point_zone_findings(
+                &rules.zones,
+                &fix,
+                &ctx,
+                s.authorisation.as_ref(),
+                now,
+                what,
+            ) {
+                if !f.contains(&fd) {
+                    f.push(fd);
+                }
+            }
+        }
+        if let Some(a) = &s.authorisation {
+            match perimeter_contains(&a.perimeter_polygons(), p, acc) {
+                Containment::Inside => {}
+                c => f.push(finding(
+                    rule_id::AUTH_PERIMETER,
+                    Severity::Blocking,
+                    format!(
+                        "{what} {p} is {} the perimeter of arrêté {}",
+                        if c == Containment::Outside {
+                            "outside"
+                        } else {
+                            "too close to call against"
+                        },
+                        a.arrete
+                    ),
+                )),
             }
         }
     }
-    if climb > 0.0 {
+    if climb != 0.0 {
         ceiling_rule(
             rules,
             s,
@@ -624,23 +673,12 @@ fn takeoff_rules(
             f,
         );
     }
-    if let Some(a) = &s.authorisation {
-        match perimeter_contains(&a.perimeter_polygons(), p, acc) {
-            Containment::Inside => {}
-            c => f.push(finding(
-                rule_id::AUTH_PERIMETER,
-                Severity::Blocking,
-                format!(
-                    "the take-off point {p} is {} the perimeter of arrêté {}",
-                    if c == Containment::Outside {
-                        "outside"
-                    } else {
-                        "too close to call against"
-                    },
-                    a.arrete
-                ),
-            )),
-        }
+    if !(climb.is_finite() && climb >= 0.0) {
+        f.push(finding(
+            rule_id::CEILING,
+            Severity::Blocking,
+            format!("take-off altitude {climb} m is not a valid height"),
+        ));
     }
 }
 

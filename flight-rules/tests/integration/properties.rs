@@ -138,6 +138,28 @@ proptest! {
     }
 
     #[test]
+    fn go_to_with_an_unknown_position_or_target_is_never_allowed(
+        case in 0u8..4,
+        lat in 43.511f64..43.519,
+        lon in 4.984f64..4.994,
+        alt in 5.0f64..100.0,
+    ) {
+        let rules = RuleSet::default_embedded();
+        let mut s = good_situation(&rules);
+        s.vehicle.as_mut().unwrap().airborne = true;
+        let mut target = LatLon::new(lat, lon);
+        let mut alt = Altitude::rel_home(alt);
+        match case {
+            0 => s.vehicle.as_mut().unwrap().position = None,
+            1 => s.vehicle.as_mut().unwrap().position_at = Some(now() - Duration::seconds(20)),
+            2 => target = LatLon::new(f64::NAN, lon),
+            _ => alt = Altitude::rel_home(f64::NAN),
+        }
+        let d = evaluate(&rules, &s, &Action::GoTo { target, alt }, now());
+        prop_assert_eq!(d.verdict, Verdict::Deny, "case {}: {:#?}", case, d.findings);
+    }
+
+    #[test]
     fn outward_simplification_always_contains_the_original(
         centre in centre_strategy(),
         radii in proptest::collection::vec(20.0f64..5_000.0, 4..40),

@@ -548,3 +548,19 @@ fn breach_towards_the_runway_is_predicted_without_an_authorisation() {
         d.findings
     );
 }
+
+#[test]
+fn vehicle_on_the_runway_while_the_pilot_declared_the_town_is_refused() {
+    let rules = RuleSet::default_embedded();
+    let mut s = good_situation(&rules);
+    s.vehicle.as_mut().unwrap().position = Some(LFMI_THR_15);
+    let d = eval(&rules, &s, Action::Arm);
+    assert!(d.blocks_on(rule_id::ZONE_PROHIBITED), "{:?}", ids(&d));
+    assert!(
+        d.findings
+            .iter()
+            .any(|f| f.reason.starts_with("the vehicle's position"))
+    );
+    let nan = eval(&rules, &s, Action::Takeoff { alt_m: f64::NAN });
+    assert!(nan.blocks_on(rule_id::CEILING));
+}
