@@ -8,4 +8,5 @@ mod integration {
     mod flight_model;
     mod peers;
     mod protocol;
+    mod video;
 }
