@@ -384,7 +384,7 @@ fn frame_loop(
             h,
             &scene,
             Camera {
-                at: at,
+                at,
                 alt_m: view.alt_rel_m,
                 yaw_deg: view.yaw_deg,
                 hfov_deg: if scene.thermal { 50.0 } else { 84.0 },
