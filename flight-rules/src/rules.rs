@@ -31,6 +31,7 @@ pub mod rule_id {
     pub const AUTH_WINDOW: &str = "AUTH-WINDOW";
     pub const AUTH_PERIMETER: &str = "AUTH-PERIMETER";
     pub const AUTH_DURATION: &str = "AUTH-DURATION";
+    pub const AUTH_CAMERAS: &str = "AUTH-CAMERAS";
     pub const PILOT_MISSING: &str = "PILOT-MISSING";
     pub const PILOT_CERT_EXPIRED: &str = "PILOT-CERT-EXPIRED";
     pub const PILOT_UNQUALIFIED: &str = "PILOT-UNQUALIFIED";
@@ -194,6 +195,8 @@ pub struct Situation {
     pub geoid_undulation_m: Option<f64>,
     /// IDs of manual checklist items the pilot ticked.
     pub checklist_ticks: BTreeSet<String>,
+    /// Cameras of this service streaming or recording now (L242-5 caps them); None = not reported.
+    pub cameras_in_use: Option<u32>,
 }
 
 fn finding(rule_id: &'static str, severity: Severity, reason: impl Into<String>) -> Finding {
@@ -501,6 +504,18 @@ fn auth_rules(
             ),
         ));
     }
+    if let Some(n) = s.cameras_in_use
+        && n > a.max_cameras
+    {
+        f.push(finding(
+            rule_id::AUTH_CAMERAS,
+            Severity::Blocking,
+            format!(
+                "{n} cameras in use, arrêté {} allows {} at a time",
+                a.arrete, a.max_cameras
+            ),
+        ));
+    }
     let days = (a.valid_until - a.valid_from).num_days();
     if days > rules.limits.authorisation.max_validity_days {
         f.push(finding(
@@ -628,20 +643,15 @@ fn takeoff_rules(
         _ => 0.0,
     };
     for &(p, acc, what) in points {
-        // The climb column above the point, from the ground to the take-off altitude.
-        for alt in [Altitude::agl(0.0), Altitude::rel_home(climb)] {
-            let fix = Position3d::new(p, alt, acc);
-            for fd in point_zone_findings(
-                &rules.zones,
-                &fix,
-                &ctx,
-                s.authorisation.as_ref(),
-                now,
-                what,
-            ) {
-                if !f.contains(&fd) {
-                    f.push(fd);
-                }
+        // The climb column above the point, from the ground to the take-off altitude, judged as
+        // a vertical leg so a slab between the two ends is caught too.
+        let ground = Position3d::new(p, Altitude::agl(0.0), acc);
+        let top = Position3d::new(p, Altitude::rel_home(climb.max(0.0)), acc);
+        for (z, c) in rules.zones.query_leg(&ground, &top, &ctx, now, acc) {
+            if let Some(fd) = zone_finding(z, c, what, s.authorisation.as_ref())
+                && !f.contains(&fd)
+            {
+                f.push(fd);
             }
         }
         if let Some(a) = &s.authorisation {

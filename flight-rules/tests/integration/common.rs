@@ -90,6 +90,7 @@ pub fn good_situation(rules: &RuleSet) -> Situation {
             .filter(|i| i.kind == ChecklistKind::Manual)
             .map(|i| i.id.clone())
             .collect(),
+        cameras_in_use: Some(1),
     }
 }
 

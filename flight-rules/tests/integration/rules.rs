@@ -564,3 +564,31 @@ fn vehicle_on_the_runway_while_the_pilot_declared_the_town_is_refused() {
     let nan = eval(&rules, &s, Action::Takeoff { alt_m: f64::NAN });
     assert!(nan.blocks_on(rule_id::CEILING));
 }
+
+#[test]
+fn a_slab_between_the_ground_and_the_takeoff_altitude_is_caught() {
+    // A zone from 40 m to 80 m AGL over the town: neither the ground nor 100 m is inside it,
+    // the climb passes through it.
+    let slab = parse_zone_file_strict(
+        r#"{"UASZoneList":[{"identifier":"SLAB","restriction":"PROHIBITED","geometry":[{"uomDimensions":"M","lowerLimit":40,"lowerVerticalReference":"AGL","upperLimit":80,"upperVerticalReference":"AGL","horizontalProjection":{"type":"Circle","center":[4.9890,43.5150],"radius":300}}]}]}"#,
+        "slab.json",
+    )
+    .unwrap();
+    let mut rules = RuleSet::default_embedded();
+    rules.zones.extend(slab);
+    let s = good_situation(&rules);
+    let d = eval(&rules, &s, Action::Takeoff { alt_m: 100.0 });
+    assert!(
+        d.findings
+            .iter()
+            .any(|f| f.rule_id == rule_id::ZONE_PROHIBITED && f.reason.contains("SLAB")),
+        "{:#?}",
+        d.findings
+    );
+    let low = eval(&rules, &s, Action::Takeoff { alt_m: 20.0 });
+    assert!(
+        !low.findings.iter().any(|f| f.reason.contains("SLAB")),
+        "{:#?}",
+        low.findings
+    );
+}
