@@ -815,3 +815,59 @@ fn a_malformed_scenario_names_file_line_and_field() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("istres-calm"));
 }
+
+#[test]
+fn setup_signing_on_a_secure_link_turns_signing_on() {
+    let sim = Sim::start(&[
+        "--tcp",
+        "127.0.0.1:0",
+        "--no-video",
+        "--secure-link",
+        "--control",
+        "127.0.0.1:0",
+    ]);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", sim.port())).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(1)))
+        .expect("timeout");
+    let read_until = |s: &mut std::net::TcpStream, want_signed: bool| {
+        let mut dec = vigie_sim::frame::Decoder::default();
+        let mut buf = [0u8; 4096];
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(k) = std::io::Read::read(s, &mut buf) {
+                dec.push(&buf[..k]);
+                while let Some(f) = dec.next_frame() {
+                    if f.signed == want_signed {
+                        return;
+                    }
+                }
+            }
+        }
+        panic!(
+            "no {} frame from the vehicle",
+            if want_signed { "signed" } else { "unsigned" }
+        );
+    };
+    read_until(&mut s, false);
+    let msg = MavMessage::SETUP_SIGNING(SETUP_SIGNING_DATA {
+        initial_timestamp: 0,
+        target_system: 1,
+        target_component: 1,
+        secret_key: [0x42; 32],
+    });
+    let mut bytes = Vec::new();
+    mavlink::write_v2_msg(
+        &mut bytes,
+        MavHeader {
+            system_id: 255,
+            component_id: 190,
+            sequence: 0,
+        },
+        &msg,
+    )
+    .expect("encode");
+    s.write_all(&bytes).expect("write");
+    // From now on the vehicle signs what it sends.
+    read_until(&mut s, true);
+    assert!(sim.control("status").contains("signing=true"));
+}
