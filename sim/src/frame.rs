@@ -35,7 +35,7 @@ pub struct RawFrame {
 }
 
 impl RawFrame {
-    fn payload(&self) -> &[u8] {
+    pub fn payload(&self) -> &[u8] {
         match self.version {
             MavlinkVersion::V1 => &self.bytes[6..6 + usize::from(self.bytes[1])],
             MavlinkVersion::V2 => &self.bytes[10..10 + usize::from(self.bytes[1])],
@@ -237,6 +237,39 @@ impl Encoder {
                 s.data.sign_message(&mut raw);
             }
             None => raw.serialize_message(header, msg),
+        }
+        raw.raw_bytes().to_vec()
+    }
+
+    /// Frames a payload by hand, for a message the dialect's types cannot hold (a COMMAND_ACK
+    /// for a command number the enum does not know).
+    pub fn encode_raw(
+        &mut self,
+        sysid: u8,
+        compid: u8,
+        msg_id: u32,
+        payload: &[u8],
+        signing: Option<&Signing>,
+    ) -> Vec<u8> {
+        let mut raw = MAVLinkV2MessageRaw::new();
+        let len = payload.len().min(255);
+        {
+            let b = raw.as_mut_slice();
+            b[0] = STX_V2;
+            b[1] = len as u8;
+            b[2] = if signing.is_some() { IFLAG_SIGNED } else { 0 };
+            b[3] = 0;
+            b[4] = self.seq;
+            b[5] = sysid;
+            b[6] = compid;
+            b[7..10].copy_from_slice(&msg_id.to_le_bytes()[..3]);
+            b[10..10 + len].copy_from_slice(&payload[..len]);
+            let crc = calculate_crc(&b[1..10 + len], MavMessage::extra_crc(msg_id));
+            b[10 + len..12 + len].copy_from_slice(&crc.to_le_bytes());
+        }
+        self.seq = self.seq.wrapping_add(1);
+        if let Some(s) = signing {
+            s.data.sign_message(&mut raw);
         }
         raw.raw_bytes().to_vec()
     }

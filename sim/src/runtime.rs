@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mavlink::Message as _;
 use mavlink::dialects::ardupilotmega::MavMessage;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -537,6 +538,7 @@ impl Simulator {
                 Err(e) => {
                     link.decoder.stats.malformed += 1;
                     tracing::debug!("malformed frame id {}: {e}", frame.msg_id);
+                    self.ack_unknown_command(li, &frame);
                     continue;
                 }
             };
@@ -547,6 +549,50 @@ impl Simulator {
             for &vi in &self.links[li].vehicles {
                 self.vehicles[vi].handle(&frame.header, &msg, now);
             }
+        }
+    }
+
+    /// A COMMAND_LONG / COMMAND_INT whose command number the dialect does not know still gets
+    /// COMMAND_ACK UNSUPPORTED, as ArduPilot answers any command it does not handle.
+    fn ack_unknown_command(&mut self, li: usize, frame: &crate::frame::RawFrame) {
+        if !matches!(frame.msg_id, 75 | 76) {
+            return;
+        }
+        let mut p = [0u8; 35];
+        let payload = frame.payload();
+        let n = payload.len().min(p.len());
+        p[..n].copy_from_slice(&payload[..n]);
+        let (command, target) = ([p[28], p[29]], p[30]);
+        // Only when the command number itself is unknown (an ACK payload with it fails to parse).
+        let probe = [command[0], command[1], 3, 0, 0, 0, 0, 0, 0, 0];
+        if MavMessage::parse(mavlink::MavlinkVersion::V2, 77, &probe).is_ok() {
+            return;
+        }
+        let link = &mut self.links[li];
+        for &vi in &link.vehicles {
+            let sysid = self.vehicles[vi].sysid;
+            if target != 0 && target != sysid {
+                continue;
+            }
+            let gcs = frame.header;
+            // COMMAND_ACK: command u16, result u8 (3 = UNSUPPORTED), progress, result_param2 i32,
+            // target_system, target_component.
+            let ack = [
+                command[0],
+                command[1],
+                3,
+                0,
+                0,
+                0,
+                0,
+                0,
+                gcs.system_id.min(255) as u8,
+                gcs.component_id,
+            ];
+            let bytes = link
+                .encoder
+                .encode_raw(sysid, 1, 77, &ack, link.signing.as_ref());
+            let _ = link.out.send(bytes);
         }
     }
 

@@ -871,3 +871,38 @@ fn setup_signing_on_a_secure_link_turns_signing_on() {
     read_until(&mut s, true);
     assert!(sim.control("status").contains("signing=true"));
 }
+
+#[test]
+fn a_command_number_the_dialect_does_not_know_gets_unsupported() {
+    let sim = Sim::start(&["--tcp", "127.0.0.1:0", "--no-video"]);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", sim.port())).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(1)))
+        .expect("timeout");
+    // COMMAND_LONG with command 60000 (unassigned), built by hand.
+    let mut payload = vec![0u8; 33];
+    payload[28..30].copy_from_slice(&60000u16.to_le_bytes());
+    payload[30] = 1;
+    payload[31] = 1;
+    let mut frame = vec![0xFD, payload.len() as u8, 0, 0, 0, 255, 190, 76, 0, 0];
+    frame.extend_from_slice(&payload);
+    let crc = mavlink::calculate_crc(&frame[1..], 152); // COMMAND_LONG's CRC_EXTRA
+    frame.extend_from_slice(&crc.to_le_bytes());
+    s.write_all(&frame).expect("write");
+    let mut dec = vigie_sim::frame::Decoder::default();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(k) = std::io::Read::read(&mut s, &mut buf) {
+            dec.push(&buf[..k]);
+            while let Some(f) = dec.next_frame() {
+                if f.msg_id == 77 {
+                    let p = f.payload();
+                    assert_eq!(u16::from_le_bytes([p[0], p[1]]), 60000);
+                    assert_eq!(p[2], 3, "MAV_RESULT_UNSUPPORTED");
+                    return;
+                }
+            }
+        }
+    }
+    panic!("no COMMAND_ACK for an unknown command number");
+}
