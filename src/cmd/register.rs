@@ -181,6 +181,24 @@ pub fn to_anyhow(e: vigie_register::Error) -> anyhow::Error {
     }
 }
 
+/// Columns padded to their widest cell (by characters, so accents line up).
+fn print_table(rows: &[[String; 8]]) {
+    let mut widths = [0usize; 8];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+}
+
 fn parse_time(field: &str, text: &str, end_of_day: bool) -> anyhow::Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
@@ -236,30 +254,32 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
             if json {
                 println!("{}", serde_json::to_string_pretty(&flights)?);
             } else {
-                println!(
-                    "{:<28} {:<20} {:<12} {:<14} {:<16} {:<22} {:<6} {}",
-                    "FLIGHT",
-                    "STARTED (UTC)",
-                    "PILOT",
-                    "AIRCRAFT",
-                    "ARRÊTÉ",
-                    "FINALITÉ",
-                    "SEALED",
-                    "HOLD"
-                );
+                let mut rows: Vec<[String; 8]> = vec![
+                    [
+                        "FLIGHT",
+                        "STARTED (UTC)",
+                        "PILOT",
+                        "AIRCRAFT",
+                        "ARRÊTÉ",
+                        "FINALITÉ",
+                        "SEALED",
+                        "HOLD",
+                    ]
+                    .map(String::from),
+                ];
                 for f in &flights {
-                    println!(
-                        "{:<28} {:<20} {:<12} {:<14} {:<16} {:<22} {:<6} {}",
-                        f.flight_id,
-                        f.started_at.format("%Y-%m-%d %H:%M:%S"),
-                        f.pilot_id,
-                        f.aircraft_registration,
-                        f.arrete_number,
-                        f.finalite,
-                        if f.sealed { "yes" } else { "no" },
-                        if f.on_hold { "HOLD" } else { "" }
-                    );
+                    rows.push([
+                        f.flight_id.clone(),
+                        f.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                        f.pilot_id.clone(),
+                        f.aircraft_registration.clone(),
+                        f.arrete_number.clone(),
+                        f.finalite.clone(),
+                        (if f.sealed { "yes" } else { "no" }).into(),
+                        (if f.on_hold { "HOLD" } else { "" }).into(),
+                    ]);
                 }
+                print_table(&rows);
                 eprintln!("{} flight(s); consultation journaled", flights.len());
             }
             Ok(ExitCode::SUCCESS)
