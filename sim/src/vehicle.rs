@@ -2914,8 +2914,8 @@ impl Vehicle {
                             bitrate: v.bitrate_bps / 4,
                             flags: VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_RUNNING
                                 | VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_THERMAL,
-                            resolution_h: 640,
-                            resolution_v: 512,
+                            resolution_h: 1280,
+                            resolution_v: 720,
                             rotation: 0,
                             hfov: 50,
                             stream_id: 2,

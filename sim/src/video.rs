@@ -52,7 +52,8 @@ impl Drop for VideoStream {
 
 /// Writes the latency stamp of `capture_us` into an I420 (or GRAY8) luma plane of `width`.
 pub fn write_stamp(luma: &mut [u8], width: usize, capture_us: u64) {
-    for i in 0..STAMP_CELLS {
+    // A frame narrower than the stamp (1024 px) would wrap cells into the next rows: never.
+    for i in 0..STAMP_CELLS.min(width / STAMP_CELL_PX) {
         let bit = (capture_us >> (63 - i)) & 1;
         let v = if bit == 1 { 255 } else { 0 };
         for y in 0..STAMP_CELL_PX {
@@ -271,7 +272,9 @@ pub fn start(
                 hotspots: hotspots.clone(),
                 thermal: true,
             };
-            if let Some(s) = spawn(views.clone(), i, t, 640, 512, thermal, 800, false) {
+            // Thermal cores are 640x512; the stream is upscaled to 1280x720 (as many drone
+            // thermal outputs are) so it carries the full 1024-pixel latency stamp.
+            if let Some(s) = spawn(views.clone(), i, t, 1280, 720, thermal, 1500, false) {
                 streams.push(s);
             }
         }
@@ -444,6 +447,10 @@ mod tests {
         }
         // Row 16 is untouched.
         assert_eq!(luma[16 * w], 128);
+        // A narrow frame gets the cells that fit and nothing spills into the rows below.
+        let mut narrow = vec![128u8; 640 * 32];
+        write_stamp(&mut narrow, 640, u64::MAX);
+        assert!(narrow[16 * 640..].iter().all(|&v| v == 128));
     }
 
     #[test]
