@@ -1524,7 +1524,7 @@ impl Vehicle {
                 .mission
                 .iter()
                 .skip(usize::from(self.mission_cur.max(1)))
-                .find(|i| i.cmd_id() < 80);
+                .find(|i| i.cmd_id() <= 95);
             if self.armed
                 && self.body.on_ground
                 && first_nav.is_some_and(|i| i.command != MavCmd::MAV_CMD_NAV_TAKEOFF)
@@ -1927,7 +1927,7 @@ impl Vehicle {
                     | MavSysStatusSensor::MAV_SYS_STATUS_AHRS
                     | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_BATTERY
                     | MavSysStatusSensor::MAV_SYS_STATUS_PREARM_CHECK;
-                let mut present = sensors | MavSysStatusSensor::MAV_SYS_STATUS_GEOFENCE;
+                let present = sensors | MavSysStatusSensor::MAV_SYS_STATUS_GEOFENCE;
                 let mut enabled = sensors;
                 if self.fence_cfg().enabled {
                     enabled |= MavSysStatusSensor::MAV_SYS_STATUS_GEOFENCE;
@@ -1945,7 +1945,6 @@ impl Vehicle {
                 if self.fs.battery_low {
                     health.remove(MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_BATTERY);
                 }
-                present |= MavSysStatusSensor::empty();
                 MavMessage::SYS_STATUS(SYS_STATUS_DATA {
                     onboard_control_sensors_present: present,
                     onboard_control_sensors_enabled: enabled,
@@ -3034,7 +3033,7 @@ impl Vehicle {
         }
         if kind == ListKind::Mission
             && seq > 0
-            && it.cmd_id() < 80
+            && it.cmd_id() <= 95
             && is_global(it.frame)
             && !LatLon::from_e7(it.x, it.y).is_valid()
         {
