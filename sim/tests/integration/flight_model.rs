@@ -194,3 +194,46 @@ fn the_wind_estimate_tracks_the_truth_in_flight() {
     let err = ((from - 330.0 + 540.0) % 360.0 - 180.0).abs();
     assert!(err < 10.0, "estimated from {from:.0} deg for 330");
 }
+
+#[test]
+fn the_air_base_approach_mission_flies_north_west_toward_ba_125() {
+    use mavlink::MavHeader;
+    use mavlink::dialects::ardupilotmega::*;
+    let sc = vigie_sim::scenario::load_builtin("air-base-approach").unwrap();
+    let mut fleet = vigie_sim::runtime::build_vehicles(&sc, 1, sc.seed, 1.0);
+    let v = &mut fleet[0];
+    run(v, 2.0);
+    let gcs = MavHeader {
+        system_id: 255,
+        component_id: 190,
+        sequence: 0,
+    };
+    let cmd = |command: MavCmd, p1: f32, p2: f32| {
+        MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
+            target_system: 1,
+            target_component: 1,
+            command,
+            param1: p1,
+            param2: p2,
+            ..Default::default()
+        })
+    };
+    v.handle(&gcs, &cmd(MavCmd::MAV_CMD_DO_SET_MODE, 1.0, 4.0), 0.0);
+    v.handle(
+        &gcs,
+        &cmd(MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, 1.0, 0.0),
+        0.0,
+    );
+    v.handle(&gcs, &cmd(MavCmd::MAV_CMD_DO_SET_MODE, 1.0, 3.0), 0.0);
+    assert!(v.armed());
+    assert_eq!(v.mode(), Mode::Auto);
+    let ba125 = LatLon::new(43.52250, 4.92417);
+    let start = vigie_sim::geo::distance_m(v.position(), ba125);
+    run(v, 240.0);
+    let end = vigie_sim::geo::distance_m(v.position(), ba125);
+    assert!(
+        end < start - 2000.0,
+        "the mission brings it toward the base: {start:.0} m -> {end:.0} m"
+    );
+    assert!(v.alt_rel_home_m() > 50.0, "{}", v.alt_rel_home_m());
+}
