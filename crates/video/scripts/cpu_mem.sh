@@ -21,18 +21,18 @@ print(" ".join(str(x.getsockname()[1]) for x in s))'))
 P_STATION=${ports[0]}; P_BARE=${ports[1]}; RTSP_PORT=${ports[2]}
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 # The drone: one stamped 30 fps H.264 stream sent to both receivers.
-sleep 100000 | "$PEER" send --to "127.0.0.1:$P_STATION,127.0.0.1:$P_BARE" --size "$SIZE" --fps 30 >/dev/null &
+"$PEER" send --to "127.0.0.1:$P_STATION,127.0.0.1:$P_BARE" --size "$SIZE" --fps 30 --until-killed </dev/null >/dev/null &
 PIDS+=($!)
 
 # The station: decode for the display (latest-frame slot read at 60 Hz), RTSP restream, recording.
 mkdir -p "$WORK/station" "$WORK/bare"
-sleep 100000 | "$PEER" station --from "udp://127.0.0.1:$P_STATION" --rtsp "127.0.0.1:$RTSP_PORT" --record "$WORK/station" >"$WORK/station.log" 2>&1 &
-PIDS+=($!)
-STATION_PID=$(pgrep -n -f "vigie-video-peer station --from udp://127.0.0.1:$P_STATION")
+"$PEER" station --from "udp://127.0.0.1:$P_STATION" --rtsp "127.0.0.1:$RTSP_PORT" --record "$WORK/station" --until-killed </dev/null >"$WORK/station.log" 2>&1 &
+STATION_PID=$!
+PIDS+=($STATION_PID)
 
 # Bare GStreamer doing the same work.
 gst-launch-1.0 -q udpsrc port="$P_BARE" caps="application/x-rtp,media=video,clock-rate=90000,encoding-name=H264" \

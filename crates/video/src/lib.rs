@@ -7,12 +7,14 @@
 //!   authentication from an htdigest file ([`users`]), every viewer session reported.
 //! - [`Recorder`]: keyframe-aligned Matroska segments that survive a crash, each hashed (SHA-256) and
 //!   reported, with flags and a disk-space guard.
+//! - [`Forward`]: optional plain RTP/UDP forward and SRT listener, also without re-encoding.
 //! - [`stamp`]: the latency stamp shared with the simulator.
 //!
 //! Only this crate names `gstreamer`; it hands out plain frames, handles and events.
 
 mod error;
 mod events;
+mod forward;
 mod frame;
 mod ingest;
 pub mod plugins;
@@ -26,6 +28,7 @@ pub mod users;
 
 pub use error::{Result, VideoError};
 pub use events::{Events, SegmentInfo, VideoEvent, ViewerSession};
+pub use forward::{Forward, ForwardTarget};
 pub use frame::{Frame, FrameSlot};
 pub use ingest::{Backoff, Ingest, IngestConfig, Profile, StreamHealth, StreamState};
 pub use record::{RecordConfig, Recorder};

@@ -7,6 +7,7 @@
 mod integration {
     pub mod common;
     mod crash;
+    mod forward;
     mod ingest;
     mod plugins;
     mod record;

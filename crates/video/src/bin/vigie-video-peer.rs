@@ -6,7 +6,8 @@
 //! vigie-video-peer station --from URI --rtsp HOST:PORT [--record DIR] [--no-decode]
 //! vigie-video-peer check-plugins --uri URI
 //! ```
-//! Lines on stdout: `READY …`, `SEGMENT <path> <sha256>`, `EVENT <debug>`. Runs until killed or stdin closes.
+//! Lines on stdout: `READY …`, `SEGMENT <path> <sha256>`, `EVENT <debug>`. Runs until stdin closes, or
+//! until killed with `--until-killed`.
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -34,8 +35,13 @@ fn say(line: &str) {
     let _ = out.flush();
 }
 
-/// Block until stdin closes (the parent died or closed the pipe) — or forever when stdin is a terminal.
+/// Block until stdin closes (the parent died or closed the pipe); with `--until-killed`, until a signal.
 fn wait_for_stdin_close() {
+    if std::env::args().any(|a| a == "--until-killed") {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         if line.is_err() {
