@@ -27,6 +27,8 @@ pub const DT_S: f64 = 0.01;
 const TICK: Duration = Duration::from_millis(2);
 /// At most this many steps per tick, so a huge --speedup cannot starve the sockets.
 const MAX_STEPS_PER_TICK: usize = 4000;
+/// Frames queued towards one station at most.
+const OUT_QUEUE: usize = 8192;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transport {
@@ -106,7 +108,8 @@ struct Link {
     vehicles: Vec<usize>,
     decoder: Decoder,
     encoder: Encoder,
-    out: mpsc::UnboundedSender<Vec<u8>>,
+    /// Bounded: a station that stops reading loses frames (like a radio) instead of growing memory.
+    out: mpsc::Sender<Vec<u8>>,
     signing: Option<Signing>,
     faults: LinkFaults,
     /// Frames held back by the latency fault: (release wall time, bytes).
@@ -199,7 +202,7 @@ impl Simulator {
         let mut endpoints = Vec::new();
         for (li, group) in groups.into_iter().enumerate() {
             let offset = (li as u16) * 10;
-            let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+            let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(OUT_QUEUE);
             let (kind, addr) = match cfg.transport {
                 Transport::Tcp(base) => {
                     let mut addr = base;
@@ -592,7 +595,7 @@ impl Simulator {
             let bytes = link
                 .encoder
                 .encode_raw(sysid, 1, 77, &ack, link.signing.as_ref());
-            let _ = link.out.send(bytes);
+            let _ = link.out.try_send(bytes);
         }
     }
 
@@ -654,14 +657,14 @@ impl Simulator {
                         link.delayed_out
                             .push_back((now + link.faults.latency_s, bytes));
                     } else {
-                        let _ = link.out.send(bytes);
+                        let _ = link.out.try_send(bytes);
                     }
                 }
             }
             let link = &mut self.links[li];
             while link.delayed_out.front().is_some_and(|(t, _)| *t <= now) {
                 if let Some((_, b)) = link.delayed_out.pop_front() {
-                    let _ = link.out.send(b);
+                    let _ = link.out.try_send(b);
                 }
             }
         }
@@ -786,7 +789,7 @@ async fn tcp_link(
     listener: TcpListener,
     link: usize,
     events: mpsc::UnboundedSender<Event>,
-    mut out: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut out: mpsc::Receiver<Vec<u8>>,
 ) {
     let (client_tx, mut client_rx) = mpsc::unbounded_channel::<TcpStream>();
     tokio::spawn(async move {
@@ -844,7 +847,7 @@ async fn udp_link(
     dest: SocketAddr,
     link: usize,
     events: mpsc::UnboundedSender<Event>,
-    mut out: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut out: mpsc::Receiver<Vec<u8>>,
 ) {
     let mut peer = dest;
     let mut buf = vec![0u8; 65_536];
