@@ -36,7 +36,7 @@ pub fn run(global: &crate::Global, args: ReplayArgs) -> anyhow::Result<ExitCode>
     let Some(viewer) = find_viewer() else {
         eprintln!(
             "vigie: the Rerun viewer is not installed. Install the matching version with:\n    \
-             pip install rerun-sdk=={RERUN_VERSION}\nthen run `vigie replay {}` again (or set VIGIE_RERUN to the viewer's path).",
+             pip install rerun-sdk=={RERUN_VERSION}\n    rerun analytics disable      (it sends usage statistics by default)\nthen run `vigie replay {}` again (or set VIGIE_RERUN to the viewer's path).",
             args.flight
         );
         return Ok(ExitCode::from(crate::exit::FAILURE));
