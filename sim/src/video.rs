@@ -101,10 +101,17 @@ fn ground_luma(n: f64, e: f64) -> u8 {
     let (fi, fj) = ((n / 25.0).floor() as i64, (e / 25.0).floor() as i64);
     let h = (fi.wrapping_mul(73_856_093) ^ fj.wrapping_mul(19_349_663)) & 0xff;
     // Some blocks are roofs (bright), most are fields of varied grey.
-    if h % 7 == 0 {
+    let base = if h % 7 == 0 {
         215
     } else {
         100 + (h % 90) as u8
+    };
+    // A fine 3 m texture (crops, tiles) so motion is visible at any height.
+    let fine = ((n / 3.0).floor() as i64 + (e / 3.0).floor() as i64).rem_euclid(2) == 0;
+    if fine {
+        base.saturating_add(12)
+    } else {
+        base.saturating_sub(12)
     }
 }
 
