@@ -435,6 +435,7 @@ pub struct Vehicle {
     last_gcs_heartbeat_s: Option<f64>,
     ground_since_s: Option<f64>,
     next_check_s: f64,
+    next_prearm_report_s: f64,
     streams: Vec<Stream>,
     param_next: Option<usize>,
     outbox: Vec<MavMessage>,
@@ -591,6 +592,7 @@ impl Vehicle {
             last_gcs_heartbeat_s: None,
             ground_since_s: Some(0.0),
             next_check_s: 0.0,
+            next_prearm_report_s: 30.0,
             streams: DEFAULT_STREAMS
                 .iter()
                 .map(|(id, hz)| Stream {
@@ -854,6 +856,13 @@ impl Vehicle {
             self.next_check_s = self.time_s + 0.1;
             self.check_fence();
             self.check_failsafes();
+            // Like ArduCopter, repeat the first pre-arm failure every 30 s while disarmed.
+            if !self.armed && self.time_s >= self.next_prearm_report_s {
+                self.next_prearm_report_s = self.time_s + 30.0;
+                if let Some(why) = self.prearm_failure().filter(|w| w.starts_with("PreArm")) {
+                    self.text(MavSeverity::MAV_SEVERITY_CRITICAL, &why);
+                }
+            }
         }
         self.send_streams();
     }
