@@ -115,6 +115,57 @@ fn ground_luma(n: f64, e: f64) -> u8 {
     }
 }
 
+/// A 3x5 pixel font for the burnt-in sim clock (works without the textoverlay plugin).
+fn glyph(c: char) -> [u8; 5] {
+    match c {
+        '0' => [0b111, 0b101, 0b101, 0b101, 0b111],
+        '1' => [0b010, 0b110, 0b010, 0b010, 0b111],
+        '2' => [0b111, 0b001, 0b111, 0b100, 0b111],
+        '3' => [0b111, 0b001, 0b111, 0b001, 0b111],
+        '4' => [0b101, 0b101, 0b111, 0b001, 0b001],
+        '5' => [0b111, 0b100, 0b111, 0b001, 0b111],
+        '6' => [0b111, 0b100, 0b111, 0b101, 0b111],
+        '7' => [0b111, 0b001, 0b010, 0b010, 0b010],
+        '8' => [0b111, 0b101, 0b111, 0b101, 0b111],
+        '9' => [0b111, 0b101, 0b111, 0b001, 0b111],
+        '.' => [0b000, 0b000, 0b000, 0b000, 0b010],
+        '+' => [0b000, 0b010, 0b111, 0b010, 0b000],
+        '-' => [0b000, 0b000, 0b111, 0b000, 0b000],
+        'T' => [0b111, 0b010, 0b010, 0b010, 0b010],
+        'A' => [0b010, 0b101, 0b111, 0b101, 0b101],
+        'L' => [0b100, 0b100, 0b100, 0b100, 0b111],
+        'M' => [0b101, 0b111, 0b111, 0b101, 0b101],
+        _ => [0; 5],
+    }
+}
+
+/// Burns `text` into the luma plane at (x, y), white on a black box, `scale` pixels per dot.
+fn burn_text(luma: &mut [u8], w: usize, h: usize, x: usize, y: usize, scale: usize, text: &str) {
+    let cols = text.chars().count() * 4 + 1;
+    for yy in y.saturating_sub(scale)..(y + 6 * scale).min(h) {
+        let row = yy * w;
+        let (a, b) = (x.saturating_sub(scale).min(w), (x + cols * scale).min(w));
+        luma[row + a..row + b].fill(16);
+    }
+    for (i, c) in text.chars().enumerate() {
+        let g = glyph(c);
+        for (gy, bits) in g.iter().enumerate() {
+            for gx in 0..3 {
+                if bits & (0b100 >> gx) == 0 {
+                    continue;
+                }
+                let px = x + (i * 4 + gx) * scale;
+                let py = y + gy * scale;
+                for yy in py..(py + scale).min(h) {
+                    let row = yy * w;
+                    let (a, b) = (px.min(w), (px + scale).min(w));
+                    luma[row + a..row + b].fill(235);
+                }
+            }
+        }
+    }
+}
+
 /// Renders one I420 frame: a top-down view centred on the vehicle, north-up rotated by yaw.
 /// Blocks of 4x4 pixels keep it cheap even in debug builds.
 /// Where the camera is and how wide it sees.
@@ -414,6 +465,21 @@ fn frame_loop(
                 ),
             );
         }
+        // Sim time and height burnt in at the bottom left, readable without any overlay plugin.
+        let label = format!(
+            "T+{:07.1} ALT {:03.0}M",
+            view.sim_time_s,
+            view.alt_rel_m.max(0.0)
+        );
+        burn_text(
+            &mut data[..w * h],
+            w,
+            h,
+            16,
+            h.saturating_sub(16 + 6 * 6),
+            6,
+            &label,
+        );
         // The stamp is the last thing written, just before the push.
         let capture = now_us();
         write_stamp(&mut data[..w * h], w, capture);
@@ -495,5 +561,15 @@ mod tests {
             },
         );
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn burnt_text_stays_inside_the_frame() {
+        let (w, h) = (320, 60);
+        let mut luma = vec![100u8; w * h];
+        burn_text(&mut luma, w, h, 300, 50, 6, "T+0012.3 ALT 040M");
+        assert!(luma.contains(&235) || luma.contains(&16));
+        burn_text(&mut luma, w, h, 4, 4, 2, "T+1.0");
+        assert!(luma[4 * w + 4..4 * w + 10].contains(&235));
     }
 }
