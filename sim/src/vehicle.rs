@@ -414,6 +414,8 @@ pub struct Vehicle {
     land_hold: Option<(f64, f64)>,
     circle: (f64, f64, f64, f64, f64), // centre n, e, radius, rate rad/s, angle
     roi: Option<LatLon>,
+    /// CONDITION_YAW target (rad), until the next mode change.
+    yaw_override: Option<f64>,
     speed_override_mps: Option<f64>,
     jump_counts: HashMap<usize, i32>,
     // Lists (index 0 of the mission is home, as on ArduPilot).
@@ -574,6 +576,7 @@ impl Vehicle {
             land_hold: None,
             circle: (0.0, 0.0, 10.0, 0.35, 0.0),
             roi: None,
+            yaw_override: None,
             speed_override_mps: None,
             jump_counts: HashMap::new(),
             mission: vec![],
@@ -930,6 +933,9 @@ impl Vehicle {
         if let Some(roi) = self.roi {
             let (n, e) = self.frame.to_ne(roi);
             return self.yaw_towards(n, e);
+        }
+        if let Some(y) = self.yaw_override {
+            return y;
         }
         match target {
             Some((n, e)) if self.p("WP_YAW_BEHAVIOR", 2.0) != 0.0 => self.yaw_towards(n, e),
@@ -1578,6 +1584,7 @@ impl Vehicle {
         if mode != Mode::Auto && self.mode == Mode::Auto {
             self.roi = None;
         }
+        self.yaw_override = None;
         if self.mode != mode {
             tracing::info!(
                 sysid = self.sysid,
@@ -2764,6 +2771,20 @@ impl Vehicle {
                     }
                     self.roi = Some(at);
                 }
+                R::MAV_RESULT_ACCEPTED
+            }
+            C::MAV_CMD_CONDITION_YAW => {
+                // p1 angle (deg), p3 direction (-1 ccw, 1 cw), p4 1 = relative to the current heading.
+                if !self.armed || !p[0].is_finite() {
+                    return R::MAV_RESULT_FAILED;
+                }
+                let target = if p[3] != 0.0 {
+                    let dir = if p[2] < 0.0 { -1.0 } else { 1.0 };
+                    self.body.yaw_rad + dir * f64::from(p[0]).to_radians()
+                } else {
+                    f64::from(p[0]).to_radians()
+                };
+                self.yaw_override = Some(wrap_pi(target));
                 R::MAV_RESULT_ACCEPTED
             }
             C::MAV_CMD_DO_SET_ROI_NONE => {

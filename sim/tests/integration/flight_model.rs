@@ -237,3 +237,33 @@ fn the_air_base_approach_mission_flies_north_west_toward_ba_125() {
     );
     assert!(v.alt_rel_home_m() > 50.0, "{}", v.alt_rel_home_m());
 }
+
+#[test]
+fn condition_yaw_turns_the_camera_heading() {
+    use mavlink::MavHeader;
+    use mavlink::dialects::ardupilotmega::*;
+    let mut v = vehicle(WindSetting::CALM);
+    v.force_airborne_hover(30.0, Mode::Guided);
+    let gcs = MavHeader {
+        system_id: 255,
+        component_id: 190,
+        sequence: 0,
+    };
+    let yaw = MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
+        target_system: 1,
+        target_component: 1,
+        command: MavCmd::MAV_CMD_CONDITION_YAW,
+        param1: 90.0,
+        ..Default::default()
+    });
+    v.handle(&gcs, &yaw, 0.0);
+    assert!(v.drain().any(
+        |m| matches!(m, MavMessage::COMMAND_ACK(a) if a.result == MavResult::MAV_RESULT_ACCEPTED)
+    ));
+    run(&mut v, 5.0);
+    assert!(
+        (v.body.yaw_rad.to_degrees() - 90.0).abs() < 2.0,
+        "{}",
+        v.body.yaw_rad.to_degrees()
+    );
+}
