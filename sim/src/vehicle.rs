@@ -2461,6 +2461,25 @@ impl Vehicle {
                 self.set_mission_current(m.seq.max(1));
             }
             MavMessage::MISSION_ACK(_) => {}
+            // TIMESYNC request (tc1 == 0): answer with our clock, as ArduPilot does.
+            MavMessage::TIMESYNC(t) if t.tc1 == 0 => {
+                self.outbox.push(MavMessage::TIMESYNC(TIMESYNC_DATA {
+                    tc1: (self.time_s * 1e9) as i64,
+                    ts1: t.ts1,
+                    target_system: gcs.0,
+                    target_component: gcs.1,
+                }));
+            }
+            // No on-board logs are simulated: an empty list, so a GCS log view does not hang.
+            MavMessage::LOG_REQUEST_LIST(_) => {
+                self.outbox.push(MavMessage::LOG_ENTRY(LOG_ENTRY_DATA {
+                    time_utc: 0,
+                    size: 0,
+                    id: 0,
+                    num_logs: 0,
+                    last_log_num: 0,
+                }));
+            }
             _ => {}
         }
     }

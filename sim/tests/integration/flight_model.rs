@@ -267,3 +267,44 @@ fn condition_yaw_turns_the_camera_heading() {
         v.body.yaw_rad.to_degrees()
     );
 }
+
+#[test]
+fn timesync_and_an_empty_log_list_are_answered() {
+    use mavlink::MavHeader;
+    use mavlink::dialects::ardupilotmega::*;
+    let mut v = vehicle(WindSetting::CALM);
+    run(&mut v, 1.0);
+    let gcs = MavHeader {
+        system_id: 255,
+        component_id: 190,
+        sequence: 0,
+    };
+    v.handle(
+        &gcs,
+        &MavMessage::TIMESYNC(TIMESYNC_DATA {
+            tc1: 0,
+            ts1: 12345,
+            ..Default::default()
+        }),
+        0.0,
+    );
+    v.handle(
+        &gcs,
+        &MavMessage::LOG_REQUEST_LIST(LOG_REQUEST_LIST_DATA {
+            start: 0,
+            end: 0xffff,
+            target_system: 1,
+            target_component: 1,
+        }),
+        0.0,
+    );
+    let out: Vec<MavMessage> = v.drain().collect();
+    assert!(
+        out.iter()
+            .any(|m| matches!(m, MavMessage::TIMESYNC(t) if t.ts1 == 12345 && t.tc1 > 0))
+    );
+    assert!(
+        out.iter()
+            .any(|m| matches!(m, MavMessage::LOG_ENTRY(l) if l.num_logs == 0))
+    );
+}
