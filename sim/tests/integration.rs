@@ -8,5 +8,6 @@ mod integration {
     mod flight_model;
     mod peers;
     mod protocol;
+    mod scenario_faults;
     mod video;
 }
