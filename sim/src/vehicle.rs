@@ -2101,8 +2101,11 @@ impl Vehicle {
                 };
                 MavMessage::BATTERY_STATUS(BATTERY_STATUS_DATA {
                     current_consumed: self.battery.consumed_mah as i32,
-                    energy_consumed: (self.battery.consumed_mah * 3.6 * 14.8 * 10.0) as i32 / 1000
-                        * 100,
+                    // hJ: mAh x nominal volts x 3.6 J per mWh / 100.
+                    energy_consumed: (self.battery.consumed_mah
+                        * 3.7
+                        * f64::from(self.battery.cells)
+                        * 0.036) as i32,
                     temperature: i16::MAX,
                     voltages,
                     current_battery: (self.battery.current_a * 100.0) as i16,
