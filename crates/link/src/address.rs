@@ -18,19 +18,25 @@ pub enum LinkAddress {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("connection {input:?}: {reason}; write e.g. udpin:0.0.0.0:14550, udpout:HOST:PORT, tcpout:HOST:PORT, tcpin:0.0.0.0:PORT or serial:/dev/ttyUSB0:57600")]
+#[error(
+    "connection {input:?}: {reason}; write e.g. udpin:0.0.0.0:14550, udpout:HOST:PORT, tcpout:HOST:PORT, tcpin:0.0.0.0:PORT or serial:/dev/ttyUSB0:57600"
+)]
 pub struct AddressError {
     pub input: String,
     pub reason: String,
 }
 
 fn host_port(input: &str, rest: &str) -> Result<String, AddressError> {
-    let err = |reason: &str| AddressError { input: input.to_string(), reason: reason.to_string() };
+    let err = |reason: &str| AddressError {
+        input: input.to_string(),
+        reason: reason.to_string(),
+    };
     let (host, port) = rest.rsplit_once(':').ok_or_else(|| err("missing :PORT"))?;
     if host.is_empty() {
         return Err(err("missing host"));
     }
-    port.parse::<u16>().map_err(|_| err("port must be a number from 0 to 65535"))?;
+    port.parse::<u16>()
+        .map_err(|_| err("port must be a number from 0 to 65535"))?;
     Ok(rest.to_string())
 }
 
@@ -38,20 +44,36 @@ impl FromStr for LinkAddress {
     type Err = AddressError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let err = |reason: &str| AddressError { input: input.to_string(), reason: reason.to_string() };
+        let err = |reason: &str| AddressError {
+            input: input.to_string(),
+            reason: reason.to_string(),
+        };
         let (scheme, rest) = input.split_once(':').ok_or_else(|| err("missing scheme"))?;
         match scheme {
-            "udpin" | "udp" => Ok(Self::UdpIn { bind: host_port(input, rest)? }),
-            "udpout" => Ok(Self::UdpOut { remote: host_port(input, rest)? }),
-            "tcpout" | "tcp" => Ok(Self::TcpOut { remote: host_port(input, rest)? }),
-            "tcpin" => Ok(Self::TcpIn { bind: host_port(input, rest)? }),
+            "udpin" | "udp" => Ok(Self::UdpIn {
+                bind: host_port(input, rest)?,
+            }),
+            "udpout" => Ok(Self::UdpOut {
+                remote: host_port(input, rest)?,
+            }),
+            "tcpout" | "tcp" => Ok(Self::TcpOut {
+                remote: host_port(input, rest)?,
+            }),
+            "tcpin" => Ok(Self::TcpIn {
+                bind: host_port(input, rest)?,
+            }),
             "serial" => {
                 let (path, baud) = rest.rsplit_once(':').ok_or_else(|| err("missing :BAUD"))?;
                 if path.is_empty() {
                     return Err(err("missing device path"));
                 }
-                let baud = baud.parse::<u32>().map_err(|_| err("baud rate must be a number such as 57600"))?;
-                Ok(Self::Serial { path: path.to_string(), baud })
+                let baud = baud
+                    .parse::<u32>()
+                    .map_err(|_| err("baud rate must be a number such as 57600"))?;
+                Ok(Self::Serial {
+                    path: path.to_string(),
+                    baud,
+                })
             }
             other => Err(err(&format!("unknown scheme {other:?}"))),
         }
@@ -77,21 +99,63 @@ mod tests {
     #[test]
     fn table() {
         let ok = [
-            ("udpin:0.0.0.0:14550", LinkAddress::UdpIn { bind: "0.0.0.0:14550".into() }),
-            ("udpout:127.0.0.1:14555", LinkAddress::UdpOut { remote: "127.0.0.1:14555".into() }),
-            ("tcpout:127.0.0.1:5760", LinkAddress::TcpOut { remote: "127.0.0.1:5760".into() }),
-            ("tcpin:0.0.0.0:5761", LinkAddress::TcpIn { bind: "0.0.0.0:5761".into() }),
-            ("serial:/dev/ttyUSB0:57600", LinkAddress::Serial { path: "/dev/ttyUSB0".into(), baud: 57600 }),
-            ("udpin:[::1]:14550", LinkAddress::UdpIn { bind: "[::1]:14550".into() }),
+            (
+                "udpin:0.0.0.0:14550",
+                LinkAddress::UdpIn {
+                    bind: "0.0.0.0:14550".into(),
+                },
+            ),
+            (
+                "udpout:127.0.0.1:14555",
+                LinkAddress::UdpOut {
+                    remote: "127.0.0.1:14555".into(),
+                },
+            ),
+            (
+                "tcpout:127.0.0.1:5760",
+                LinkAddress::TcpOut {
+                    remote: "127.0.0.1:5760".into(),
+                },
+            ),
+            (
+                "tcpin:0.0.0.0:5761",
+                LinkAddress::TcpIn {
+                    bind: "0.0.0.0:5761".into(),
+                },
+            ),
+            (
+                "serial:/dev/ttyUSB0:57600",
+                LinkAddress::Serial {
+                    path: "/dev/ttyUSB0".into(),
+                    baud: 57600,
+                },
+            ),
+            (
+                "udpin:[::1]:14550",
+                LinkAddress::UdpIn {
+                    bind: "[::1]:14550".into(),
+                },
+            ),
         ];
         for (s, want) in ok {
             let got: LinkAddress = s.parse().unwrap();
             assert_eq!(got, want);
             assert_eq!(got.to_string().parse::<LinkAddress>().unwrap(), want);
         }
-        for bad in ["", "udpin", "udpin:14550", "udpin:host:99999", "ftp:a:1", "serial::57600", "serial:/dev/x:fast"] {
+        for bad in [
+            "",
+            "udpin",
+            "udpin:14550",
+            "udpin:host:99999",
+            "ftp:a:1",
+            "serial::57600",
+            "serial:/dev/x:fast",
+        ] {
             let e = bad.parse::<LinkAddress>().unwrap_err();
-            assert!(e.to_string().contains("udpin:0.0.0.0:14550"), "error names the fix: {e}");
+            assert!(
+                e.to_string().contains("udpin:0.0.0.0:14550"),
+                "error names the fix: {e}"
+            );
         }
     }
 }

@@ -18,23 +18,51 @@ pub const FORCE_ARM_MAGIC: f32 = 21196.0;
 pub enum VehicleCommand {
     Arm,
     Disarm,
-    Takeoff { alt_rel_m: f32 },
+    Takeoff {
+        alt_rel_m: f32,
+    },
     Land,
     ReturnToLaunch,
     /// ArduCopter custom mode number (see [`crate::telemetry::copter_mode_number`]).
-    SetMode { custom_mode: u32 },
+    SetMode {
+        custom_mode: u32,
+    },
     /// Fly to (GUIDED) and hold.
-    Reposition { lat_deg: f64, lon_deg: f64, alt_rel_m: f32, ground_speed_mps: Option<f32> },
-    Orbit { lat_deg: f64, lon_deg: f64, alt_rel_m: f32, radius_m: f32, velocity_mps: f32 },
-    RoiLocation { lat_deg: f64, lon_deg: f64, alt_rel_m: f32 },
+    Reposition {
+        lat_deg: f64,
+        lon_deg: f64,
+        alt_rel_m: f32,
+        ground_speed_mps: Option<f32>,
+    },
+    Orbit {
+        lat_deg: f64,
+        lon_deg: f64,
+        alt_rel_m: f32,
+        radius_m: f32,
+        velocity_mps: f32,
+    },
+    RoiLocation {
+        lat_deg: f64,
+        lon_deg: f64,
+        alt_rel_m: f32,
+    },
     FenceEnable(bool),
     /// Message id and interval in µs (−1 disables, 0 default rate).
-    SetMessageInterval { message_id: u32, interval_us: i32 },
-    RequestMessage { message_id: u32 },
+    SetMessageInterval {
+        message_id: u32,
+        interval_us: i32,
+    },
+    RequestMessage {
+        message_id: u32,
+    },
     /// Use the current position (None) or a given one as home.
-    SetHome { at: Option<(f64, f64, f32)> },
+    SetHome {
+        at: Option<(f64, f64, f32)>,
+    },
     /// Start the mission (AUTO) from the given item.
-    MissionStart { first_item: u16 },
+    MissionStart {
+        first_item: u16,
+    },
 }
 
 /// How the vehicle answered, or didn't.
@@ -76,15 +104,29 @@ pub struct CommandTiming {
 
 impl Default for CommandTiming {
     fn default() -> Self {
-        Self { ack_timeout: Duration::from_millis(1500), retries: 3, in_progress_timeout: Duration::from_secs(30) }
+        Self {
+            ack_timeout: Duration::from_millis(1500),
+            retries: 3,
+            in_progress_timeout: Duration::from_secs(30),
+        }
     }
 }
 
 /// The wire form: COMMAND_LONG or (for positions) COMMAND_INT.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Wire {
-    Long { command: apm::MavCmd, params: [f32; 7] },
-    Int { command: apm::MavCmd, frame: apm::MavFrame, params: [f32; 4], x: i32, y: i32, z: f32 },
+    Long {
+        command: apm::MavCmd,
+        params: [f32; 7],
+    },
+    Int {
+        command: apm::MavCmd,
+        frame: apm::MavFrame,
+        params: [f32; 4],
+        x: i32,
+        y: i32,
+        z: f32,
+    },
 }
 
 impl Wire {
@@ -105,18 +147,37 @@ impl VehicleCommand {
         let long = |command, p: [f32; 7]| Wire::Long { command, params: p };
         let rel = apm::MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT;
         match *self {
-            VehicleCommand::Arm => long(MAV_CMD_COMPONENT_ARM_DISARM, [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+            VehicleCommand::Arm => long(
+                MAV_CMD_COMPONENT_ARM_DISARM,
+                [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ),
             VehicleCommand::Disarm => long(MAV_CMD_COMPONENT_ARM_DISARM, [0.0; 7]),
-            VehicleCommand::Takeoff { alt_rel_m } => {
-                long(MAV_CMD_NAV_TAKEOFF, [0.0, 0.0, 0.0, f32::NAN, 0.0, 0.0, alt_rel_m])
+            VehicleCommand::Takeoff { alt_rel_m } => long(
+                MAV_CMD_NAV_TAKEOFF,
+                [0.0, 0.0, 0.0, f32::NAN, 0.0, 0.0, alt_rel_m],
+            ),
+            VehicleCommand::Land => {
+                long(MAV_CMD_NAV_LAND, [0.0, 0.0, 0.0, f32::NAN, 0.0, 0.0, 0.0])
             }
-            VehicleCommand::Land => long(MAV_CMD_NAV_LAND, [0.0, 0.0, 0.0, f32::NAN, 0.0, 0.0, 0.0]),
             VehicleCommand::ReturnToLaunch => long(MAV_CMD_NAV_RETURN_TO_LAUNCH, [0.0; 7]),
             VehicleCommand::SetMode { custom_mode } => long(
                 MAV_CMD_DO_SET_MODE,
-                [apm::MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED.bits() as f32, custom_mode as f32, 0.0, 0.0, 0.0, 0.0, 0.0],
+                [
+                    apm::MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED.bits() as f32,
+                    custom_mode as f32,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                ],
             ),
-            VehicleCommand::Reposition { lat_deg, lon_deg, alt_rel_m, ground_speed_mps } => Wire::Int {
+            VehicleCommand::Reposition {
+                lat_deg,
+                lon_deg,
+                alt_rel_m,
+                ground_speed_mps,
+            } => Wire::Int {
                 command: MAV_CMD_DO_REPOSITION,
                 frame: rel,
                 // param2 bit 1: MAV_DO_REPOSITION_FLAGS_CHANGE_MODE (switch to GUIDED).
@@ -125,7 +186,13 @@ impl VehicleCommand {
                 y: deg_e7(lon_deg),
                 z: alt_rel_m,
             },
-            VehicleCommand::Orbit { lat_deg, lon_deg, alt_rel_m, radius_m, velocity_mps } => Wire::Int {
+            VehicleCommand::Orbit {
+                lat_deg,
+                lon_deg,
+                alt_rel_m,
+                radius_m,
+                velocity_mps,
+            } => Wire::Int {
                 command: MAV_CMD_DO_ORBIT,
                 frame: rel,
                 params: [radius_m, velocity_mps, 0.0, f32::NAN],
@@ -133,7 +200,11 @@ impl VehicleCommand {
                 y: deg_e7(lon_deg),
                 z: alt_rel_m,
             },
-            VehicleCommand::RoiLocation { lat_deg, lon_deg, alt_rel_m } => Wire::Int {
+            VehicleCommand::RoiLocation {
+                lat_deg,
+                lon_deg,
+                alt_rel_m,
+            } => Wire::Int {
                 command: MAV_CMD_DO_SET_ROI_LOCATION,
                 frame: rel,
                 params: [0.0; 4],
@@ -141,15 +212,35 @@ impl VehicleCommand {
                 y: deg_e7(lon_deg),
                 z: alt_rel_m,
             },
-            VehicleCommand::FenceEnable(on) => long(MAV_CMD_DO_FENCE_ENABLE, [if on { 1.0 } else { 0.0 }, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
-            VehicleCommand::SetMessageInterval { message_id, interval_us } => {
-                long(MAV_CMD_SET_MESSAGE_INTERVAL, [message_id as f32, interval_us as f32, 0.0, 0.0, 0.0, 0.0, 0.0])
+            VehicleCommand::FenceEnable(on) => long(
+                MAV_CMD_DO_FENCE_ENABLE,
+                [if on { 1.0 } else { 0.0 }, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ),
+            VehicleCommand::SetMessageInterval {
+                message_id,
+                interval_us,
+            } => long(
+                MAV_CMD_SET_MESSAGE_INTERVAL,
+                [
+                    message_id as f32,
+                    interval_us as f32,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                ],
+            ),
+            VehicleCommand::RequestMessage { message_id } => long(
+                MAV_CMD_REQUEST_MESSAGE,
+                [message_id as f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ),
+            VehicleCommand::SetHome { at: None } => {
+                long(MAV_CMD_DO_SET_HOME, [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
             }
-            VehicleCommand::RequestMessage { message_id } => {
-                long(MAV_CMD_REQUEST_MESSAGE, [message_id as f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
-            }
-            VehicleCommand::SetHome { at: None } => long(MAV_CMD_DO_SET_HOME, [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
-            VehicleCommand::SetHome { at: Some((lat, lon, alt)) } => Wire::Int {
+            VehicleCommand::SetHome {
+                at: Some((lat, lon, alt)),
+            } => Wire::Int {
                 command: MAV_CMD_DO_SET_HOME,
                 frame: apm::MavFrame::MAV_FRAME_GLOBAL,
                 params: [0.0; 4],
@@ -157,15 +248,18 @@ impl VehicleCommand {
                 y: deg_e7(lon),
                 z: alt,
             },
-            VehicleCommand::MissionStart { first_item } => {
-                long(MAV_CMD_MISSION_START, [f32::from(first_item), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
-            }
+            VehicleCommand::MissionStart { first_item } => long(
+                MAV_CMD_MISSION_START,
+                [f32::from(first_item), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("refused to send {0}: force-arming bypasses the vehicle's pre-arm checks and Vigie never sends it")]
+#[error(
+    "refused to send {0}: force-arming bypasses the vehicle's pre-arm checks and Vigie never sends it"
+)]
 pub struct ForbiddenCommand(pub &'static str);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,13 +282,28 @@ pub struct CommandTx {
 }
 
 impl CommandTx {
-    pub fn new(target: Target, wire: Wire, timing: CommandTiming) -> Result<Self, ForbiddenCommand> {
-        if let Wire::Long { command: apm::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, params } = &wire
+    pub fn new(
+        target: Target,
+        wire: Wire,
+        timing: CommandTiming,
+    ) -> Result<Self, ForbiddenCommand> {
+        if let Wire::Long {
+            command: apm::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
+            params,
+        } = &wire
             && params[1] == FORCE_ARM_MAGIC
         {
             return Err(ForbiddenCommand("ARM_DISARM with param2 = 21196"));
         }
-        Ok(Self { target, wire, timing, confirmation: 0, phase: Phase::AwaitAck, deadline: Instant::now(), progress_pct: None })
+        Ok(Self {
+            target,
+            wire,
+            timing,
+            confirmation: 0,
+            phase: Phase::AwaitAck,
+            deadline: Instant::now(),
+            progress_pct: None,
+        })
     }
 
     fn message(&self) -> MavMessage {
@@ -212,7 +321,14 @@ impl CommandTx {
                 param6: params[5],
                 param7: params[6],
             }),
-            Wire::Int { command, frame, params, x, y, z } => MavMessage::COMMAND_INT(apm::COMMAND_INT_DATA {
+            Wire::Int {
+                command,
+                frame,
+                params,
+                x,
+                y,
+                z,
+            } => MavMessage::COMMAND_INT(apm::COMMAND_INT_DATA {
                 target_system: self.target.sysid,
                 target_component: self.target.compid,
                 frame: *frame,
@@ -244,7 +360,9 @@ impl Transaction for CommandTx {
     }
 
     fn on_message(&mut self, msg: &MavMessage, now: Instant) -> Step<CommandResult> {
-        let MavMessage::COMMAND_ACK(ack) = msg else { return Step::wait() };
+        let MavMessage::COMMAND_ACK(ack) = msg else {
+            return Step::wait();
+        };
         if ack.command != self.wire.command() {
             return Step::wait();
         }
@@ -283,49 +401,104 @@ mod tests {
     use super::*;
 
     fn ack(command: apm::MavCmd, result: apm::MavResult, progress: u8) -> MavMessage {
-        MavMessage::COMMAND_ACK(apm::COMMAND_ACK_DATA { command, result, progress, ..Default::default() })
+        MavMessage::COMMAND_ACK(apm::COMMAND_ACK_DATA {
+            command,
+            result,
+            progress,
+            ..Default::default()
+        })
     }
 
-    const T: Target = Target { sysid: 1, compid: 1 };
+    const T: Target = Target {
+        sysid: 1,
+        compid: 1,
+    };
 
     #[test]
     fn retries_increment_confirmation_then_no_ack() {
         let now = Instant::now();
-        let mut tx = CommandTx::new(T, VehicleCommand::Arm.to_wire(), CommandTiming::default()).unwrap();
+        let mut tx =
+            CommandTx::new(T, VehicleCommand::Arm.to_wire(), CommandTiming::default()).unwrap();
         let s = tx.start(now);
-        let MavMessage::COMMAND_LONG(c) = &s.send[0] else { panic!() };
+        let MavMessage::COMMAND_LONG(c) = &s.send[0] else {
+            panic!()
+        };
         assert_eq!((c.confirmation, c.param1, c.param2), (0, 1.0, 0.0));
         for expected in 1..=3u8 {
             let s = tx.on_timeout(tx.deadline());
-            let MavMessage::COMMAND_LONG(c) = &s.send[0] else { panic!() };
+            let MavMessage::COMMAND_LONG(c) = &s.send[0] else {
+                panic!()
+            };
             assert_eq!(c.confirmation, expected);
         }
-        assert_eq!(tx.on_timeout(tx.deadline()).outcome, Some(CommandResult::NoAck));
+        assert_eq!(
+            tx.on_timeout(tx.deadline()).outcome,
+            Some(CommandResult::NoAck)
+        );
     }
 
     #[test]
     fn in_progress_waits_for_the_final_ack() {
         let now = Instant::now();
-        let mut tx = CommandTx::new(T, VehicleCommand::Takeoff { alt_rel_m: 20.0 }.to_wire(), CommandTiming::default()).unwrap();
+        let mut tx = CommandTx::new(
+            T,
+            VehicleCommand::Takeoff { alt_rel_m: 20.0 }.to_wire(),
+            CommandTiming::default(),
+        )
+        .unwrap();
         tx.start(now);
         let cmd = apm::MavCmd::MAV_CMD_NAV_TAKEOFF;
-        assert!(tx.on_message(&ack(apm::MavCmd::MAV_CMD_NAV_LAND, apm::MavResult::MAV_RESULT_ACCEPTED, 0), now).outcome.is_none(), "ack of another command");
-        assert!(tx.on_message(&ack(cmd, apm::MavResult::MAV_RESULT_IN_PROGRESS, 40), now).outcome.is_none());
+        assert!(
+            tx.on_message(
+                &ack(
+                    apm::MavCmd::MAV_CMD_NAV_LAND,
+                    apm::MavResult::MAV_RESULT_ACCEPTED,
+                    0
+                ),
+                now
+            )
+            .outcome
+            .is_none(),
+            "ack of another command"
+        );
+        assert!(
+            tx.on_message(&ack(cmd, apm::MavResult::MAV_RESULT_IN_PROGRESS, 40), now)
+                .outcome
+                .is_none()
+        );
         assert_eq!(tx.progress_pct, Some(40));
-        assert!(tx.deadline() >= now + Duration::from_secs(29), "no resend while in progress");
-        assert_eq!(tx.on_message(&ack(cmd, apm::MavResult::MAV_RESULT_DENIED, 0), now).outcome, Some(CommandResult::Denied));
+        assert!(
+            tx.deadline() >= now + Duration::from_secs(29),
+            "no resend while in progress"
+        );
+        assert_eq!(
+            tx.on_message(&ack(cmd, apm::MavResult::MAV_RESULT_DENIED, 0), now)
+                .outcome,
+            Some(CommandResult::Denied)
+        );
     }
 
     #[test]
     fn force_arm_is_refused() {
-        let wire = Wire::Long { command: apm::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, params: [1.0, FORCE_ARM_MAGIC, 0.0, 0.0, 0.0, 0.0, 0.0] };
+        let wire = Wire::Long {
+            command: apm::MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
+            params: [1.0, FORCE_ARM_MAGIC, 0.0, 0.0, 0.0, 0.0, 0.0],
+        };
         assert!(CommandTx::new(T, wire, CommandTiming::default()).is_err());
     }
 
     #[test]
     fn reposition_goes_as_command_int_with_e7_coordinates() {
-        let w = VehicleCommand::Reposition { lat_deg: 43.515, lon_deg: 4.989, alt_rel_m: 50.0, ground_speed_mps: None }.to_wire();
-        let Wire::Int { x, y, z, frame, .. } = w else { panic!() };
+        let w = VehicleCommand::Reposition {
+            lat_deg: 43.515,
+            lon_deg: 4.989,
+            alt_rel_m: 50.0,
+            ground_speed_mps: None,
+        }
+        .to_wire();
+        let Wire::Int { x, y, z, frame, .. } = w else {
+            panic!()
+        };
         assert_eq!((x, y, z), (435_150_000, 49_890_000, 50.0));
         assert_eq!(frame, apm::MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT);
     }

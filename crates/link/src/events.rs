@@ -12,14 +12,41 @@ pub struct LinkEvent {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum LinkEventKind {
-    VehicleAppeared { sysid: u8, compid: u8, vehicle_type: u8, autopilot: u8 },
-    VehicleLost { sysid: u8, compid: u8 },
-    VehicleRegained { sysid: u8, compid: u8 },
-    LinkUp { link: String, detail: String },
-    LinkDown { link: String, reason: String },
-    Telemetry { sysid: u8, change: TelemetryChange },
+    VehicleAppeared {
+        sysid: u8,
+        compid: u8,
+        vehicle_type: u8,
+        autopilot: u8,
+    },
+    VehicleLost {
+        sysid: u8,
+        compid: u8,
+    },
+    VehicleRegained {
+        sysid: u8,
+        compid: u8,
+    },
+    LinkUp {
+        link: String,
+        detail: String,
+    },
+    LinkDown {
+        link: String,
+        reason: String,
+    },
+    Telemetry {
+        sysid: u8,
+        change: TelemetryChange,
+    },
     /// A read-only output tried to command a vehicle; the frame was dropped.
-    CommandDropped { link: String, message: String },
+    CommandDropped {
+        link: String,
+        message: String,
+    },
     /// A frame failed the signing policy (bad signature, replay, or unsigned once keyed).
-    SigningRejected { link: String, sysid: u8, why: String },
+    SigningRejected {
+        link: String,
+        sysid: u8,
+        why: String,
+    },
 }

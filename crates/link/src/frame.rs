@@ -67,23 +67,40 @@ impl RawFrame {
         ts[..6].copy_from_slice(sig.get(1..7)?);
         let mut value = [0u8; 6];
         value.copy_from_slice(sig.get(7..13)?);
-        Some(Signature { link_id: sig[0], timestamp: u64::from_le_bytes(ts), value })
+        Some(Signature {
+            link_id: sig[0],
+            timestamp: u64::from_le_bytes(ts),
+            value,
+        })
     }
 
     /// The bytes the signature covers: header, payload, CRC (everything before the signature).
     pub fn signed_part(&self) -> &[u8] {
-        let end = self.bytes.len().saturating_sub(if self.signature().is_some() { SIGNATURE_LEN } else { 0 });
+        let end = self
+            .bytes
+            .len()
+            .saturating_sub(if self.signature().is_some() {
+                SIGNATURE_LEN
+            } else {
+                0
+            });
         &self.bytes[..end]
     }
 
     pub fn header(&self) -> MavHeader {
-        MavHeader { system_id: u32::from(self.sysid), component_id: self.compid, sequence: self.seq }
+        MavHeader {
+            system_id: u32::from(self.sysid),
+            component_id: self.compid,
+            sequence: self.seq,
+        }
     }
 
     /// Decode the payload into a typed message of the ardupilotmega dialect.
     pub fn decode(&self) -> Result<MavMessage, DecodeError> {
-        MavMessage::parse(self.version, self.msgid, self.payload())
-            .map_err(|e| DecodeError { msgid: self.msgid, reason: e.to_string() })
+        MavMessage::parse(self.version, self.msgid, self.payload()).map_err(|e| DecodeError {
+            msgid: self.msgid,
+            reason: e.to_string(),
+        })
     }
 }
 
@@ -151,9 +168,14 @@ impl FrameParser {
         let mut pos = 0;
         loop {
             // Skip to the next start marker.
-            let Some(rel) = self.buf[pos..].iter().position(|&b| b == STX_V1 || b == STX_V2) else {
+            let Some(rel) = self.buf[pos..]
+                .iter()
+                .position(|&b| b == STX_V1 || b == STX_V2)
+            else {
                 if self.buf.len() > pos {
-                    out.push(Parsed::Error(FrameError::Garbage { bytes: self.buf.len() - pos }));
+                    out.push(Parsed::Error(FrameError::Garbage {
+                        bytes: self.buf.len() - pos,
+                    }));
                 }
                 pos = self.buf.len();
                 break;
@@ -210,12 +232,23 @@ fn try_frame(b: &[u8]) -> Attempt {
     let payload_len = b[1] as usize;
     let (incompat, compat, seq, sysid, compid, msgid) = match version {
         MavlinkVersion::V1 => (0, 0, b[2], b[3], b[4], u32::from(b[5])),
-        MavlinkVersion::V2 => (b[2], b[3], b[4], b[5], b[6], u32::from_le_bytes([b[7], b[8], b[9], 0])),
+        MavlinkVersion::V2 => (
+            b[2],
+            b[3],
+            b[4],
+            b[5],
+            b[6],
+            u32::from_le_bytes([b[7], b[8], b[9], 0]),
+        ),
     };
     if incompat & !IFLAG_SIGNED != 0 {
         return Attempt::Skip(FrameError::UnsupportedFlags { flags: incompat }, 1);
     }
-    let sig_len = if incompat & IFLAG_SIGNED != 0 { SIGNATURE_LEN } else { 0 };
+    let sig_len = if incompat & IFLAG_SIGNED != 0 {
+        SIGNATURE_LEN
+    } else {
+        0
+    };
     let total = header_len + payload_len + 2 + sig_len;
     if b.len() < total {
         return Attempt::NeedMore;
@@ -251,18 +284,53 @@ pub fn encode_v2(header: MavHeader, msg: &MavMessage) -> RawFrame {
 
 pub(crate) fn encode_v2_flags(header: MavHeader, msg: &MavMessage, incompat: u8) -> RawFrame {
     let mut payload = [0u8; 255];
-    let len = msg.ser(MavlinkVersion::V2, &mut payload);
-    let mut len = len.min(255);
+    let len = msg.ser(MavlinkVersion::V2, &mut payload).min(255);
+    frame_from_payload(
+        header,
+        msg.message_id(),
+        &payload[..len],
+        incompat,
+        MavMessage::extra_crc(msg.message_id()),
+    )
+}
+
+/// Frame a payload as MAVLink 2 (trailing zeros trimmed). `None` for an id outside the dialect.
+/// Used to re-frame what the typed dialect cannot hold (unknown enum values) byte for byte.
+pub fn encode_payload_v2(
+    header: MavHeader,
+    msgid: u32,
+    payload: &[u8],
+    incompat: u8,
+) -> Option<RawFrame> {
+    let extra = crc_extra(msgid)?;
+    Some(frame_from_payload(header, msgid, payload, incompat, extra))
+}
+
+fn frame_from_payload(
+    header: MavHeader,
+    msgid: u32,
+    payload: &[u8],
+    incompat: u8,
+    extra: u8,
+) -> RawFrame {
+    let mut len = payload.len().min(255);
     while len > 1 && payload[len - 1] == 0 {
         len -= 1;
     }
-    let msgid = msg.message_id();
     let sysid = header.system_id as u8;
     let mut bytes = Vec::with_capacity(V2_HEADER + len + 2 + SIGNATURE_LEN);
-    bytes.extend_from_slice(&[STX_V2, len as u8, incompat, 0, header.sequence, sysid, header.component_id]);
+    bytes.extend_from_slice(&[
+        STX_V2,
+        len as u8,
+        incompat,
+        0,
+        header.sequence,
+        sysid,
+        header.component_id,
+    ]);
     bytes.extend_from_slice(&msgid.to_le_bytes()[..3]);
     bytes.extend_from_slice(&payload[..len]);
-    let crc = crc_x25(&bytes[1..], MavMessage::extra_crc(msgid));
+    let crc = crc_x25(&bytes[1..], extra);
     bytes.extend_from_slice(&crc.to_le_bytes());
     RawFrame {
         version: MavlinkVersion::V2,
@@ -285,7 +353,14 @@ pub fn encode_v1(header: MavHeader, msg: &MavMessage) -> Option<RawFrame> {
     let mut payload = [0u8; 255];
     let len = msg.ser(MavlinkVersion::V1, &mut payload).min(255);
     let sysid = header.system_id as u8;
-    let mut bytes = vec![STX_V1, len as u8, header.sequence, sysid, header.component_id, msgid as u8];
+    let mut bytes = vec![
+        STX_V1,
+        len as u8,
+        header.sequence,
+        sysid,
+        header.component_id,
+        msgid as u8,
+    ];
     bytes.extend_from_slice(&payload[..len]);
     let crc = crc_x25(&bytes[1..], MavMessage::extra_crc(msgid));
     bytes.extend_from_slice(&crc.to_le_bytes());
@@ -319,7 +394,14 @@ mod tests {
 
     #[test]
     fn frames_split_across_reads_are_reassembled() {
-        let f = encode_v2(MavHeader { system_id: 255, component_id: 190, sequence: 7 }, &heartbeat());
+        let f = encode_v2(
+            MavHeader {
+                system_id: 255,
+                component_id: 190,
+                sequence: 7,
+            },
+            &heartbeat(),
+        );
         let mut p = FrameParser::new();
         let mut got = Vec::new();
         for chunk in f.bytes.chunks(3) {
@@ -331,7 +413,14 @@ mod tests {
 
     #[test]
     fn bad_crc_is_counted_and_the_next_frame_still_found() {
-        let good = encode_v2(MavHeader { system_id: 1, component_id: 1, sequence: 1 }, &heartbeat());
+        let good = encode_v2(
+            MavHeader {
+                system_id: 1,
+                component_id: 1,
+                sequence: 1,
+            },
+            &heartbeat(),
+        );
         let mut bad = good.bytes.clone();
         let n = bad.len();
         bad[n - 1] ^= 0xFF;
@@ -341,17 +430,30 @@ mod tests {
         let out = FrameParser::new().push(&stream);
         assert!(out.contains(&Parsed::Error(FrameError::BadCrc { msgid: 0 })));
         assert!(out.contains(&Parsed::Error(FrameError::Garbage { bytes: 5 })));
-        assert_eq!(out.iter().filter(|p| matches!(p, Parsed::Frame(_))).count(), 1);
+        assert_eq!(
+            out.iter().filter(|p| matches!(p, Parsed::Frame(_))).count(),
+            1
+        );
     }
 
     #[test]
     fn unknown_message_id_is_skipped_whole() {
         // msgid 0xABCDEF does not exist in ardupilotmega.
         let mut b = vec![STX_V2, 2, 0, 0, 0, 1, 1, 0xEF, 0xCD, 0xAB, 9, 9, 0, 0];
-        let good = encode_v2(MavHeader { system_id: 1, component_id: 1, sequence: 1 }, &heartbeat());
+        let good = encode_v2(
+            MavHeader {
+                system_id: 1,
+                component_id: 1,
+                sequence: 1,
+            },
+            &heartbeat(),
+        );
         b.extend_from_slice(&good.bytes);
         let out = FrameParser::new().push(&b);
-        assert_eq!(out[0], Parsed::Error(FrameError::UnknownMessage { msgid: 0xABCDEF }));
+        assert_eq!(
+            out[0],
+            Parsed::Error(FrameError::UnknownMessage { msgid: 0xABCDEF })
+        );
         assert_eq!(out[1], Parsed::Frame(good));
     }
 
@@ -367,9 +469,19 @@ mod tests {
 
     #[test]
     fn v1_round_trip() {
-        let f = encode_v1(MavHeader { system_id: 3, component_id: 4, sequence: 5 }, &heartbeat()).unwrap();
+        let f = encode_v1(
+            MavHeader {
+                system_id: 3,
+                component_id: 4,
+                sequence: 5,
+            },
+            &heartbeat(),
+        )
+        .unwrap();
         let out = FrameParser::new().push(&f.bytes);
-        let Parsed::Frame(got) = &out[0] else { panic!("{out:?}") };
+        let Parsed::Frame(got) = &out[0] else {
+            panic!("{out:?}")
+        };
         assert_eq!(got.version, MavlinkVersion::V1);
         assert_eq!(got.decode().unwrap(), heartbeat());
     }

@@ -43,7 +43,11 @@ pub struct LinkConfig {
 
 impl LinkConfig {
     pub fn vehicle(address: LinkAddress) -> Self {
-        Self { address, role: LinkRole::Vehicle, secure: false }
+        Self {
+            address,
+            role: LinkRole::Vehicle,
+            secure: false,
+        }
     }
 }
 
@@ -83,7 +87,18 @@ impl Default for GcsConfig {
             timings: Timings::default(),
             // GLOBAL_POSITION_INT, ATTITUDE, VFR_HUD, SYS_STATUS, GPS_RAW_INT, BATTERY_STATUS,
             // WIND, FENCE_STATUS, EXTENDED_SYS_STATE, MISSION_CURRENT.
-            rates_hz: vec![(33, 5.0), (30, 10.0), (74, 4.0), (1, 2.0), (24, 2.0), (147, 1.0), (168, 1.0), (162, 1.0), (245, 1.0), (42, 1.0)],
+            rates_hz: vec![
+                (33, 5.0),
+                (30, 10.0),
+                (74, 4.0),
+                (1, 2.0),
+                (24, 2.0),
+                (147, 1.0),
+                (168, 1.0),
+                (162, 1.0),
+                (245, 1.0),
+                (42, 1.0),
+            ],
             // HOME_POSITION, VIDEO_STREAM_INFORMATION.
             request_once: vec![242, 269],
             tlog: None,
@@ -96,8 +111,13 @@ pub enum GcsError {
     #[error(transparent)]
     Transport(#[from] transport::TransportError),
     #[error("cannot create tlog {path}: {source}")]
-    Tlog { path: PathBuf, source: std::io::Error },
-    #[error("SETUP_SIGNING refused: vehicle {sysid} is reached over {link}, which is not marked secure; install keys over a wired link")]
+    Tlog {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "SETUP_SIGNING refused: vehicle {sysid} is reached over {link}, which is not marked secure; install keys over a wired link"
+    )]
     InsecureLink { sysid: u8, link: String },
     #[error("vehicle {0} has not been seen on any link")]
     UnknownVehicle(u8),
@@ -106,11 +126,24 @@ pub enum GcsError {
 }
 
 enum Control {
-    SetupSigning { sysid: u8, key: SigningKey, reply: oneshot::Sender<Result<(), GcsError>> },
-    SetKey { sysid: u8, key: Option<SigningKey> },
-    SetTlog { path: Option<PathBuf>, reply: oneshot::Sender<Result<(), GcsError>> },
+    SetupSigning {
+        sysid: u8,
+        key: SigningKey,
+        reply: oneshot::Sender<Result<(), GcsError>>,
+    },
+    SetKey {
+        sysid: u8,
+        key: Option<SigningKey>,
+    },
+    SetTlog {
+        path: Option<PathBuf>,
+        reply: oneshot::Sender<Result<(), GcsError>>,
+    },
     /// Send a raw message to a vehicle (tests, tools). Commands go through [`VehicleHandle`].
-    Raw { sysid: u8, msg: Box<MavMessage> },
+    Raw {
+        sysid: u8,
+        msg: Box<MavMessage>,
+    },
 }
 
 /// The running link layer. Cheap to clone.
@@ -145,11 +178,25 @@ impl Gcs {
         let (vout_tx, vout_rx) = mpsc::channel(1024);
         let names: Vec<String> = config.links.iter().map(|l| l.address.to_string()).collect();
         let hub = Hub {
-            stats: StatsSnapshot { links: names.iter().map(|n| (n.clone(), LinkStats::default())).collect(), ..Default::default() },
+            stats: StatsSnapshot {
+                links: names
+                    .iter()
+                    .map(|n| (n.clone(), LinkStats::default()))
+                    .collect(),
+                ..Default::default()
+            },
             names,
             parsers: HashMap::new(),
-            verifiers: config.keys.iter().map(|(s, k)| (*s, Verifier::new(k.clone()))).collect(),
-            signers: config.keys.iter().map(|(s, k)| (*s, Signer::new(k.clone(), config.signing_link_id))).collect(),
+            verifiers: config
+                .keys
+                .iter()
+                .map(|(s, k)| (*s, Verifier::new(k.clone())))
+                .collect(),
+            signers: config
+                .keys
+                .iter()
+                .map(|(s, k)| (*s, Signer::new(k.clone(), config.signing_link_id)))
+                .collect(),
             tracker: SystemTracker::new(config.lost_timeout),
             routes: HashMap::new(),
             vehicles: HashMap::new(),
@@ -163,7 +210,13 @@ impl Gcs {
             vout_tx,
         };
         tokio::spawn(hub.run(tev_rx, control_rx, vout_rx));
-        Ok(Gcs { control: control_tx, vehicles: vehicles_rx, events: events_tx, stats: stats_rx, local_addrs })
+        Ok(Gcs {
+            control: control_tx,
+            vehicles: vehicles_rx,
+            events: events_tx,
+            stats: stats_rx,
+            local_addrs,
+        })
     }
 
     pub fn vehicles(&self) -> watch::Receiver<BTreeMap<u8, VehicleHandle>> {
@@ -179,12 +232,19 @@ impl Gcs {
     }
 
     /// Wait until a vehicle with this system id (any, when `None`) has been heard.
-    pub async fn wait_vehicle(&self, sysid: Option<u8>, timeout: Duration) -> Option<VehicleHandle> {
+    pub async fn wait_vehicle(
+        &self,
+        sysid: Option<u8>,
+        timeout: Duration,
+    ) -> Option<VehicleHandle> {
         let mut rx = self.vehicles.clone();
-        let found = tokio::time::timeout(timeout, rx.wait_for(|m| match sysid {
-            Some(s) => m.contains_key(&s),
-            None => !m.is_empty(),
-        }))
+        let found = tokio::time::timeout(
+            timeout,
+            rx.wait_for(|m| match sysid {
+                Some(s) => m.contains_key(&s),
+                None => !m.is_empty(),
+            }),
+        )
         .await
         .ok()?
         .ok()?
@@ -198,25 +258,44 @@ impl Gcs {
     /// Install a signing key on the vehicle (SETUP_SIGNING, only over a secure link) and use it.
     pub async fn setup_signing(&self, sysid: u8, key: SigningKey) -> Result<(), GcsError> {
         let (tx, rx) = oneshot::channel();
-        self.control.send(Control::SetupSigning { sysid, key, reply: tx }).await.map_err(|_| GcsError::Stopped)?;
+        self.control
+            .send(Control::SetupSigning {
+                sysid,
+                key,
+                reply: tx,
+            })
+            .await
+            .map_err(|_| GcsError::Stopped)?;
         rx.await.map_err(|_| GcsError::Stopped)?
     }
 
     /// Use (or stop using) a key for a vehicle that already has it.
     pub async fn set_key(&self, sysid: u8, key: Option<SigningKey>) -> Result<(), GcsError> {
-        self.control.send(Control::SetKey { sysid, key }).await.map_err(|_| GcsError::Stopped)
+        self.control
+            .send(Control::SetKey { sysid, key })
+            .await
+            .map_err(|_| GcsError::Stopped)
     }
 
     /// Start a new tlog (closing the previous one), or stop logging with `None`.
     pub async fn set_tlog(&self, path: Option<PathBuf>) -> Result<(), GcsError> {
         let (tx, rx) = oneshot::channel();
-        self.control.send(Control::SetTlog { path, reply: tx }).await.map_err(|_| GcsError::Stopped)?;
+        self.control
+            .send(Control::SetTlog { path, reply: tx })
+            .await
+            .map_err(|_| GcsError::Stopped)?;
         rx.await.map_err(|_| GcsError::Stopped)?
     }
 
     /// Send one message to a vehicle outside any protocol (tools and tests).
     pub async fn send_raw(&self, sysid: u8, msg: MavMessage) -> Result<(), GcsError> {
-        self.control.send(Control::Raw { sysid, msg: Box::new(msg) }).await.map_err(|_| GcsError::Stopped)
+        self.control
+            .send(Control::Raw {
+                sysid,
+                msg: Box::new(msg),
+            })
+            .await
+            .map_err(|_| GcsError::Stopped)
     }
 }
 
@@ -274,7 +353,10 @@ impl Hub {
     }
 
     fn event(&self, kind: LinkEventKind) {
-        let _ = self.events.send(LinkEvent { at: SystemTime::now(), kind });
+        let _ = self.events.send(LinkEvent {
+            at: SystemTime::now(),
+            kind,
+        });
     }
 
     fn link_stats(&mut self, link: usize) -> &mut LinkStats {
@@ -288,13 +370,19 @@ impl Hub {
                 let s = self.link_stats(link);
                 s.connected = true;
                 s.last_error = None;
-                self.event(LinkEventKind::LinkUp { link: self.names[link].clone(), detail });
+                self.event(LinkEventKind::LinkUp {
+                    link: self.names[link].clone(),
+                    detail,
+                });
             }
             TransportEvent::Down { link, reason } => {
                 let s = self.link_stats(link);
                 s.connected = false;
                 s.last_error = Some(reason.clone());
-                self.event(LinkEventKind::LinkDown { link: self.names[link].clone(), reason });
+                self.event(LinkEventKind::LinkDown {
+                    link: self.names[link].clone(),
+                    reason,
+                });
             }
             TransportEvent::Data { link, peer, bytes } => {
                 self.link_stats(link).bytes_rx += bytes.len() as u64;
@@ -319,9 +407,20 @@ impl Hub {
 
     fn on_frame(&mut self, link: usize, peer: PeerKey, frame: RawFrame) {
         let now_wall = SystemTime::now();
-        let role = self.config.links.get(link).map_or(LinkRole::Vehicle, |l| l.role);
+        let role = self
+            .config
+            .links
+            .get(link)
+            .map_or(LinkRole::Vehicle, |l| l.role);
         self.link_stats(link).frames_rx += 1;
-        self.stats.senders.entry(SystemId { sysid: frame.sysid, compid: frame.compid }).or_default().on_seq(frame.seq);
+        self.stats
+            .senders
+            .entry(SystemId {
+                sysid: frame.sysid,
+                compid: frame.compid,
+            })
+            .or_default()
+            .on_seq(frame.seq);
 
         // Signing policy, per sending system.
         if let Some(v) = self.verifiers.get_mut(&frame.sysid) {
@@ -340,7 +439,11 @@ impl Hub {
                     SignatureCheck::Replay => s.replays += 1,
                     _ => s.bad_signatures += 1,
                 }
-                self.event(LinkEventKind::SigningRejected { link: self.names[link].clone(), sysid: frame.sysid, why: why.into() });
+                self.event(LinkEventKind::SigningRejected {
+                    link: self.names[link].clone(),
+                    sysid: frame.sysid,
+                    why: why.into(),
+                });
                 return;
             }
         }
@@ -359,7 +462,10 @@ impl Hub {
                 && would_command(m)
             {
                 self.link_stats(link).commands_dropped += 1;
-                self.event(LinkEventKind::CommandDropped { link: self.names[link].clone(), message: mavlink::Message::message_name(m).to_string() });
+                self.event(LinkEventKind::CommandDropped {
+                    link: self.names[link].clone(),
+                    message: mavlink::Message::message_name(m).to_string(),
+                });
             }
             return;
         }
@@ -370,7 +476,10 @@ impl Hub {
             if l.role == LinkRole::ReadOnlyOutput
                 && let Some(out) = self.outs.get(i)
             {
-                let _ = out.try_send(Outgoing { peer: None, bytes: bytes.clone() });
+                let _ = out.try_send(Outgoing {
+                    peer: None,
+                    bytes: bytes.clone(),
+                });
             }
         }
 
@@ -384,17 +493,28 @@ impl Hub {
             && hb.mavtype != apm::MavType::MAV_TYPE_GCS
             && hb.autopilot != apm::MavAutopilot::MAV_AUTOPILOT_INVALID
         {
-            let id = SystemId { sysid: frame.sysid, compid: frame.compid };
+            let id = SystemId {
+                sysid: frame.sysid,
+                compid: frame.compid,
+            };
             match self.tracker.on_heartbeat(id, Instant::now()) {
                 Some(Presence::Appeared) => {
                     self.spawn_vehicle(frame.sysid, frame.compid, hb.autopilot as u8);
-                    self.event(LinkEventKind::VehicleAppeared { sysid: id.sysid, compid: id.compid, vehicle_type: hb.mavtype as u8, autopilot: hb.autopilot as u8 });
+                    self.event(LinkEventKind::VehicleAppeared {
+                        sysid: id.sysid,
+                        compid: id.compid,
+                        vehicle_type: hb.mavtype as u8,
+                        autopilot: hb.autopilot as u8,
+                    });
                 }
                 Some(Presence::Regained) => {
                     if let Some(v) = self.vehicles.get(&id.sysid) {
                         v.telemetry.send_modify(|t| t.lost = false);
                     }
-                    self.event(LinkEventKind::VehicleRegained { sysid: id.sysid, compid: id.compid });
+                    self.event(LinkEventKind::VehicleRegained {
+                        sysid: id.sysid,
+                        compid: id.compid,
+                    });
                 }
                 _ => {}
             }
@@ -413,18 +533,45 @@ impl Hub {
             .config
             .rates_hz
             .iter()
-            .map(|&(id, hz)| VehicleCommand::SetMessageInterval { message_id: id, interval_us: if hz > 0.0 { (1e6 / hz) as i32 } else { -1 } })
+            .map(|&(id, hz)| VehicleCommand::SetMessageInterval {
+                message_id: id,
+                interval_us: if hz > 0.0 { (1e6 / hz) as i32 } else { -1 },
+            })
             .collect();
-        startup.extend(self.config.request_once.iter().map(|&id| VehicleCommand::RequestMessage { message_id: id }));
-        let s = vehicle::spawn(Target { sysid, compid }, self.config.sysid, self.config.timings, autopilot, self.vout_tx.clone(), self.events.clone(), startup);
-        self.vehicles.insert(sysid, VehicleEntry { inbound: s.inbound, telemetry: s.telemetry, compid });
+        startup.extend(
+            self.config
+                .request_once
+                .iter()
+                .map(|&id| VehicleCommand::RequestMessage { message_id: id }),
+        );
+        let s = vehicle::spawn(
+            Target { sysid, compid },
+            self.config.sysid,
+            self.config.timings,
+            autopilot,
+            self.vout_tx.clone(),
+            self.events.clone(),
+            startup,
+        );
+        self.vehicles.insert(
+            sysid,
+            VehicleEntry {
+                inbound: s.inbound,
+                telemetry: s.telemetry,
+                compid,
+            },
+        );
         self.vehicles_tx.send_modify(|m| {
             m.insert(sysid, s.handle);
         });
     }
 
     fn next_header(&mut self) -> MavHeader {
-        let h = MavHeader { system_id: u32::from(self.config.sysid), component_id: self.config.compid, sequence: self.seq };
+        let h = MavHeader {
+            system_id: u32::from(self.config.sysid),
+            component_id: self.config.compid,
+            sequence: self.seq,
+        };
         self.seq = self.seq.wrapping_add(1);
         h
     }
@@ -438,8 +585,16 @@ impl Hub {
     }
 
     fn transmit(&mut self, link: usize, peer: Option<PeerKey>, frame: &RawFrame) {
-        let Some(out) = self.outs.get(link) else { return };
-        if out.try_send(Outgoing { peer, bytes: Arc::from(frame.bytes.as_slice()) }).is_ok() {
+        let Some(out) = self.outs.get(link) else {
+            return;
+        };
+        if out
+            .try_send(Outgoing {
+                peer,
+                bytes: Arc::from(frame.bytes.as_slice()),
+            })
+            .is_ok()
+        {
             let s = self.link_stats(link);
             s.frames_tx += 1;
             s.bytes_tx += frame.bytes.len() as u64;
@@ -450,7 +605,9 @@ impl Hub {
     }
 
     fn send_to_vehicle(&mut self, sysid: u8, msg: &MavMessage) {
-        let Some(&(link, peer)) = self.routes.get(&sysid) else { return };
+        let Some(&(link, peer)) = self.routes.get(&sysid) else {
+            return;
+        };
         let frame = self.encode_for(Some(sysid), msg);
         self.transmit(link, Some(peer), &frame);
     }
@@ -501,7 +658,10 @@ impl Hub {
                 if let Some(v) = self.vehicles.get(&id.sysid) {
                     v.telemetry.send_modify(|t| t.lost = true);
                 }
-                self.event(LinkEventKind::VehicleLost { sysid: id.sysid, compid: id.compid });
+                self.event(LinkEventKind::VehicleLost {
+                    sysid: id.sysid,
+                    compid: id.compid,
+                });
             }
         }
         if let Some(t) = &self.tlog {
@@ -535,7 +695,8 @@ impl Hub {
         match key {
             Some(k) => {
                 self.verifiers.insert(sysid, Verifier::new(k.clone()));
-                self.signers.insert(sysid, Signer::new(k, self.config.signing_link_id));
+                self.signers
+                    .insert(sysid, Signer::new(k, self.config.signing_link_id));
             }
             None => {
                 self.verifiers.remove(&sysid);
@@ -545,9 +706,15 @@ impl Hub {
     }
 
     fn setup_signing(&mut self, sysid: u8, key: SigningKey) -> Result<(), GcsError> {
-        let &(link, _) = self.routes.get(&sysid).ok_or(GcsError::UnknownVehicle(sysid))?;
+        let &(link, _) = self
+            .routes
+            .get(&sysid)
+            .ok_or(GcsError::UnknownVehicle(sysid))?;
         if !self.config.links.get(link).is_some_and(|l| l.secure) {
-            return Err(GcsError::InsecureLink { sysid, link: self.names[link].clone() });
+            return Err(GcsError::InsecureLink {
+                sysid,
+                link: self.names[link].clone(),
+            });
         }
         let compid = self.vehicles.get(&sysid).map_or(1, |v| v.compid);
         let msg = MavMessage::SETUP_SIGNING(apm::SETUP_SIGNING_DATA {
@@ -575,7 +742,10 @@ enum TlogMsg {
 
 impl TlogThread {
     fn start(path: &std::path::Path) -> Result<Self, GcsError> {
-        let mut w = TlogWriter::create(path).map_err(|source| GcsError::Tlog { path: path.to_path_buf(), source })?;
+        let mut w = TlogWriter::create(path).map_err(|source| GcsError::Tlog {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let (tx, rx) = std::sync::mpsc::channel::<TlogMsg>();
         let shown = path.to_path_buf();
         std::thread::Builder::new()
@@ -597,7 +767,10 @@ impl TlogThread {
                 }
                 let _ = w.flush();
             })
-            .map_err(|source| GcsError::Tlog { path: path.to_path_buf(), source })?;
+            .map_err(|source| GcsError::Tlog {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(Self { tx })
     }
 

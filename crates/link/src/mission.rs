@@ -71,9 +71,15 @@ impl MissionItem {
         }
     }
 
-    fn to_message(self, target: Target, mission_type: MissionType) -> Result<MavMessage, MissionError> {
-        let command = apm::MavCmd::from_u16(self.command).ok_or(MissionError::UnknownCommand(self.command))?;
-        let frame = apm::MavFrame::from_u8(self.frame).ok_or(MissionError::UnknownFrame(self.frame))?;
+    fn to_message(
+        self,
+        target: Target,
+        mission_type: MissionType,
+    ) -> Result<MavMessage, MissionError> {
+        let command = apm::MavCmd::from_u16(self.command)
+            .ok_or(MissionError::UnknownCommand(self.command))?;
+        let frame =
+            apm::MavFrame::from_u8(self.frame).ok_or(MissionError::UnknownFrame(self.frame))?;
         Ok(MavMessage::MISSION_ITEM_INT(apm::MISSION_ITEM_INT_DATA {
             param1: self.param1,
             param2: self.param2,
@@ -159,7 +165,11 @@ pub struct MissionTiming {
 impl Default for MissionTiming {
     /// The spec's values: 1500 ms, 250 ms per item, 5 retries.
     fn default() -> Self {
-        Self { timeout: Duration::from_millis(1500), item_timeout: Duration::from_millis(250), retries: 5 }
+        Self {
+            timeout: Duration::from_millis(1500),
+            item_timeout: Duration::from_millis(250),
+            retries: 5,
+        }
     }
 }
 
@@ -189,11 +199,19 @@ pub struct UploadTx {
 }
 
 impl UploadTx {
-    pub fn new(target: Target, mission_type: MissionType, items: &[MissionItem], timing: MissionTiming) -> Result<Self, MissionError> {
+    pub fn new(
+        target: Target,
+        mission_type: MissionType,
+        items: &[MissionItem],
+        timing: MissionTiming,
+    ) -> Result<Self, MissionError> {
         let mut msgs = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
             if usize::from(it.seq) != i {
-                return Err(MissionError::BadNumbering { index: i, seq: it.seq });
+                return Err(MissionError::BadNumbering {
+                    index: i,
+                    seq: it.seq,
+                });
             }
             msgs.push(it.to_message(target, mission_type)?);
         }
@@ -229,7 +247,9 @@ impl Transaction for UploadTx {
 
     fn on_message(&mut self, msg: &MavMessage, now: Instant) -> Step<Self::Output> {
         let requested = match msg {
-            MavMessage::MISSION_REQUEST_INT(r) if self.mission_type.matches(r.mission_type) => r.seq,
+            MavMessage::MISSION_REQUEST_INT(r) if self.mission_type.matches(r.mission_type) => {
+                r.seq
+            }
             MavMessage::MISSION_REQUEST(r) if self.mission_type.matches(r.mission_type) => r.seq,
             MavMessage::MISSION_ACK(a) if self.mission_type.matches(a.mission_type) => {
                 return match a.mavtype {
@@ -252,8 +272,14 @@ impl Transaction for UploadTx {
     fn on_timeout(&mut self, now: Instant) -> Step<Self::Output> {
         if self.retries_left == 0 {
             return Step::done_after(
-                vec![ack(self.target, self.mission_type, apm::MavMissionResult::MAV_MISSION_OPERATION_CANCELLED)],
-                Err(MissionError::Timeout { stage: self.stage.clone() }),
+                vec![ack(
+                    self.target,
+                    self.mission_type,
+                    apm::MavMissionResult::MAV_MISSION_OPERATION_CANCELLED,
+                )],
+                Err(MissionError::Timeout {
+                    stage: self.stage.clone(),
+                }),
             );
         }
         self.retries_left -= 1;
@@ -268,7 +294,11 @@ impl Transaction for UploadTx {
 
     fn cancel(&mut self) -> Step<Self::Output> {
         Step::done_after(
-            vec![ack(self.target, self.mission_type, apm::MavMissionResult::MAV_MISSION_OPERATION_CANCELLED)],
+            vec![ack(
+                self.target,
+                self.mission_type,
+                apm::MavMissionResult::MAV_MISSION_OPERATION_CANCELLED,
+            )],
             Err(MissionError::Cancelled),
         )
     }
@@ -288,7 +318,33 @@ pub struct DownloadTx {
 
 impl DownloadTx {
     pub fn new(target: Target, mission_type: MissionType, timing: MissionTiming) -> Self {
-        Self { target, mission_type, timing, count: None, items: Vec::new(), retries_left: timing.retries, deadline: Instant::now() }
+        Self::resume(target, mission_type, timing, Vec::new())
+    }
+
+    /// Start again after a timed-out attempt, keeping the items already received: the list is
+    /// requested anew and, if its count is unchanged, reading goes on where it stopped. (A lossy
+    /// radio link can defeat one item's retries now and then; the operator would press "retry";
+    /// the station does it for them without re-reading what it already has.)
+    pub fn resume(
+        target: Target,
+        mission_type: MissionType,
+        timing: MissionTiming,
+        partial: Vec<MissionItem>,
+    ) -> Self {
+        Self {
+            target,
+            mission_type,
+            timing,
+            count: None,
+            items: partial,
+            retries_left: timing.retries,
+            deadline: Instant::now(),
+        }
+    }
+
+    /// The items received so far (after a failure).
+    pub fn take_partial(&mut self) -> Vec<MissionItem> {
+        std::mem::take(&mut self.items)
     }
 
     fn request_list(&self) -> MavMessage {
@@ -312,7 +368,11 @@ impl DownloadTx {
         let count = self.count.unwrap_or(0);
         if self.items.len() >= usize::from(count) {
             return Step::done_after(
-                vec![ack(self.target, self.mission_type, apm::MavMissionResult::MAV_MISSION_ACCEPTED)],
+                vec![ack(
+                    self.target,
+                    self.mission_type,
+                    apm::MavMissionResult::MAV_MISSION_ACCEPTED,
+                )],
                 Ok(std::mem::take(&mut self.items)),
             );
         }
@@ -334,6 +394,9 @@ impl Transaction for DownloadTx {
         match msg {
             MavMessage::MISSION_COUNT(c) if self.mission_type.matches(c.mission_type) => {
                 if self.count.is_none() {
+                    if self.items.len() > usize::from(c.count) {
+                        self.items.clear(); // not the list we were reading
+                    }
                     self.count = Some(c.count);
                     return self.next_step(now);
                 }
@@ -353,7 +416,10 @@ impl Transaction for DownloadTx {
                 }
                 Step::wait()
             }
-            MavMessage::MISSION_ACK(a) if self.mission_type.matches(a.mission_type) && a.mavtype != apm::MavMissionResult::MAV_MISSION_ACCEPTED => {
+            MavMessage::MISSION_ACK(a)
+                if self.mission_type.matches(a.mission_type)
+                    && a.mavtype != apm::MavMissionResult::MAV_MISSION_ACCEPTED =>
+            {
                 Step::done(Err(MissionError::Rejected(format!("{:?}", a.mavtype))))
             }
             _ => Step::wait(),
@@ -383,7 +449,11 @@ impl Transaction for DownloadTx {
 
     fn cancel(&mut self) -> Step<Self::Output> {
         Step::done_after(
-            vec![ack(self.target, self.mission_type, apm::MavMissionResult::MAV_MISSION_OPERATION_CANCELLED)],
+            vec![ack(
+                self.target,
+                self.mission_type,
+                apm::MavMissionResult::MAV_MISSION_OPERATION_CANCELLED,
+            )],
             Err(MissionError::Cancelled),
         )
     }
@@ -401,7 +471,13 @@ pub struct ClearTx {
 
 impl ClearTx {
     pub fn new(target: Target, mission_type: MissionType, timing: MissionTiming) -> Self {
-        Self { target, mission_type, timing, retries_left: timing.retries, deadline: Instant::now() }
+        Self {
+            target,
+            mission_type,
+            timing,
+            retries_left: timing.retries,
+            deadline: Instant::now(),
+        }
     }
     fn msg(&self) -> MavMessage {
         MavMessage::MISSION_CLEAR_ALL(apm::MISSION_CLEAR_ALL_DATA {
@@ -420,16 +496,20 @@ impl Transaction for ClearTx {
     }
     fn on_message(&mut self, msg: &MavMessage, _now: Instant) -> Step<Self::Output> {
         match msg {
-            MavMessage::MISSION_ACK(a) if self.mission_type.matches(a.mission_type) => match a.mavtype {
-                apm::MavMissionResult::MAV_MISSION_ACCEPTED => Step::done(Ok(())),
-                other => Step::done(Err(MissionError::Rejected(format!("{other:?}")))),
-            },
+            MavMessage::MISSION_ACK(a) if self.mission_type.matches(a.mission_type) => {
+                match a.mavtype {
+                    apm::MavMissionResult::MAV_MISSION_ACCEPTED => Step::done(Ok(())),
+                    other => Step::done(Err(MissionError::Rejected(format!("{other:?}")))),
+                }
+            }
             _ => Step::wait(),
         }
     }
     fn on_timeout(&mut self, now: Instant) -> Step<Self::Output> {
         if self.retries_left == 0 {
-            return Step::done(Err(MissionError::Timeout { stage: "clear".into() }));
+            return Step::done(Err(MissionError::Timeout {
+                stage: "clear".into(),
+            }));
         }
         self.retries_left -= 1;
         self.deadline = now + self.timing.timeout;
@@ -459,10 +539,19 @@ fn same_f32(a: f32, b: f32) -> bool {
 
 /// Compare what was sent with what was read back, by meaning. `vehicle_rewrites_home`: ArduPilot
 /// replaces mission item 0 with its home, so it is not compared.
-pub fn compare(sent: &[MissionItem], got: &[MissionItem], mission_type: MissionType, vehicle_rewrites_home: bool) -> Result<(), MissionError> {
+pub fn compare(
+    sent: &[MissionItem],
+    got: &[MissionItem],
+    mission_type: MissionType,
+    vehicle_rewrites_home: bool,
+) -> Result<(), MissionError> {
     let mut diffs = Vec::new();
     if sent.len() != got.len() {
-        diffs.push(format!("{} items sent, {} read back", sent.len(), got.len()));
+        diffs.push(format!(
+            "{} items sent, {} read back",
+            sent.len(),
+            got.len()
+        ));
     }
     let skip = usize::from(vehicle_rewrites_home && mission_type == MissionType::Mission);
     for (a, b) in sent.iter().zip(got).skip(skip) {
@@ -473,66 +562,109 @@ pub fn compare(sent: &[MissionItem], got: &[MissionItem], mission_type: MissionT
         if normalise_frame(a.frame) != normalise_frame(b.frame) {
             d.push(format!("frame {} ≠ {}", a.frame, b.frame));
         }
-        for (name, x, y) in [("param1", a.param1, b.param1), ("param2", a.param2, b.param2), ("param3", a.param3, b.param3), ("param4", a.param4, b.param4), ("z", a.z, b.z)] {
+        for (name, x, y) in [
+            ("param1", a.param1, b.param1),
+            ("param2", a.param2, b.param2),
+            ("param3", a.param3, b.param3),
+            ("param4", a.param4, b.param4),
+            ("z", a.z, b.z),
+        ] {
             if !same_f32(x, y) {
                 d.push(format!("{name} {x} ≠ {y}"));
             }
         }
         // A vehicle answering with legacy MISSION_ITEM carries degrees as f32 (≈ 0.5 m at our
         // latitudes); allow exactly that precision and no more.
-        let tol = |v: i32| (f64::from(v).abs() * f64::from(f32::EPSILON)).ceil().max(1.0) as i64;
-        if (i64::from(a.x) - i64::from(b.x)).abs() > tol(a.x) || (i64::from(a.y) - i64::from(b.y)).abs() > tol(a.y) {
+        let tol = |v: i32| {
+            (f64::from(v).abs() * f64::from(f32::EPSILON))
+                .ceil()
+                .max(1.0) as i64
+        };
+        if (i64::from(a.x) - i64::from(b.x)).abs() > tol(a.x)
+            || (i64::from(a.y) - i64::from(b.y)).abs() > tol(a.y)
+        {
             d.push(format!("position {},{} ≠ {},{}", a.x, a.y, b.x, b.y));
         }
         if !d.is_empty() {
             diffs.push(format!("item {}: {}", a.seq, d.join(", ")));
         }
     }
-    if diffs.is_empty() { Ok(()) } else { Err(MissionError::ReadBackMismatch(diffs)) }
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(MissionError::ReadBackMismatch(diffs))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const T: Target = Target { sysid: 1, compid: 1 };
+    const T: Target = Target {
+        sysid: 1,
+        compid: 1,
+    };
 
     fn items(n: u16) -> Vec<MissionItem> {
-        (0..n).map(|i| MissionItem::waypoint(i, 43.515 + f64::from(i) * 1e-4, 4.989, 30.0)).collect()
+        (0..n)
+            .map(|i| MissionItem::waypoint(i, 43.515 + f64::from(i) * 1e-4, 4.989, 30.0))
+            .collect()
     }
 
     fn req(seq: u16) -> MavMessage {
         // ArduCopter sends the deprecated MISSION_REQUEST.
-        MavMessage::MISSION_REQUEST(apm::MISSION_REQUEST_DATA { seq, target_system: 255, target_component: 190, mission_type: apm::MavMissionType::MAV_MISSION_TYPE_MISSION })
+        MavMessage::MISSION_REQUEST(apm::MISSION_REQUEST_DATA {
+            seq,
+            target_system: 255,
+            target_component: 190,
+            mission_type: apm::MavMissionType::MAV_MISSION_TYPE_MISSION,
+        })
     }
 
     #[test]
     fn upload_serves_legacy_requests_with_item_int_and_ends_on_ack() {
         let now = Instant::now();
-        let mut tx = UploadTx::new(T, MissionType::Mission, &items(3), MissionTiming::default()).unwrap();
+        let mut tx =
+            UploadTx::new(T, MissionType::Mission, &items(3), MissionTiming::default()).unwrap();
         let s = tx.start(now);
         assert!(matches!(&s.send[0], MavMessage::MISSION_COUNT(c) if c.count == 3));
         for seq in [0, 1, 1, 2] {
             let s = tx.on_message(&req(seq), now);
-            assert!(matches!(&s.send[0], MavMessage::MISSION_ITEM_INT(m) if m.seq == seq), "re-request of {seq} is served again");
+            assert!(
+                matches!(&s.send[0], MavMessage::MISSION_ITEM_INT(m) if m.seq == seq),
+                "re-request of {seq} is served again"
+            );
         }
-        let done = tx.on_message(&ack(T, MissionType::Mission, apm::MavMissionResult::MAV_MISSION_ACCEPTED), now);
+        let done = tx.on_message(
+            &ack(
+                T,
+                MissionType::Mission,
+                apm::MavMissionResult::MAV_MISSION_ACCEPTED,
+            ),
+            now,
+        );
         assert_eq!(done.outcome, Some(Ok(())));
     }
 
     #[test]
     fn upload_gives_up_after_the_spec_retries() {
         let now = Instant::now();
-        let mut tx = UploadTx::new(T, MissionType::Fence, &items(2), MissionTiming::default()).unwrap();
+        let mut tx =
+            UploadTx::new(T, MissionType::Fence, &items(2), MissionTiming::default()).unwrap();
         tx.start(now);
         for _ in 0..5 {
             let s = tx.on_timeout(tx.deadline());
-            assert!(matches!(&s.send[0], MavMessage::MISSION_COUNT(_)), "the count is resent");
+            assert!(
+                matches!(&s.send[0], MavMessage::MISSION_COUNT(_)),
+                "the count is resent"
+            );
             assert!(s.outcome.is_none());
         }
         let s = tx.on_timeout(tx.deadline());
         assert!(matches!(s.outcome, Some(Err(MissionError::Timeout { .. }))));
-        assert!(matches!(&s.send[0], MavMessage::MISSION_ACK(a) if a.mavtype == apm::MavMissionResult::MAV_MISSION_OPERATION_CANCELLED));
+        assert!(
+            matches!(&s.send[0], MavMessage::MISSION_ACK(a) if a.mavtype == apm::MavMissionResult::MAV_MISSION_OPERATION_CANCELLED)
+        );
     }
 
     #[test]
@@ -540,12 +672,31 @@ mod tests {
         let now = Instant::now();
         let mut tx = DownloadTx::new(T, MissionType::Mission, MissionTiming::default());
         tx.start(now);
-        let s = tx.on_message(&MavMessage::MISSION_COUNT(apm::MISSION_COUNT_DATA { count: 1, ..Default::default() }), now);
+        let s = tx.on_message(
+            &MavMessage::MISSION_COUNT(apm::MISSION_COUNT_DATA {
+                count: 1,
+                ..Default::default()
+            }),
+            now,
+        );
         assert!(matches!(&s.send[0], MavMessage::MISSION_REQUEST_INT(r) if r.seq == 0));
-        let item = apm::MISSION_ITEM_DATA { seq: 0, x: 43.515, y: 4.989, z: 30.0, frame: apm::MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT, command: apm::MavCmd::MAV_CMD_NAV_WAYPOINT, ..Default::default() };
+        let item = apm::MISSION_ITEM_DATA {
+            seq: 0,
+            x: 43.515,
+            y: 4.989,
+            z: 30.0,
+            frame: apm::MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT,
+            command: apm::MavCmd::MAV_CMD_NAV_WAYPOINT,
+            ..Default::default()
+        };
         let s = tx.on_message(&MavMessage::MISSION_ITEM(item), now);
-        let Some(Ok(got)) = s.outcome else { panic!("{s:?}") };
-        assert!(compare(&items(1), &got, MissionType::Mission, false).is_ok(), "frame 6 sent, 3 read back: same meaning");
+        let Some(Ok(got)) = s.outcome else {
+            panic!("{s:?}")
+        };
+        assert!(
+            compare(&items(1), &got, MissionType::Mission, false).is_ok(),
+            "frame 6 sent, 3 read back: same meaning"
+        );
         assert!(matches!(&s.send[0], MavMessage::MISSION_ACK(_)));
     }
 
@@ -565,6 +716,9 @@ mod tests {
     fn misnumbered_items_are_refused_before_sending() {
         let mut it = items(2);
         it[1].seq = 5;
-        assert!(matches!(UploadTx::new(T, MissionType::Mission, &it, MissionTiming::default()), Err(MissionError::BadNumbering { index: 1, seq: 5 })));
+        assert!(matches!(
+            UploadTx::new(T, MissionType::Mission, &it, MissionTiming::default()),
+            Err(MissionError::BadNumbering { index: 1, seq: 5 })
+        ));
     }
 }

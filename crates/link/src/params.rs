@@ -30,7 +30,10 @@ pub struct Param {
 }
 
 fn is_integer(t: apm::MavParamType) -> bool {
-    !matches!(t, apm::MavParamType::MAV_PARAM_TYPE_REAL32 | apm::MavParamType::MAV_PARAM_TYPE_REAL64)
+    !matches!(
+        t,
+        apm::MavParamType::MAV_PARAM_TYPE_REAL32 | apm::MavParamType::MAV_PARAM_TYPE_REAL64
+    )
 }
 
 pub fn decode_value(raw: f32, t: apm::MavParamType, enc: ParamEncoding) -> f64 {
@@ -88,7 +91,11 @@ pub enum ParamError {
     #[error("no answer for parameter {0} after every retry")]
     NoAnswer(String),
     #[error("parameter list incomplete after every retry: {missing} of {count} missing")]
-    Incomplete { missing: usize, count: u16, received: Vec<Param> },
+    Incomplete {
+        missing: usize,
+        count: u16,
+        received: Vec<Param>,
+    },
     #[error("cancelled by the operator")]
     Cancelled,
     #[error("{name} was set to {asked} but the vehicle reports {got}")]
@@ -105,7 +112,11 @@ pub struct ParamTiming {
 
 impl Default for ParamTiming {
     fn default() -> Self {
-        Self { gap_timeout: Duration::from_millis(1000), timeout: Duration::from_millis(1500), retries: 5 }
+        Self {
+            gap_timeout: Duration::from_millis(1000),
+            timeout: Duration::from_millis(1500),
+            retries: 5,
+        }
     }
 }
 
@@ -133,11 +144,22 @@ pub struct ParamListTx {
 
 impl ParamListTx {
     pub fn new(target: Target, enc: ParamEncoding, timing: ParamTiming) -> Self {
-        Self { target, enc, timing, count: None, got: BTreeMap::new(), rounds_without_progress: 0, received_at_last_round: 0, deadline: Instant::now() }
+        Self {
+            target,
+            enc,
+            timing,
+            count: None,
+            got: BTreeMap::new(),
+            rounds_without_progress: 0,
+            received_at_last_round: 0,
+            deadline: Instant::now(),
+        }
     }
 
     fn missing(&self) -> Vec<u16> {
-        (0..self.count.unwrap_or(0)).filter(|i| !self.got.contains_key(i)).collect()
+        (0..self.count.unwrap_or(0))
+            .filter(|i| !self.got.contains_key(i))
+            .collect()
     }
 }
 
@@ -146,14 +168,18 @@ impl Transaction for ParamListTx {
 
     fn start(&mut self, now: Instant) -> Step<Self::Output> {
         self.deadline = now + self.timing.timeout;
-        Step::send(vec![MavMessage::PARAM_REQUEST_LIST(apm::PARAM_REQUEST_LIST_DATA {
-            target_system: self.target.sysid,
-            target_component: self.target.compid,
-        })])
+        Step::send(vec![MavMessage::PARAM_REQUEST_LIST(
+            apm::PARAM_REQUEST_LIST_DATA {
+                target_system: self.target.sysid,
+                target_component: self.target.compid,
+            },
+        )])
     }
 
     fn on_message(&mut self, msg: &MavMessage, now: Instant) -> Step<Self::Output> {
-        let MavMessage::PARAM_VALUE(v) = msg else { return Step::wait() };
+        let MavMessage::PARAM_VALUE(v) = msg else {
+            return Step::wait();
+        };
         // Index 65535 answers a by-name read; it is not part of the list.
         if v.param_index == u16::MAX {
             return Step::wait();
@@ -176,7 +202,11 @@ impl Transaction for ParamListTx {
         self.received_at_last_round = self.got.len();
         if self.rounds_without_progress > self.timing.retries {
             let missing = self.missing().len();
-            return Step::done(Err(ParamError::Incomplete { missing, count: self.count.unwrap_or(0), received: std::mem::take(&mut self.got).into_values().collect() }));
+            return Step::done(Err(ParamError::Incomplete {
+                missing,
+                count: self.count.unwrap_or(0),
+                received: std::mem::take(&mut self.got).into_values().collect(),
+            }));
         }
         self.deadline = now + self.timing.timeout;
         if self.count.is_none() {
@@ -220,8 +250,21 @@ pub struct ParamReadTx {
 }
 
 impl ParamReadTx {
-    pub fn new(target: Target, name: &str, enc: ParamEncoding, timing: ParamTiming) -> Result<Self, ParamError> {
-        Ok(Self { target, name: name.to_string(), id: param_id_from_str(name)?, enc, timing, retries_left: timing.retries, deadline: Instant::now() })
+    pub fn new(
+        target: Target,
+        name: &str,
+        enc: ParamEncoding,
+        timing: ParamTiming,
+    ) -> Result<Self, ParamError> {
+        Ok(Self {
+            target,
+            name: name.to_string(),
+            id: param_id_from_str(name)?,
+            enc,
+            timing,
+            retries_left: timing.retries,
+            deadline: Instant::now(),
+        })
     }
     fn msg(&self) -> MavMessage {
         MavMessage::PARAM_REQUEST_READ(apm::PARAM_REQUEST_READ_DATA {
@@ -241,7 +284,9 @@ impl Transaction for ParamReadTx {
     }
     fn on_message(&mut self, msg: &MavMessage, _now: Instant) -> Step<Self::Output> {
         match msg {
-            MavMessage::PARAM_VALUE(v) if *v.param_id == self.id => Step::done(Ok(param_of(v, self.enc))),
+            MavMessage::PARAM_VALUE(v) if *v.param_id == self.id => {
+                Step::done(Ok(param_of(v, self.enc)))
+            }
             _ => Step::wait(),
         }
     }
@@ -276,10 +321,28 @@ pub struct ParamSetTx {
 
 impl ParamSetTx {
     /// `param_type` as the vehicle reported it (from the list or a read); ArduPilot checks it.
-    pub fn new(target: Target, name: &str, value: f64, param_type: u8, enc: ParamEncoding, timing: ParamTiming) -> Result<Self, ParamError> {
+    pub fn new(
+        target: Target,
+        name: &str,
+        value: f64,
+        param_type: u8,
+        enc: ParamEncoding,
+        timing: ParamTiming,
+    ) -> Result<Self, ParamError> {
         use num_traits::FromPrimitive;
-        let param_type = apm::MavParamType::from_u8(param_type).unwrap_or(apm::MavParamType::MAV_PARAM_TYPE_REAL32);
-        Ok(Self { target, name: name.to_string(), id: param_id_from_str(name)?, value, param_type, enc, timing, retries_left: timing.retries, deadline: Instant::now() })
+        let param_type = apm::MavParamType::from_u8(param_type)
+            .unwrap_or(apm::MavParamType::MAV_PARAM_TYPE_REAL32);
+        Ok(Self {
+            target,
+            name: name.to_string(),
+            id: param_id_from_str(name)?,
+            value,
+            param_type,
+            enc,
+            timing,
+            retries_left: timing.retries,
+            deadline: Instant::now(),
+        })
     }
     fn msg(&self) -> MavMessage {
         MavMessage::PARAM_SET(apm::PARAM_SET_DATA {
@@ -303,10 +366,16 @@ impl Transaction for ParamSetTx {
             MavMessage::PARAM_VALUE(v) if *v.param_id == self.id => {
                 let p = param_of(v, self.enc);
                 // Compare at the precision the wire carries.
-                if (p.value as f32) == (self.value as f32) || (is_integer(self.param_type) && p.value.round() == self.value.round()) {
+                if (p.value as f32) == (self.value as f32)
+                    || (is_integer(self.param_type) && p.value.round() == self.value.round())
+                {
                     Step::done(Ok(p))
                 } else {
-                    Step::done(Err(ParamError::NotApplied { name: self.name.clone(), asked: self.value, got: p.value }))
+                    Step::done(Err(ParamError::NotApplied {
+                        name: self.name.clone(),
+                        asked: self.value,
+                        got: p.value,
+                    }))
                 }
             }
             _ => Step::wait(),
@@ -331,7 +400,10 @@ impl Transaction for ParamSetTx {
 mod tests {
     use super::*;
 
-    const T: Target = Target { sysid: 1, compid: 1 };
+    const T: Target = Target {
+        sysid: 1,
+        compid: 1,
+    };
 
     fn pv(name: &str, index: u16, count: u16, value: f32) -> MavMessage {
         MavMessage::PARAM_VALUE(apm::PARAM_VALUE_DATA {
@@ -349,10 +421,21 @@ mod tests {
         let mut tx = ParamListTx::new(T, ParamEncoding::CCast, ParamTiming::default());
         tx.start(now);
         for i in [0u16, 1, 3] {
-            assert!(tx.on_message(&pv(&format!("P{i}"), i, 5, 1.0), now).outcome.is_none());
+            assert!(
+                tx.on_message(&pv(&format!("P{i}"), i, 5, 1.0), now)
+                    .outcome
+                    .is_none()
+            );
         }
         let s = tx.on_timeout(tx.deadline());
-        let asked: Vec<i16> = s.send.iter().map(|m| match m { MavMessage::PARAM_REQUEST_READ(r) => r.param_index, _ => panic!() }).collect();
+        let asked: Vec<i16> = s
+            .send
+            .iter()
+            .map(|m| match m {
+                MavMessage::PARAM_REQUEST_READ(r) => r.param_index,
+                _ => panic!(),
+            })
+            .collect();
         assert_eq!(asked, vec![2, 4]);
         tx.on_message(&pv("P2", 2, 5, 1.0), now);
         let done = tx.on_message(&pv("P4", 4, 5, 1.0), now);
@@ -362,20 +445,49 @@ mod tests {
     #[test]
     fn encodings() {
         let t = apm::MavParamType::MAV_PARAM_TYPE_INT32;
-        assert_eq!(decode_value(encode_value(123456.0, t, ParamEncoding::Bytewise), t, ParamEncoding::Bytewise), 123456.0);
+        assert_eq!(
+            decode_value(
+                encode_value(123456.0, t, ParamEncoding::Bytewise),
+                t,
+                ParamEncoding::Bytewise
+            ),
+            123456.0
+        );
         assert_eq!(encode_value(3.0, t, ParamEncoding::CCast), 3.0);
         let t8 = apm::MavParamType::MAV_PARAM_TYPE_INT8;
-        assert_eq!(decode_value(encode_value(-3.0, t8, ParamEncoding::Bytewise), t8, ParamEncoding::Bytewise), -3.0);
-        assert_eq!(param_id_to_string(b"FENCE_ALT_MAX_XY"), "FENCE_ALT_MAX_XY", "16 chars, no NUL");
+        assert_eq!(
+            decode_value(
+                encode_value(-3.0, t8, ParamEncoding::Bytewise),
+                t8,
+                ParamEncoding::Bytewise
+            ),
+            -3.0
+        );
+        assert_eq!(
+            param_id_to_string(b"FENCE_ALT_MAX_XY"),
+            "FENCE_ALT_MAX_XY",
+            "16 chars, no NUL"
+        );
         assert!(param_id_from_str("THIS_NAME_IS_TOO_LONG").is_err());
     }
 
     #[test]
     fn set_reports_a_value_the_vehicle_did_not_take() {
         let now = Instant::now();
-        let mut tx = ParamSetTx::new(T, "FENCE_ALT_MAX", 120.0, 9, ParamEncoding::CCast, ParamTiming::default()).unwrap();
+        let mut tx = ParamSetTx::new(
+            T,
+            "FENCE_ALT_MAX",
+            120.0,
+            9,
+            ParamEncoding::CCast,
+            ParamTiming::default(),
+        )
+        .unwrap();
         tx.start(now);
         let s = tx.on_message(&pv("FENCE_ALT_MAX", 3, 10, 100.0), now);
-        assert!(matches!(s.outcome, Some(Err(ParamError::NotApplied { .. }))));
+        assert!(matches!(
+            s.outcome,
+            Some(Err(ParamError::NotApplied { .. }))
+        ));
     }
 }

@@ -15,16 +15,28 @@ pub struct Step<T> {
 
 impl<T> Step<T> {
     pub fn send(send: Vec<MavMessage>) -> Self {
-        Self { send, outcome: None }
+        Self {
+            send,
+            outcome: None,
+        }
     }
     pub fn wait() -> Self {
-        Self { send: Vec::new(), outcome: None }
+        Self {
+            send: Vec::new(),
+            outcome: None,
+        }
     }
     pub fn done(outcome: T) -> Self {
-        Self { send: Vec::new(), outcome: Some(outcome) }
+        Self {
+            send: Vec::new(),
+            outcome: Some(outcome),
+        }
     }
     pub fn done_after(send: Vec<MavMessage>, outcome: T) -> Self {
-        Self { send, outcome: Some(outcome) }
+        Self {
+            send,
+            outcome: Some(outcome),
+        }
     }
 }
 

@@ -28,9 +28,14 @@ impl SigningKey {
 
     /// From 64 hexadecimal characters (how operators store keys).
     pub fn from_hex(hex_str: &str) -> Result<Self, String> {
-        let v = hex::decode(hex_str.trim()).map_err(|e| format!("signing key is not hexadecimal: {e}"))?;
-        let arr: [u8; 32] =
-            v.try_into().map_err(|v: Vec<u8>| format!("signing key must be 32 bytes (64 hex digits), got {}", v.len()))?;
+        let v = hex::decode(hex_str.trim())
+            .map_err(|e| format!("signing key is not hexadecimal: {e}"))?;
+        let arr: [u8; 32] = v.try_into().map_err(|v: Vec<u8>| {
+            format!(
+                "signing key must be 32 bytes (64 hex digits), got {}",
+                v.len()
+            )
+        })?;
         Ok(Self(arr))
     }
 
@@ -65,8 +70,29 @@ fn compute(key: &SigningKey, signed_part: &[u8], link_id: u8, timestamp: u64) ->
 }
 
 /// Encode `msg` as a signed MAVLink 2 frame.
-pub fn encode_signed(header: MavHeader, msg: &MavMessage, key: &SigningKey, link_id: u8, timestamp: u64) -> RawFrame {
-    let mut frame = encode_v2_flags(header, msg, IFLAG_SIGNED);
+pub fn encode_signed(
+    header: MavHeader,
+    msg: &MavMessage,
+    key: &SigningKey,
+    link_id: u8,
+    timestamp: u64,
+) -> RawFrame {
+    append_signature(
+        encode_v2_flags(header, msg, IFLAG_SIGNED),
+        key,
+        link_id,
+        timestamp,
+    )
+}
+
+/// Sign an already framed MAVLink 2 frame built with the signed flag (see
+/// [`crate::frame::encode_payload_v2`] with [`IFLAG_SIGNED`]).
+pub fn append_signature(
+    mut frame: RawFrame,
+    key: &SigningKey,
+    link_id: u8,
+    timestamp: u64,
+) -> RawFrame {
     let sig = compute(key, &frame.bytes, link_id, timestamp);
     frame.bytes.push(link_id);
     frame.bytes.extend_from_slice(&timestamp.to_le_bytes()[..6]);
@@ -99,7 +125,11 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn new(key: SigningKey) -> Self {
-        Self { key, streams: HashMap::new(), newest: 0 }
+        Self {
+            key,
+            streams: HashMap::new(),
+            newest: 0,
+        }
     }
 
     pub fn key(&self) -> &SigningKey {
@@ -108,7 +138,9 @@ impl Verifier {
 
     /// Check `frame`; `now_ts` is [`timestamp_at`] of the local clock.
     pub fn check(&mut self, frame: &RawFrame, now_ts: u64) -> SignatureCheck {
-        let Some(sig) = frame.signature() else { return SignatureCheck::Unsigned };
+        let Some(sig) = frame.signature() else {
+            return SignatureCheck::Unsigned;
+        };
         if compute(&self.key, frame.signed_part(), sig.link_id, sig.timestamp) != sig.value {
             return SignatureCheck::BadSignature;
         }
@@ -116,7 +148,9 @@ impl Verifier {
         let reference = self.newest.max(now_ts);
         match self.streams.get(&stream) {
             Some(&last) if sig.timestamp <= last => return SignatureCheck::Replay,
-            None if sig.timestamp + NEW_STREAM_MAX_AGE < reference => return SignatureCheck::Replay,
+            None if sig.timestamp + NEW_STREAM_MAX_AGE < reference => {
+                return SignatureCheck::Replay;
+            }
             _ => {}
         }
         self.streams.insert(stream, sig.timestamp);
@@ -135,7 +169,11 @@ pub struct Signer {
 
 impl Signer {
     pub fn new(key: SigningKey, link_id: u8) -> Self {
-        Self { key, link_id, last: 0 }
+        Self {
+            key,
+            link_id,
+            last: 0,
+        }
     }
 
     pub fn sign(&mut self, header: MavHeader, msg: &MavMessage, now_ts: u64) -> RawFrame {
@@ -167,12 +205,17 @@ mod tests {
 
     /// The vector pinned in issue 2 (key 32×0x2A, link 0, timestamp 34715520000000); the peer
     /// test `signing_vector_matches_pymavlink` checks the same bytes against pymavlink.
-    pub const PINNED_HEX: &str = "fd09010000ffbe000000000000000608000403dab00000e03cd6921f01953adf5981";
+    pub const PINNED_HEX: &str =
+        "fd09010000ffbe000000000000000608000403dab00000e03cd6921f01953adf5981";
 
     #[test]
     fn pinned_vector() {
         let f = encode_signed(
-            MavHeader { system_id: 255, component_id: 190, sequence: 0 },
+            MavHeader {
+                system_id: 255,
+                component_id: 190,
+                sequence: 0,
+            },
             &gcs_heartbeat(),
             &SigningKey::new([0x2A; 32]),
             0,
@@ -184,16 +227,37 @@ mod tests {
     #[test]
     fn replay_and_wrong_key_are_refused() {
         let key = SigningKey::new([7; 32]);
-        let hdr = MavHeader { system_id: 1, component_id: 1, sequence: 0 };
+        let hdr = MavHeader {
+            system_id: 1,
+            component_id: 1,
+            sequence: 0,
+        };
         let now = timestamp_at(SystemTime::now());
         let f1 = encode_signed(hdr, &gcs_heartbeat(), &key, 0, now);
         let f2 = encode_signed(hdr, &gcs_heartbeat(), &key, 0, now + 5);
         let mut v = Verifier::new(key.clone());
         assert_eq!(v.check(&f1, now), SignatureCheck::Valid);
-        assert_eq!(v.check(&f1, now), SignatureCheck::Replay, "same timestamp twice");
+        assert_eq!(
+            v.check(&f1, now),
+            SignatureCheck::Replay,
+            "same timestamp twice"
+        );
         assert_eq!(v.check(&f2, now), SignatureCheck::Valid);
-        let old = encode_signed(MavHeader { system_id: 2, ..hdr }, &gcs_heartbeat(), &key, 0, now - 61 * 100_000);
-        assert_eq!(v.check(&old, now), SignatureCheck::Replay, "new stream a minute in the past");
+        let old = encode_signed(
+            MavHeader {
+                system_id: 2,
+                ..hdr
+            },
+            &gcs_heartbeat(),
+            &key,
+            0,
+            now - 61 * 100_000,
+        );
+        assert_eq!(
+            v.check(&old, now),
+            SignatureCheck::Replay,
+            "new stream a minute in the past"
+        );
         let mut other = Verifier::new(SigningKey::new([8; 32]));
         assert_eq!(other.check(&f2, now), SignatureCheck::BadSignature);
         let unsigned = crate::frame::encode_v2(hdr, &gcs_heartbeat());
@@ -203,13 +267,28 @@ mod tests {
     #[test]
     fn signed_frames_parse_and_flipped_bytes_fail() {
         let key = SigningKey::new([1; 32]);
-        let f = encode_signed(MavHeader { system_id: 1, component_id: 1, sequence: 3 }, &gcs_heartbeat(), &key, 2, 1000);
-        let Parsed::Frame(got) = FrameParser::new().push(&f.bytes).remove(0) else { panic!() };
+        let f = encode_signed(
+            MavHeader {
+                system_id: 1,
+                component_id: 1,
+                sequence: 3,
+            },
+            &gcs_heartbeat(),
+            &key,
+            2,
+            1000,
+        );
+        let Parsed::Frame(got) = FrameParser::new().push(&f.bytes).remove(0) else {
+            panic!()
+        };
         assert_eq!(got.signature().unwrap().link_id, 2);
         let mut tampered = got.clone();
         let n = tampered.bytes.len();
         tampered.bytes[n - 1] ^= 1;
-        assert_eq!(Verifier::new(key).check(&tampered, 1000), SignatureCheck::BadSignature);
+        assert_eq!(
+            Verifier::new(key).check(&tampered, 1000),
+            SignatureCheck::BadSignature
+        );
     }
 
     #[test]

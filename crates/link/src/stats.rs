@@ -48,7 +48,11 @@ impl SeqStats {
 
     pub fn loss_pct(&self) -> f64 {
         let total = self.received + self.lost;
-        if total == 0 { 0.0 } else { 100.0 * self.lost as f64 / total as f64 }
+        if total == 0 {
+            0.0
+        } else {
+            100.0 * self.lost as f64 / total as f64
+        }
     }
 }
 

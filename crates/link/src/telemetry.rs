@@ -39,7 +39,9 @@ pub fn copter_mode_name(custom_mode: u32) -> &'static str {
 
 /// ArduCopter mode number by name (case-insensitive), for DO_SET_MODE.
 pub fn copter_mode_number(name: &str) -> Option<u32> {
-    (0..=27).find(|&n| copter_mode_name(n).eq_ignore_ascii_case(name) && copter_mode_name(n) != "UNKNOWN")
+    (0..=27).find(|&n| {
+        copter_mode_name(n).eq_ignore_ascii_case(name) && copter_mode_name(n) != "UNKNOWN"
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
@@ -170,7 +172,11 @@ pub fn wind_from_components(north_mps: f64, east_mps: f64) -> (f64, f64) {
 
 impl VehicleTelemetry {
     pub fn new(sysid: u8, compid: u8) -> Self {
-        Self { sysid, compid, ..Self::default() }
+        Self {
+            sysid,
+            compid,
+            ..Self::default()
+        }
     }
 
     /// Fold one message in; returns what changed that deserves an event.
@@ -178,7 +184,9 @@ impl VehicleTelemetry {
         let mut changes = Vec::new();
         match msg {
             MavMessage::HEARTBEAT(hb) => {
-                let armed = hb.base_mode.contains(apm::MavModeFlag::MAV_MODE_FLAG_SAFETY_ARMED);
+                let armed = hb
+                    .base_mode
+                    .contains(apm::MavModeFlag::MAV_MODE_FLAG_SAFETY_ARMED);
                 if armed != self.armed || self.last_heartbeat_at.is_none() {
                     changes.push(TelemetryChange::ArmedChanged(armed));
                 }
@@ -201,8 +209,11 @@ impl VehicleTelemetry {
                     alt_amsl_m: f64::from(p.alt) / 1000.0,
                     alt_rel_m: f64::from(p.relative_alt) / 1000.0,
                 });
-                self.velocity_ned_mps =
-                    Some([f64::from(p.vx) / 100.0, f64::from(p.vy) / 100.0, f64::from(p.vz) / 100.0]);
+                self.velocity_ned_mps = Some([
+                    f64::from(p.vx) / 100.0,
+                    f64::from(p.vy) / 100.0,
+                    f64::from(p.vz) / 100.0,
+                ]);
                 if p.hdg != u16::MAX {
                     self.heading_deg = Some(f64::from(p.hdg) / 100.0);
                 }
@@ -220,18 +231,26 @@ impl VehicleTelemetry {
             MavMessage::SYS_STATUS(s) => {
                 let b = self.battery.get_or_insert_with(Battery::default);
                 b.voltage_v = f64::from(s.voltage_battery) / 1000.0;
-                b.current_a = (s.current_battery >= 0).then(|| f64::from(s.current_battery) / 100.0);
-                b.remaining_pct = (s.battery_remaining >= 0).then(|| f64::from(s.battery_remaining));
+                b.current_a =
+                    (s.current_battery >= 0).then(|| f64::from(s.current_battery) / 100.0);
+                b.remaining_pct =
+                    (s.battery_remaining >= 0).then(|| f64::from(s.battery_remaining));
             }
             MavMessage::BATTERY_STATUS(s) if s.id == 0 => {
                 let b = self.battery.get_or_insert_with(Battery::default);
-                let cells: Vec<f64> =
-                    s.voltages.iter().filter(|&&mv| mv != u16::MAX).map(|&mv| f64::from(mv) / 1000.0).collect();
+                let cells: Vec<f64> = s
+                    .voltages
+                    .iter()
+                    .filter(|&&mv| mv != u16::MAX)
+                    .map(|&mv| f64::from(mv) / 1000.0)
+                    .collect();
                 if !cells.is_empty() {
                     b.voltage_v = cells.iter().sum();
                 }
-                b.current_a = (s.current_battery >= 0).then(|| f64::from(s.current_battery) / 100.0);
-                b.remaining_pct = (s.battery_remaining >= 0).then(|| f64::from(s.battery_remaining));
+                b.current_a =
+                    (s.current_battery >= 0).then(|| f64::from(s.current_battery) / 100.0);
+                b.remaining_pct =
+                    (s.battery_remaining >= 0).then(|| f64::from(s.battery_remaining));
             }
             MavMessage::GPS_RAW_INT(g) => {
                 self.gps = Some(Gps {
@@ -261,7 +280,11 @@ impl VehicleTelemetry {
                 self.wind = Some(WindEstimate {
                     speed_mps: speed,
                     from_deg: from,
-                    vertical_mps: if w.wind_z.is_finite() { f64::from(w.wind_z) } else { 0.0 },
+                    vertical_mps: if w.wind_z.is_finite() {
+                        f64::from(w.wind_z)
+                    } else {
+                        0.0
+                    },
                     received_at: now,
                 });
             }
@@ -270,11 +293,18 @@ impl VehicleTelemetry {
                 if self.fence.map(|x| x.breached) != Some(breached) {
                     changes.push(TelemetryChange::FenceBreachChanged(breached));
                 }
-                self.fence =
-                    Some(FenceState { breached, breach_count: f.breach_count, breach_type: f.breach_type as u8 });
+                self.fence = Some(FenceState {
+                    breached,
+                    breach_count: f.breach_count,
+                    breach_type: f.breach_type as u8,
+                });
             }
             MavMessage::STATUSTEXT(s) => {
-                let st = StatusText { severity: s.severity as u8, text: c_string(&s.text[..]), at: now };
+                let st = StatusText {
+                    severity: s.severity as u8,
+                    text: c_string(&s.text[..]),
+                    at: now,
+                };
                 self.status_texts.push(st.clone());
                 if self.status_texts.len() > KEEP_STATUS_TEXTS {
                     self.status_texts.remove(0);
@@ -296,7 +326,9 @@ impl VehicleTelemetry {
                     height_px: v.resolution_v,
                     framerate_hz: v.framerate,
                     encoding: v.encoding as u8,
-                    thermal: v.flags.contains(apm::VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_THERMAL),
+                    thermal: v
+                        .flags
+                        .contains(apm::VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_THERMAL),
                 };
                 self.video_streams.retain(|s| s.stream_id != info.stream_id);
                 self.video_streams.push(info.clone());
@@ -327,9 +359,18 @@ mod tests {
     #[test]
     fn zero_position_means_no_fix() {
         let mut t = VehicleTelemetry::new(1, 1);
-        t.apply(&MavMessage::GLOBAL_POSITION_INT(apm::GLOBAL_POSITION_INT_DATA::default()), SystemTime::now());
+        t.apply(
+            &MavMessage::GLOBAL_POSITION_INT(apm::GLOBAL_POSITION_INT_DATA::default()),
+            SystemTime::now(),
+        );
         assert_eq!(t.position, None);
-        let p = apm::GLOBAL_POSITION_INT_DATA { lat: 435150000, lon: 49890000, alt: 70_000, relative_alt: 50_000, ..Default::default() };
+        let p = apm::GLOBAL_POSITION_INT_DATA {
+            lat: 435150000,
+            lon: 49890000,
+            alt: 70_000,
+            relative_alt: 50_000,
+            ..Default::default()
+        };
         t.apply(&MavMessage::GLOBAL_POSITION_INT(p), SystemTime::now());
         let pos = t.position.unwrap();
         assert!((pos.lat_deg - 43.515).abs() < 1e-9 && (pos.alt_rel_m - 50.0).abs() < 1e-9);

@@ -49,7 +49,9 @@ pub fn redact(frame: &RawFrame) -> RawFrame {
 }
 
 pub fn micros_since_epoch(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_micros() as u64
+    t.duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_micros() as u64
 }
 
 /// Appends frames to a tlog file.
@@ -61,7 +63,10 @@ pub struct TlogWriter {
 impl TlogWriter {
     pub fn create(path: &Path) -> io::Result<Self> {
         let file = File::options().create(true).append(true).open(path)?;
-        Ok(Self { path: path.to_path_buf(), out: BufWriter::new(file) })
+        Ok(Self {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -134,7 +139,11 @@ pub struct TlogSummary {
 }
 
 pub fn summarise(entries: &[TlogEntry], skipped: usize) -> TlogSummary {
-    let mut s = TlogSummary { frames: entries.len(), skipped_bytes: skipped, ..Default::default() };
+    let mut s = TlogSummary {
+        frames: entries.len(),
+        skipped_bytes: skipped,
+        ..Default::default()
+    };
     for e in entries {
         s.first_us = Some(s.first_us.map_or(e.at_us, |f| f.min(e.at_us)));
         s.last_us = Some(s.last_us.map_or(e.at_us, |l| l.max(e.at_us)));
@@ -143,7 +152,9 @@ pub fn summarise(entries: &[TlogEntry], skipped: usize) -> TlogSummary {
             Err(_) => format!("UNDECODABLE({})", e.frame.msgid),
         };
         *s.by_type.entry(name).or_default() += 1;
-        *s.systems.entry(format!("{}:{}", e.frame.sysid, e.frame.compid)).or_default() += 1;
+        *s.systems
+            .entry(format!("{}:{}", e.frame.sysid, e.frame.compid))
+            .or_default() += 1;
     }
     s
 }
@@ -162,14 +173,31 @@ mod tests {
 
     #[test]
     fn setup_signing_key_never_reaches_the_log() {
-        let msg = MavMessage::SETUP_SIGNING(apm::SETUP_SIGNING_DATA { initial_timestamp: 5, target_system: 1, target_component: 1, secret_key: [0x2A; 32] });
-        let f = encode_v2(MavHeader { system_id: 255, component_id: 190, sequence: 0 }, &msg);
+        let msg = MavMessage::SETUP_SIGNING(apm::SETUP_SIGNING_DATA {
+            initial_timestamp: 5,
+            target_system: 1,
+            target_component: 1,
+            secret_key: [0x2A; 32],
+        });
+        let f = encode_v2(
+            MavHeader {
+                system_id: 255,
+                component_id: 190,
+                sequence: 0,
+            },
+            &msg,
+        );
         let r = redact(&f);
-        let MavMessage::SETUP_SIGNING(got) = r.decode().unwrap() else { panic!() };
+        let MavMessage::SETUP_SIGNING(got) = r.decode().unwrap() else {
+            panic!()
+        };
         assert_eq!(got.secret_key, [0xFF; 32]);
         assert_eq!(got.initial_timestamp, 5);
         // And it still parses as a valid frame.
-        assert!(matches!(FrameParser::new().push(&r.bytes)[0], Parsed::Frame(_)));
+        assert!(matches!(
+            FrameParser::new().push(&r.bytes)[0],
+            Parsed::Frame(_)
+        ));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.tlog");
         let mut w = TlogWriter::create(&path).unwrap();
@@ -187,7 +215,18 @@ mod tests {
         let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         for i in 0..10u8 {
             let hb = MavMessage::HEARTBEAT(apm::HEARTBEAT_DATA::default());
-            w.write(t0 + Duration::from_millis(u64::from(i) * 100), &encode_v2(MavHeader { system_id: 1, component_id: 1, sequence: i }, &hb)).unwrap();
+            w.write(
+                t0 + Duration::from_millis(u64::from(i) * 100),
+                &encode_v2(
+                    MavHeader {
+                        system_id: 1,
+                        component_id: 1,
+                        sequence: i,
+                    },
+                    &hb,
+                ),
+            )
+            .unwrap();
         }
         w.flush().unwrap();
         let (entries, skipped) = read_all(&path).unwrap();

@@ -35,13 +35,22 @@ pub struct SystemTracker {
 
 impl SystemTracker {
     pub fn new(timeout: Duration) -> Self {
-        Self { timeout, systems: BTreeMap::new() }
+        Self {
+            timeout,
+            systems: BTreeMap::new(),
+        }
     }
 
     pub fn on_heartbeat(&mut self, id: SystemId, now: Instant) -> Option<Presence> {
         match self.systems.get_mut(&id) {
             None => {
-                self.systems.insert(id, Tracked { last_heartbeat: now, lost: false });
+                self.systems.insert(
+                    id,
+                    Tracked {
+                        last_heartbeat: now,
+                        lost: false,
+                    },
+                );
                 Some(Presence::Appeared)
             }
             Some(t) => {
@@ -84,14 +93,29 @@ mod tests {
     #[test]
     fn lost_after_timeout_and_regained() {
         let t0 = Instant::now();
-        let id = SystemId { sysid: 1, compid: 1 };
+        let id = SystemId {
+            sysid: 1,
+            compid: 1,
+        };
         let mut tr = SystemTracker::new(Duration::from_secs(3));
         assert_eq!(tr.on_heartbeat(id, t0), Some(Presence::Appeared));
         assert_eq!(tr.on_heartbeat(id, t0 + Duration::from_secs(1)), None);
-        assert!(tr.tick(t0 + Duration::from_secs(3)).is_empty(), "2 s of silence is not lost");
-        assert_eq!(tr.tick(t0 + Duration::from_millis(4100)), vec![(id, Presence::Lost)]);
-        assert!(tr.tick(t0 + Duration::from_secs(5)).is_empty(), "lost is reported once");
-        assert_eq!(tr.on_heartbeat(id, t0 + Duration::from_secs(6)), Some(Presence::Regained));
+        assert!(
+            tr.tick(t0 + Duration::from_secs(3)).is_empty(),
+            "2 s of silence is not lost"
+        );
+        assert_eq!(
+            tr.tick(t0 + Duration::from_millis(4100)),
+            vec![(id, Presence::Lost)]
+        );
+        assert!(
+            tr.tick(t0 + Duration::from_secs(5)).is_empty(),
+            "lost is reported once"
+        );
+        assert_eq!(
+            tr.on_heartbeat(id, t0 + Duration::from_secs(6)),
+            Some(Presence::Regained)
+        );
         assert_eq!(tr.is_lost(id), Some(false));
     }
 }

@@ -18,9 +18,19 @@ pub type PeerKey = u64;
 
 #[derive(Debug)]
 pub enum TransportEvent {
-    Data { link: usize, peer: PeerKey, bytes: Vec<u8> },
-    Up { link: usize, detail: String },
-    Down { link: usize, reason: String },
+    Data {
+        link: usize,
+        peer: PeerKey,
+        bytes: Vec<u8>,
+    },
+    Up {
+        link: usize,
+        detail: String,
+    },
+    Down {
+        link: usize,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -33,7 +43,10 @@ pub struct Outgoing {
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     #[error("cannot open {address}: {source}")]
-    Open { address: String, source: std::io::Error },
+    Open {
+        address: String,
+        source: std::io::Error,
+    },
 }
 
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
@@ -52,7 +65,10 @@ pub async fn spawn(
     events: mpsc::Sender<TransportEvent>,
 ) -> Result<(mpsc::Sender<Outgoing>, Option<SocketAddr>), TransportError> {
     let (out_tx, out_rx) = mpsc::channel(OUT_QUEUE);
-    let open_err = |source| TransportError::Open { address: address.to_string(), source };
+    let open_err = |source| TransportError::Open {
+        address: address.to_string(),
+        source,
+    };
     let local = match address {
         LinkAddress::UdpIn { bind } => {
             let sock = UdpSocket::bind(bind.as_str()).await.map_err(open_err)?;
@@ -66,7 +82,11 @@ pub async fn spawn(
                 .map_err(open_err)?
                 .next()
                 .ok_or_else(|| open_err(std::io::Error::other("host has no address")))?;
-            let bind = if remote_addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+            let bind = if remote_addr.is_ipv4() {
+                "0.0.0.0:0"
+            } else {
+                "[::]:0"
+            };
             let sock = UdpSocket::bind(bind).await.map_err(open_err)?;
             sock.connect(remote_addr).await.map_err(open_err)?;
             let local = sock.local_addr().ok();
@@ -91,7 +111,12 @@ pub async fn spawn(
     Ok((out_tx, local))
 }
 
-async fn udp_in(link: usize, sock: UdpSocket, events: mpsc::Sender<TransportEvent>, mut out: mpsc::Receiver<Outgoing>) {
+async fn udp_in(
+    link: usize,
+    sock: UdpSocket,
+    events: mpsc::Sender<TransportEvent>,
+    mut out: mpsc::Receiver<Outgoing>,
+) {
     let mut peers: HashMap<SocketAddr, PeerKey> = HashMap::new();
     let mut addrs: HashMap<PeerKey, SocketAddr> = HashMap::new();
     let mut buf = vec![0u8; 65536];
@@ -129,7 +154,12 @@ async fn udp_in(link: usize, sock: UdpSocket, events: mpsc::Sender<TransportEven
     }
 }
 
-async fn udp_out(link: usize, sock: UdpSocket, events: mpsc::Sender<TransportEvent>, mut out: mpsc::Receiver<Outgoing>) {
+async fn udp_out(
+    link: usize,
+    sock: UdpSocket,
+    events: mpsc::Sender<TransportEvent>,
+    mut out: mpsc::Receiver<Outgoing>,
+) {
     let mut buf = vec![0u8; 65536];
     let mut up = false;
     loop {
@@ -191,7 +221,12 @@ async fn pump<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-async fn tcp_out(link: usize, remote: String, events: mpsc::Sender<TransportEvent>, mut out: mpsc::Receiver<Outgoing>) {
+async fn tcp_out(
+    link: usize,
+    remote: String,
+    events: mpsc::Sender<TransportEvent>,
+    mut out: mpsc::Receiver<Outgoing>,
+) {
     let mut backoff = BACKOFF_MIN;
     let mut peer: PeerKey = 0;
     loop {
@@ -199,7 +234,12 @@ async fn tcp_out(link: usize, remote: String, events: mpsc::Sender<TransportEven
             Ok(stream) => {
                 let _ = stream.set_nodelay(true);
                 backoff = BACKOFF_MIN;
-                let _ = events.send(TransportEvent::Up { link, detail: format!("connected to {remote}") }).await;
+                let _ = events
+                    .send(TransportEvent::Up {
+                        link,
+                        detail: format!("connected to {remote}"),
+                    })
+                    .await;
                 match pump(link, peer, stream, &events, &mut out).await {
                     Ok(()) => return,
                     Err(reason) => {
@@ -209,7 +249,12 @@ async fn tcp_out(link: usize, remote: String, events: mpsc::Sender<TransportEven
                 peer += 1;
             }
             Err(e) => {
-                let _ = events.send(TransportEvent::Down { link, reason: format!("connect to {remote}: {e}") }).await;
+                let _ = events
+                    .send(TransportEvent::Down {
+                        link,
+                        reason: format!("connect to {remote}: {e}"),
+                    })
+                    .await;
             }
         }
         // Drop what was queued while down: stale commands must not fire on reconnection.
@@ -222,7 +267,12 @@ async fn tcp_out(link: usize, remote: String, events: mpsc::Sender<TransportEven
     }
 }
 
-async fn tcp_in(link: usize, listener: TcpListener, events: mpsc::Sender<TransportEvent>, mut out: mpsc::Receiver<Outgoing>) {
+async fn tcp_in(
+    link: usize,
+    listener: TcpListener,
+    events: mpsc::Sender<TransportEvent>,
+    mut out: mpsc::Receiver<Outgoing>,
+) {
     let mut conns: HashMap<PeerKey, mpsc::Sender<Outgoing>> = HashMap::new();
     let mut next: PeerKey = 0;
     loop {
@@ -261,7 +311,13 @@ async fn tcp_in(link: usize, listener: TcpListener, events: mpsc::Sender<Transpo
     }
 }
 
-async fn serial(link: usize, path: String, baud: u32, events: mpsc::Sender<TransportEvent>, mut out: mpsc::Receiver<Outgoing>) {
+async fn serial(
+    link: usize,
+    path: String,
+    baud: u32,
+    events: mpsc::Sender<TransportEvent>,
+    mut out: mpsc::Receiver<Outgoing>,
+) {
     use tokio_serial::SerialPortBuilderExt;
     let mut backoff = BACKOFF_MIN;
     let mut peer: PeerKey = 0;
@@ -269,17 +325,32 @@ async fn serial(link: usize, path: String, baud: u32, events: mpsc::Sender<Trans
         match tokio_serial::new(&path, baud).open_native_async() {
             Ok(port) => {
                 backoff = BACKOFF_MIN;
-                let _ = events.send(TransportEvent::Up { link, detail: format!("{path} at {baud} baud") }).await;
+                let _ = events
+                    .send(TransportEvent::Up {
+                        link,
+                        detail: format!("{path} at {baud} baud"),
+                    })
+                    .await;
                 match pump(link, peer, port, &events, &mut out).await {
                     Ok(()) => return,
                     Err(reason) => {
-                        let _ = events.send(TransportEvent::Down { link, reason: format!("{path}: {reason}") }).await;
+                        let _ = events
+                            .send(TransportEvent::Down {
+                                link,
+                                reason: format!("{path}: {reason}"),
+                            })
+                            .await;
                     }
                 }
                 peer += 1;
             }
             Err(e) => {
-                let _ = events.send(TransportEvent::Down { link, reason: format!("{path}: {e}") }).await;
+                let _ = events
+                    .send(TransportEvent::Down {
+                        link,
+                        reason: format!("{path}: {e}"),
+                    })
+                    .await;
             }
         }
         while out.try_recv().is_ok() {}

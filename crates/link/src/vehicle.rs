@@ -8,8 +8,12 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use crate::MavMessage;
 use crate::command::{CommandResult, CommandTiming, CommandTx, ForbiddenCommand, VehicleCommand};
 use crate::events::{LinkEvent, LinkEventKind};
-use crate::mission::{ClearTx, DownloadTx, MissionError, MissionItem, MissionTiming, MissionType, UploadTx};
-use crate::params::{Param, ParamEncoding, ParamError, ParamListTx, ParamReadTx, ParamSetTx, ParamTiming};
+use crate::mission::{
+    ClearTx, DownloadTx, MissionError, MissionItem, MissionTiming, MissionType, UploadTx,
+};
+use crate::params::{
+    Param, ParamEncoding, ParamError, ParamListTx, ParamReadTx, ParamSetTx, ParamTiming,
+};
 use crate::protocol::{Target, Transaction};
 use crate::telemetry::VehicleTelemetry;
 
@@ -25,18 +29,17 @@ pub enum RequestError {
     Param(#[from] ParamError),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Timings {
     pub command: CommandTiming,
     pub mission: MissionTiming,
     pub param: ParamTiming,
 }
 
-impl Default for Timings {
-    fn default() -> Self {
-        Self { command: CommandTiming::default(), mission: MissionTiming::default(), param: ParamTiming::default() }
-    }
-}
+/// Whole-download attempts; each resumes where the previous one timed out.
+const DOWNLOAD_ATTEMPTS: usize = 3;
+/// Whole-upload attempts (uploads are not atomic on ArduPilot: a new MISSION_COUNT restarts it).
+const UPLOAD_ATTEMPTS: usize = 2;
 
 type Reply<T> = oneshot::Sender<Result<T, RequestError>>;
 
@@ -76,7 +79,10 @@ impl VehicleHandle {
 
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, RequestError> {
         let (tx, rx) = oneshot::channel();
-        self.requests.send(make(tx)).await.map_err(|_| RequestError::Closed(self.sysid))?;
+        self.requests
+            .send(make(tx))
+            .await
+            .map_err(|_| RequestError::Closed(self.sysid))?;
         rx.await.map_err(|_| RequestError::Closed(self.sysid))?
     }
 
@@ -84,7 +90,11 @@ impl VehicleHandle {
         self.ask(|r| Request::Command(cmd, r)).await
     }
 
-    pub async fn upload(&self, t: MissionType, items: Vec<MissionItem>) -> Result<(), RequestError> {
+    pub async fn upload(
+        &self,
+        t: MissionType,
+        items: Vec<MissionItem>,
+    ) -> Result<(), RequestError> {
         self.ask(|r| Request::Upload(t, items, r)).await
     }
 
@@ -93,7 +103,11 @@ impl VehicleHandle {
     }
 
     /// Upload, read back and compare by meaning (item 0 skipped for ArduPilot missions).
-    pub async fn upload_verified(&self, t: MissionType, items: Vec<MissionItem>) -> Result<(), RequestError> {
+    pub async fn upload_verified(
+        &self,
+        t: MissionType,
+        items: Vec<MissionItem>,
+    ) -> Result<(), RequestError> {
         self.upload(t, items.clone()).await?;
         let back = self.download(t).await?;
         let ardupilot = self.snapshot().autopilot == 3;
@@ -115,9 +129,15 @@ impl VehicleHandle {
     }
 
     /// Set and verify. `param_type` as the vehicle reports it (MAV_PARAM_TYPE; 9 = real32).
-    pub async fn param_set(&self, name: &str, value: f64, param_type: u8) -> Result<Param, RequestError> {
+    pub async fn param_set(
+        &self,
+        name: &str,
+        value: f64,
+        param_type: u8,
+    ) -> Result<Param, RequestError> {
         let name = name.to_string();
-        self.ask(|r| Request::ParamSet(name, value, param_type, r)).await
+        self.ask(|r| Request::ParamSet(name, value, param_type, r))
+            .await
     }
 
     /// Cancel the request in progress (mission transfers tell the vehicle).
@@ -162,7 +182,11 @@ pub(crate) fn spawn(
     let (tel_tx, tel_rx) = watch::channel(VehicleTelemetry::new(target.sysid, target.compid));
     let (cancel_tx, cancel_rx) = watch::channel(0);
     // MAV_AUTOPILOT_PX4 = 12 encodes parameters bytewise.
-    let encoding = if autopilot == 12 { ParamEncoding::Bytewise } else { ParamEncoding::CCast };
+    let encoding = if autopilot == 12 {
+        ParamEncoding::Bytewise
+    } else {
+        ParamEncoding::CCast
+    };
     let actor = VehicleActor {
         target,
         gcs_sysid,
@@ -179,7 +203,12 @@ pub(crate) fn spawn(
     };
     tokio::spawn(actor.run());
     Spawned {
-        handle: VehicleHandle { sysid: target.sysid, requests: req_tx, telemetry: tel_rx, cancel: cancel_tx },
+        handle: VehicleHandle {
+            sysid: target.sysid,
+            requests: req_tx,
+            telemetry: tel_rx,
+            cancel: cancel_tx,
+        },
         inbound: in_tx,
         telemetry: tel_tx,
     }
@@ -190,8 +219,17 @@ impl VehicleActor {
         // Ask for the rates and one-off messages the station relies on; answers are not awaited
         // by anyone, but a vehicle that refuses them is told in the events.
         for cmd in std::mem::take(&mut self.startup) {
-            let Ok(tx) = CommandTx::new(self.target, cmd.to_wire(), CommandTiming { retries: 1, ..self.timings.command }) else { continue };
-            self.drive(tx).await;
+            let Ok(mut tx) = CommandTx::new(
+                self.target,
+                cmd.to_wire(),
+                CommandTiming {
+                    retries: 1,
+                    ..self.timings.command
+                },
+            ) else {
+                continue;
+            };
+            self.drive(&mut tx).await;
         }
         loop {
             tokio::select! {
@@ -212,7 +250,13 @@ impl VehicleActor {
         let mut changes = Vec::new();
         self.telemetry.send_modify(|t| changes = t.apply(msg, now));
         for c in changes {
-            let _ = self.events.send(LinkEvent { at: now, kind: LinkEventKind::Telemetry { sysid: self.target.sysid, change: c } });
+            let _ = self.events.send(LinkEvent {
+                at: now,
+                kind: LinkEventKind::Telemetry {
+                    sysid: self.target.sysid,
+                    change: c,
+                },
+            });
         }
     }
 
@@ -222,40 +266,65 @@ impl VehicleActor {
         match r {
             Request::Command(cmd, reply) => {
                 let res = match CommandTx::new(t, cmd.to_wire(), tm.command) {
-                    Ok(tx) => Ok(self.drive(tx).await),
+                    Ok(mut tx) => Ok(self.drive(&mut tx).await),
                     Err(e) => Err(e.into()),
                 };
                 let _ = reply.send(res);
             }
             Request::Upload(mt, items, reply) => {
-                let res = match UploadTx::new(t, mt, &items, tm.mission) {
-                    Ok(tx) => self.drive(tx).await.map_err(Into::into),
-                    Err(e) => Err(e.into()),
-                };
+                let mut res = Err(RequestError::Closed(t.sysid));
+                for _attempt in 0..UPLOAD_ATTEMPTS {
+                    res = match UploadTx::new(t, mt, &items, tm.mission) {
+                        Ok(mut tx) => self.drive(&mut tx).await.map_err(Into::into),
+                        Err(e) => Err(e.into()),
+                    };
+                    if !matches!(
+                        res,
+                        Err(RequestError::Mission(MissionError::Timeout { .. }))
+                    ) {
+                        break;
+                    }
+                }
                 let _ = reply.send(res);
             }
             Request::Download(mt, reply) => {
-                let res = self.drive(DownloadTx::new(t, mt, tm.mission)).await.map_err(Into::into);
-                let _ = reply.send(res);
+                let mut partial = Vec::new();
+                let mut res = Err(MissionError::Cancelled);
+                for _attempt in 0..DOWNLOAD_ATTEMPTS {
+                    let mut tx =
+                        DownloadTx::resume(t, mt, tm.mission, std::mem::take(&mut partial));
+                    res = self.drive(&mut tx).await;
+                    match &res {
+                        Err(MissionError::Timeout { .. }) => partial = tx.take_partial(),
+                        _ => break,
+                    }
+                }
+                let _ = reply.send(res.map_err(Into::into));
             }
             Request::Clear(mt, reply) => {
-                let res = self.drive(ClearTx::new(t, mt, tm.mission)).await.map_err(Into::into);
+                let res = self
+                    .drive(&mut ClearTx::new(t, mt, tm.mission))
+                    .await
+                    .map_err(Into::into);
                 let _ = reply.send(res);
             }
             Request::ParamList(reply) => {
-                let res = self.drive(ParamListTx::new(t, self.encoding, tm.param)).await.map_err(Into::into);
+                let res = self
+                    .drive(&mut ParamListTx::new(t, self.encoding, tm.param))
+                    .await
+                    .map_err(Into::into);
                 let _ = reply.send(res);
             }
             Request::ParamRead(name, reply) => {
                 let res = match ParamReadTx::new(t, &name, self.encoding, tm.param) {
-                    Ok(tx) => self.drive(tx).await.map_err(Into::into),
+                    Ok(mut tx) => self.drive(&mut tx).await.map_err(Into::into),
                     Err(e) => Err(e.into()),
                 };
                 let _ = reply.send(res);
             }
             Request::ParamSet(name, value, ty, reply) => {
                 let res = match ParamSetTx::new(t, &name, value, ty, self.encoding, tm.param) {
-                    Ok(tx) => self.drive(tx).await.map_err(Into::into),
+                    Ok(mut tx) => self.drive(&mut tx).await.map_err(Into::into),
                     Err(e) => Err(e.into()),
                 };
                 let _ = reply.send(res);
@@ -270,7 +339,7 @@ impl VehicleActor {
     }
 
     /// Run one transaction to its end, still folding telemetry in as it arrives.
-    async fn drive<T: Transaction>(&mut self, mut tx: T) -> T::Output {
+    async fn drive<T: Transaction>(&mut self, tx: &mut T) -> T::Output {
         let cancel_at_start = *self.cancel.borrow_and_update();
         let _ = cancel_at_start;
         let step = tx.start(Instant::now());

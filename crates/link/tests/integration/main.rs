@@ -1,0 +1,9 @@
+//! The link crate's one integration-test binary: golden frames, real sockets, pymavlink peers.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a panic is the failure report
+
+mod peer;
+
+mod faults;
+mod proxy;
+mod pymavlink;
+mod vectors;
