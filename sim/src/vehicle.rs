@@ -2948,6 +2948,7 @@ impl Vehicle {
                             stream_id: 1,
                             count,
                             mavtype: VideoStreamType::VIDEO_STREAM_TYPE_RTPUDP,
+                            encoding: VideoStreamEncoding::VIDEO_STREAM_ENCODING_H264,
                             name: name.into(),
                             uri: str_to::<160>(&v.uri),
                             ..Default::default()
@@ -2972,6 +2973,7 @@ impl Vehicle {
                             stream_id: 2,
                             count,
                             mavtype: VideoStreamType::VIDEO_STREAM_TYPE_RTPUDP,
+                            encoding: VideoStreamEncoding::VIDEO_STREAM_ENCODING_H264,
                             name: name.into(),
                             uri: str_to::<160>(t),
                             ..Default::default()

@@ -66,6 +66,15 @@ fn video_is_announced_streamed_and_every_frame_carries_the_latency_stamp() {
         _ => None,
     });
     assert_eq!(info.mavtype, VideoStreamType::VIDEO_STREAM_TYPE_RTPUDP);
+    assert_eq!(
+        info.encoding,
+        VideoStreamEncoding::VIDEO_STREAM_ENCODING_H264
+    );
+    assert!(
+        info.flags
+            .contains(VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_RUNNING)
+    );
+    assert_eq!(info.framerate, 30.0);
     assert_eq!((info.resolution_h, info.resolution_v), (1280, 720));
     assert_eq!(
         info.uri.to_str().expect("utf8").trim_end_matches('\0'),
