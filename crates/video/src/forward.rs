@@ -2,8 +2,8 @@
 //! a plain RTP/UDP forward (to a CSU decoder or another station) and an SRT listener (MPEG-TS).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use gstreamer as gst;
@@ -59,11 +59,18 @@ impl Forward {
         let name = format!("{stream}-forward");
         // mpegtsmux wants byte-stream; RTP payloaders take what the tap gives.
         let parse_caps = match (&target, codec) {
-            (ForwardTarget::SrtListener(_), crate::Codec::H264) => " ! video/x-h264,stream-format=byte-stream",
-            (ForwardTarget::SrtListener(_), crate::Codec::H265) => " ! video/x-h265,stream-format=byte-stream",
+            (ForwardTarget::SrtListener(_), crate::Codec::H264) => {
+                " ! video/x-h264,stream-format=byte-stream"
+            }
+            (ForwardTarget::SrtListener(_), crate::Codec::H265) => {
+                " ! video/x-h265,stream-format=byte-stream"
+            }
             _ => "",
         };
-        let desc = format!("appsrc name={name}-src ! {parse} config-interval=-1{parse_caps} ! {tail}", parse = codec.parse());
+        let desc = format!(
+            "appsrc name={name}-src ! {parse} config-interval=-1{parse_caps} ! {tail}",
+            parse = codec.parse()
+        );
         let pipeline = gst::parse::launch(&desc)
             .map_err(|e| VideoError::pipeline(&name, e))?
             .downcast::<gst::Pipeline>()
@@ -73,7 +80,9 @@ impl Forward {
             .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
             .ok_or_else(|| VideoError::pipeline(&name, "no appsrc"))?;
         AppSrcFeeder::configure(&appsrc, 8);
-        pipeline.set_state(gst::State::Playing).map_err(|e| VideoError::pipeline(&name, e))?;
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|e| VideoError::pipeline(&name, e))?;
         let feeder = AppSrcFeeder::new(appsrc);
         let shared = ingest.shared().clone();
         let id = shared.tap.subscribe(move |s| {
@@ -87,7 +96,9 @@ impl Forward {
                 .spawn(move || {
                     let Some(bus) = pipeline.bus() else { return };
                     while !stop.load(Ordering::Relaxed) {
-                        let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else { continue };
+                        let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
+                            continue;
+                        };
                         if let gst::MessageView::Error(err) = msg.view() {
                             // A forward failing must not touch the stream: report and stop this output.
                             events.emit(VideoEvent::StreamError {
@@ -102,7 +113,11 @@ impl Forward {
                 })
                 .map_err(|e| VideoError::pipeline(&name, e))?
         };
-        Ok(Forward { pipeline, stop, thread: Some(thread) })
+        Ok(Forward {
+            pipeline,
+            stop,
+            thread: Some(thread),
+        })
     }
 }
 

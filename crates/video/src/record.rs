@@ -44,10 +44,44 @@ impl RecordConfig {
     }
 }
 
+/// Flags per segment. Between a segment's close and the next one's open, new flags wait in `pending`.
 #[derive(Default)]
 struct Flags {
     sticky: BTreeSet<String>,
-    open: BTreeSet<String>,
+    pending: BTreeSet<String>,
+    current: Option<PathBuf>,
+    by_path: std::collections::HashMap<PathBuf, BTreeSet<String>>,
+}
+
+impl Flags {
+    fn flag(&mut self, flag: &str) {
+        match &self.current {
+            Some(p) => {
+                self.by_path
+                    .entry(p.clone())
+                    .or_default()
+                    .insert(flag.to_owned());
+            }
+            None => {
+                self.pending.insert(flag.to_owned());
+            }
+        }
+    }
+    fn opened(&mut self, path: PathBuf) {
+        let mut flags = self.sticky.clone();
+        flags.append(&mut self.pending);
+        self.by_path.insert(path.clone(), flags);
+        self.current = Some(path);
+    }
+    fn closed(&mut self, path: &Path) -> Vec<String> {
+        if self.current.as_deref() == Some(path) {
+            self.current = None;
+        }
+        self.by_path
+            .remove(path)
+            .map(|f| f.into_iter().collect())
+            .unwrap_or_default()
+    }
 }
 
 struct Job {
@@ -164,10 +198,10 @@ impl Recorder {
         self.recording.load(Ordering::Relaxed)
     }
 
-    /// Flag the segment being written (e.g. `domicile`: purged at 48 h).
+    /// Flag the segment being written (e.g. `domicile`: purged at 48 h); between two segments, the next one.
     pub fn flag_current(&self, flag: &str) {
         if let Ok(mut f) = self.flags.lock() {
-            f.open.insert(flag.to_owned());
+            f.flag(flag);
         }
     }
 
@@ -176,7 +210,7 @@ impl Recorder {
         if let Ok(mut f) = self.flags.lock() {
             if on {
                 f.sticky.insert(flag.to_owned());
-                f.open.insert(flag.to_owned());
+                f.flag(flag);
             } else {
                 f.sticky.remove(flag);
             }
@@ -299,7 +333,7 @@ impl RecActor {
                     match s.name().as_str() {
                         "splitmuxsink-fragment-opened" => {
                             if let (Some(l), Ok(mut f)) = (location, self.flags.lock()) {
-                                f.open = f.sticky.clone();
+                                f.opened(l.clone());
                                 opened = Some((l, now_unix_us()));
                             }
                         }
@@ -312,7 +346,7 @@ impl RecActor {
                             let flags = self
                                 .flags
                                 .lock()
-                                .map(|f| f.open.iter().cloned().collect())
+                                .map(|mut f| f.closed(&path))
                                 .unwrap_or_default();
                             let _ = jobs_tx.send(Job {
                                 path,
@@ -394,5 +428,30 @@ mod tests {
         crate::init().unwrap();
         let dir = tempfile::tempdir().unwrap();
         assert!(free_bytes(dir.path()).is_some_and(|b| b > 0));
+    }
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use super::*;
+
+    #[test]
+    fn flags_land_on_the_segment_in_progress_or_the_next_one() {
+        let (a, b, c) = (
+            PathBuf::from("a.mkv"),
+            PathBuf::from("b.mkv"),
+            PathBuf::from("c.mkv"),
+        );
+        let mut f = Flags::default();
+        f.opened(a.clone());
+        assert_eq!(f.closed(&a), Vec::<String>::new());
+        // Between two segments: goes to the next one.
+        f.flag("domicile");
+        f.opened(b.clone());
+        f.sticky.insert("thermal".into());
+        f.flag("thermal");
+        assert_eq!(f.closed(&b), ["domicile", "thermal"]);
+        f.opened(c.clone());
+        assert_eq!(f.closed(&c), ["thermal"]);
     }
 }

@@ -174,14 +174,19 @@ impl RtspRestream {
             }
             server.set_auth(Some(&auth));
         }
-        let listener = TcpListener::bind(config.bind)
-            .map_err(|e| VideoError::Rtsp(format!("cannot listen on {}: {e}", config.bind)))?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|e| VideoError::Rtsp(e.to_string()))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| VideoError::Rtsp(e.to_string()))?;
+        // Plain RTSP: we accept, so we know each viewer's address. RTSPS: the server must accept
+        // itself (its TLS handshake runs only on that path), and the address is not exposed to us.
+        let listener = if config.tls.is_none() {
+            let l = TcpListener::bind(config.bind)
+                .map_err(|e| VideoError::Rtsp(format!("cannot listen on {}: {e}", config.bind)))?;
+            l.set_nonblocking(true)
+                .map_err(|e| VideoError::Rtsp(e.to_string()))?;
+            Some(l)
+        } else {
+            server.set_address(&config.bind.ip().to_string());
+            server.set_service(&config.bind.port().to_string());
+            None
+        };
 
         let state = Arc::new(ServerState {
             events,
@@ -198,8 +203,14 @@ impl RtspRestream {
         let main_loop = glib::MainLoop::new(Some(&context), false);
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
+        let (bound_tx, bound_rx) = std::sync::mpsc::channel();
         {
-            let (context, main_loop) = (context.clone(), main_loop.clone());
+            let (context, main_loop, server, tls) = (
+                context.clone(),
+                main_loop.clone(),
+                server.clone(),
+                listener.is_none(),
+            );
             let pool = server.session_pool();
             threads.push(
                 std::thread::Builder::new()
@@ -214,22 +225,49 @@ impl RtspRestream {
                                 });
                                 watch.attach(Some(&context));
                             }
+                            if tls {
+                                let bound = server
+                                    .create_source(gio::Cancellable::NONE)
+                                    .map(|source| {
+                                        source.attach(Some(&context));
+                                        server.bound_port()
+                                    })
+                                    .map_err(|e| e.to_string());
+                                let _ = bound_tx.send(bound);
+                            }
                             main_loop.run();
                         });
                     })
                     .map_err(|e| VideoError::Rtsp(e.to_string()))?,
             );
         }
-        {
-            let (server, context, stop, state) =
-                (server.clone(), context.clone(), stop.clone(), state.clone());
-            threads.push(
-                std::thread::Builder::new()
-                    .name("rtsp-accept".into())
-                    .spawn(move || accept_loop(listener, server, context, stop, state))
-                    .map_err(|e| VideoError::Rtsp(e.to_string()))?,
-            );
-        }
+        let local_addr = match listener {
+            Some(listener) => {
+                let local_addr = listener
+                    .local_addr()
+                    .map_err(|e| VideoError::Rtsp(e.to_string()))?;
+                let (server, context, stop, state) =
+                    (server.clone(), context.clone(), stop.clone(), state.clone());
+                threads.push(
+                    std::thread::Builder::new()
+                        .name("rtsp-accept".into())
+                        .spawn(move || accept_loop(listener, server, context, stop, state))
+                        .map_err(|e| VideoError::Rtsp(e.to_string()))?,
+                );
+                local_addr
+            }
+            None => {
+                let port = bound_rx
+                    .recv_timeout(Duration::from_secs(5))
+                    .map_err(|e| VideoError::Rtsp(format!("the RTSPS server did not start: {e}")))?
+                    .map_err(|e| {
+                        VideoError::Rtsp(format!("cannot listen on {}: {e}", config.bind))
+                    })?;
+                let port = u16::try_from(port)
+                    .map_err(|_| VideoError::Rtsp(format!("cannot listen on {}", config.bind)))?;
+                SocketAddr::new(config.bind.ip(), port)
+            }
+        };
         tracing::info!(%local_addr, auth = !anonymous, "RTSP restream listening");
         Ok(RtspRestream {
             server,

@@ -95,12 +95,20 @@ pub fn text(o: &Output) -> String {
 
 /// `gst-launch-1.0 rtspsrc` reading `n` buffers of the restream (depayloaded and parsed).
 pub fn rtspsrc_client(url: &str, n: u32) -> Command {
+    rtspsrc_client_with(url, n, &[])
+}
+
+/// The same with extra `rtspsrc` properties.
+pub fn rtspsrc_client_with(url: &str, n: u32, extra: &[&str]) -> Command {
     let mut c = Command::new("gst-launch-1.0");
     c.args([
         "rtspsrc",
         &format!("location={url}"),
         "latency=0",
         "protocols=tcp",
+    ]);
+    c.args(extra);
+    c.args([
         "!",
         "rtph264depay",
         "!",

@@ -236,3 +236,147 @@ fn a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers() {
     let _ = Command::new("kill").args(["-KILL", &pid]).status();
     let _ = wait_output(stalled, T);
 }
+
+#[test]
+fn rtsps_serves_over_tls_when_a_certificate_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let o = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let users_file = dir.path().join("viewers.htdigest");
+    users::add(&users_file, "alice", PASSWORD).unwrap();
+    let port = free_udp_port();
+    let (events, rx) = Events::channel();
+    let ingest = Ingest::start(
+        IngestConfig::new(
+            "secure",
+            SourceUri::parse(&format!("udp://127.0.0.1:{port}")).unwrap(),
+        ),
+        events.clone(),
+    )
+    .unwrap();
+    let _sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
+    let server = RtspRestream::start(
+        RestreamConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            users_file: Some(users_file),
+            tls: Some((cert, key)),
+        },
+        events,
+    )
+    .unwrap();
+    let url = server.add_stream(&ingest).unwrap();
+    assert!(url.starts_with("rtsps://"), "{url}");
+    wait_event(&rx, T, "StreamUp", |e| {
+        matches!(e, VideoEvent::StreamUp { .. })
+    });
+    // Self-signed test certificate: accept it (a CSU pins the station's certificate instead).
+    let user_pw = format!("user-pw={PASSWORD}");
+    let mut client = rtspsrc_client_with(
+        &url,
+        30,
+        &["tls-validation-flags=0", "user-id=alice", &user_pw],
+    );
+    let o = run_with_timeout(&mut client, T);
+    assert!(o.status.success(), "{}", text(&o));
+    let (e, _) = wait_event(&rx, T, "the RTSPS session", |e| {
+        matches!(e, VideoEvent::ViewerStarted(_))
+    });
+    let VideoEvent::ViewerStarted(session) = e else {
+        unreachable!()
+    };
+    assert_eq!(
+        (session.user.as_str(), session.path.as_str()),
+        ("alice", "/secure")
+    );
+    // Plain RTSP on the TLS port does not get the stream.
+    let plain = run_with_timeout(
+        &mut rtspsrc_client(
+            &with_credentials(&url.replace("rtsps://", "rtsp://"), "alice", PASSWORD),
+            30,
+        ),
+        Duration::from_secs(15),
+    );
+    assert!(!plain.status.success(), "{}", text(&plain));
+}
+
+#[test]
+fn a_vehicle_with_a_thermal_camera_serves_two_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let users_file = dir.path().join("viewers.htdigest");
+    users::add(&users_file, "alice", PASSWORD).unwrap();
+    let (events, rx) = Events::channel();
+    let (p1, p2) = (free_udp_port(), free_udp_port());
+    let main = Ingest::start(
+        IngestConfig::new(
+            "drone6",
+            SourceUri::parse(&format!("udp://127.0.0.1:{p1}")).unwrap(),
+        ),
+        events.clone(),
+    )
+    .unwrap();
+    let thermal = Ingest::start(
+        IngestConfig::new(
+            "drone6-thermal",
+            SourceUri::parse(&format!("udp://127.0.0.1:{p2}?codec=h265")).unwrap(),
+        ),
+        events.clone(),
+    )
+    .unwrap();
+    let _s1 = TestSender::start(&SenderConfig::new(W, H, 30), local(p1)).unwrap();
+    let mut tcfg = SenderConfig::new(W, H, 15);
+    tcfg.codec = vigie_video::Codec::H265;
+    let _s2 = TestSender::start(&tcfg, local(p2)).unwrap();
+    let server = RtspRestream::start(
+        RestreamConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            users_file: Some(users_file),
+            tls: None,
+        },
+        events,
+    )
+    .unwrap();
+    let u1 = server.add_stream(&main).unwrap();
+    let u2 = server.add_stream(&thermal).unwrap();
+    for _ in 0..2 {
+        wait_event(&rx, T, "StreamUp", |e| {
+            matches!(e, VideoEvent::StreamUp { .. })
+        });
+    }
+    for (url, codec) in [(u1, "h264"), (u2, "hevc")] {
+        let o = run_with_timeout(
+            Command::new("ffprobe").args([
+                "-v",
+                "error",
+                "-rtsp_transport",
+                "tcp",
+                "-show_entries",
+                "stream=codec_name",
+                &with_credentials(&url, "alice", PASSWORD),
+            ]),
+            T,
+        );
+        assert!(
+            text(&o).contains(&format!("codec_name={codec}")),
+            "{url}: {}",
+            text(&o)
+        );
+    }
+}
