@@ -7,6 +7,7 @@ use clap::Parser;
 use vigie_sim::runtime::{SimConfig, Simulator, Transport};
 use vigie_sim::scenario;
 use vigie_sim::vehicle::VideoAnnounce;
+use vigie_sim::video::Codec;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,7 +51,7 @@ struct Args {
     /// a key, and SETUP_SIGNING is accepted.
     #[arg(long)]
     secure_link: bool,
-    /// Where to stream the video: rtp://HOST:PORT (H.264 over RTP/UDP).
+    /// Where to stream the video: rtp://HOST:PORT (H.264 over RTP/UDP; add ?codec=h265 for H.265).
     #[arg(
         long,
         value_name = "URI",
@@ -91,15 +92,26 @@ fn parse_key(hex: &str) -> Result<[u8; 32]> {
     Ok(key)
 }
 
-/// Parses rtp://HOST:PORT.
-fn parse_rtp(uri: &str) -> Result<SocketAddr> {
+/// Parses rtp://HOST:PORT[?codec=h264|h265].
+fn parse_rtp(uri: &str) -> Result<(SocketAddr, Codec)> {
     let rest = uri
         .strip_prefix("rtp://")
         .with_context(|| format!("--video `{uri}`: only rtp://HOST:PORT is supported"))?;
-    let rest = rest.split('?').next().unwrap_or(rest);
-    rest.parse().with_context(|| {
+    let (addr, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut codec = Codec::H264;
+    for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+        codec = match kv {
+            "codec=h264" => Codec::H264,
+            "codec=h265" => Codec::H265,
+            other => {
+                bail!("--video `{uri}`: unknown option `{other}` (only codec=h264 or codec=h265)")
+            }
+        };
+    }
+    let addr = addr.parse().with_context(|| {
         format!("--video `{uri}`: expected rtp://IP:PORT, e.g. rtp://127.0.0.1:5600")
-    })
+    })?;
+    Ok((addr, codec))
 }
 
 fn main() -> std::process::ExitCode {
@@ -156,7 +168,7 @@ fn run(args: Args) -> Result<()> {
     // Vehicle i streams to port + 10 * i; the thermal stream (forest scenarios) to port + 1.
     let video: Vec<Option<VideoAnnounce>> = (0..count)
         .map(|i| {
-            video_dest.map(|d| {
+            video_dest.map(|(d, codec)| {
                 let port = d.port().saturating_add(u16::from(i) * 10);
                 VideoAnnounce {
                     uri: format!("udp://0.0.0.0:{port}"),
@@ -165,6 +177,7 @@ fn run(args: Args) -> Result<()> {
                     fps: 30.0,
                     bitrate_bps: if height == 1080 { 6_000_000 } else { 3_000_000 },
                     thermal_uri: thermal.then(|| format!("udp://0.0.0.0:{}", port + 1)),
+                    h265: codec == Codec::H265,
                 }
             })
         })
@@ -203,8 +216,8 @@ fn run(args: Args) -> Result<()> {
         }
         tokio::spawn(control.serve_stdin());
         let _video = match video_dest {
-            Some(dest) => {
-                vigie_sim::video::start(sim.views(), dest, width, height, &scenario, count)
+            Some((dest, codec)) => {
+                vigie_sim::video::start(sim.views(), dest, codec, width, height, &scenario, count)
             }
             None => Vec::new(),
         };

@@ -333,6 +333,8 @@ pub struct VideoAnnounce {
     pub fps: f32,
     pub bitrate_bps: u32,
     pub thermal_uri: Option<String>,
+    /// H.265 instead of H.264.
+    pub h265: bool,
 }
 
 /// What the sim needs to build a vehicle.
@@ -2948,7 +2950,11 @@ impl Vehicle {
                             stream_id: 1,
                             count,
                             mavtype: VideoStreamType::VIDEO_STREAM_TYPE_RTPUDP,
-                            encoding: VideoStreamEncoding::VIDEO_STREAM_ENCODING_H264,
+                            encoding: if v.h265 {
+                                VideoStreamEncoding::VIDEO_STREAM_ENCODING_H265
+                            } else {
+                                VideoStreamEncoding::VIDEO_STREAM_ENCODING_H264
+                            },
                             name: name.into(),
                             uri: str_to::<160>(&v.uri),
                             ..Default::default()
@@ -2973,7 +2979,11 @@ impl Vehicle {
                             stream_id: 2,
                             count,
                             mavtype: VideoStreamType::VIDEO_STREAM_TYPE_RTPUDP,
-                            encoding: VideoStreamEncoding::VIDEO_STREAM_ENCODING_H264,
+                            encoding: if v.h265 {
+                                VideoStreamEncoding::VIDEO_STREAM_ENCODING_H265
+                            } else {
+                                VideoStreamEncoding::VIDEO_STREAM_ENCODING_H264
+                            },
                             name: name.into(),
                             uri: str_to::<160>(t),
                             ..Default::default()

@@ -26,14 +26,50 @@ pub const STAMP_CELLS: usize = 64;
 pub const STAMP_CELL_PX: usize = 16;
 const FPS: u32 = 30;
 
-/// Plugins the pipeline needs, with the Debian package that ships them.
-const REQUIRED: &[(&str, &str)] = &[
-    ("appsrc", "gstreamer1.0-plugins-base (app)"),
-    ("videoconvert", "gstreamer1.0-plugins-base"),
-    ("x264enc", "gstreamer1.0-plugins-ugly"),
-    ("rtph264pay", "gstreamer1.0-plugins-good"),
-    ("udpsink", "gstreamer1.0-plugins-good"),
-];
+/// The video codec of the RTP stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    H264,
+    H265,
+}
+
+impl Codec {
+    fn encoder(self, bitrate_kbps: u32) -> String {
+        match self {
+            Codec::H264 => format!(
+                "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 bitrate={bitrate_kbps}"
+            ),
+            Codec::H265 => format!(
+                "x265enc tune=zerolatency speed-preset=ultrafast key-int-max=30 bitrate={bitrate_kbps}"
+            ),
+        }
+    }
+    fn payloader(self) -> &'static str {
+        match self {
+            Codec::H264 => "rtph264pay config-interval=-1 pt=96",
+            Codec::H265 => "rtph265pay config-interval=-1 pt=96",
+        }
+    }
+    /// Plugins the pipeline needs, with the Debian package that ships them.
+    fn required(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Codec::H264 => &[
+                ("appsrc", "gstreamer1.0-plugins-base (app)"),
+                ("videoconvert", "gstreamer1.0-plugins-base"),
+                ("x264enc", "gstreamer1.0-plugins-ugly"),
+                ("rtph264pay", "gstreamer1.0-plugins-good"),
+                ("udpsink", "gstreamer1.0-plugins-good"),
+            ],
+            Codec::H265 => &[
+                ("appsrc", "gstreamer1.0-plugins-base (app)"),
+                ("videoconvert", "gstreamer1.0-plugins-base"),
+                ("x265enc", "gstreamer1.0-plugins-bad"),
+                ("rtph265pay", "gstreamer1.0-plugins-good"),
+                ("udpsink", "gstreamer1.0-plugins-good"),
+            ],
+        }
+    }
+}
 
 /// A running stream; dropping it stops the pipeline.
 pub struct VideoStream {
@@ -217,21 +253,37 @@ fn render(buf: &mut [u8], w: usize, h: usize, scene: &Scene, cam: Camera) {
     chroma.fill(128);
 }
 
-fn missing_plugins() -> Vec<String> {
-    REQUIRED
+fn missing_plugins(codec: Codec) -> Vec<String> {
+    codec
+        .required()
         .iter()
         .filter(|(name, _)| gst::ElementFactory::find(name).is_none())
         .map(|(name, pkg)| format!("{name} ({pkg})"))
         .collect()
 }
 
-fn build_pipeline(
+/// One outgoing stream.
+#[derive(Clone, Copy, Debug)]
+struct StreamSpec {
     dest: SocketAddr,
     w: usize,
     h: usize,
     bitrate_kbps: u32,
     with_hud: bool,
+    codec: Codec,
+}
+
+fn build_pipeline(
+    spec: &StreamSpec,
 ) -> Result<(gst::Pipeline, gst_app::AppSrc, Option<gst::Element>), String> {
+    let StreamSpec {
+        dest,
+        w,
+        h,
+        bitrate_kbps,
+        with_hud,
+        codec,
+    } = *spec;
     let hud = if with_hud {
         "textoverlay name=hud valignment=bottom halignment=left font-desc=\"Sans 14\" shaded-background=true ! "
     } else {
@@ -241,8 +293,9 @@ fn build_pipeline(
         "appsrc name=src is-live=true format=time do-timestamp=false \
          caps=video/x-raw,format=I420,width={w},height={h},framerate={FPS}/1 ! {hud}\
          queue leaky=downstream max-size-buffers=2 ! videoconvert ! \
-         x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 bitrate={bitrate_kbps} ! \
-         rtph264pay config-interval=-1 pt=96 ! udpsink host={} port={} sync=false async=false",
+         {} ! {} ! udpsink host={} port={} sync=false async=false",
+        codec.encoder(bitrate_kbps),
+        codec.payloader(),
         dest.ip(),
         dest.port()
     );
@@ -263,9 +316,11 @@ fn build_pipeline(
 
 /// Starts one visible stream per vehicle (vehicle i to port + 10 i), plus a thermal stream on
 /// port + 1 when the scenario has hotspots. Problems give a warning and no video.
+#[allow(clippy::too_many_arguments)]
 pub fn start(
     views: Views,
     dest: SocketAddr,
+    codec: Codec,
     width: u16,
     height: u16,
     scenario: &Scenario,
@@ -277,7 +332,7 @@ pub fn start(
         );
         return Vec::new();
     }
-    let missing = missing_plugins();
+    let missing = missing_plugins(codec);
     if !missing.is_empty() {
         tracing::warn!(
             "video disabled: missing GStreamer plugins: {}; install them or run with --no-video",
@@ -310,16 +365,15 @@ pub fn start(
             thermal: false,
         };
         let bitrate = if height >= 1080 { 6000 } else { 3000 };
-        if let Some(s) = spawn(
-            views.clone(),
-            i,
-            d,
-            usize::from(width),
-            usize::from(height),
-            visible,
-            bitrate,
+        let spec = StreamSpec {
+            dest: d,
+            w: usize::from(width),
+            h: usize::from(height),
+            bitrate_kbps: bitrate,
             with_hud,
-        ) {
+            codec,
+        };
+        if let Some(s) = spawn(views.clone(), i, spec, visible) {
             streams.push(s);
         }
         if !hotspots.is_empty() {
@@ -332,7 +386,15 @@ pub fn start(
             };
             // Thermal cores are 640x512; the stream is upscaled to 1280x720 (as many drone
             // thermal outputs are) so it carries the full 1024-pixel latency stamp.
-            if let Some(s) = spawn(views.clone(), i, t, 1280, 720, thermal, 1500, false) {
+            let spec = StreamSpec {
+                dest: t,
+                w: 1280,
+                h: 720,
+                bitrate_kbps: 1500,
+                with_hud: false,
+                codec,
+            };
+            if let Some(s) = spawn(views.clone(), i, spec, thermal) {
                 streams.push(s);
             }
         }
@@ -340,18 +402,11 @@ pub fn start(
     streams
 }
 
-#[allow(clippy::too_many_arguments)]
-fn spawn(
-    views: Views,
-    index: usize,
-    dest: SocketAddr,
-    w: usize,
-    h: usize,
-    scene: Scene,
-    bitrate_kbps: u32,
-    with_hud: bool,
-) -> Option<VideoStream> {
-    let (pipeline, src, hud) = match build_pipeline(dest, w, h, bitrate_kbps, with_hud) {
+fn spawn(views: Views, index: usize, spec: StreamSpec, scene: Scene) -> Option<VideoStream> {
+    let StreamSpec {
+        dest, w, h, codec, ..
+    } = spec;
+    let (pipeline, src, hud) = match build_pipeline(&spec) {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!("video disabled for vehicle {}: {e}", index + 1);
@@ -367,10 +422,11 @@ fn spawn(
         return None;
     }
     tracing::info!(
-        "video of vehicle {}: {}x{} H.264 RTP to {dest}{}",
+        "video of vehicle {}: {}x{} {:?} RTP to {dest}{}",
         index + 1,
         w,
         h,
+        codec,
         if scene.thermal { " (thermal)" } else { "" }
     );
     let stop = Arc::new(AtomicBool::new(false));

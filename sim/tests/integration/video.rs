@@ -19,7 +19,21 @@ fn now_us() -> u64 {
 
 #[test]
 fn video_is_announced_streamed_and_every_frame_carries_the_latency_stamp() {
+    check_stream("", "H264", VideoStreamEncoding::VIDEO_STREAM_ENCODING_H264);
+}
+
+#[test]
+fn h265_video_on_request() {
+    check_stream(
+        "?codec=h265",
+        "H265",
+        VideoStreamEncoding::VIDEO_STREAM_ENCODING_H265,
+    );
+}
+
+fn check_stream(query: &str, codec: &str, encoding: VideoStreamEncoding) {
     gst::init().expect("GStreamer");
+    let lower = codec.to_lowercase();
     let port = std::net::UdpSocket::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -27,8 +41,8 @@ fn video_is_announced_streamed_and_every_frame_carries_the_latency_stamp() {
         .port();
     // The receiver is up first, as a station would be.
     let rx = gst::parse::launch(&format!(
-        "udpsrc port={port} address=127.0.0.1 caps=\"application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000\" ! \
-         rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! video/x-raw,format=GRAY8 ! appsink name=sink sync=false max-buffers=4 drop=false"
+        "udpsrc port={port} address=127.0.0.1 caps=\"application/x-rtp,media=video,encoding-name={codec},payload=96,clock-rate=90000\" ! \
+         rtp{lower}depay ! {lower}parse ! avdec_{lower} ! videoconvert ! video/x-raw,format=GRAY8 ! appsink name=sink sync=false max-buffers=4 drop=false"
     ))
     .expect("receiver pipeline")
     .downcast::<gst::Pipeline>()
@@ -45,7 +59,7 @@ fn video_is_announced_streamed_and_every_frame_carries_the_latency_stamp() {
         "--tcp",
         "127.0.0.1:0",
         "--video",
-        &format!("rtp://127.0.0.1:{port}"),
+        &format!("rtp://127.0.0.1:{port}{query}"),
     ]);
 
     // Announced like a MAVLink camera.
@@ -66,10 +80,7 @@ fn video_is_announced_streamed_and_every_frame_carries_the_latency_stamp() {
         _ => None,
     });
     assert_eq!(info.mavtype, VideoStreamType::VIDEO_STREAM_TYPE_RTPUDP);
-    assert_eq!(
-        info.encoding,
-        VideoStreamEncoding::VIDEO_STREAM_ENCODING_H264
-    );
+    assert_eq!(info.encoding, encoding);
     assert!(
         info.flags
             .contains(VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_RUNNING)
