@@ -678,14 +678,18 @@ impl Hub {
                 let _ = reply.send(res);
             }
             Control::SetTlog { path, reply } => {
+                let old = self.tlog.take();
                 let res = match path {
-                    None => {
-                        self.tlog = None;
-                        Ok(())
-                    }
+                    None => Ok(()),
                     Some(p) => TlogThread::start(&p).map(|t| self.tlog = Some(t)),
                 };
-                let _ = reply.send(res);
+                // Answer once the old log is flushed and closed, without blocking the hub.
+                tokio::task::spawn_blocking(move || {
+                    if let Some(old) = old {
+                        old.close();
+                    }
+                    let _ = reply.send(res);
+                });
             }
             Control::Raw { sysid, msg } => self.send_to_vehicle(sysid, &msg),
         }
@@ -733,6 +737,7 @@ impl Hub {
 /// Writes the tlog on its own thread so disk stalls never stall the hub.
 struct TlogThread {
     tx: std::sync::mpsc::Sender<TlogMsg>,
+    handle: std::thread::JoinHandle<()>,
 }
 
 enum TlogMsg {
@@ -748,7 +753,7 @@ impl TlogThread {
         })?;
         let (tx, rx) = std::sync::mpsc::channel::<TlogMsg>();
         let shown = path.to_path_buf();
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("vigie-tlog".into())
             .spawn(move || {
                 let mut failed = false;
@@ -771,7 +776,13 @@ impl TlogThread {
                 path: path.to_path_buf(),
                 source,
             })?;
-        Ok(Self { tx })
+        Ok(Self { tx, handle })
+    }
+
+    /// Flush, close, and wait for the writer to finish.
+    fn close(self) {
+        drop(self.tx);
+        let _ = self.handle.join();
     }
 
     fn write(&self, at: SystemTime, f: &RawFrame) {

@@ -6,4 +6,5 @@ mod peer;
 mod faults;
 mod proxy;
 mod pymavlink;
+mod tlog;
 mod vectors;
