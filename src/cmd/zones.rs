@@ -226,6 +226,12 @@ fn check(global: &crate::Global, args: CheckArgs) -> anyhow::Result<ExitCode> {
     if hits.is_empty() {
         println!("  (inside no active zone)");
     }
+    if let Some((z, d)) = rules.zones.nearest_boundary(fix.pos, now, 20_000.0) {
+        println!(
+            "nearest boundary: {d:.0} m, {} {} {:?}",
+            z.restriction, z.identifier, z.name
+        );
+    }
     let mut findings = flight_rules::rules::point_zone_findings(
         &rules.zones,
         &fix,
