@@ -213,6 +213,13 @@ impl Ingest {
             .map(|h| h.clone())
             .unwrap_or_else(|p| p.into_inner().clone())
     }
+    /// A still PNG of the newest frame with its time and `text` (e.g. the position); None before any frame.
+    pub fn snapshot(&self, text: &[(&str, &str)]) -> Result<Option<crate::snapshot::Snapshot>> {
+        match self.shared.frames.latest() {
+            Some(frame) => crate::snapshot::snapshot(&frame, text).map(Some),
+            None => Ok(None),
+        }
+    }
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }

@@ -8,6 +8,7 @@
 //! - [`Recorder`]: keyframe-aligned Matroska segments that survive a crash, each hashed (SHA-256) and
 //!   reported, with flags and a disk-space guard.
 //! - [`Forward`]: optional plain RTP/UDP forward and SRT listener, also without re-encoding.
+//! - [`snapshot::snapshot`]: a still PNG of a frame with its time and the caller's metadata.
 //! - [`stamp`]: the latency stamp shared with the simulator.
 //!
 //! Only this crate names `gstreamer`; it hands out plain frames, handles and events.
@@ -20,6 +21,7 @@ mod ingest;
 pub mod plugins;
 mod record;
 mod restream;
+pub mod snapshot;
 pub mod stamp;
 mod tap;
 pub mod testsrc;

@@ -279,6 +279,46 @@ impl SourceUri {
         }
     }
 
+    /// From a VIDEO_STREAM_INFORMATION (MAVLink 269) as the link crate hands it over, in plain numbers:
+    /// `stream_type` VIDEO_STREAM_TYPE (0 RTSP, 1 RTP/UDP, 2 TCP/MPEG, 3 MPEG-TS), `encoding`
+    /// VIDEO_STREAM_ENCODING (0 unknown, 1 H.264, 2 H.265), `uri` as sent. A `?codec=` in the URI wins.
+    pub fn from_stream_information(stream_type: u8, encoding: u8, uri: &str) -> Result<SourceUri> {
+        let bad = |reason: &str| VideoError::BadUri {
+            uri: uri.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut parsed = match stream_type {
+            0 | 1 => SourceUri::parse(uri)?,
+            3 => match SourceUri::parse(uri)? {
+                SourceUri::RtpUdp {
+                    listen_host,
+                    port,
+                    codec,
+                } => SourceUri::MpegTsUdp {
+                    listen_host,
+                    port,
+                    codec,
+                },
+                other => other,
+            },
+            2 => {
+                return Err(bad(
+                    "MPEG over TCP (VIDEO_STREAM_TYPE 2) is not supported; configure the camera for RTP/UDP or RTSP",
+                ));
+            }
+            t => return Err(bad(&format!("unknown VIDEO_STREAM_TYPE {t}"))),
+        };
+        if !uri.to_ascii_lowercase().contains("codec=") && encoding == 2 {
+            match &mut parsed {
+                SourceUri::RtpUdp { codec, .. }
+                | SourceUri::MpegTsUdp { codec, .. }
+                | SourceUri::Rtsp { codec, .. }
+                | SourceUri::Srt { codec, .. } => *codec = Codec::H265,
+            }
+        }
+        Ok(parsed)
+    }
+
     pub fn codec(&self) -> Codec {
         match self {
             SourceUri::RtpUdp { codec, .. }
@@ -429,6 +469,66 @@ mod tests {
             let err = SourceUri::parse(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn table_of_video_stream_information() {
+        // (type, encoding, uri) → expected
+        let rows: Vec<(u8, u8, &str, SourceUri)> = vec![
+            (
+                1,
+                1,
+                "udp://0.0.0.0:5600",
+                rtp("0.0.0.0", 5600, Codec::H264),
+            ),
+            (
+                1,
+                2,
+                "udp://0.0.0.0:5600",
+                rtp("0.0.0.0", 5600, Codec::H265),
+            ),
+            (1, 0, "5601", rtp("0.0.0.0", 5601, Codec::H264)),
+            (
+                1,
+                1,
+                "udp://0.0.0.0:5600?codec=h265",
+                rtp("0.0.0.0", 5600, Codec::H265),
+            ),
+            (
+                3,
+                1,
+                "udp://0.0.0.0:5602",
+                SourceUri::MpegTsUdp {
+                    listen_host: "0.0.0.0".into(),
+                    port: 5602,
+                    codec: Codec::H264,
+                },
+            ),
+            (
+                0,
+                2,
+                "rtsp://192.168.144.25:8554/main.264",
+                SourceUri::Rtsp {
+                    url: "rtsp://192.168.144.25:8554/main.264".into(),
+                    transport: RtspTransport::Any,
+                    codec: Codec::H265,
+                },
+            ),
+        ];
+        for (t, e, uri, expected) in rows {
+            assert_eq!(
+                SourceUri::from_stream_information(t, e, uri).unwrap(),
+                expected,
+                "{t} {e} {uri}"
+            );
+        }
+        assert!(
+            SourceUri::from_stream_information(2, 1, "tcp://h:1")
+                .unwrap_err()
+                .to_string()
+                .contains("not supported")
+        );
+        assert!(SourceUri::from_stream_information(9, 1, "5600").is_err());
     }
 
     #[test]

@@ -331,3 +331,52 @@ fn every_decoded_frame_is_clean_not_only_keyframes() {
         );
     }
 }
+
+#[test]
+fn a_snapshot_is_a_png_with_time_and_position() {
+    let port = free_udp_port();
+    let (events, _rx) = Events::channel();
+    let ingest = Ingest::start(
+        IngestConfig::new(
+            "snap",
+            SourceUri::parse(&format!("udp://127.0.0.1:{port}")).unwrap(),
+        ),
+        events,
+    )
+    .unwrap();
+    let _sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
+    let frame = ingest.frames().wait_newer(None, T).unwrap();
+    let snap = vigie_video::snapshot::snapshot(
+        &frame,
+        &[("Vigie-Position", "43.51230,4.98760,80.0 m AMSL")],
+    )
+    .unwrap();
+    assert_eq!((snap.width, snap.height), (W, H));
+    assert!(snap.capture_unix_us.is_some());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snap.png");
+    std::fs::write(&path, &snap.png).unwrap();
+    // An independent reader checks every chunk's CRC and lists the text.
+    let script = "import sys,struct,zlib\nd=open(sys.argv[1],'rb').read();i=8\nwhile i<len(d):\n n,=struct.unpack('>I',d[i:i+4]);t=d[i+4:i+8];b=d[i+8:i+8+n];c,=struct.unpack('>I',d[i+8+n:i+12+n])\n assert zlib.crc32(t+b)==c,t\n if t==b'tEXt':print(b.replace(b'\\0',b'=').decode('latin-1'))\n if t==b'IHDR':print('size',*struct.unpack('>II',b[:8]))\n i+=12+n\n";
+    let o = Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains(&format!("size {W} {H}")), "{out}");
+    assert!(
+        out.contains("Vigie-Position=43.51230,4.98760,80.0 m AMSL"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "Vigie-Capture-Unix-us={}",
+            snap.capture_unix_us.unwrap()
+        )),
+        "{out}"
+    );
+    let (ok, report) = discover(&path);
+    assert!(ok && report.contains(&format!("Width: {W}")), "{report}");
+}
