@@ -466,3 +466,34 @@ fn geojson_export_reads_back_with_the_same_answers() {
         assert_eq!(restr(&a), restr(&b), "{p}");
     }
 }
+
+#[test]
+fn ed318_geometry_collection_layers_make_a_wedding_cake() {
+    let z = parse_zone_file_strict(
+        &fixture("ed318_two_layers.geojson"),
+        "ed318_two_layers.geojson",
+    )
+    .unwrap();
+    assert_eq!(z.len(), 1);
+    let cake = &z[0];
+    assert_eq!(cake.volumes.len(), 2);
+    assert_eq!(cake.restriction, Restriction::ReqAuthorisation);
+    let ctx = VerticalContext::default();
+    let outer_only = LatLon::new(43.4550, 5.0350);
+    let core = LatLon::new(43.4650, 5.0500);
+    let at = |p, alt| cake.contains(&Position3d::new(p, Altitude::agl(alt), 1.0), &ctx);
+    assert_eq!(
+        at(outer_only, 30.0),
+        Containment::Outside,
+        "under the upper layer"
+    );
+    assert_eq!(at(outer_only, 80.0), Containment::Inside);
+    assert_eq!(at(core, 30.0), Containment::Inside);
+    assert_eq!(at(core, 80.0), Containment::Inside);
+    assert_eq!(at(core, 200.0), Containment::Outside, "above both layers");
+    // 16:00–17:00 every day, plus Sunday morning, in 2026.
+    let t = |d, h| Utc.with_ymd_and_hms(2026, 3, d, h, 30, 0).unwrap();
+    assert!(cake.applicability.is_active(t(14, 16)));
+    assert!(!cake.applicability.is_active(t(14, 11)), "Saturday morning");
+    assert!(cake.applicability.is_active(t(15, 11)), "Sunday morning");
+}
