@@ -188,6 +188,7 @@ proptest! {
         accuracy in 0.0f64..200.0,
         alt in 0.0f64..119.0,
         budget in 5usize..12,
+        circles in any::<bool>(),
     ) {
         let centre = LatLon::new(43.5150, 4.9890);
         let verts = star(centre, &radii);
@@ -212,11 +213,18 @@ proptest! {
         auth.perimeter = vec![("p".into(), polygon_from_latlon(&[
             centre.destination(0.0, 6_000.0), centre.destination(120.0, 6_000.0), centre.destination(240.0, 6_000.0),
         ]))];
-        let opts = FenceOptions { vertex_budget: budget, circles_supported: false };
+        let opts = FenceOptions { vertex_budget: budget, circles_supported: circles };
         if let Ok(plan) = fence_plan_with(&zones, &auth, &limits, opts, now()) {
-            let ex = plan.polygons.iter().find(|p| !p.inclusion).expect("exclusion present");
-            prop_assert!(polygon_contains(&polygon_from_latlon(&ex.vertices), inside));
             prop_assert!(plan.item_count() <= budget);
+            match plan.polygons.iter().find(|p| !p.inclusion) {
+                Some(ex) => prop_assert!(polygon_contains(&polygon_from_latlon(&ex.vertices), inside)),
+                None => {
+                    // Simplified down to its enclosing circle (only when circles are supported).
+                    prop_assert!(circles);
+                    let c = plan.circles.iter().find(|c| !c.inclusion).expect("exclusion circle");
+                    prop_assert!(c.center.distance_m(&inside) < c.radius_m);
+                }
+            }
         }
     }
 }
