@@ -952,14 +952,15 @@ impl Vehicle {
     }
 
     fn vd_to(&self, target_d: f64, up: f64, dn: f64) -> f64 {
-        ((target_d - self.body.pos.d) * 1.0).clamp(-up, dn)
+        ((target_d - self.body.pos.d) * 1.0).clamp(-up.abs(), dn.abs())
     }
 
+    // Bounded below: a negative speed parameter from a GCS must not invert (or panic) the loops.
     fn speed_up(&self) -> f64 {
-        self.p("WPNAV_SPEED_UP", 250.0) / 100.0
+        (self.p("WPNAV_SPEED_UP", 250.0) / 100.0).max(0.1)
     }
     fn speed_dn(&self) -> f64 {
-        self.p("WPNAV_SPEED_DN", 150.0) / 100.0
+        (self.p("WPNAV_SPEED_DN", 150.0) / 100.0).max(0.1)
     }
 
     /// Horizontal velocity to reach (n, e) and stop there, at most `speed`.
@@ -2576,7 +2577,7 @@ impl Vehicle {
         let vel_ignored = mask.contains(PositionTargetTypemask::POSITION_TARGET_TYPEMASK_VX_IGNORE);
         if !pos_ignored {
             let at = LatLon::from_e7(t.lat_int, t.lon_int);
-            if !at.is_valid() {
+            if !at.is_valid() || !t.alt.is_finite() {
                 return;
             }
             let (n, e) = self.frame.to_ne(at);
@@ -2587,7 +2588,7 @@ impl Vehicle {
                 d,
                 speed: self.wp_speed(),
             };
-        } else if !vel_ignored {
+        } else if !vel_ignored && [t.vx, t.vy, t.vz].iter().all(|v| v.is_finite()) {
             let timeout = self.p("GUID_TIMEOUT", 3.0).max(0.5);
             self.guided = Guided::Velocity {
                 v: V3::new(f64::from(t.vx), f64::from(t.vy), f64::from(t.vz)),
@@ -2603,6 +2604,9 @@ impl Vehicle {
         let mask = t.type_mask;
         let (hn, he) = self.home.map_or((0.0, 0.0), |(h, _)| self.frame.to_ne(h));
         if !mask.contains(PositionTargetTypemask::POSITION_TARGET_TYPEMASK_X_IGNORE) {
+            if ![t.x, t.y, t.z].iter().all(|v| v.is_finite()) {
+                return;
+            }
             let (n, e, d) = match t.coordinate_frame {
                 MavFrame::MAV_FRAME_BODY_OFFSET_NED | MavFrame::MAV_FRAME_LOCAL_OFFSET_NED => (
                     self.body.pos.n + f64::from(t.x),
@@ -2621,7 +2625,9 @@ impl Vehicle {
                 d,
                 speed: self.wp_speed(),
             };
-        } else if !mask.contains(PositionTargetTypemask::POSITION_TARGET_TYPEMASK_VX_IGNORE) {
+        } else if !mask.contains(PositionTargetTypemask::POSITION_TARGET_TYPEMASK_VX_IGNORE)
+            && [t.vx, t.vy, t.vz].iter().all(|v| v.is_finite())
+        {
             let timeout = self.p("GUID_TIMEOUT", 3.0).max(0.5);
             self.guided = Guided::Velocity {
                 v: V3::new(f64::from(t.vx), f64::from(t.vy), f64::from(t.vz)),
@@ -2680,7 +2686,10 @@ impl Vehicle {
                 if self.mode != Mode::Guided || !self.armed || !self.body.on_ground {
                     return R::MAV_RESULT_FAILED;
                 }
-                let alt = f64::from(p[6]).max(1.0);
+                if !p[6].is_finite() {
+                    return R::MAV_RESULT_DENIED;
+                }
+                let alt = f64::from(p[6]).clamp(1.0, 10_000.0);
                 let d = self.d_for_alt_rel(alt);
                 self.guided = Guided::Takeoff {
                     n: self.body.pos.n,
@@ -2848,7 +2857,7 @@ impl Vehicle {
                     (self.position(), self.alt_amsl_m())
                 } else {
                     let at = LatLon::new(pos.x, pos.y);
-                    if !at.is_valid() || (pos.x == 0.0 && pos.y == 0.0) {
+                    if !at.is_valid() || (pos.x == 0.0 && pos.y == 0.0) || !pos.z.is_finite() {
                         return R::MAV_RESULT_DENIED;
                     }
                     (at, f64::from(pos.z))
@@ -2870,6 +2879,9 @@ impl Vehicle {
             C::MAV_CMD_SET_MESSAGE_INTERVAL => {
                 let id = p[0] as u32;
                 let us = p[1];
+                if !us.is_finite() {
+                    return R::MAV_RESULT_DENIED;
+                }
                 let period = if us < 0.0 {
                     0.0
                 } else if us == 0.0 {
@@ -3105,6 +3117,13 @@ impl Vehicle {
             self.mission_ack(gcs, kind, MavMissionResult::MAV_MISSION_INVALID_PARAM5_X);
             return;
         }
+        // A NaN altitude would poison navigation. (NaN params are normal: QGC sends yaw = NaN.)
+        if !it.z.is_finite() && it.cmd_id() <= 95 {
+            self.upload = None;
+            self.mission_ack(gcs, kind, MavMissionResult::MAV_MISSION_INVALID_PARAM7);
+            return;
+        }
+        let Some(up) = &mut self.upload else { return };
         up.items.push(it);
         up.next += 1;
         up.last_request_wall_s = wall_s;

@@ -8,6 +8,7 @@ mod integration {
     mod flight_model;
     mod peers;
     mod protocol;
+    mod robustness;
     mod scenario_faults;
     mod video;
 }
