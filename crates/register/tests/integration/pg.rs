@@ -22,6 +22,9 @@ pub struct PgServer {
 }
 
 fn as_postgres(program: &str) -> Command {
+    if !crate::common::running_as_root() {
+        return Command::new(format!("{PG_BIN}/{program}"));
+    }
     // initdb refuses to run as root: run the server as the `postgres` system user.
     let mut c = Command::new("runuser");
     c.args(["-u", "postgres", "--", &format!("{PG_BIN}/{program}")]);
@@ -29,6 +32,9 @@ fn as_postgres(program: &str) -> Command {
 }
 
 fn chown_postgres(path: &Path) {
+    if !crate::common::running_as_root() {
+        return;
+    }
     let out = Command::new("chown")
         .args(["-R", "postgres:postgres"])
         .arg(path)
