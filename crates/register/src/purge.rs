@@ -30,10 +30,25 @@ impl Register {
         }
         let retention = self.retention().clone();
         for start_entry in self.store().by_kind(kind::FLIGHT_START)? {
-            let Ok(start) = parse::<FlightStart>(&start_entry) else {
-                continue;
+            // One unreadable flight must not stop the erasure of all the others: report it, go on.
+            let start = match parse::<FlightStart>(&start_entry) {
+                Ok(s) => s,
+                Err(e) => {
+                    report
+                        .failures
+                        .push(format!("{e}; run `vigie register verify`"));
+                    continue;
+                }
             };
-            let anchor = self.retention_anchor(&start)?;
+            let anchor = match self.retention_anchor(&start) {
+                Ok(a) => a,
+                Err(e) => {
+                    report
+                        .failures
+                        .push(format!("{e}; run `vigie register verify`"));
+                    continue;
+                }
+            };
             if self.active_hold(&start.flight_id)?.is_some() {
                 if now >= anchor + retention.domicile.min(retention.recordings) {
                     report.held_flights.push(start.flight_id.clone());
@@ -48,7 +63,15 @@ impl Register {
             for e in &entries {
                 match e.kind.as_str() {
                     kind::VIDEO_SEGMENT if e.payload.is_some() => {
-                        let seg: VideoSegment = parse(e)?;
+                        let seg: VideoSegment = match parse(e) {
+                            Ok(seg) => seg,
+                            Err(err) => {
+                                report
+                                    .failures
+                                    .push(format!("{err}; run `vigie register verify`"));
+                                continue;
+                            }
+                        };
                         if seg.domicile && now >= anchor + retention.domicile {
                             domicile.0.push(e.id);
                             domicile.1.push(seg.file);
@@ -60,7 +83,15 @@ impl Register {
                     kind::FLIGHT_SEAL
                         if e.payload.is_some() && now >= anchor + retention.recordings =>
                     {
-                        let seal: FlightSeal = parse(e)?;
+                        let seal: FlightSeal = match parse(e) {
+                            Ok(seal) => seal,
+                            Err(err) => {
+                                report
+                                    .failures
+                                    .push(format!("{err}; run `vigie register verify`"));
+                                continue;
+                            }
+                        };
                         for f in seal.tlog.into_iter().chain(seal.rrd) {
                             if !erased_files.contains(&f.path) {
                                 recordings.1.push(f);

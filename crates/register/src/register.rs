@@ -206,7 +206,8 @@ pub struct PurgeReport {
     /// Flights whose due recordings were kept because of a legal hold.
     pub held_flights: Vec<String>,
     pub journal_days_sealed: Vec<NaiveDate>,
-    /// Files that could not be deleted (the erasure is journaled; the next purge retries).
+    /// Files that could not be deleted (the erasure is journaled; the next purge retries) and
+    /// records that could not be read (the rest was purged; `verify` says what is wrong).
     pub failures: Vec<String>,
 }
 

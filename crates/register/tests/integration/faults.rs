@@ -173,3 +173,41 @@ fn a_seized_copy_verifies_read_only_without_being_written() {
     assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
     let _ = fx;
 }
+
+#[test]
+fn one_unreadable_flight_does_not_stop_the_purge_of_the_others() {
+    let b = Backend::sqlite();
+    let mut reg = b.open();
+    let broken = record_flight(&mut reg, "FX", t0(), &[false]);
+    let fine = record_flight(&mut reg, "FY", t0(), &[false]);
+    let start = b
+        .by_kind(kind::FLIGHT_START)
+        .into_iter()
+        .find(|e| e.subject == "flight:FX")
+        .unwrap();
+    b.tamper(
+        "UPDATE entries SET payload = ?1 WHERE id = ?2",
+        &[Some("{\"garbled\":1}".into())],
+        start.id,
+    );
+    let r = reg.purge(t0() + chrono::TimeDelta::days(7)).unwrap();
+    assert!(
+        !fine.tlog.exists() && !fine.rrd.exists() && !fine.segments[0].0.exists(),
+        "{r:?}"
+    );
+    assert!(
+        broken.tlog.exists(),
+        "an unreadable flight must not be purged blindly"
+    );
+    assert_eq!(r.failures.len(), 1, "{r:?}");
+    assert!(
+        r.failures[0].contains(&start.id.to_string()),
+        "{:?}",
+        r.failures
+    );
+    let first = reg.verify().unwrap().first_break().cloned().unwrap();
+    assert_eq!(
+        (first.entry_id, first.field.as_str()),
+        (start.id, "payload")
+    );
+}
