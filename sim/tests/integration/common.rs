@@ -162,6 +162,13 @@ pub fn wait_for<T>(
                     return t;
                 }
             }
+            // The mavlink crate's TCP connection reads with a 100 ms timeout: a quiet moment
+            // (or a loaded machine) is not a link error.
+            Err(mavlink::error::MessageReadError::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
             Err(e) => panic!("link error while waiting for {what}: {e}"),
         }
     }
