@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use vigie_video::{
-    Events, Ingest, IngestConfig, Profile, RecordConfig, Recorder, RestreamConfig, RtspRestream,
-    SourceUri, VideoError, VideoEvent, users,
+    Events, Forward, ForwardTarget, Ingest, IngestConfig, Profile, RecordConfig, Recorder,
+    RestreamConfig, RtspRestream, SourceUri, VideoError, VideoEvent, users,
 };
 
 use crate::exit::BadInput;
@@ -49,6 +49,12 @@ pub struct RelayArgs {
     /// Stop recording (with an alarm) below this much free disk space, in MB.
     #[arg(long, default_value_t = 1024)]
     pub min_free_mb: u64,
+    /// Also forward plain RTP/UDP (no re-encoding) to this address, e.g. a CSU decoder.
+    #[arg(long)]
+    pub forward: Option<String>,
+    /// Also serve MPEG-TS over SRT, listening on this address.
+    #[arg(long)]
+    pub srt: Option<String>,
     /// PEM certificate and key for RTSPS.
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -95,6 +101,18 @@ fn relay(_global: &crate::Global, args: RelayArgs) -> anyhow::Result<ExitCode> {
             args.rtsp
         ))
     })?;
+    let mut targets = Vec::new();
+    for (option, value) in [("--forward", &args.forward), ("--srt", &args.srt)] {
+        let Some(value) = value else { continue };
+        let addr: SocketAddr = value
+            .parse()
+            .map_err(|e| BadInput(format!("{option} `{value}`: {e}; give HOST:PORT")))?;
+        targets.push(if option == "--srt" {
+            ForwardTarget::SrtListener(addr)
+        } else {
+            ForwardTarget::RtpUdp(addr)
+        });
+    }
     if args.users.is_none() && !bind.ip().is_loopback() {
         return Err(BadInput(format!(
             "--rtsp {bind} serves video beyond this machine: give --users FILE \
@@ -166,10 +184,14 @@ fn relay(_global: &crate::Global, args: RelayArgs) -> anyhow::Result<ExitCode> {
             let mut c = RecordConfig::new(dir);
             c.segment = std::time::Duration::from_secs(args.segment_s.max(1));
             c.min_free_bytes = args.min_free_mb.saturating_mul(1 << 20);
-            Some(Recorder::start(c, &ingest, events).map_err(classify)?)
+            Some(Recorder::start(c, &ingest, events.clone()).map_err(classify)?)
         }
         None => None,
     };
+    let forwards = targets
+        .into_iter()
+        .map(|t| Forward::start(t, &ingest, events.clone()).map_err(classify))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     tracing::info!(%url, source = %args.from, recording = args.record.is_some(), "relay running; Ctrl-C to stop");
     eprintln!("vigie: serving {url} (Ctrl-C to stop)");
 
@@ -193,6 +215,7 @@ fn relay(_global: &crate::Global, args: RelayArgs) -> anyhow::Result<ExitCode> {
     if let Some(r) = recorder {
         r.stop();
     }
+    drop(forwards);
     drop(server);
     ingest.stop();
     Ok(ExitCode::SUCCESS)
