@@ -308,3 +308,86 @@ fn timesync_and_an_empty_log_list_are_answered() {
             .any(|m| matches!(m, MavMessage::LOG_ENTRY(l) if l.num_logs == 0))
     );
 }
+
+#[test]
+fn altitude_fence_with_action_land_lands() {
+    let mut v = vehicle(WindSetting::CALM);
+    for (name, value) in [
+        ("FENCE_ENABLE", 1.0),
+        ("FENCE_TYPE", 1.0),
+        ("FENCE_ALT_MAX", 30.0),
+        ("FENCE_ACTION", 2.0),
+    ] {
+        v.params.set(name, value);
+    }
+    v.force_airborne_hover(20.0, Mode::Guided);
+    v.guided_goto(v.position(), 50.0);
+    run(&mut v, 20.0);
+    assert!(v.stats.fence_breaches >= 1, "max-altitude breach");
+    assert_eq!(
+        v.fence_breached(),
+        0,
+        "back below the ceiling while landing"
+    );
+    assert_eq!(v.mode(), Mode::Land);
+    assert!(
+        v.alt_rel_home_m() < 31.0 + 3.0,
+        "it did not keep climbing: {}",
+        v.alt_rel_home_m()
+    );
+}
+
+#[test]
+fn rtl_goes_to_the_nearest_rally_point() {
+    use mavlink::MavHeader;
+    use mavlink::dialects::ardupilotmega::*;
+    let mut v = vehicle(WindSetting::CALM);
+    v.force_airborne_hover(30.0, Mode::Guided);
+    let frame = LocalFrame::new(LatLon::new(43.5150, 4.9890));
+    let rally = frame.to_latlon(400.0, 0.0);
+    let gcs = MavHeader {
+        system_id: 255,
+        component_id: 190,
+        sequence: 0,
+    };
+    let t = MavMissionType::MAV_MISSION_TYPE_RALLY;
+    v.handle(
+        &gcs,
+        &MavMessage::MISSION_COUNT(MISSION_COUNT_DATA {
+            count: 1,
+            target_system: 1,
+            target_component: 1,
+            mission_type: t,
+            ..Default::default()
+        }),
+        0.0,
+    );
+    v.handle(
+        &gcs,
+        &MavMessage::MISSION_ITEM_INT(MISSION_ITEM_INT_DATA {
+            seq: 0,
+            command: MavCmd::MAV_CMD_NAV_RALLY_POINT,
+            frame: MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT,
+            x: rally.lat_e7(),
+            y: rally.lon_e7(),
+            z: 30.0,
+            target_system: 1,
+            target_component: 1,
+            mission_type: t,
+            ..Default::default()
+        }),
+        0.0,
+    );
+    assert!(v.drain().any(|m| matches!(m, MavMessage::MISSION_ACK(a) if a.mavtype == MavMissionResult::MAV_MISSION_ACCEPTED && a.mission_type == t)));
+    // Fly 500 m north, past the rally point, then RTL: the rally point (100 m back) is nearer than home.
+    v.guided_goto(frame.to_latlon(500.0, 0.0), 30.0);
+    run(&mut v, 80.0);
+    assert!(v.set_mode(Mode::Rtl));
+    run(&mut v, 120.0);
+    let (n, e) = ne_from_home(&v);
+    assert!(
+        (n - 400.0).abs() < 5.0 && e.abs() < 5.0,
+        "landed at ({n:.0}, {e:.0}), expected the rally point (400, 0)"
+    );
+    assert!(!v.armed());
+}
