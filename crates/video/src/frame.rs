@@ -119,3 +119,43 @@ impl FrameSlot {
         self.inner.0.lock().map(|i| i.overwritten).unwrap_or(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(seq: u64) -> Frame {
+        crate::init().unwrap();
+        let buffer = gst::Buffer::from_slice(vec![0u8; 4 * 2 * 2]);
+        Frame {
+            width: 2,
+            height: 2,
+            pts_ns: None,
+            received_unix_us: 0,
+            seq,
+            map: buffer.into_mapped_buffer_readable().unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_slot_keeps_only_the_newest_and_counts_frames_nobody_saw() {
+        let slot = FrameSlot::new();
+        assert!(slot.latest().is_none());
+        slot.put(frame(1));
+        slot.put(frame(2)); // 1 was never taken
+        assert_eq!(slot.latest().unwrap().seq, 2);
+        slot.put(frame(3)); // 2 was taken
+        assert_eq!(slot.overwritten(), 1);
+        assert_eq!(
+            slot.wait_newer(Some(2), Duration::from_millis(10))
+                .unwrap()
+                .seq,
+            3
+        );
+        assert!(
+            slot.wait_newer(Some(3), Duration::from_millis(10))
+                .is_none()
+        );
+        assert_eq!(slot.latest().unwrap().rgba().len(), 16);
+    }
+}

@@ -128,3 +128,31 @@ pub fn discover(path: &std::path::Path) -> (bool, String) {
     );
     (o.status.success(), text(&o))
 }
+
+/// The first frame whose latency stamp reads back (a frame damaged by a lost packet on a loaded
+/// machine may not carry one; the next keyframe repairs it).
+pub fn wait_stamped_frame(
+    slot: &vigie_video::FrameSlot,
+    timeout: Duration,
+) -> std::sync::Arc<vigie_video::Frame> {
+    wait_stamped_frame_after(slot, None, timeout)
+}
+
+pub fn wait_stamped_frame_after(
+    slot: &vigie_video::FrameSlot,
+    after: Option<u64>,
+    timeout: Duration,
+) -> std::sync::Arc<vigie_video::Frame> {
+    let deadline = Instant::now() + timeout;
+    let mut last = after;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let f = slot
+            .wait_newer(last, left)
+            .unwrap_or_else(|| panic!("no stamped frame within {timeout:?}"));
+        if f.capture_stamp_unix_us().is_some() {
+            return f;
+        }
+        last = Some(f.seq);
+    }
+}

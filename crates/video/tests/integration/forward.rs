@@ -45,10 +45,7 @@ fn the_rtp_forward_is_received_without_re_encoding() {
     )
     .unwrap();
     let _fwd = Forward::start(ForwardTarget::RtpUdp(local(out)), &ingest, events).unwrap();
-    let f = receiver
-        .frames()
-        .wait_newer(None, T)
-        .expect("frames through the forward");
+    let f = wait_stamped_frame(&receiver.frames(), T);
     assert_eq!((f.width, f.height), (W, H));
     assert!(f.capture_stamp_unix_us().is_some());
 }
@@ -71,10 +68,7 @@ fn the_srt_listener_serves_a_caller() {
         events,
     )
     .unwrap();
-    let f = receiver
-        .frames()
-        .wait_newer(None, T)
-        .expect("frames over SRT");
+    let f = wait_stamped_frame(&receiver.frames(), T);
     assert_eq!((f.width, f.height), (W, H));
     assert!(f.capture_stamp_unix_us().is_some());
 }

@@ -38,7 +38,7 @@ fn the_simulators_stream_decodes_to_frames_of_the_announced_size() {
             height: 720
         }
     );
-    let frame = ingest.frames().wait_newer(None, T).expect("a frame");
+    let frame = wait_stamped_frame(&ingest.frames(), T);
     assert_eq!((frame.width, frame.height), (1280, 720));
     assert_eq!(frame.rgba().len(), 1280 * 720 * 4);
     assert!(frame.pts_ns.is_some());
@@ -80,7 +80,7 @@ fn h265_over_rtp_is_received() {
     wait_event(&rx, T, "StreamUp", |e| {
         matches!(e, VideoEvent::StreamUp { .. })
     });
-    let f = ingest.frames().wait_newer(None, T).unwrap();
+    let f = wait_stamped_frame(&ingest.frames(), T);
     assert_eq!((f.width, f.height), (W, H));
     assert!(f.capture_stamp_unix_us().is_some());
 }
@@ -100,10 +100,7 @@ fn the_smooth_profile_receives_too() {
         matches!(e, VideoEvent::StreamUp { .. })
     });
     assert!(
-        ingest
-            .frames()
-            .wait_newer(None, T)
-            .unwrap()
+        wait_stamped_frame(&ingest.frames(), T)
             .capture_stamp_unix_us()
             .is_some()
     );
@@ -141,10 +138,7 @@ fn an_rtsp_camera_with_audio_is_received_and_restreamed_without_audio() {
         matches!(e, VideoEvent::StreamUp { .. })
     });
     assert!(
-        ingest
-            .frames()
-            .wait_newer(None, T)
-            .unwrap()
+        wait_stamped_frame(&ingest.frames(), T)
             .capture_stamp_unix_us()
             .is_some()
     );
@@ -286,9 +280,9 @@ fn stamps_read_at_the_slot_track_the_capture_time() {
     .unwrap();
     let _sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
     let slot = ingest.frames();
-    let a = slot.wait_newer(None, T).unwrap();
+    let a = wait_stamped_frame(&slot, T);
     std::thread::sleep(Duration::from_millis(500));
-    let b = slot.wait_newer(Some(a.seq), T).unwrap();
+    let b = wait_stamped_frame_after(&slot, Some(a.seq), T);
     let (sa, sb) = (
         a.capture_stamp_unix_us().unwrap(),
         b.capture_stamp_unix_us().unwrap(),
@@ -319,17 +313,20 @@ fn every_decoded_frame_is_clean_not_only_keyframes() {
     let _sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
     let slot = ingest.frames();
     let mut last = None;
-    // 45 frames span at least one keyframe interval (30).
+    let mut unreadable = Vec::new();
+    // 45 frames span at least one keyframe interval (30). With the bug only keyframes read back
+    // (1 in 30); a lost packet on a loaded machine may spoil a few frames until the next keyframe.
     for _ in 0..45 {
         let f = slot.wait_newer(last, T).unwrap();
         last = Some(f.seq);
-        assert!(
-            f.capture_stamp_unix_us().is_some(),
-            "frame {} has no readable stamp: first pixel {:?}",
-            f.seq,
-            &f.rgba()[..4]
-        );
+        if f.capture_stamp_unix_us().is_none() {
+            unreadable.push((f.seq, f.rgba()[..4].to_vec()));
+        }
     }
+    assert!(
+        unreadable.len() <= 5,
+        "frames without a readable stamp (seq, first pixel): {unreadable:?}"
+    );
 }
 
 #[test]
@@ -345,7 +342,7 @@ fn a_snapshot_is_a_png_with_time_and_position() {
     )
     .unwrap();
     let _sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
-    let frame = ingest.frames().wait_newer(None, T).unwrap();
+    let frame = wait_stamped_frame(&ingest.frames(), T);
     let snap = vigie_video::snapshot::snapshot(
         &frame,
         &[("Vigie-Position", "43.51230,4.98760,80.0 m AMSL")],
@@ -379,4 +376,20 @@ fn a_snapshot_is_a_png_with_time_and_position() {
     );
     let (ok, report) = discover(&path);
     assert!(ok && report.contains(&format!("Width: {W}")), "{report}");
+}
+
+#[test]
+fn rtsp_cameras_are_read_over_tcp_and_over_udp() {
+    let camera = TestCamera::start(&SenderConfig::new(W, H, 30)).unwrap();
+    for transport in ["tcp", "udp"] {
+        let (events, _rx) = Events::channel();
+        let uri = format!("{}?transport={transport}", camera.url());
+        let ingest = Ingest::start(
+            IngestConfig::new(format!("cam-{transport}"), SourceUri::parse(&uri).unwrap()),
+            events,
+        )
+        .unwrap();
+        let f = wait_stamped_frame(&ingest.frames(), T);
+        assert!(f.capture_stamp_unix_us().is_some(), "{transport}");
+    }
 }
