@@ -17,7 +17,11 @@ pub fn report(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            let code = if err.downcast_ref::<BadInput>().is_some() { BAD_INPUT } else { FAILURE };
+            let code = if err.downcast_ref::<BadInput>().is_some() {
+                BAD_INPUT
+            } else {
+                FAILURE
+            };
             eprintln!("vigie: {err:#}");
             ExitCode::from(code)
         }

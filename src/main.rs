@@ -5,6 +5,7 @@
 
 mod cmd;
 mod exit;
+mod ui;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,7 +43,11 @@ impl Global {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "vigie", version, about = "Vigie — ground-control station for municipal police drones")]
+#[command(
+    name = "vigie",
+    version,
+    about = "Vigie — ground-control station for municipal police drones"
+)]
 struct Cli {
     #[command(flatten)]
     global: Global,

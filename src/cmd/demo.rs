@@ -1,27 +1,466 @@
-//! `vigie demo` and the desktop app.
+//! `vigie demo`: the built-in simulator and the station, flying a short patrol over Istres town
+//! centre under the demo authorisation, in training mode; in a window when there is a display.
+//! `vigie` alone opens the desktop app on `udpin:0.0.0.0:14550`.
 
-use std::process::ExitCode;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use flight_rules::{Authorisation, Pilot, Verdict};
+use vigie_link::LinkConfig;
+use vigie_station::{Outcome, StationCommand, StationConfig, StationHandle};
+
+use crate::exit::{BadInput, REFUSED};
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Run without a window even when a display is available.
     #[arg(long)]
     pub headless: bool,
-    /// Stop after this many seconds.
+    /// Stop after this many seconds (the window stays open until closed otherwise).
     #[arg(long)]
     pub duration: Option<f64>,
-    /// Fly against an external vehicle (e.g. tcpout:127.0.0.1:5760) instead of the built-in simulator.
+    /// Fly against an external vehicle (e.g. tcpout:127.0.0.1:5760 for ArduPilot SITL) instead of
+    /// the built-in simulator.
     #[arg(long)]
     pub connect: Option<String>,
-    /// Simulator scenario name or file.
+    /// Simulator scenario name or file (default istres-calm).
+    #[arg(long, default_value = "istres-calm")]
+    pub scenario: String,
+    /// Run the simulator without video.
     #[arg(long)]
-    pub scenario: Option<String>,
+    pub no_video: bool,
+    /// A METAR for the launch site (e.g. "LFMI 281400Z 33012KT CAVOK 18/05 Q1015"): its wind
+    /// group feeds the wind gate. With the built-in simulator, its wind at 10 m plays the
+    /// launch-site anemometer.
+    #[arg(long)]
+    pub metar: Option<String>,
 }
 
-pub fn run(_global: &crate::Global, _args: DemoArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("demo not built yet")
+const DEMO_AUTHORISATION: &str =
+    include_str!("../../flight-rules/rules/examples/authorisation-istres-demo.toml");
+const DEMO_PILOT: &str = include_str!("../../flight-rules/rules/examples/pilot-demo.toml");
+
+/// Patrol over Istres town centre, inside the demo perimeter (lat, lon, metres above home).
+const PATROL: &[(f64, f64, f64)] = &[
+    (43.5172, 4.9872, 40.0),
+    (43.5172, 4.9922, 40.0),
+    (43.5130, 4.9922, 40.0),
+];
+
+struct Sim(Child);
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
-pub fn run_app(_global: &crate::Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("desktop app not built yet")
+fn sim_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("VIGIE_SIM_BIN") {
+        return PathBuf::from(p);
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join("vigie-sim")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("vigie-sim"))
+}
+
+fn free_udp_port() -> anyhow::Result<u16> {
+    Ok(std::net::UdpSocket::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+pub(crate) fn demo_station_config(
+    global: &crate::Global,
+    link: LinkConfig,
+    training: bool,
+) -> anyhow::Result<StationConfig> {
+    let (rules, _sources) = crate::cmd::zones::load_rules(global, &[])?;
+    let authorisation = Authorisation::from_toml(
+        DEMO_AUTHORISATION,
+        "embedded:authorisation-istres-demo.toml",
+        &rules.limits,
+    )
+    .map_err(|e| anyhow::anyhow!("demo authorisation: {e}"))?;
+    let pilot = Pilot::from_toml(DEMO_PILOT, "embedded:pilot-demo.toml")
+        .map_err(|e| anyhow::anyhow!("demo pilot: {e}"))?;
+    // The demo pilot ticks the manual checklist items (in the app, the pilot does it by hand).
+    let ticks = rules
+        .checklist
+        .items
+        .iter()
+        .filter(|i| matches!(i.kind, flight_rules::ChecklistKind::Manual))
+        .map(|i| i.id.clone())
+        .collect();
+    Ok(StationConfig {
+        gcs: vigie_link::GcsConfig {
+            links: vec![link],
+            ..Default::default()
+        },
+        rules,
+        authorisation: Some(authorisation),
+        pilot: Some(pilot),
+        training,
+        airframe: "multirotor".into(),
+        checklist_ticks: ticks,
+        ground_amsl_m: None,
+    })
+}
+
+pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("vigie-rt")
+        .build()?;
+    let data_dir = global.data_dir();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+
+    let mut sim = None;
+    let mut video_port = None;
+    let mut control_port = None;
+    let link = match &args.connect {
+        Some(url) => LinkConfig::vehicle(
+            url.parse()
+                .map_err(|e| BadInput(format!("--connect: {e}")))?,
+        ),
+        None => {
+            let port = free_udp_port()?;
+            let cport = std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port();
+            control_port = Some(cport);
+            let mut cmd = Command::new(sim_binary());
+            cmd.args([
+                "--scenario",
+                &args.scenario,
+                "--udp",
+                &format!("127.0.0.1:{port}"),
+                "--control",
+                &format!("127.0.0.1:{cport}"),
+            ]);
+            if args.no_video {
+                cmd.arg("--no-video");
+            } else {
+                let vp = free_udp_port()?;
+                video_port = Some(vp);
+                cmd.args(["--video", &format!("rtp://127.0.0.1:{vp}")]);
+            }
+            let child = cmd
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .with_context(|| {
+                    format!(
+                        "cannot start the simulator {} (build it with `cargo build -p vigie_sim`)",
+                        sim_binary().display()
+                    )
+                })?;
+            sim = Some(Sim(child));
+            LinkConfig::vehicle(format!("udpin:127.0.0.1:{port}").parse()?)
+        }
+    };
+    let mut config = demo_station_config(global, link, true)?;
+    // The built-in simulator's airframe; against an external autopilot, ArduCopter.
+    config.airframe = if args.connect.is_some() {
+        "ArduCopter".into()
+    } else {
+        "vigie-sim".into()
+    };
+    config.gcs.tlog = Some(data_dir.join(format!(
+        "demo-{}.tlog",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    )));
+    let tlog = config.gcs.tlog.clone();
+    let station = rt.block_on(vigie_station::start(config))?;
+    let video = video_port.and_then(|p| crate::ui::start_video(&format!("rtp://127.0.0.1:{p}")));
+    if let Some(text) = &args.metar {
+        let reading = flight_rules::parse_metar(text, chrono::Utc::now())
+            .map_err(|e| BadInput(format!("--metar: {e}")))?;
+        let st = station.clone();
+        rt.block_on(async move { st.command(1, StationCommand::AddWind(reading)).await });
+    }
+    if let Some(cport) = control_port {
+        rt.spawn(anemometer(station.clone(), cport));
+    }
+
+    let headless = args.headless || !crate::ui::display_available();
+    let duration = args.duration.map(Duration::from_secs_f64);
+    let code = if headless {
+        let st = station.clone();
+        let result = rt.block_on(async move {
+            match duration {
+                Some(d) => tokio::time::timeout(d, fly(&st, print_line))
+                    .await
+                    .unwrap_or(Ok(FlightEnd::TimeUp)),
+                None => fly(&st, print_line).await,
+            }
+        });
+        if let Some(v) = &video {
+            let h = v.health();
+            println!(
+                "video: {} frames decoded, {}x{}, {} dropped",
+                h.frames_decoded, h.width, h.height, h.frames_dropped
+            );
+        }
+        report_end(result?)
+    } else {
+        let st = station.clone();
+        let script = rt.spawn(async move { fly(&st, |l| tracing::info!("demo: {l}")).await });
+        crate::ui::run_window(
+            "Vigie — démonstration (entraînement)",
+            station,
+            rt.handle().clone(),
+            video.map(Arc::new),
+            duration,
+        )?;
+        script.abort();
+        ExitCode::SUCCESS
+    };
+    if let Some(t) = tlog {
+        println!("telemetry log: {}", t.display());
+    }
+    drop(sim);
+    Ok(code)
+}
+
+/// The training ground's anemometer: the simulator's wind at 10 m, read every 5 s from its
+/// control socket and fed to the wind gate as a launch-site reading.
+async fn anemometer(station: StationHandle, control_port: u16) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        every.tick().await;
+        let Ok(mut sock) = tokio::net::TcpStream::connect(("127.0.0.1", control_port)).await else {
+            continue;
+        };
+        if sock.write_all(b"status\n").await.is_err() {
+            continue;
+        }
+        let mut lines = BufReader::new(sock).lines();
+        let Ok(Some(line)) = tokio::time::timeout(Duration::from_secs(2), lines.next_line())
+            .await
+            .unwrap_or(Ok(None))
+        else {
+            continue;
+        };
+        let Some(speed) = line.split_whitespace().find_map(|w| {
+            w.strip_prefix("wind=")?
+                .strip_suffix("m/s")?
+                .parse::<f64>()
+                .ok()
+        }) else {
+            continue;
+        };
+        let reading = flight_rules::WindReading {
+            source: flight_rules::WindSource::Anemometer,
+            mean_mps: speed,
+            gust_mps: Some(speed),
+            from_deg: None,
+            observed_at: chrono::Utc::now(),
+        };
+        station.command(1, StationCommand::AddWind(reading)).await;
+    }
+}
+
+fn print_line(line: String) {
+    println!("{line}");
+}
+
+#[derive(Debug)]
+enum FlightEnd {
+    Landed,
+    Refused(Vec<String>),
+    TimeUp,
+}
+
+fn report_end(end: FlightEnd) -> ExitCode {
+    match end {
+        FlightEnd::Landed => {
+            println!("demo: patrol flown, vehicle landed and disarmed");
+            ExitCode::SUCCESS
+        }
+        FlightEnd::Refused(reasons) => {
+            println!("demo: take-off refused by the flight rules:");
+            for r in reasons {
+                println!("  {r}");
+            }
+            ExitCode::from(REFUSED)
+        }
+        FlightEnd::TimeUp => {
+            println!("demo: stopped at --duration");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
+    let dlat = la2 - la1;
+    let dlon = (b.1 - a.1).to_radians();
+    let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * 6_371_000.0 * h.sqrt().asin()
+}
+
+async fn ok(
+    st: &StationHandle,
+    cmd: StationCommand,
+    say: &impl Fn(String),
+) -> anyhow::Result<Result<(), Vec<String>>> {
+    let outcome = st.command(1, cmd.clone()).await;
+    match &outcome {
+        Outcome::Refused(d) => {
+            return Ok(Err(d
+                .findings
+                .iter()
+                .map(|f| format!("{} {}", f.rule_id, f.reason))
+                .collect()));
+        }
+        Outcome::Failed(e) => anyhow::bail!("{cmd:?}: {e}"),
+        Outcome::Done { result, .. } if !outcome.accepted() => {
+            anyhow::bail!("{cmd:?}: the vehicle answered {result:?}")
+        }
+        _ => {}
+    }
+    say(format!("{cmd:?}: accepted"));
+    Ok(Ok(()))
+}
+
+/// The demo flight: connect, fence, pre-flight verdict, arm, take off, patrol, come home.
+async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightEnd> {
+    say("waiting for the vehicle…".into());
+    let v = st
+        .gcs()
+        .wait_vehicle(Some(1), Duration::from_secs(60))
+        .await
+        .context("no vehicle heard within 60 s")?;
+    let mut tel = v.telemetry();
+    tokio::time::timeout(
+        Duration::from_secs(90),
+        tel.wait_for(|t| {
+            t.gps.is_some_and(|g| g.fix_type >= 3) && t.position.is_some() && t.home.is_some()
+        }),
+    )
+    .await
+    .context("the vehicle has no GPS fix and home after 90 s")??;
+    say("vehicle 1 has a 3D fix and a home".into());
+    if let Err(reasons) = ok(st, StationCommand::UploadFence, &say).await? {
+        return Ok(FlightEnd::Refused(reasons));
+    }
+    // The verdict ARM would get, as the pilot sees it before pressing it.
+    let mut snap = st.snapshot();
+    let view = snap
+        .wait_for(|s| {
+            s.vehicles
+                .get(&1)
+                .is_some_and(|v| v.fence_loaded && v.preflight.is_some())
+        })
+        .await?
+        .vehicles
+        .get(&1)
+        .cloned();
+    if let Some(d) = view.and_then(|v| v.preflight) {
+        say(format!("pre-flight verdict: {:?}", d.verdict));
+        for f in &d.findings {
+            say(format!("  {:?} {} {}", f.severity, f.rule_id, f.reason));
+        }
+        if d.verdict == Verdict::Deny {
+            return Ok(FlightEnd::Refused(
+                d.findings
+                    .iter()
+                    .map(|f| format!("{} {}", f.rule_id, f.reason))
+                    .collect(),
+            ));
+        }
+    }
+    for cmd in [
+        StationCommand::SetMode("GUIDED".into()),
+        StationCommand::Arm,
+        StationCommand::Takeoff { alt_rel_m: 40.0 },
+    ] {
+        if let Err(reasons) = ok(st, cmd, &say).await? {
+            return Ok(FlightEnd::Refused(reasons));
+        }
+    }
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        tel.wait_for(|t| t.position.is_some_and(|p| p.alt_rel_m > 35.0)),
+    )
+    .await
+    .context("did not climb to 35 m")??;
+    say("airborne at 40 m".into());
+    for &(lat, lon, alt) in PATROL {
+        let now = v.snapshot();
+        if now.mode_name != "GUIDED" || !now.armed {
+            say(format!(
+                "the vehicle left the patrol on its own (mode {}): waiting for it to land",
+                now.mode_name
+            ));
+            break;
+        }
+        if let Err(reasons) = ok(
+            st,
+            StationCommand::GoTo {
+                lat_deg: lat,
+                lon_deg: lon,
+                alt_rel_m: alt,
+            },
+            &say,
+        )
+        .await?
+        {
+            say(format!("go-to refused: {}", reasons.join("; ")));
+            break;
+        }
+        let arrived = tokio::time::timeout(
+            Duration::from_secs(120),
+            tel.wait_for(|t| {
+                t.mode_name != "GUIDED"
+                    || t.position
+                        .is_some_and(|p| distance_m((p.lat_deg, p.lon_deg), (lat, lon)) < 8.0)
+            }),
+        )
+        .await;
+        match arrived {
+            Ok(_) if v.snapshot().mode_name == "GUIDED" => {
+                say(format!("reached {lat:.4}, {lon:.4}"))
+            }
+            Ok(_) => {}
+            Err(_) => say(format!("did not reach {lat:.4}, {lon:.4} in 120 s (wind?)")),
+        }
+    }
+    if v.snapshot().mode_name == "GUIDED" {
+        ok(st, StationCommand::Rtl, &say).await?.ok();
+    }
+    tokio::time::timeout(Duration::from_secs(240), tel.wait_for(|t| !t.armed))
+        .await
+        .context("not landed and disarmed 240 s after RTL")??;
+    Ok(FlightEnd::Landed)
+}
+
+/// `vigie` with no subcommand: the desktop app, listening for vehicles like QGroundControl.
+pub fn run_app(global: &crate::Global) -> anyhow::Result<ExitCode> {
+    if !crate::ui::display_available() {
+        return Err(BadInput("no display: run `vigie demo --headless`, or start the app from a desktop session (DISPLAY unset)".into()).into());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("vigie-rt")
+        .build()?;
+    let config = demo_station_config(
+        global,
+        LinkConfig::vehicle("udpin:0.0.0.0:14550".parse()?),
+        true,
+    )?;
+    let station = rt.block_on(vigie_station::start(config))?;
+    let video = crate::ui::start_video("rtp://0.0.0.0:5600").map(Arc::new);
+    crate::ui::run_window("Vigie", station, rt.handle().clone(), video, None)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -53,7 +53,14 @@ fn summary(file: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
     if s.skipped_bytes > 0 {
         println!("skipped   {} bytes that were not frames", s.skipped_bytes);
     }
-    println!("systems   {}", s.systems.iter().map(|(k, v)| format!("{k} ({v})")).collect::<Vec<_>>().join(", "));
+    println!(
+        "systems   {}",
+        s.systems
+            .iter()
+            .map(|(k, v)| format!("{k} ({v})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mut by: Vec<_> = s.by_type.iter().collect();
     by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     for (name, n) in by {
