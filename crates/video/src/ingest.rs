@@ -414,6 +414,11 @@ impl Actor {
             let delay = self.config.backoff.delay(attempt);
             attempt = attempt.saturating_add(1);
             tracing::warn!(stream = %self.shared.stream, %reason, retry_in_ms = delay.as_millis() as u64, "video stream failed");
+            self.set_state(StreamState::Retrying {
+                reason: reason.clone(),
+                attempt,
+                retry_in_ms: delay.as_millis() as u64,
+            });
             if self.ever_up && !self.lost {
                 self.lost = true;
                 self.events.emit(VideoEvent::StreamLost {
@@ -423,12 +428,7 @@ impl Actor {
             }
             self.events.emit(VideoEvent::StreamError {
                 stream: self.shared.stream.clone(),
-                message: reason.clone(),
-                retry_in_ms: delay.as_millis() as u64,
-            });
-            self.set_state(StreamState::Retrying {
-                reason,
-                attempt,
+                message: reason,
                 retry_in_ms: delay.as_millis() as u64,
             });
             let until = Instant::now() + delay;
@@ -678,24 +678,27 @@ impl Actor {
                 }
             }
             if fresh && up_this_run {
+                self.set_state(StreamState::Playing);
                 if self.lost {
                     self.lost = false;
                     self.events.emit(VideoEvent::StreamRegained {
                         stream: name.clone(),
                     });
                 }
-                self.set_state(StreamState::Playing);
             } else if up_this_run && !fresh && !self.lost {
                 let reason = format!(
                     "no video for {} ms",
                     age.map(|a| a.as_millis()).unwrap_or(0)
                 );
                 self.lost = true;
-                self.events.emit(VideoEvent::StreamLost {
-                    stream: name.clone(),
+                // State first: whoever reacts to the event reads a consistent health.
+                self.set_state(StreamState::Lost {
                     reason: reason.clone(),
                 });
-                self.set_state(StreamState::Lost { reason });
+                self.events.emit(VideoEvent::StreamLost {
+                    stream: name.clone(),
+                    reason,
+                });
             } else if !up_this_run
                 && started.elapsed() > self.config.lost_after * 4
                 && matches!(

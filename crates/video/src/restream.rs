@@ -291,8 +291,22 @@ impl RtspRestream {
         format!("{scheme}://{}/{stream}", self.local_addr)
     }
 
-    /// Serve `ingest` at `/STREAM`: one shared media, re-payloaded, fed from a leaky appsrc.
+    /// Serve `ingest` at `/STREAM`: re-payloaded (no re-encoding), **one media pipeline per viewer**,
+    /// each fed from its own leaky appsrc. Why not one shared media: with gst-rtsp-server 1.22 a
+    /// TCP viewer that stops reading back-pressures the shared media and every other viewer stalls
+    /// with it (test `a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers`). Without an
+    /// encoder in it, a per-viewer media costs only a parser and a payloader.
     pub fn add_stream(&self, ingest: &Ingest) -> Result<String> {
+        self.mount(ingest, false)
+    }
+
+    /// The same with one media shared by every viewer: less work per viewer, but one stalled TCP
+    /// viewer stalls them all. Only for networks where viewers use RTP over UDP.
+    pub fn add_shared_stream(&self, ingest: &Ingest) -> Result<String> {
+        self.mount(ingest, true)
+    }
+
+    fn mount(&self, ingest: &Ingest, shared_media: bool) -> Result<String> {
         let codec = ingest.codec();
         crate::plugins::check(&crate::plugins::for_restream(codec))?;
         let stream = ingest.stream().to_owned();
@@ -302,8 +316,7 @@ impl RtspRestream {
             parse = codec.parse(),
             pay = codec.pay()
         ));
-        // One media pipeline for every viewer (the server's default is one per client).
-        factory.set_shared(true);
+        factory.set_shared(shared_media);
         factory.set_suspend_mode(rtsp::RTSPSuspendMode::None);
         factory.set_eos_shutdown(false);
         factory.set_protocols(gst_rtsp::RTSPLowerTrans::TCP | gst_rtsp::RTSPLowerTrans::UDP);

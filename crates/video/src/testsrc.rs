@@ -30,6 +30,9 @@ pub struct SenderConfig {
     pub mpegts: bool,
     /// Add an audio track (MPEG-TS only; RTP/UDP carries one stream per port).
     pub audio: bool,
+    /// videotestsrc pattern: `smpte` (moving bars, the default) or `snow` (incompressible: the
+    /// encoder reaches `bitrate_kbps`, to load a link).
+    pub pattern: &'static str,
 }
 
 impl SenderConfig {
@@ -43,6 +46,7 @@ impl SenderConfig {
             bitrate_kbps,
             mpegts: false,
             audio: false,
+            pattern: "smpte",
         }
     }
 }
@@ -50,8 +54,9 @@ impl SenderConfig {
 /// The raw part: a moving test picture with the stamp, I420.
 fn raw_source(c: &SenderConfig, name: &str) -> String {
     format!(
-        "videotestsrc name={name}-vsrc is-live=true pattern=smpte horizontal-speed=4 \
+        "videotestsrc name={name}-vsrc is-live=true pattern={p} horizontal-speed=4 \
          ! video/x-raw,format=I420,width={w},height={h},framerate={f}/1",
+        p = c.pattern,
         w = c.width,
         h = c.height,
         f = c.fps

@@ -17,7 +17,7 @@ const PASSWORD: &str = "alice-secret-2026";
 struct Setup {
     _dir: tempfile::TempDir,
     _sender: TestSender,
-    ingest: Ingest,
+    _ingest: Ingest,
     server: RtspRestream,
     rx: std::sync::mpsc::Receiver<VideoEvent>,
     url: String,
@@ -55,7 +55,7 @@ fn setup(stream: &str) -> Setup {
     Setup {
         _dir: dir,
         _sender: sender,
-        ingest,
+        _ingest: ingest,
         server,
         rx,
         url,
@@ -201,18 +201,52 @@ fn four_viewers_watch_at_once_and_are_listed_live() {
 
 #[test]
 fn a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers() {
-    let s = setup("drone5");
-    let url = with_credentials(&s.url, "alice", PASSWORD);
+    // A heavy stream (incompressible picture, ≈ 30 Mbit/s), so a viewer that stops reading fills its
+    // TCP buffers (loopback: ≤ 4 MB send + ≤ 32 MB receive) within about 10 s.
+    let dir = tempfile::tempdir().unwrap();
+    let users_file = dir.path().join("viewers.htdigest");
+    users::add(&users_file, "alice", PASSWORD).unwrap();
+    let port = free_udp_port();
+    let (events, rx) = Events::channel();
+    let ingest = Ingest::start(
+        IngestConfig::new(
+            "drone5",
+            SourceUri::parse(&format!("udp://127.0.0.1:{port}")).unwrap(),
+        ),
+        events.clone(),
+    )
+    .unwrap();
+    let mut cfg = SenderConfig::new(W, H, 30);
+    cfg.pattern = "snow";
+    cfg.bitrate_kbps = 30_000;
+    let _sender = TestSender::start(&cfg, local(port)).unwrap();
+    let server = RtspRestream::start(
+        RestreamConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            users_file: Some(users_file),
+            tls: None,
+        },
+        events,
+    )
+    .unwrap();
+    let url = with_credentials(&server.add_stream(&ingest).unwrap(), "alice", PASSWORD);
+    wait_event(&rx, T, "StreamUp", |e| {
+        matches!(e, VideoEvent::StreamUp { .. })
+    });
+    let health = wait_until(T, "the stream at full bitrate", || {
+        let h = ingest.health();
+        (h.bitrate_bps > 25_000_000).then_some(h)
+    });
+
     // A viewer that connects over TCP and then stops reading (SIGSTOP).
-    let stalled = rtspsrc_client(&url, 100_000)
+    let stalled = rtspsrc_client(&url, 1_000_000)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     wait_until(T, "the stalled viewer playing", || {
-        (s.server.viewers().len() == 1).then_some(())
+        (server.viewers().len() == 1).then_some(())
     });
-    std::thread::sleep(Duration::from_millis(500));
     let pid = stalled.id().to_string();
     assert!(
         Command::new("kill")
@@ -221,16 +255,24 @@ fn a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers() {
             .unwrap()
             .success()
     );
-    // Long enough for its socket buffers to fill.
-    let frames = s.ingest.frames();
+    let frames = ingest.frames();
     let first = frames.wait_newer(None, T).unwrap().seq;
-    std::thread::sleep(Duration::from_secs(4));
+    // 12 s at this bitrate is more than the stalled socket can hold.
+    let stall = Duration::from_secs(12);
+    let bytes = health.bitrate_bps / 8 * stall.as_secs();
+    assert!(
+        bytes > 36 << 20,
+        "the stream is too light to fill the buffers: {} bit/s",
+        health.bitrate_bps
+    );
+    std::thread::sleep(stall);
     let last = frames.wait_newer(Some(first), T).unwrap().seq;
     assert!(
-        last - first >= 90,
-        "the pilot got {} frames in 4 s",
+        last - first >= 300,
+        "the pilot got {} frames in 12 s",
         last - first
     );
+    // Another viewer, while the stalled one is still connected and full.
     let other = run_with_timeout(&mut rtspsrc_client(&url, 90), T);
     assert!(other.status.success(), "{}", text(&other));
     let _ = Command::new("kill").args(["-KILL", &pid]).status();
