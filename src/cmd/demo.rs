@@ -32,6 +32,10 @@ pub struct DemoArgs {
     /// Run the simulator without video.
     #[arg(long)]
     pub no_video: bool,
+    /// Simulator speed-up (1 = real time; keep it ≤ 3: the vehicle's GCS failsafe counts
+    /// heartbeats in simulated time).
+    #[arg(long, default_value_t = 1.0)]
+    pub speedup: f64,
     /// A METAR for the launch site (e.g. "LFMI 281400Z 33012KT CAVOK 18/05 Q1015"): its wind
     /// group feeds the wind gate. With the built-in simulator, its wind at 10 m plays the
     /// launch-site anemometer.
@@ -231,11 +235,11 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// The training ground's anemometer: the simulator's wind at 10 m, read every 5 s from its
+/// The training ground's anemometer: the simulator's wind at 10 m, read every 2 s from its
 /// control socket and fed to the wind gate as a launch-site reading.
 async fn anemometer(station: StationHandle, control_port: u16) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let mut every = tokio::time::interval(Duration::from_secs(5));
+    let mut every = tokio::time::interval(Duration::from_secs(2));
     loop {
         every.tick().await;
         let Ok(mut sock) = tokio::net::TcpStream::connect(("127.0.0.1", control_port)).await else {
@@ -354,8 +358,27 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
     if let Err(reasons) = ok(st, StationCommand::UploadFence, &say).await? {
         return Ok(FlightEnd::Refused(reasons));
     }
-    // The verdict ARM would get, as the pilot sees it before pressing it.
+    // A ground wind reading (anemometer or METAR) before judging, as a pilot would wait for it;
+    // without one the wind gate refuses, which is the right answer too.
     let mut snap = st.snapshot();
+    match tokio::time::timeout(
+        Duration::from_secs(20),
+        snap.wait_for(|s| !s.ground_wind.is_empty()),
+    )
+    .await
+    {
+        Ok(Ok(s)) => {
+            for w in &s.ground_wind {
+                say(format!(
+                    "ground wind ({:?}): {:.0} km/h",
+                    w.source,
+                    w.peak_mps() * 3.6
+                ));
+            }
+        }
+        _ => say("no ground wind reading (anemometer or METAR)".into()),
+    }
+    // The verdict ARM would get, as the pilot sees it before pressing it.
     let view = snap
         .wait_for(|s| {
             s.vehicles

@@ -30,6 +30,7 @@ const PACKAGES: &[&str] = &[
     "gstreamer1.0-nice",
     "gstreamer1.0-plugins-base-apps",
     "gstreamer1.0-tools",
+    "gstreamer1.0-x", // textoverlay (pango) for the simulator's HUD
     "ffmpeg",
     // A real window without a screen, and software rendering.
     "xvfb",

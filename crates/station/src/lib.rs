@@ -116,6 +116,8 @@ pub struct StationSnapshot {
     pub training: bool,
     pub authorisation: Option<String>,
     pub pilot: Option<String>,
+    /// Wind readings from the ground (anemometer, METAR) in force.
+    pub ground_wind: Vec<WindReading>,
 }
 
 const LOG_LINES: usize = 200;
@@ -317,7 +319,12 @@ impl Controller {
                 c = commands.recv() => match c {
                     Some((sysid, cmd, reply)) => {
                         let outcome = self.handle(sysid, cmd.clone()).await;
-                        self.log(describe(sysid, &cmd, &outcome));
+                        // Routine wind updates would drown the log; refusals and actions never do.
+                        if !matches!(cmd, StationCommand::AddWind(_)) {
+                            self.log(describe(sysid, &cmd, &outcome));
+                        }
+                        // Publish the verdicts as they stand after this command, before replying.
+                        self.refresh();
                         let _ = reply.send(outcome);
                     }
                     None => return,
@@ -374,13 +381,25 @@ impl Controller {
         for (sysid, v) in vehicles {
             let t = v.snapshot();
             let s = self.situation(&t);
-            let preflight = flight_rules::evaluate(&self.config.rules, &s, &Action::Arm, now);
-            let monitor = flight_rules::evaluate(&self.config.rules, &s, &Action::Monitor, now);
-            if preflight.findings.iter().any(|f| {
-                f.rule_id.starts_with("WIND") && f.severity == flight_rules::Severity::Blocking
-            }) {
+            // Remember when the wind was last above the limit: the gate's hysteresis needs it.
+            let airborne = s.vehicle.as_ref().is_some_and(|v| v.airborne);
+            let gate = flight_rules::wind_gate(
+                &s.wind,
+                &self.config.rules.limits,
+                &self.config.airframe,
+                airborne,
+                self.wind_exceeded_at,
+                now,
+            );
+            if gate.exceeded_now {
                 self.wind_exceeded_at = Some(now);
             }
+            let s = Situation {
+                wind_last_exceeded_at: self.wind_exceeded_at,
+                ..s
+            };
+            let preflight = flight_rules::evaluate(&self.config.rules, &s, &Action::Arm, now);
+            let monitor = flight_rules::evaluate(&self.config.rules, &s, &Action::Monitor, now);
             let (fence_loaded, fence_enabled) =
                 self.fence.get(&sysid).copied().unwrap_or((false, false));
             views.insert(
@@ -409,6 +428,8 @@ impl Controller {
             StationCommand::AddWind(w) => {
                 self.wind_extra.retain(|x| x.source != w.source);
                 self.wind_extra.push(w.clone());
+                let readings = self.wind_extra.clone();
+                self.snap.send_modify(|s| s.ground_wind = readings);
                 return Outcome::Applied {
                     decision: Decision::from_findings(vec![]),
                     detail: format!("wind {:?} {:.1} m/s", w.source, w.peak_mps()),

@@ -1,7 +1,6 @@
 //! CLI tests of `vigie zones check` and `vigie plan check` (flight rules), run against the built
 //! binary. Exit statuses: 0 allowed, 2 bad input (naming file, zone, field), 3 refused.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test setup may panic
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,141 @@
+//! `vigie demo --headless` against the real simulator, and `vigie tlog summary` on what it logged.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_vigie");
+
+/// `vigie-sim` is built beside `vigie` by `cargo test --workspace` / `cargo xtask test`.
+fn sim_bin() -> PathBuf {
+    let p = PathBuf::from(BIN).with_file_name("vigie-sim");
+    assert!(
+        p.exists(),
+        "{} is missing: build it with `cargo build -p vigie_sim` (cargo xtask test does)",
+        p.display()
+    );
+    p
+}
+
+fn demo(args: &[&str]) -> (std::process::Output, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("demo")
+        .arg("--headless")
+        .args(args)
+        .env("VIGIE_DATA_DIR", data.path())
+        .env("VIGIE_SIM_BIN", sim_bin())
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    (out, data)
+}
+
+#[test]
+fn mistral_demo_is_refused_by_the_wind_gate_and_never_arms() {
+    let (out, _data) = demo(&[
+        "--scenario",
+        "istres-mistral",
+        "--no-video",
+        "--duration",
+        "120",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "exit 3 = refused by a flight rule\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("WIND-GATE"), "{stdout}");
+    assert!(
+        stdout.contains("ground wind (Anemometer)"),
+        "the gate judged a real reading: {stdout}"
+    );
+    assert!(!stdout.contains("Arm: accepted"), "{stdout}");
+}
+
+#[test]
+fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
+    let (out, data) = demo(&[
+        "--scenario",
+        "istres-calm",
+        "--no-video",
+        "--speedup",
+        "3",
+        "--duration",
+        "400",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for step in [
+        "UploadFence: accepted",
+        "pre-flight verdict: Warn",
+        "Arm: accepted",
+        "reached 43.5130, 4.9922",
+        "landed and disarmed",
+    ] {
+        assert!(stdout.contains(step), "missing {step:?} in\n{stdout}");
+    }
+    let tlog = std::fs::read_dir(data.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "tlog"))
+        .expect("a tlog");
+    let sum = Command::new(BIN)
+        .args(["tlog", "summary", "--json"])
+        .arg(&tlog)
+        .output()
+        .unwrap();
+    assert!(sum.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&sum.stdout).unwrap();
+    for name in [
+        "HEARTBEAT",
+        "COMMAND_LONG",
+        "COMMAND_ACK",
+        "MISSION_ITEM_INT",
+        "GLOBAL_POSITION_INT",
+    ] {
+        assert!(
+            v["by_type"][name].as_u64().unwrap_or(0) > 0,
+            "{name} in the tlog: {v}"
+        );
+    }
+    assert_eq!(v["skipped_bytes"], 0);
+}
+
+#[test]
+fn tlog_summary_of_a_file_that_is_not_a_tlog_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("notes.txt");
+    std::fs::write(&f, "not a telemetry log").unwrap();
+    let out = Command::new(BIN)
+        .args(["tlog", "summary"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("notes.txt") && err.contains("no MAVLink frame"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_connect_with_a_bad_url_is_bad_input() {
+    let out = Command::new(BIN)
+        .args(["demo", "--headless", "--connect", "ftp:nowhere"])
+        .env("VIGIE_DATA_DIR", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("udpin:0.0.0.0:14550"),
+        "the error shows the fix"
+    );
+}

@@ -1,0 +1,7 @@
+//! The `vigie` package's one integration-test binary: the CLI, the demo flying the real simulator,
+//! the desktop UI (egui_kittest, and a real window under Xvfb).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a panic is the failure report
+
+mod cli_rules;
+mod demo;
+mod ui;
