@@ -12,7 +12,7 @@
 //! - **pilot**: `vigie_video::Ingest` (low-latency profile), read at the latest-frame slot;
 //! - **pilot-smooth**: the same with the smooth profile;
 //! - **csu-N**: one decoding viewer (`Ingest` from the RTSP restream) while N-1 other viewers
-//!   (`gst-launch-1.0 rtspsrc ! fakesink`) also pull the shared media.
+//!   (`gst-launch-1.0 rtspsrc ! fakesink`) also watch (one media pipeline per viewer, no re-encoding).
 //!
 //! Latency = time the decoded frame is available − capture time stamped in the picture.
 

@@ -70,7 +70,7 @@ pub fn for_source(source: &SourceUri) -> Vec<&'static str> {
 
 /// Elements the RTSP restream of a `codec` stream needs.
 pub fn for_restream(codec: Codec) -> Vec<&'static str> {
-    vec!["appsrc", codec.parse(), codec.pay()]
+    vec!["appsrc", codec.pay()]
 }
 
 /// Elements segmented recording needs.

@@ -312,8 +312,9 @@ impl RtspRestream {
         let stream = ingest.stream().to_owned();
         let factory = rtsp::RTSPMediaFactory::new();
         factory.set_launch(&format!(
-            "( appsrc name=restream-src ! {parse} name=restream-parse ! {pay} name=pay0 pt=96 config-interval=-1 )",
-            parse = codec.parse(),
+            // The tap's access units are already parsed (caps with codec_data, or in-band parameter
+            // sets): the payloader takes them as they are, no parser per viewer.
+            "( appsrc name=restream-src ! {pay} name=pay0 pt=96 config-interval=-1 )",
             pay = codec.pay()
         ));
         factory.set_shared(shared_media);

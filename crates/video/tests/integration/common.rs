@@ -120,6 +120,13 @@ pub fn rtspsrc_client_with(url: &str, n: u32, extra: &[&str]) -> Command {
     c
 }
 
+/// A gst-launch-1.0 client got all the buffers it asked for (EOS). Its exit status is not used:
+/// rtspsrc sometimes races its PAUSE against the TEARDOWN that closes the connection and then
+/// exits 1 after a complete run.
+pub fn got_eos(o: &Output) -> bool {
+    text(o).contains("Got EOS from element")
+}
+
 /// gst-discoverer-1.0's report on a file.
 pub fn discover(path: &std::path::Path) -> (bool, String) {
     let o = run_with_timeout(

@@ -97,7 +97,7 @@ fn the_restream_is_read_with_credentials_and_refused_without() {
         &mut rtspsrc_client(&with_credentials(&s.url, "alice", PASSWORD), 30),
         T,
     );
-    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(got_eos(&ok), "{}", text(&ok));
 
     // Exactly one session was reported: alice's, with her address, the stream and both ends.
     let (started, seen) = wait_event(&s.rx, T, "ViewerStarted", |e| {
@@ -187,7 +187,7 @@ fn four_viewers_watch_at_once_and_are_listed_live() {
     assert_eq!(peers.len(), 4, "four distinct client addresses: {peers:?}");
     for c in children {
         let o = wait_output(c, T);
-        assert!(o.status.success(), "{}", text(&o));
+        assert!(got_eos(&o), "{}", text(&o));
     }
     wait_until(T, "viewers gone", || {
         s.server.viewers().is_empty().then_some(())
@@ -274,7 +274,7 @@ fn a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers() {
     );
     // Another viewer, while the stalled one is still connected and full.
     let other = run_with_timeout(&mut rtspsrc_client(&url, 90), T);
-    assert!(other.status.success(), "{}", text(&other));
+    assert!(got_eos(&other), "{}", text(&other));
     let _ = Command::new("kill").args(["-KILL", &pid]).status();
     let _ = wait_output(stalled, T);
 }
@@ -337,7 +337,7 @@ fn rtsps_serves_over_tls_when_a_certificate_is_configured() {
         &["tls-validation-flags=0", "user-id=alice", &user_pw],
     );
     let o = run_with_timeout(&mut client, T);
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(got_eos(&o), "{}", text(&o));
     let (e, _) = wait_event(&rx, T, "the RTSPS session", |e| {
         matches!(e, VideoEvent::ViewerStarted(_))
     });
