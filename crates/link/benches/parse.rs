@@ -8,10 +8,15 @@ mod stream;
 
 fn bench(c: &mut Criterion) {
     let frames = stream::sample_stream(20_000);
-    let bytes: Vec<u8> = frames.iter().flat_map(|f| f.bytes.iter().copied()).collect();
+    let bytes: Vec<u8> = frames
+        .iter()
+        .flat_map(|f| f.bytes.iter().copied())
+        .collect();
     let mut g = c.benchmark_group("link");
     g.throughput(Throughput::Elements(frames.len() as u64));
-    g.bench_function("parse_decode_translate", |b| b.iter(|| stream::ingest(std::hint::black_box(&bytes))));
+    g.bench_function("parse_decode_translate", |b| {
+        b.iter(|| stream::ingest(std::hint::black_box(&bytes)))
+    });
     g.finish();
 }
 

@@ -123,6 +123,10 @@ pub struct VehicleTelemetry {
     pub system_status: u8,
     /// None until the vehicle has a position (ArduPilot sends 0,0 before its EKF has an origin).
     pub position: Option<Position>,
+    /// When `position` was received.
+    pub position_at: Option<SystemTime>,
+    /// EXTENDED_SYS_STATE landed state: 1 on ground, 2 in air, 3 taking off, 4 landing.
+    pub landed_state: Option<u8>,
     pub velocity_ned_mps: Option<[f64; 3]>,
     pub ground_speed_mps: Option<f64>,
     pub climb_rate_mps: Option<f64>,
@@ -209,6 +213,7 @@ impl VehicleTelemetry {
                     alt_amsl_m: f64::from(p.alt) / 1000.0,
                     alt_rel_m: f64::from(p.relative_alt) / 1000.0,
                 });
+                self.position_at = self.position.map(|_| now);
                 self.velocity_ned_mps = Some([
                     f64::from(p.vx) / 100.0,
                     f64::from(p.vy) / 100.0,
@@ -311,6 +316,7 @@ impl VehicleTelemetry {
                 }
                 changes.push(TelemetryChange::StatusText(st));
             }
+            MavMessage::EXTENDED_SYS_STATE(e) => self.landed_state = Some(e.landed_state as u8),
             MavMessage::MISSION_CURRENT(m) => self.mission_current_seq = Some(m.seq),
             MavMessage::MISSION_ITEM_REACHED(m) => {
                 self.mission_item_reached_seq = Some(m.seq);
