@@ -5,6 +5,7 @@
 //! vigie-video-peer record --from URI --dir DIR [--segment-ms N]
 //! vigie-video-peer station --from URI --rtsp HOST:PORT [--record DIR] [--no-decode]
 //! vigie-video-peer check-plugins --uri URI
+//! vigie-video-peer latency --from URI [--seconds N]   (median/p95 of a stamped source at the slot)
 //! ```
 //! Lines on stdout: `READY …`, `SEGMENT <path> <sha256>`, `EVENT <debug>`. Runs until stdin closes, or
 //! until killed with `--until-killed`.
@@ -151,6 +152,47 @@ fn run(args: &[String]) -> Result<(), String> {
             ingest.stop();
             Ok(())
         }
+        "latency" => {
+            // Latency of any stamped source (the simulator, a test sender) at the frame slot.
+            let from = arg(args, "--from").ok_or("latency needs --from URI")?;
+            let seconds: u64 = arg(args, "--seconds")
+                .unwrap_or_else(|| "10".into())
+                .parse()
+                .map_err(|_| "--seconds N")?;
+            let source = SourceUri::parse(&from).map_err(|e| e.to_string())?;
+            let ingest = Ingest::start(IngestConfig::new("probe", source), Events::log_only())
+                .map_err(|e| e.to_string())?;
+            let slot = ingest.frames();
+            let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+            let (mut last, mut lat, mut unstamped, mut size) = (None, Vec::new(), 0u64, (0, 0));
+            while std::time::Instant::now() < deadline {
+                let Some(f) = slot.wait_newer(last, Duration::from_millis(500)) else {
+                    continue;
+                };
+                last = Some(f.seq);
+                size = (f.width, f.height);
+                match f.capture_stamp_unix_us() {
+                    Some(s) => lat.push(f.received_unix_us.saturating_sub(s) as f64 / 1000.0),
+                    None => unstamped += 1,
+                }
+            }
+            lat.sort_by(|a, b| a.total_cmp(b));
+            if lat.is_empty() {
+                return Err(format!(
+                    "no stamped frame in {seconds} s ({unstamped} frames without a stamp)"
+                ));
+            }
+            say(&format!(
+                "{}x{}: {} stamped frames, {} without; latency median {:.1} ms, p95 {:.1} ms",
+                size.0,
+                size.1,
+                lat.len(),
+                unstamped,
+                lat[lat.len() / 2],
+                lat[(lat.len() * 95 / 100).min(lat.len() - 1)]
+            ));
+            Ok(())
+        }
         "check-plugins" => {
             let uri = arg(args, "--uri").ok_or("check-plugins needs --uri URI")?;
             let source = SourceUri::parse(&uri).map_err(|e| e.to_string())?;
@@ -164,7 +206,6 @@ fn run(args: &[String]) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    tracing_init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -174,5 +215,3 @@ fn main() -> ExitCode {
         }
     }
 }
-
-fn tracing_init() {}
