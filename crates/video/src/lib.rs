@@ -3,7 +3,7 @@
 //! - [`Ingest`]: receive RTP/UDP, RTSP, MPEG-TS/UDP or SRT (H.264/H.265), decode to RGBA frames in a
 //!   latest-frame [`FrameSlot`], keep [`StreamHealth`], report loss/regain as [`VideoEvent`]s, retry
 //!   with backoff. Audio is dropped at ingest (CSI L242-4).
-//! - [`RtspRestream`]: one shared RTSP media per stream, re-payloaded without re-encoding, digest
+//! - [`RtspRestream`]: RTSP, re-payloaded without re-encoding, a leaky media per viewer, digest
 //!   authentication from an htdigest file ([`users`]), every viewer session reported.
 //! - [`Recorder`]: keyframe-aligned Matroska segments that survive a crash, each hashed (SHA-256) and
 //!   reported, with flags and a disk-space guard.

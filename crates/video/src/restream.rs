@@ -1,6 +1,7 @@
-//! RTSP restream to the CSU: one **shared** media per stream that re-payloads the received
-//! H.264/H.265 access units (no re-encoding), digest authentication from an htdigest file, every
-//! viewer session (who, from where, which stream, start/end) reported as an event and listed live.
+//! RTSP restream to the CSU: the received H.264/H.265 access units re-payloaded (no re-encoding),
+//! one small media pipeline per viewer with its own leaky input (see [`RtspRestream::add_stream`]),
+//! digest authentication from an htdigest file, every viewer session (who, from where, which
+//! stream, start/end) reported as an event and listed live.
 //!
 //! We accept TCP connections ourselves and hand each socket to the server
 //! (`gst_rtsp_server_transfer_connection`): that is how we learn each viewer's address, which the
