@@ -112,6 +112,16 @@ fn watch_slot(
     })
 }
 
+/// Kills its child process when dropped, also when a phase panics.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 struct Phase {
     label: String,
     rows: Vec<(String, (f64, f64, usize))>,
@@ -168,7 +178,7 @@ fn main() {
         let pilot: Samples = Default::default();
         let smooth: Samples = Default::default();
         let csu: Samples = Default::default();
-        let mut floor_child = spawn_floor(p_floor, w, h, floor.clone(), recording.clone());
+        let floor_child = KillOnDrop(spawn_floor(p_floor, w, h, floor.clone(), recording.clone()));
         let pilot_ingest = Ingest::start(
             IngestConfig::new(
                 "drone1",
@@ -258,7 +268,7 @@ fn main() {
             &recording,
         ));
 
-        let mut others: Vec<Child> = (0..3)
+        let others: Vec<KillOnDrop> = (0..3)
             .map(|_| {
                 Command::new("gst-launch-1.0")
                     .args([
@@ -273,6 +283,7 @@ fn main() {
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
+                    .map(KillOnDrop)
                     .unwrap_or_else(|e| panic!("gst-launch-1.0: {e}"))
             })
             .collect();
@@ -288,10 +299,7 @@ fn main() {
         ));
         let viewers = server.viewers().len();
 
-        for c in others.iter_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        drop(others);
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         for t in [t_pilot, t_smooth, t_csu] {
             let _ = t.join();
@@ -300,8 +308,7 @@ fn main() {
         drop(server);
         drop(sender);
         drop(pilot_ingest);
-        let _ = floor_child.kill();
-        let _ = floor_child.wait();
+        drop(floor_child);
         println!(
             "({res}: {viewers} viewer sessions were listed by the server during the 4-viewer phase)"
         );
