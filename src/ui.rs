@@ -161,14 +161,13 @@ impl VigieApp {
 impl eframe::App for VigieApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let snap = self.snapshot.borrow().clone();
-        if let Some(p) = snap.vehicles.get(&1).and_then(|v| v.telemetry.position) {
-            if self
+        if let Some(p) = snap.vehicles.get(&1).and_then(|v| v.telemetry.position)
+            && self
                 .track
                 .last()
                 .is_none_or(|l| (l.0 - p.lat_deg).abs() + (l.1 - p.lon_deg).abs() > 2e-6)
-            {
-                self.track.push((p.lat_deg, p.lon_deg));
-            }
+        {
+            self.track.push((p.lat_deg, p.lon_deg));
         }
         if let Some(video) = &self.video
             && let Some(frame) = video.frames().latest()

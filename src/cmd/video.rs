@@ -17,7 +17,7 @@ use crate::exit::BadInput;
 #[derive(Debug, clap::Subcommand)]
 pub enum VideoCommand {
     /// Receive a stream and serve it over RTSP to CSU viewers, optionally recording hashed segments.
-    Relay(RelayArgs),
+    Relay(Box<RelayArgs>),
     /// CSU viewer accounts for the RTSP restream.
     #[command(subcommand)]
     Users(UsersCommand),
@@ -77,7 +77,7 @@ pub enum UsersCommand {
 
 pub fn run(global: &crate::Global, command: VideoCommand) -> anyhow::Result<ExitCode> {
     match command {
-        VideoCommand::Relay(args) => relay(global, args),
+        VideoCommand::Relay(args) => relay(global, *args),
         VideoCommand::Users(UsersCommand::Add { file, name }) => users_add(&file, &name),
     }
 }

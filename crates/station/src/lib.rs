@@ -427,7 +427,7 @@ impl Controller {
             }
             StationCommand::AddWind(w) => {
                 self.wind_extra.retain(|x| x.source != w.source);
-                self.wind_extra.push(w.clone());
+                self.wind_extra.push(*w);
                 let readings = self.wind_extra.clone();
                 self.snap.send_modify(|s| s.ground_wind = readings);
                 return Outcome::Applied {
