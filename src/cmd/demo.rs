@@ -114,6 +114,8 @@ pub(crate) fn demo_station_config(
         airframe: "multirotor".into(),
         checklist_ticks: ticks,
         ground_amsl_m: None,
+        register_dir: Some(global.data_dir()),
+        aircraft_registration: "SIM-ISTRES-1".into(),
     })
 }
 
@@ -178,11 +180,6 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         "vigie-sim".into()
     };
-    config.gcs.tlog = Some(data_dir.join(format!(
-        "demo-{}.tlog",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-    )));
-    let tlog = config.gcs.tlog.clone();
     let station = rt.block_on(vigie_station::start(config))?;
     let video = video_port.and_then(|p| crate::ui::start_video(&format!("rtp://127.0.0.1:{p}")));
     if let Some(text) = &args.metar {
@@ -220,7 +217,7 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         let script = rt.spawn(async move { fly(&st, |l| tracing::info!("demo: {l}")).await });
         crate::ui::run_window(
             "Vigie — démonstration (entraînement)",
-            station,
+            station.clone(),
             rt.handle().clone(),
             video.map(Arc::new),
             duration,
@@ -228,9 +225,13 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         script.abort();
         ExitCode::SUCCESS
     };
-    if let Some(t) = tlog {
-        println!("telemetry log: {}", t.display());
-    }
+    // Let the register thread seal the flight before the process ends.
+    drop(station);
+    rt.shutdown_timeout(Duration::from_secs(5));
+    println!(
+        "training register: {} (vigie register list --training)",
+        data_dir.display()
+    );
     drop(sim);
     Ok(code)
 }
@@ -465,6 +466,13 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
     tokio::time::timeout(Duration::from_secs(240), tel.wait_for(|t| !t.armed))
         .await
         .context("not landed and disarmed 240 s after RTL")??;
+    // The station closes the flight's tlog and hands it to the register at disarming.
+    let mut snap = st.snapshot();
+    let _ = tokio::time::timeout(
+        Duration::from_secs(10),
+        snap.wait_for(|s| s.recording_flight.is_none()),
+    )
+    .await;
     Ok(FlightEnd::Landed)
 }
 

@@ -80,12 +80,41 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
     ] {
         assert!(stdout.contains(step), "missing {step:?} in\n{stdout}");
     }
-    let tlog = std::fs::read_dir(data.path())
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "tlog"))
-        .expect("a tlog");
+    let tlog = find(data.path(), "tlog").expect("the flight's tlog in the training recordings");
+    assert!(
+        find(data.path(), "rrd").is_some(),
+        "the flight's .rrd recording"
+    );
+    // The training register holds the sealed flight, and verifies (tlog and .rrd digests too).
+    let verify = Command::new(BIN)
+        .args(["register", "verify", "--training"])
+        .env("VIGIE_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let list = Command::new(BIN)
+        .args([
+            "register",
+            "list",
+            "--training",
+            "--motive",
+            "test: demo flight recorded",
+        ])
+        .env("VIGIE_ACTOR", "test-officer")
+        .env("VIGIE_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        listed.contains("DEMO-13-2026-0001"),
+        "the flight is listed under its arrêté: {listed}{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
     let sum = Command::new(BIN)
         .args(["tlog", "summary", "--json"])
         .arg(&tlog)
@@ -106,6 +135,20 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
         );
     }
     assert_eq!(v["skipped_bytes"], 0);
+}
+
+fn find(dir: &std::path::Path, ext: &str) -> Option<PathBuf> {
+    for e in std::fs::read_dir(dir).ok()?.filter_map(Result::ok) {
+        let p = e.path();
+        if p.is_dir() {
+            if let Some(f) = find(&p, ext) {
+                return Some(f);
+            }
+        } else if p.extension().is_some_and(|x| x == ext) {
+            return Some(p);
+        }
+    }
+    None
 }
 
 #[test]

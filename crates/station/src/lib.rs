@@ -21,6 +21,7 @@ use vigie_link::telemetry::{VehicleTelemetry, copter_mode_number};
 use vigie_link::{CommandResult, Gcs, GcsConfig, LinkEventKind, VehicleCommand, VehicleHandle};
 
 pub mod fence;
+pub mod record;
 
 /// What the station needs to start.
 #[derive(Debug, Clone)]
@@ -36,6 +37,10 @@ pub struct StationConfig {
     pub checklist_ticks: BTreeSet<String>,
     /// Terrain elevation at the take-off point when known (AMSL limits are judged with it).
     pub ground_amsl_m: Option<f64>,
+    /// Where the register lives (the station's data directory); `None`: flights are not recorded.
+    pub register_dir: Option<std::path::PathBuf>,
+    /// Aircraft registration number, for the register.
+    pub aircraft_registration: String,
 }
 
 /// What the pilot (or the demo) asks the station to do.
@@ -118,6 +123,8 @@ pub struct StationSnapshot {
     pub pilot: Option<String>,
     /// Wind readings from the ground (anemometer, METAR) in force.
     pub ground_wind: Vec<WindReading>,
+    /// The flight being recorded in the register, if any.
+    pub recording_flight: Option<String>,
 }
 
 const LOG_LINES: usize = 200;
@@ -169,6 +176,8 @@ impl StationHandle {
 pub enum StationError {
     #[error(transparent)]
     Link(#[from] vigie_link::GcsError),
+    #[error("cannot start the register thread: {0}")]
+    Register(#[from] std::io::Error),
 }
 
 pub async fn start(config: StationConfig) -> Result<StationHandle, StationError> {
@@ -188,6 +197,21 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     let rules = Arc::new(config.rules.clone());
     let authorisation = config.authorisation.clone().map(Arc::new);
+    let snap_tx = Arc::new(snap_tx);
+    let recording = match &config.register_dir {
+        Some(dir) => {
+            let session = record::Session {
+                data_dir: dir.clone(),
+                training: config.training,
+                pilot: config.pilot.clone(),
+                authorisation: config.authorisation.clone(),
+                aircraft: config.aircraft_registration.clone(),
+            };
+            let snap = snap_tx.clone();
+            Some(record::start(session, move |line| push_log(&snap, line))?)
+        }
+        None => None,
+    };
     let controller = Controller {
         config,
         gcs: gcs.clone(),
@@ -195,6 +219,8 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
         fence: BTreeMap::new(),
         wind_extra: Vec::new(),
         wind_exceeded_at: None,
+        recording,
+        flight: None,
     };
     tokio::spawn(controller.run(cmd_rx));
     Ok(StationHandle {
@@ -206,10 +232,29 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
     })
 }
 
+/// The flight being recorded: which vehicle, and where its tlog goes.
+struct ActiveFlight {
+    sysid: u8,
+    tlog: Option<std::path::PathBuf>,
+}
+
+fn push_log(snap: &watch::Sender<StationSnapshot>, line: String) {
+    let line = format!("{} {}", chrono::Local::now().format("%H:%M:%S"), line);
+    tracing::info!("{line}");
+    snap.send_modify(|s| {
+        s.log.push_back(line);
+        while s.log.len() > LOG_LINES {
+            s.log.pop_front();
+        }
+    });
+}
+
 struct Controller {
     config: StationConfig,
     gcs: Gcs,
-    snap: watch::Sender<StationSnapshot>,
+    snap: Arc<watch::Sender<StationSnapshot>>,
+    recording: Option<record::Recording>,
+    flight: Option<ActiveFlight>,
     /// Per vehicle: (fence uploaded and verified, fence enabled).
     fence: BTreeMap<u8, (bool, bool)>,
     /// Wind readings from outside the vehicle (anemometer, METAR).
@@ -269,18 +314,101 @@ fn mode_of(name: &str) -> FlightMode {
 
 impl Controller {
     fn log(&self, line: impl Into<String>) {
-        let line = format!(
-            "{} {}",
-            chrono::Local::now().format("%H:%M:%S"),
-            line.into()
-        );
-        tracing::info!("{line}");
-        self.snap.send_modify(|s| {
-            s.log.push_back(line);
-            while s.log.len() > LOG_LINES {
-                s.log.pop_front();
+        let line = line.into();
+        // During a flight, everything the pilot is told also goes to the flight's record.
+        if self.flight.is_some()
+            && let Some(r) = &self.recording
+        {
+            let alarm = line.contains("ALARM") || line.contains("REFUSED");
+            let _ = r.tx.send(record::RecordMsg::Event {
+                at: Utc::now(),
+                alarm,
+                text: line.clone(),
+            });
+        }
+        push_log(&self.snap, line);
+    }
+
+    /// Open a flight at arming and seal it at disarming; sample the track while it flies.
+    async fn track_flight(&mut self) {
+        let Some(rec) = &self.recording else { return };
+        let vehicles = self.gcs.vehicles().borrow().clone();
+        match &self.flight {
+            None => {
+                let Some((sysid, t)) = vehicles
+                    .iter()
+                    .map(|(s, v)| (*s, v.snapshot()))
+                    .find(|(_, t)| t.armed)
+                else {
+                    return;
+                };
+                let now = Utc::now();
+                let flight_id = format!("{}-v{sysid}", now.format("%Y%m%dT%H%M%SZ"));
+                let (tx, rx) = oneshot::channel();
+                let takeoff = t.position.map(|p| (p.lat_deg, p.lon_deg));
+                if rec
+                    .tx
+                    .send(record::RecordMsg::FlightStarted {
+                        flight_id: flight_id.clone(),
+                        at: now,
+                        takeoff,
+                        reply: tx,
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+                let dir = rx.await.ok().flatten();
+                let tlog = dir.map(|d| d.join("flight.tlog"));
+                if let Some(path) = &tlog
+                    && let Err(e) = self.gcs.set_tlog(Some(path.clone())).await
+                {
+                    self.log(format!("ALARM flight tlog not written: {e}"));
+                }
+                self.flight = Some(ActiveFlight { sysid, tlog });
+                self.snap
+                    .send_modify(|s| s.recording_flight = Some(flight_id));
             }
-        });
+            Some(f) => {
+                let sysid = f.sysid;
+                let Some(t) = vehicles.get(&sysid).map(VehicleHandle::snapshot) else {
+                    return;
+                };
+                if t.armed {
+                    if let Some(p) = t.position {
+                        let sample = vigie_register::TelemetrySample {
+                            time: Utc::now(),
+                            lat_deg: p.lat_deg,
+                            lon_deg: p.lon_deg,
+                            alt_agl_m: p.alt_rel_m,
+                            ground_speed_mps: t.ground_speed_mps.unwrap_or(0.0),
+                            battery_pct: t.battery.and_then(|b| b.remaining_pct),
+                            wind_speed_mps: t.wind.map(|w| w.speed_mps),
+                            wind_from_deg: t.wind.map(|w| w.from_deg),
+                            roll_deg: t.roll_deg.unwrap_or(0.0),
+                            pitch_deg: t.pitch_deg.unwrap_or(0.0),
+                            yaw_deg: t.yaw_deg.unwrap_or(0.0),
+                        };
+                        let _ = rec.tx.send(record::RecordMsg::Sample(Box::new(sample)));
+                    }
+                    return;
+                }
+                // Disarmed: close the tlog first (flushed), then seal with its digest.
+                let tlog = self.flight.take().and_then(|f| f.tlog);
+                if tlog.is_some()
+                    && let Err(e) = self.gcs.set_tlog(None).await
+                {
+                    self.log(format!("ALARM flight tlog not closed: {e}"));
+                }
+                if let Some(rec) = &self.recording {
+                    let _ = rec.tx.send(record::RecordMsg::FlightEnded {
+                        at: Utc::now(),
+                        tlog,
+                    });
+                }
+                self.snap.send_modify(|s| s.recording_flight = None);
+            }
+        }
     }
 
     fn situation(&self, t: &VehicleTelemetry) -> Situation {
@@ -334,7 +462,10 @@ impl Controller {
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => self.log(format!("{n} link events not shown (too many at once)")),
                     Err(_) => return,
                 },
-                _ = tick.tick() => self.refresh(),
+                _ = tick.tick() => {
+                    self.refresh();
+                    self.track_flight().await;
+                }
             }
         }
     }
