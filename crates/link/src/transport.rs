@@ -225,25 +225,51 @@ async fn tcp_out(
     link: usize,
     remote: String,
     events: mpsc::Sender<TransportEvent>,
-    mut out: mpsc::Receiver<Outgoing>,
+    out: mpsc::Receiver<Outgoing>,
 ) {
+    let label = remote.clone();
+    reconnecting(link, &label, events, out, || async {
+        let stream = TcpStream::connect(remote.as_str()).await?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    })
+    .await;
+}
+
+/// Open, pump until it fails, report why, back off, open again; for links that can come back
+/// (a vehicle's TCP port, an unplugged radio). Returns when the hub is gone.
+async fn reconnecting<S, F, Fut>(
+    link: usize,
+    label: &str,
+    events: mpsc::Sender<TransportEvent>,
+    mut out: mpsc::Receiver<Outgoing>,
+    open: F,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<S>>,
+{
     let mut backoff = BACKOFF_MIN;
     let mut peer: PeerKey = 0;
     loop {
-        match TcpStream::connect(remote.as_str()).await {
+        match open().await {
             Ok(stream) => {
-                let _ = stream.set_nodelay(true);
                 backoff = BACKOFF_MIN;
                 let _ = events
                     .send(TransportEvent::Up {
                         link,
-                        detail: format!("connected to {remote}"),
+                        detail: format!("connected to {label}"),
                     })
                     .await;
                 match pump(link, peer, stream, &events, &mut out).await {
                     Ok(()) => return,
                     Err(reason) => {
-                        let _ = events.send(TransportEvent::Down { link, reason }).await;
+                        let _ = events
+                            .send(TransportEvent::Down {
+                                link,
+                                reason: format!("{label}: {reason}"),
+                            })
+                            .await;
                     }
                 }
                 peer += 1;
@@ -252,7 +278,7 @@ async fn tcp_out(
                 let _ = events
                     .send(TransportEvent::Down {
                         link,
-                        reason: format!("connect to {remote}: {e}"),
+                        reason: format!("connect to {label}: {e}"),
                     })
                     .await;
             }
@@ -316,48 +342,14 @@ async fn serial(
     path: String,
     baud: u32,
     events: mpsc::Sender<TransportEvent>,
-    mut out: mpsc::Receiver<Outgoing>,
+    out: mpsc::Receiver<Outgoing>,
 ) {
     use tokio_serial::SerialPortBuilderExt;
-    let mut backoff = BACKOFF_MIN;
-    let mut peer: PeerKey = 0;
-    loop {
-        match tokio_serial::new(&path, baud).open_native_async() {
-            Ok(port) => {
-                backoff = BACKOFF_MIN;
-                let _ = events
-                    .send(TransportEvent::Up {
-                        link,
-                        detail: format!("{path} at {baud} baud"),
-                    })
-                    .await;
-                match pump(link, peer, port, &events, &mut out).await {
-                    Ok(()) => return,
-                    Err(reason) => {
-                        let _ = events
-                            .send(TransportEvent::Down {
-                                link,
-                                reason: format!("{path}: {reason}"),
-                            })
-                            .await;
-                    }
-                }
-                peer += 1;
-            }
-            Err(e) => {
-                let _ = events
-                    .send(TransportEvent::Down {
-                        link,
-                        reason: format!("{path}: {e}"),
-                    })
-                    .await;
-            }
-        }
-        while out.try_recv().is_ok() {}
-        if events.is_closed() {
-            return;
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = next_backoff(backoff);
-    }
+    let label = format!("{path} at {baud} baud");
+    reconnecting(link, &label, events, out, || async {
+        tokio_serial::new(&path, baud)
+            .open_native_async()
+            .map_err(std::io::Error::from)
+    })
+    .await;
 }
