@@ -452,6 +452,28 @@ impl Register {
             .ok_or_else(|| Error::BadInput("empty append".into()))
     }
 
+    /// Append a record and its access-journal line in one transaction; returns the record's entry.
+    fn append_journaled(
+        &mut self,
+        k: &str,
+        subject: String,
+        payload: String,
+        access: &AccessRecord,
+    ) -> Result<Appended> {
+        let out = self.append_batch(vec![
+            (k, subject, payload, Vec::new()),
+            (
+                kind::ACCESS,
+                "journal".into(),
+                serialize(access)?,
+                Vec::new(),
+            ),
+        ])?;
+        out.first()
+            .map(Appended::from)
+            .ok_or_else(|| Error::BadInput("empty append".into()))
+    }
+
     fn append_batch(&mut self, items: Vec<(&str, String, String, Vec<i64>)>) -> Result<Vec<Entry>> {
         let batch: Vec<NewEntry> = items
             .into_iter()
@@ -708,23 +730,12 @@ impl Register {
             entries: Vec::new(),
             cameras: Vec::new(),
         };
-        let out = self.append_batch(vec![
-            (
-                kind::HOLD,
-                subject_flight(&hold.flight_id),
-                serialize(hold)?,
-                Vec::new(),
-            ),
-            (
-                kind::ACCESS,
-                "journal".into(),
-                serialize(&access)?,
-                Vec::new(),
-            ),
-        ])?;
-        out.first()
-            .map(Appended::from)
-            .ok_or_else(|| Error::BadInput("empty append".into()))
+        self.append_journaled(
+            kind::HOLD,
+            subject_flight(&hold.flight_id),
+            serialize(hold)?,
+            &access,
+        )
     }
 
     /// Lift the active hold on a flight; journaled.
@@ -745,23 +756,12 @@ impl Register {
             entries: Vec::new(),
             cameras: Vec::new(),
         };
-        let out = self.append_batch(vec![
-            (
-                kind::HOLD_RELEASE,
-                subject_flight(&release.flight_id),
-                serialize(release)?,
-                Vec::new(),
-            ),
-            (
-                kind::ACCESS,
-                "journal".into(),
-                serialize(&access)?,
-                Vec::new(),
-            ),
-        ])?;
-        out.first()
-            .map(Appended::from)
-            .ok_or_else(|| Error::BadInput("empty append".into()))
+        self.append_journaled(
+            kind::HOLD_RELEASE,
+            subject_flight(&release.flight_id),
+            serialize(release)?,
+            &access,
+        )
     }
 
     /// The active hold on a flight, if any (the last hold not followed by a release).
