@@ -17,7 +17,7 @@ fn case(vehicles: u8, sim_seconds: f64) -> (f64, u64) {
         eprintln!("the istres-mistral scenario does not load");
         std::process::exit(1);
     };
-    let mut fleet = build_vehicles(&sc, vehicles, 7, 0.0);
+    let mut fleet = build_vehicles(&sc, vehicles, 7, vigie_sim::runtime::Boot::INSTANT);
     let frame = LocalFrame::new(sc.home);
     for (i, v) in fleet.iter_mut().enumerate() {
         v.force_airborne_hover(40.0, Mode::Guided);

@@ -87,6 +87,16 @@ pub enum ControlCommand {
     Inject(Target, Fault),
     Status,
     Help,
+    /// What the vehicle(s) received from the station (`clear` forgets it).
+    Received {
+        target: Target,
+        clear: bool,
+    },
+    /// The on-board camera's own HEARTBEAT (compid 100) on or off.
+    CameraHeartbeat {
+        target: Target,
+        on: bool,
+    },
 }
 
 pub const CONTROL_HELP: &str = "\
@@ -102,6 +112,8 @@ commands (prefix with @N to address vehicle N, default all):
   video loss | video ok              stop / resume the video stream
   clear                              every fault off
   status                             one line per vehicle
+  received [clear]                   what reached the vehicle from the station, with times
+  camera heartbeat on|off            the camera component's own HEARTBEAT (compid 100)
   help";
 
 fn num(tok: Option<&str>, what: &str) -> Result<f64, String> {
@@ -143,6 +155,26 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
     let fault = match (first, words.get(1).copied()) {
         ("help", _) => return Ok(ControlCommand::Help),
         ("status", _) => return Ok(ControlCommand::Status),
+        ("received", None) => {
+            return Ok(ControlCommand::Received {
+                target,
+                clear: false,
+            });
+        }
+        ("received", Some("clear")) if words.len() == 2 => {
+            return Ok(ControlCommand::Received {
+                target,
+                clear: true,
+            });
+        }
+        ("camera", Some("heartbeat")) => {
+            let on = match words.get(2).copied() {
+                Some("on") => true,
+                Some("off") => false,
+                _ => return Err("expected `camera heartbeat on` or `camera heartbeat off`".into()),
+            };
+            return Ok(ControlCommand::CameraHeartbeat { target, on });
+        }
         ("link", Some("ok")) => Fault::LinkLoss {
             direction: Direction::Both,
             percent: 0.0,
@@ -301,6 +333,34 @@ mod tests {
                 ControlCommand::Inject(Target::All, Fault::VideoLoss),
             ),
             ("status", ControlCommand::Status),
+            (
+                "received",
+                ControlCommand::Received {
+                    target: Target::All,
+                    clear: false,
+                },
+            ),
+            (
+                "@2 received clear",
+                ControlCommand::Received {
+                    target: Target::Vehicle(2),
+                    clear: true,
+                },
+            ),
+            (
+                "@1 camera heartbeat on",
+                ControlCommand::CameraHeartbeat {
+                    target: Target::Vehicle(1),
+                    on: true,
+                },
+            ),
+            (
+                "camera heartbeat off",
+                ControlCommand::CameraHeartbeat {
+                    target: Target::All,
+                    on: false,
+                },
+            ),
         ];
         for (line, want) in cases {
             assert_eq!(&parse_command(line).unwrap(), want, "{line}");
@@ -312,6 +372,9 @@ mod tests {
             "@0 gps loss",
             "fly away",
             "battery drop",
+            "received everything",
+            "camera heartbeat",
+            "camera heartbeat maybe",
         ] {
             assert!(parse_command(bad).is_err(), "{bad}");
         }

@@ -74,6 +74,15 @@ struct Args {
     /// Seconds of sim time before the GPS has a fix (SITL takes a few).
     #[arg(long, default_value_t = 2.0)]
     gps_lock: f64,
+    /// Seconds the estimator needs to settle, as ArduCopter's 10 s windows: the gyros must agree
+    /// this long after boot, and the GPS must be good this long before the EKF sets its origin
+    /// and uses it (pre-arm fails until then). Default: the scenario's `vehicles.ekf_settle_s`
+    /// (10).
+    #[arg(long, value_name = "S")]
+    ekf_settle: Option<f64>,
+    /// Each vehicle's camera also sends its own HEARTBEAT (compid 100, MAV_TYPE_CAMERA) at 1 Hz.
+    #[arg(long)]
+    camera_heartbeat: bool,
 }
 
 fn parse_key(hex: &str) -> Result<[u8; 32]> {
@@ -140,6 +149,11 @@ fn run(args: Args) -> Result<()> {
     if !(args.speedup.is_finite() && args.speedup > 0.0 && args.speedup <= 10_000.0) {
         bail!("--speedup must be within (0, 10000], got {}", args.speedup);
     }
+    if let Some(s) = args.ekf_settle
+        && !(0.0..=600.0).contains(&s)
+    {
+        bail!("--ekf-settle must be within 0..600 seconds (ArduPilot takes about 10), got {s}");
+    }
     if !matches!(args.video_height, 720 | 1080) {
         bail!(
             "--video-height must be 720 or 1080, got {}",
@@ -193,6 +207,8 @@ fn run(args: Args) -> Result<()> {
         secure_link: args.secure_link,
         video: video.clone(),
         gps_lock_s: args.gps_lock.max(0.0),
+        ekf_settle_s: args.ekf_settle,
+        camera_heartbeat: args.camera_heartbeat,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -15,9 +15,11 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
+use crate::camera::{CAMERA_COMPID, CameraHeartbeat};
 use crate::faults::{ControlCommand, Direction, Fault, Target, parse_command};
 use crate::frame::{CodecStats, Decoder, Encoder, Signing, Verdict};
 use crate::physics::Airframe;
+use crate::received::ReceivedLog;
 use crate::scenario::Scenario;
 use crate::vehicle::{Vehicle, VehicleSetup, VideoAnnounce};
 
@@ -67,6 +69,32 @@ pub struct SimConfig {
     pub video: Vec<Option<VideoAnnounce>>,
     /// Seconds of sim time before the GPS fix (SITL needs a few).
     pub gps_lock_s: f64,
+    /// The estimator's settling windows; None = the scenario's (`vehicles.ekf_settle_s`).
+    pub ekf_settle_s: Option<f64>,
+    /// Every vehicle's camera sends its own HEARTBEAT (or the scenario asks for it).
+    pub camera_heartbeat: bool,
+}
+
+/// Boot timing of the vehicles: GPS first fix and the estimator's settling windows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Boot {
+    pub gps_lock_s: f64,
+    pub ekf_settle_s: f64,
+}
+
+impl Boot {
+    /// Ready at the first step (flight-model tests, the benchmark).
+    pub const INSTANT: Boot = Boot {
+        gps_lock_s: 0.0,
+        ekf_settle_s: 0.0,
+    };
+}
+
+/// Wall-clock time, microseconds since the Unix epoch (what `received` reports).
+pub fn unix_now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 /// What the video renderer needs from a vehicle, updated every tick.
@@ -96,6 +124,8 @@ enum Event {
     Inbound {
         link: usize,
         bytes: Vec<u8>,
+        /// When the socket delivered them (µs since the Unix epoch).
+        at_unix_us: u64,
     },
     Control {
         line: String,
@@ -142,6 +172,9 @@ pub struct Simulator {
     event_tx: mpsc::UnboundedSender<Event>,
     schedule: Vec<Scheduled>,
     wind_overridden: bool,
+    /// What each vehicle received from its station (index = sysid - 1).
+    received: Vec<ReceivedLog>,
+    cameras: Vec<CameraHeartbeat>,
     views: Views,
     pub endpoints: Vec<Endpoint>,
     started: Instant,
@@ -152,7 +185,7 @@ fn wall(started: Instant) -> f64 {
 }
 
 /// Builds the vehicles of a scenario (also used by the benchmark and the flight-model tests).
-pub fn build_vehicles(scenario: &Scenario, count: u8, seed: u64, gps_lock_s: f64) -> Vec<Vehicle> {
+pub fn build_vehicles(scenario: &Scenario, count: u8, seed: u64, boot: Boot) -> Vec<Vehicle> {
     let spec = &scenario.vehicles;
     (0..count)
         .map(|i| {
@@ -177,7 +210,8 @@ pub fn build_vehicles(scenario: &Scenario, count: u8, seed: u64, gps_lock_s: f64
                 wind_shear: scenario.wind_shear,
                 params: scenario.params.clone(),
                 mission: scenario.mission.clone(),
-                gps_lock_s,
+                gps_lock_s: boot.gps_lock_s,
+                ekf_settle_s: boot.ekf_settle_s,
             })
         })
         .collect()
@@ -188,7 +222,16 @@ impl Simulator {
     pub async fn start(cfg: SimConfig) -> Result<Simulator, RuntimeError> {
         let count = cfg.vehicles.unwrap_or(cfg.scenario.vehicles.count).max(1);
         let seed = cfg.seed.unwrap_or(cfg.scenario.seed);
-        let mut vehicles = build_vehicles(&cfg.scenario, count, seed, cfg.gps_lock_s);
+        let boot = Boot {
+            gps_lock_s: cfg.gps_lock_s,
+            ekf_settle_s: cfg
+                .ekf_settle_s
+                .unwrap_or(cfg.scenario.vehicles.ekf_settle_s),
+        };
+        let mut vehicles = build_vehicles(&cfg.scenario, count, seed, boot);
+        let camera_on = cfg.camera_heartbeat || cfg.scenario.vehicles.camera_heartbeat;
+        let cameras = vec![CameraHeartbeat::new(camera_on); vehicles.len()];
+        let received = vec![ReceivedLog::new(unix_now_us()); vehicles.len()];
         for (i, v) in vehicles.iter_mut().enumerate() {
             v.video = cfg.video.get(i).cloned().flatten();
         }
@@ -291,6 +334,8 @@ impl Simulator {
             event_tx,
             schedule,
             wind_overridden: false,
+            received,
+            cameras,
             views,
             endpoints,
             started: Instant::now(),
@@ -478,10 +523,15 @@ impl Simulator {
 
     fn on_event(&mut self, ev: Event, now: f64) {
         match ev {
-            Event::Inbound { link, bytes } => {
+            Event::Inbound {
+                link,
+                bytes,
+                at_unix_us,
+            } => {
                 let Some(l) = self.links.get_mut(link) else {
                     return;
                 };
+                // Lost on the way up: these never reach the vehicle (nor `received`).
                 if l.faults.loss_up_pct > 0.0
                     && l.rng.random_range(0.0..100.0) < l.faults.loss_up_pct
                 {
@@ -491,7 +541,7 @@ impl Simulator {
                     l.delayed_in.push_back((now + l.faults.latency_s, bytes));
                     return;
                 }
-                self.process_inbound(link, &bytes, now);
+                self.process_inbound(link, &bytes, now, at_unix_us);
             }
             Event::Control { line, reply } => {
                 let answer = self.control(&line);
@@ -513,13 +563,14 @@ impl Simulator {
                 .is_some_and(|(t, _)| *t <= now)
             {
                 if let Some((_, bytes)) = self.links[li].delayed_in.pop_front() {
-                    self.process_inbound(li, &bytes, now);
+                    // Delayed frames reach the vehicle now.
+                    self.process_inbound(li, &bytes, now, unix_now_us());
                 }
             }
         }
     }
 
-    fn process_inbound(&mut self, li: usize, bytes: &[u8], now: f64) {
+    fn process_inbound(&mut self, li: usize, bytes: &[u8], now: f64, at_unix_us: u64) {
         self.links[li].decoder.push(bytes);
         while let Some(frame) = self.links[li].decoder.next_frame() {
             let link = &mut self.links[li];
@@ -545,6 +596,13 @@ impl Simulator {
                     continue;
                 }
             };
+            // Record what each vehicle of the link accepts (the target filter the vehicle uses).
+            let target = msg.target_system_id().unwrap_or(0);
+            for &vi in &self.links[li].vehicles {
+                if target == 0 || target == self.vehicles[vi].sysid {
+                    self.received[vi].record(at_unix_us, &frame.header, &msg);
+                }
+            }
             if let MavMessage::SETUP_SIGNING(s) = &msg {
                 self.setup_signing(li, s, frame.signed);
                 continue;
@@ -644,15 +702,21 @@ impl Simulator {
             let vis = self.links[li].vehicles.clone();
             for vi in vis {
                 let sysid = self.vehicles[vi].sysid;
-                let msgs: Vec<MavMessage> = self.vehicles[vi].drain().collect();
+                let mut msgs: Vec<(u8, MavMessage)> =
+                    self.vehicles[vi].drain().map(|m| (1, m)).collect();
+                if let Some(hb) = self.cameras[vi].poll(self.vehicles[vi].time_s()) {
+                    msgs.push((CAMERA_COMPID, hb));
+                }
                 let link = &mut self.links[li];
-                for m in &msgs {
+                for (compid, m) in &msgs {
                     if link.faults.loss_down_pct > 0.0
                         && link.rng.random_range(0.0..100.0) < link.faults.loss_down_pct
                     {
                         continue;
                     }
-                    let bytes = link.encoder.encode(sysid, 1, m, link.signing.as_ref());
+                    let bytes = link
+                        .encoder
+                        .encode(sysid, *compid, m, link.signing.as_ref());
                     if link.faults.latency_s > 0.0 {
                         link.delayed_out
                             .push_back((now + link.faults.latency_s, bytes));
@@ -698,17 +762,56 @@ impl Simulator {
                 out.join("\n")
             }
             Ok(ControlCommand::Inject(target, fault)) => {
-                if let Target::Vehicle(id) = target
-                    && usize::from(id) > self.vehicles.len()
-                {
-                    return format!(
-                        "error: there is no vehicle {id} (1..{})",
-                        self.vehicles.len()
-                    );
+                if let Some(e) = self.no_such_vehicle(target) {
+                    return e;
                 }
                 self.inject(target, &fault);
                 format!("ok {fault:?}")
             }
+            Ok(ControlCommand::Received { target, clear }) => {
+                if let Some(e) = self.no_such_vehicle(target) {
+                    return e;
+                }
+                let now_us = unix_now_us();
+                let mut out = Vec::new();
+                for (vi, log) in self.received.iter_mut().enumerate() {
+                    let sysid = self.vehicles[vi].sysid;
+                    if !target.matches(sysid) {
+                        continue;
+                    }
+                    if clear {
+                        log.clear(now_us);
+                    } else {
+                        out.push(log.report(sysid));
+                    }
+                }
+                if clear {
+                    "ok received cleared".into()
+                } else {
+                    out.join("\n")
+                }
+            }
+            Ok(ControlCommand::CameraHeartbeat { target, on }) => {
+                if let Some(e) = self.no_such_vehicle(target) {
+                    return e;
+                }
+                for (vi, cam) in self.cameras.iter_mut().enumerate() {
+                    if target.matches(self.vehicles[vi].sysid) {
+                        cam.set_enabled(on, self.vehicles[vi].time_s());
+                    }
+                }
+                format!("ok camera heartbeat {}", if on { "on" } else { "off" })
+            }
+        }
+    }
+
+    fn no_such_vehicle(&self, target: Target) -> Option<String> {
+        match target {
+            Target::Vehicle(id) if usize::from(id) > self.vehicles.len() => Some(format!(
+                "error: there is no vehicle {id} (1..{})",
+                self.vehicles.len()
+            )),
+            _ => None,
         }
     }
 }
@@ -750,7 +853,8 @@ impl ControlHandle {
             let Ok((sock, peer)) = listener.accept().await else {
                 continue;
             };
-            tracing::info!("control connection from {peer}");
+            // Stations poll the control socket: one connection per question is routine.
+            tracing::debug!("control connection from {peer}");
             let me = self.clone();
             tokio::spawn(async move {
                 let (r, mut w) = sock.into_split();
@@ -824,7 +928,10 @@ async fn tcp_link(
                     loop {
                         match r.read(&mut buf).await {
                             Ok(0) | Err(_) => { tracing::info!("station disconnected"); return; }
-                            Ok(n) => { if ev.send(Event::Inbound { link, bytes: buf[..n].to_vec() }).is_err() { return; } }
+                            Ok(n) => {
+                                let at_unix_us = unix_now_us();
+                                if ev.send(Event::Inbound { link, bytes: buf[..n].to_vec(), at_unix_us }).is_err() { return; }
+                            }
                         }
                     }
                 }));
@@ -856,8 +963,9 @@ async fn udp_link(
             r = sock.recv_from(&mut buf) => {
                 match r {
                     Ok((n, from)) => {
+                        let at_unix_us = unix_now_us();
                         peer = from;
-                        if events.send(Event::Inbound { link, bytes: buf[..n].to_vec() }).is_err() { return; }
+                        if events.send(Event::Inbound { link, bytes: buf[..n].to_vec(), at_unix_us }).is_err() { return; }
                     }
                     // ICMP port unreachable while the station is not up yet: keep going.
                     Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,

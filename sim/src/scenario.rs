@@ -102,6 +102,8 @@ struct RawVehicles {
     mass_kg: f64,
     drag_k: f64,
     hover_current_a: f64,
+    ekf_settle_s: f64,
+    camera_heartbeat: bool,
 }
 
 impl Default for RawVehicles {
@@ -114,6 +116,8 @@ impl Default for RawVehicles {
             mass_kg: 1.6,
             drag_k: 0.014,
             hover_current_a: 13.0,
+            ekf_settle_s: crate::ekf::DEFAULT_SETTLE_S,
+            camera_heartbeat: false,
         }
     }
 }
@@ -233,6 +237,10 @@ pub struct VehicleSpec {
     pub mass_kg: f64,
     pub drag_k_per_m: f64,
     pub hover_current_a: f64,
+    /// The estimator's settling windows (gyro consistency, GPS good before the EKF uses it).
+    pub ekf_settle_s: f64,
+    /// The camera component sends its own HEARTBEAT (compid 100).
+    pub camera_heartbeat: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -316,6 +324,8 @@ impl Scenario {
                 mass_kg: 1.6,
                 drag_k_per_m: 0.014,
                 hover_current_a: 13.0,
+                ekf_settle_s: crate::ekf::DEFAULT_SETTLE_S,
+                camera_heartbeat: false,
             },
             wind: WindSetting::CALM,
             wind_shear: true,
@@ -625,6 +635,17 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
             format!("a LiPo pack has 1..14 cells, got {}", v.cells),
         ));
     }
+    if !(0.0..=600.0).contains(&v.ekf_settle_s) {
+        return Err(err(
+            "vehicles",
+            0,
+            "ekf_settle_s",
+            format!(
+                "must be within 0..600 seconds (ArduPilot takes about 10), got {}",
+                v.ekf_settle_s
+            ),
+        ));
+    }
     let vehicles = VehicleSpec {
         count: v.count,
         spacing_m: non_neg(v.spacing_m, "vehicles", 0, "spacing_m", "metres")?,
@@ -633,6 +654,8 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         mass_kg: non_neg(v.mass_kg, "vehicles", 0, "mass_kg", "kg")?.max(0.1),
         drag_k_per_m: non_neg(v.drag_k, "vehicles", 0, "drag_k", "1/m")?,
         hover_current_a: non_neg(v.hover_current_a, "vehicles", 0, "hover_current_a", "A")?,
+        ekf_settle_s: v.ekf_settle_s,
+        camera_heartbeat: v.camera_heartbeat,
     };
 
     let kmh = 1.0 / 3.6;

@@ -16,6 +16,7 @@ use mavlink::{MavHeader, Message};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::ekf::{Ekf, EkfEvent};
 use crate::faults::Fault;
 use crate::fence::{self, FenceConfig, FenceItem, FencePlan};
 use crate::geo::{GRAVITY_MSS, LatLon, LocalFrame, V3, distance_m, wrap_360, wrap_pi};
@@ -88,6 +89,17 @@ impl Mode {
     /// Modes that need a position estimate (GPS) to be entered.
     pub fn needs_position(self) -> bool {
         !matches!(self, Mode::Stabilize | Mode::AltHold | Mode::Land)
+    }
+    /// Modes whose throttle the pilot sets (no altitude estimate needed to arm).
+    fn manual_throttle(self) -> bool {
+        matches!(self, Mode::Stabilize)
+    }
+    /// ArduCopter's `Mode::is_autopilot()`: the vehicle flies itself (FS_OPTIONS bit 4).
+    fn is_autopilot(self) -> bool {
+        matches!(
+            self,
+            Mode::Auto | Mode::Guided | Mode::Rtl | Mode::Land | Mode::Circle
+        )
     }
     /// Modes ArduCopter arms in from a GCS (AUTO only with AUTO_OPTIONS bit 2; RTL/LAND never).
     fn allows_arming(self, auto_options: u32) -> bool {
@@ -214,6 +226,13 @@ struct Upload {
 /// few tries. Kept on wall time so a high --speedup does not make the GCS look slow.
 const UPLOAD_RETRY_S: f64 = 1.0;
 const UPLOAD_MAX_RETRIES: u8 = 5;
+/// ArduCopter's PREARM_DISPLAY_PERIOD (updates at 1 Hz).
+const PREARM_DISPLAY_PERIOD: u8 = 30;
+
+/// FS_OPTIONS bits ArduCopter 4.5 reads on a GCS failsafe.
+const FS_OPT_GCS_CONTINUE_IF_AUTO: u32 = 1 << 1;
+const FS_OPT_CONTINUE_IF_LANDING: u32 = 1 << 3;
+const FS_OPT_GCS_CONTINUE_IF_PILOT_CONTROL: u32 = 1 << 4;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum RtlStage {
@@ -313,7 +332,15 @@ struct Failsafes {
     ekf: bool,
     low_since_s: Option<f64>,
     crit_since_s: Option<f64>,
-    gps_lost_since_s: Option<f64>,
+}
+
+/// What a failsafe does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FailsafeAction {
+    None,
+    Disarm,
+    Rtl,
+    Land,
 }
 
 /// Outgoing stream: a message id and its period (sim seconds).
@@ -358,6 +385,8 @@ pub struct VehicleSetup {
     pub mission: Vec<PlannedItem>,
     /// Seconds of sim time before the GPS gets its first fix (SITL takes a few seconds).
     pub gps_lock_s: f64,
+    /// The estimator's settling windows (gyro consistency, GPS good before the EKF uses it).
+    pub ekf_settle_s: f64,
 }
 
 impl VehicleSetup {
@@ -378,6 +407,7 @@ impl VehicleSetup {
             params: vec![],
             mission: vec![],
             gps_lock_s: 2.0,
+            ekf_settle_s: crate::ekf::DEFAULT_SETTLE_S,
         }
     }
 }
@@ -406,7 +436,7 @@ pub struct Vehicle {
     mode: Mode,
     home: Option<(LatLon, f64)>,
     gps_lock_s: f64,
-    ekf_announced: bool,
+    ekf: Ekf,
     // Mode states.
     hold_d: f64,
     hold_ne: (f64, f64),
@@ -439,7 +469,11 @@ pub struct Vehicle {
     last_gcs_heartbeat_s: Option<f64>,
     ground_since_s: Option<f64>,
     next_check_s: f64,
-    next_prearm_report_s: f64,
+    /// ArduCopter runs its pre-arm checks at 1 Hz; the result feeds SYS_STATUS.
+    next_arming_update_s: f64,
+    prearm_ok: bool,
+    /// AP_Arming_Copter::update's display counter: failures are shown every 30 s, first at 15 s.
+    prearm_display_counter: u8,
     streams: Vec<Stream>,
     param_next: Option<usize>,
     outbox: Vec<MavMessage>,
@@ -461,6 +495,7 @@ const DEFAULT_STREAMS: &[(u32, f64)] = &[
     (147, 1.0), // BATTERY_STATUS
     (162, 1.0), // FENCE_STATUS (only while a fence is enabled)
     (168, 2.0), // WIND
+    (193, 1.0), // EKF_STATUS_REPORT
     (242, 0.5), // HOME_POSITION (once home is set)
     (245, 1.0), // EXTENDED_SYS_STATE
 ];
@@ -468,12 +503,12 @@ const DEFAULT_STREAMS: &[(u32, f64)] = &[
 /// The message ids each REQUEST_DATA_STREAM group covers (ArduPilot's ap_message groups).
 fn stream_group(id: u8) -> &'static [u32] {
     match id {
-        1 => &[],                       // RAW_SENSORS: not simulated
-        2 => &[1, 42, 24, 162],         // EXTENDED_STATUS
-        6 => &[33, 32],                 // POSITION
-        10 => &[30],                    // EXTRA1
-        11 => &[74],                    // EXTRA2
-        12 => &[2, 147, 168, 245, 242], // EXTRA3 (+ home for convenience)
+        1 => &[],                            // RAW_SENSORS: not simulated
+        2 => &[1, 42, 24, 162],              // EXTENDED_STATUS
+        6 => &[33, 32],                      // POSITION
+        10 => &[30],                         // EXTRA1
+        11 => &[74],                         // EXTRA2
+        12 => &[2, 147, 168, 193, 245, 242], // EXTRA3 (+ home for convenience)
         _ => &[],
     }
 }
@@ -561,7 +596,7 @@ impl Vehicle {
             mode: Mode::Stabilize,
             home: None,
             gps_lock_s: setup.gps_lock_s,
-            ekf_announced: false,
+            ekf: Ekf::new(setup.ekf_settle_s),
             hold_d: 0.0,
             hold_ne: (0.0, 0.0),
             guided: Guided::Hold {
@@ -597,7 +632,9 @@ impl Vehicle {
             last_gcs_heartbeat_s: None,
             ground_since_s: Some(0.0),
             next_check_s: 0.0,
-            next_prearm_report_s: 30.0,
+            next_arming_update_s: 1.0,
+            prearm_ok: false,
+            prearm_display_counter: PREARM_DISPLAY_PERIOD / 2,
             streams: DEFAULT_STREAMS
                 .iter()
                 .map(|(id, hz)| Stream {
@@ -699,8 +736,21 @@ impl Vehicle {
     fn d_for_alt_rel(&self, alt_rel: f64) -> f64 {
         self.origin_ground_amsl_m - (self.home_alt_amsl() + alt_rel)
     }
+    /// Copter's `position_ok()`: the EKF has an absolute position (it uses the GPS).
     fn has_position(&self) -> bool {
+        self.ekf.has_position()
+    }
+    /// The receiver has a 3D fix (what GPS_RAW_INT and SYS_STATUS report).
+    fn gps_fix(&self) -> bool {
         self.gps.has_3d_fix() && self.time_s >= self.gps_lock_s
+    }
+    /// The estimator, for tests and the status line.
+    pub fn ekf(&self) -> &Ekf {
+        &self.ekf
+    }
+    /// The last 1 Hz pre-arm verdict, as SYS_STATUS reports it (true when armed).
+    pub fn prearm_ok(&self) -> bool {
+        self.armed || self.prearm_ok
     }
     fn p(&self, name: &str, default: f64) -> f64 {
         self.params.get_or(name, default)
@@ -714,7 +764,7 @@ impl Vehicle {
     pub fn status_line(&self) -> String {
         let p = self.position();
         format!(
-            "vehicle {} t={:.1}s mode={} armed={} lat={:.6} lon={:.6} alt_rel={:.1}m gs={:.1}m/s batt={:.2}V {:.0}% gps={} wind={:.1}m/s fence_breach={}",
+            "vehicle {} t={:.1}s mode={} armed={} lat={:.6} lon={:.6} alt_rel={:.1}m gs={:.1}m/s batt={:.2}V {:.0}% gps={} wind={:.1}m/s fence_breach={} ekf={} prearm={}",
             self.sysid,
             self.time_s,
             self.mode.name(),
@@ -727,7 +777,14 @@ impl Vehicle {
             self.battery.remaining_pct(),
             if self.gps.lost { "lost" } else { "3D" },
             self.wind.speed_10m_mps(),
-            self.fence_rt.breached
+            self.fence_rt.breached,
+            match self.ekf.aiding() {
+                _ if !self.ekf.initialised() => "starting",
+                crate::ekf::Aiding::Gps => "gps",
+                crate::ekf::Aiding::Lost { .. } => "lost",
+                crate::ekf::Aiding::ConstPos => "const_pos",
+            },
+            if self.prearm_ok() { "ok" } else { "fail" }
         )
     }
 
@@ -795,22 +852,9 @@ impl Vehicle {
         self.time_s += dt;
         self.wind.step(dt);
         self.gps.step(dt);
-        if !self.ekf_announced && self.has_position() {
-            self.ekf_announced = true;
-            let start = self.position();
-            let alt = self.alt_amsl_m();
-            self.home = Some((start, alt));
-            self.hold_ne = (self.body.pos.n, self.body.pos.e);
-            self.text(MavSeverity::MAV_SEVERITY_INFO, "EKF3 IMU0 is using GPS");
-            self.text(
-                MavSeverity::MAV_SEVERITY_INFO,
-                &format!("Field Elevation Set: {:.0}m", alt),
-            );
-            if let Some(first) = self.mission.first_mut() {
-                first.x = start.lat_e7();
-                first.y = start.lon_e7();
-                first.z = alt as f32;
-            }
+        let fix = self.gps_fix();
+        for event in self.ekf.step(self.time_s, fix) {
+            self.on_ekf_event(event);
         }
 
         let demand = self.autopilot(dt);
@@ -861,15 +905,80 @@ impl Vehicle {
             self.next_check_s = self.time_s + 0.1;
             self.check_fence();
             self.check_failsafes();
-            // Like ArduCopter, repeat the first pre-arm failure every 30 s while disarmed.
-            if !self.armed && self.time_s >= self.next_prearm_report_s {
-                self.next_prearm_report_s = self.time_s + 30.0;
-                if let Some(why) = self.prearm_failure().filter(|w| w.starts_with("PreArm")) {
-                    self.text(MavSeverity::MAV_SEVERITY_CRITICAL, &why);
-                }
-            }
+        }
+        if self.time_s >= self.next_arming_update_s {
+            self.next_arming_update_s += 1.0;
+            self.update_arming();
         }
         self.send_streams();
+    }
+
+    /// ArduPilot's texts for what the estimator does, in the order SITL prints them.
+    fn on_ekf_event(&mut self, event: EkfEvent) {
+        let info = MavSeverity::MAV_SEVERITY_INFO;
+        match event {
+            EkfEvent::Initialised => {
+                self.text(info, "EKF3 IMU0 initialised");
+                self.text(info, "EKF3 IMU1 initialised");
+                self.text(info, "AHRS: EKF3 active");
+                self.text(info, "EKF3 IMU0 tilt alignment complete");
+                self.text(info, "EKF3 IMU1 tilt alignment complete");
+                self.text(info, "EKF3 IMU0 MAG0 initial yaw alignment complete");
+                self.text(info, "EKF3 IMU1 MAG0 initial yaw alignment complete");
+            }
+            EkfEvent::GpsDetected => self.text(info, "GPS 1: detected u-blox"),
+            EkfEvent::OriginSet => {
+                self.text(info, "EKF3 IMU0 origin set");
+                self.text(info, "EKF3 IMU1 origin set");
+                // Copter sets home from the EKF as soon as it has an origin.
+                if self.home.is_none() {
+                    let start = self.position();
+                    let alt = self.alt_amsl_m();
+                    self.home = Some((start, alt));
+                    self.hold_ne = (self.body.pos.n, self.body.pos.e);
+                    if let Some(first) = self.mission.first_mut() {
+                        first.x = start.lat_e7();
+                        first.y = start.lon_e7();
+                        first.z = alt as f32;
+                    }
+                    self.text(info, &format!("Field Elevation Set: {alt:.0}m"));
+                }
+            }
+            EkfEvent::UsingGps => {
+                self.text(info, "EKF3 IMU0 is using GPS");
+                self.text(info, "EKF3 IMU1 is using GPS");
+            }
+            EkfEvent::StoppedAiding => {
+                self.text(
+                    MavSeverity::MAV_SEVERITY_WARNING,
+                    "EKF3 IMU0 stopped aiding",
+                );
+                self.text(
+                    MavSeverity::MAV_SEVERITY_WARNING,
+                    "EKF3 IMU1 stopped aiding",
+                );
+            }
+        }
+    }
+
+    /// AP_Arming_Copter::update (1 Hz): refresh the pre-arm verdict, show failures every 30 s.
+    fn update_arming(&mut self) {
+        if self.armed {
+            self.prearm_ok = true;
+            return;
+        }
+        let failures = self.prearm_failures();
+        self.prearm_ok = failures.is_empty();
+        self.prearm_display_counter = self.prearm_display_counter.saturating_add(1);
+        if self.prearm_display_counter >= PREARM_DISPLAY_PERIOD {
+            self.prearm_display_counter = 0;
+            for why in failures {
+                self.text(
+                    MavSeverity::MAV_SEVERITY_CRITICAL,
+                    &format!("PreArm: {why}"),
+                );
+            }
+        }
     }
 
     fn landing_and_disarm(&mut self) {
@@ -1673,25 +1782,71 @@ impl Vehicle {
         self.send_fence_status();
     }
 
+    /// Is the vehicle landing (Copter's `flightmode->is_landing()`)?
+    fn is_landing(&self) -> bool {
+        match self.mode {
+            Mode::Land => true,
+            Mode::Rtl => self.rtl.stage == RtlStage::Land,
+            Mode::Auto => matches!(
+                self.auto_stage,
+                AutoStage::LandAt {
+                    descending: true,
+                    ..
+                }
+            ),
+            _ => false,
+        }
+    }
+
+    /// Copter::failsafe_gcs_on_event (4.5): FS_GCS_ENABLE picks the action, FS_OPTIONS and
+    /// the situation can override it. Returns the text to announce and what to do.
+    fn gcs_failsafe_decision(&self) -> (&'static str, FailsafeAction) {
+        let opts = self.p("FS_OPTIONS", 16.0).max(0.0) as u32;
+        let desired = match self.p("FS_GCS_ENABLE", 0.0) as i32 {
+            0 => FailsafeAction::None,
+            // 2 (continue in AUTO) was removed in 4.5: it is RTL, FS_OPTIONS bit 1 continues.
+            4 | 5 => FailsafeAction::Land,
+            _ => FailsafeAction::Rtl,
+        };
+        if !self.armed {
+            ("GCS Failsafe", FailsafeAction::None)
+        } else if self.body.on_ground {
+            ("GCS Failsafe - Disarming", FailsafeAction::Disarm)
+        } else if self.is_landing() && opts & FS_OPT_CONTINUE_IF_LANDING != 0 {
+            ("GCS Failsafe - Continuing Landing", FailsafeAction::None)
+        } else if self.mode == Mode::Auto && opts & FS_OPT_GCS_CONTINUE_IF_AUTO != 0 {
+            ("GCS Failsafe - Continuing Auto Mode", FailsafeAction::None)
+        } else if opts & FS_OPT_GCS_CONTINUE_IF_PILOT_CONTROL != 0 && !self.mode.is_autopilot() {
+            (
+                "GCS Failsafe - Continuing Pilot Control",
+                FailsafeAction::None,
+            )
+        } else {
+            ("GCS Failsafe", desired)
+        }
+    }
+
     fn check_failsafes(&mut self) {
-        // GCS failsafe: heartbeats from SYSID_MYGCS stopped for FS_GCS_TIMEOUT while armed.
-        let gcs_enabled = self.p("FS_GCS_ENABLE", 0.0) as i32;
-        if let Some(last) = self.last_gcs_heartbeat_s {
+        // GCS failsafe (Copter::failsafe_gcs_check): once a GCS heartbeat from SYSID_MYGCS was
+        // seen, silence for FS_GCS_TIMEOUT triggers it, armed or not; heartbeats clear it.
+        if self.p("FS_GCS_ENABLE", 0.0) as i32 != 0
+            && let Some(last) = self.last_gcs_heartbeat_s
+        {
             let timeout = self.p("FS_GCS_TIMEOUT", 5.0).max(2.0);
             let lost = self.time_s - last > timeout;
-            if lost && !self.fs.gcs && gcs_enabled != 0 && self.armed {
+            if lost && !self.fs.gcs {
                 self.fs.gcs = true;
-                self.text(MavSeverity::MAV_SEVERITY_CRITICAL, "GCS Failsafe");
-                match gcs_enabled {
-                    2 if self.mode == Mode::Auto => {}
-                    4 | 5 => {
-                        if self.body.on_ground {
-                            self.disarm("GCS failsafe");
-                        } else {
+                let (announce, action) = self.gcs_failsafe_decision();
+                self.text(MavSeverity::MAV_SEVERITY_CRITICAL, announce);
+                match action {
+                    FailsafeAction::None => {}
+                    FailsafeAction::Disarm => self.disarm("GCS failsafe"),
+                    FailsafeAction::Land => {
+                        if self.mode != Mode::Land {
                             self.set_mode(Mode::Land);
                         }
                     }
-                    _ => {
+                    FailsafeAction::Rtl => {
                         if !matches!(self.mode, Mode::Rtl | Mode::Land) {
                             self.failsafe_rtl_or_land();
                         }
@@ -1753,13 +1908,13 @@ impl Vehicle {
             self.battery_action(act);
         }
 
-        // GPS loss: the EKF failsafe after a few seconds without position lands (FS_EKF_ACTION 1).
-        if self.gps.lost && self.time_s >= self.gps_lock_s {
-            let since = *self.fs.gps_lost_since_s.get_or_insert(self.time_s);
+        // Position lost (GPS gone): the EKF failsafe lands after a few seconds (FS_EKF_ACTION 1),
+        // once the variances exceed FS_EKF_THRESH; it clears when the EKF uses the GPS again.
+        if let Some(lost_for) = self.ekf.position_lost_for_s(self.time_s) {
             if !self.fs.ekf
                 && self.armed
                 && !self.body.on_ground
-                && self.time_s - since > 2.0
+                && lost_for > 2.0
                 && self.mode.needs_position()
             {
                 self.fs.ekf = true;
@@ -1769,12 +1924,9 @@ impl Vehicle {
                 );
                 self.set_mode(Mode::Land);
             }
-        } else {
-            self.fs.gps_lost_since_s = None;
-            if self.fs.ekf {
-                self.fs.ekf = false;
-                self.text(MavSeverity::MAV_SEVERITY_CRITICAL, "EKF Failsafe Cleared");
-            }
+        } else if self.fs.ekf {
+            self.fs.ekf = false;
+            self.text(MavSeverity::MAV_SEVERITY_CRITICAL, "EKF Failsafe Cleared");
         }
     }
 
@@ -1799,54 +1951,114 @@ impl Vehicle {
         }
     }
 
-    /// ArduCopter's pre-arm checks, first failure wins: Some("PreArm: ...").
-    fn prearm_failure(&self) -> Option<String> {
+    /// ArduCopter 4.5's pre-arm checks (AP_Arming_Copter::run_pre_arm_checks), without their
+    /// "PreArm: " / "Arm: " prefix. Like ArduPilot every group of checks runs and reports its
+    /// first failure, so several reasons can come at once; empty means the checks pass.
+    fn prearm_failures(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
         let checks = self.p("ARMING_CHECK", 1.0) as i64;
-        if !self.mode.allows_arming(self.p("AUTO_OPTIONS", 0.0) as u32) {
-            return Some("Arm: Mode not armable".into());
-        }
-        if checks != 0 {
-            if !self.has_position() && (self.mode.needs_position() || self.fence_cfg().enabled) {
-                return Some(if self.gps.lost || self.time_s < self.gps_lock_s {
-                    "PreArm: GPS 1: Bad fix".into()
-                } else {
-                    "PreArm: Need Position Estimate".into()
-                });
-            }
-            if self.gps.hdop * 100.0 > self.p("GPS_HDOP_GOOD", 140.0) && self.mode.needs_position()
-            {
-                return Some("PreArm: High GPS HDOP".into());
-            }
-            let arm_v = self.p("BATT_ARM_VOLT", 0.0);
-            if arm_v > 0.0 && self.battery.voltage_v < arm_v {
-                return Some("PreArm: Battery 1 below minimum arming voltage".into());
-            }
-            if self.fs.battery_low || self.battery.voltage_v < self.p("BATT_LOW_VOLT", 14.0) {
-                return Some("PreArm: Battery 1 low voltage failsafe".into());
-            }
-        }
+        let mode_needs_gps = self.mode.needs_position();
         let cfg = self.fence_cfg();
+        let fence_needs_gps =
+            cfg.enabled && cfg.types & (fence::TYPE_CIRCLE | fence::TYPE_POLYGON) != 0;
+        if checks == 0 {
+            // Only the mandatory checks (AP_Arming_Copter::mandatory_checks).
+            self.mandatory_gps_checks(&mut out, mode_needs_gps, fence_needs_gps);
+            self.alt_checks(&mut out);
+            return out;
+        }
+        if self.fs.gcs {
+            out.push("GCS failsafe on".into());
+        }
+        self.alt_checks(&mut out);
+        // INS (AP_Arming::ins_checks, then Copter's EKF attitude check).
+        if !self.ekf.gyros_consistent(self.time_s) {
+            out.push("Gyros inconsistent".into());
+        }
+        if !self.ekf.initialised() {
+            out.push("EKF attitude is bad".into());
+        }
+        // GPS (AP_Arming_Copter::gps_checks: the parent's checks, the mandatory ones, HDOP).
+        let gps_needed = mode_needs_gps || fence_needs_gps;
+        let gps_ok = if gps_needed && !self.gps_fix() {
+            out.push("GPS 1: Bad fix".into());
+            false
+        } else if gps_needed && self.home.is_none() {
+            out.push("AHRS: waiting for home".into());
+            false
+        } else {
+            self.mandatory_gps_checks(&mut out, mode_needs_gps, fence_needs_gps)
+        };
+        if gps_ok && gps_needed && self.gps.hdop * 100.0 > self.p("GPS_HDOP_GOOD", 140.0) {
+            out.push("High GPS HDOP".into());
+        }
+        // Battery.
+        let arm_v = self.p("BATT_ARM_VOLT", 0.0);
+        if arm_v > 0.0 && self.battery.voltage_v < arm_v {
+            out.push("Battery 1 below minimum arming voltage".into());
+        } else if self.fs.battery_low || self.battery.voltage_v < self.p("BATT_LOW_VOLT", 14.0) {
+            out.push("Battery 1 low voltage failsafe".into());
+        }
+        // Fence (AC_Fence::pre_arm_check), the last group.
         if cfg.enabled && cfg.types != 0 {
-            if cfg.types & (fence::TYPE_CIRCLE | fence::TYPE_POLYGON) != 0 && !self.has_position() {
-                return Some("PreArm: Fence requires position".into());
-            }
-            if cfg.types & fence::TYPE_POLYGON != 0
+            if fence_needs_gps && !self.has_position() {
+                out.push("Fence requires position".into());
+            } else if cfg.types & fence::TYPE_POLYGON != 0
                 && !self.fence_plan.has_polygon_zones()
                 && cfg.types & fence::TYPE_CIRCLE == 0
                 && cfg.types & fence::TYPE_ALT_MAX == 0
             {
-                return Some("PreArm: Fences enabled, but none selected".into());
-            }
-            if cfg.types & fence::TYPE_POLYGON != 0
+                out.push("Fences enabled, but none selected".into());
+            } else if cfg.types & fence::TYPE_POLYGON != 0
                 && !self.fence_plan.has_polygon_zones()
                 && self.fence_items.is_empty()
                 && cfg.types == fence::TYPE_POLYGON
             {
-                return Some("PreArm: No polygon fence loaded".into());
+                out.push("No polygon fence loaded".into());
+            } else if self.current_breaches() != 0 {
+                out.push("vehicle outside fence".into());
             }
-            if self.current_breaches() != 0 {
-                return Some("PreArm: vehicle outside fence".into());
-            }
+        }
+        out
+    }
+
+    /// AP_Arming_Copter::mandatory_gps_checks: true when they pass.
+    fn mandatory_gps_checks(
+        &self,
+        out: &mut Vec<String>,
+        mode_needs_gps: bool,
+        fence_needs_gps: bool,
+    ) -> bool {
+        if !self.ekf.initialised() {
+            // The AHRS still runs DCM until EKF3 is up.
+            out.push("AHRS: not using configured AHRS type".into());
+            return false;
+        }
+        if mode_needs_gps && !self.has_position() {
+            out.push("Need Position Estimate".into());
+            return false;
+        }
+        if !mode_needs_gps && fence_needs_gps && !self.has_position() {
+            out.push("Fence enabled, need position estimate".into());
+            return false;
+        }
+        true
+    }
+
+    /// AP_Arming_Copter::alt_checks: modes that hold altitude need the EKF's estimate.
+    fn alt_checks(&self, out: &mut Vec<String>) {
+        if !self.mode.manual_throttle() && !self.ekf.initialised() {
+            out.push("Need Alt Estimate".into());
+        }
+    }
+
+    /// AP_Arming_Copter::arm_checks, run only when arming (after the pre-arm checks pass).
+    fn arm_check_failure(&self) -> Option<&'static str> {
+        if !self.ekf.initialised() {
+            return Some("AHRS not healthy");
+        }
+        if !self.mode.allows_arming(self.p("AUTO_OPTIONS", 0.0) as u32) {
+            return Some("Mode not armable");
         }
         None
     }
@@ -1855,13 +2067,34 @@ impl Vehicle {
         if self.armed {
             return MavResult::MAV_RESULT_ACCEPTED;
         }
-        if let Some(why) = self.prearm_failure() {
-            self.text(MavSeverity::MAV_SEVERITY_CRITICAL, &why);
+        // While arming ArduPilot prefixes every failure with "Arm: " (running_arming_checks).
+        let failures = self.prearm_failures();
+        self.prearm_ok = failures.is_empty();
+        let failures = if failures.is_empty() {
+            self.arm_check_failure()
+                .map(|f| vec![f.to_string()])
+                .unwrap_or_default()
+        } else {
+            failures
+        };
+        if !failures.is_empty() {
+            for why in failures {
+                self.text(MavSeverity::MAV_SEVERITY_CRITICAL, &format!("Arm: {why}"));
+            }
             return MavResult::MAV_RESULT_FAILED;
         }
         self.armed = true;
+        self.prearm_ok = true;
+        // SITL builds announce it; a vehicle armed with the checks off warns.
+        self.text(MavSeverity::MAV_SEVERITY_INFO, "Arming motors");
+        if self.p("ARMING_CHECK", 1.0) as i64 == 0 {
+            self.text(
+                MavSeverity::MAV_SEVERITY_WARNING,
+                "Warning: Arming Checks Disabled",
+            );
+        }
         self.fs = Failsafes {
-            gps_lost_since_s: self.fs.gps_lost_since_s,
+            gcs: self.fs.gcs,
             ..Failsafes::default()
         };
         self.ground_since_s = if self.body.on_ground {
@@ -1915,7 +2148,7 @@ impl Vehicle {
 
     /// The estimated position (true + GPS error), or None before the EKF has an origin.
     fn estimate(&self) -> Option<(LatLon, f64)> {
-        if !self.ekf_announced {
+        if !self.ekf.origin_set() {
             return None;
         }
         let err = self.gps.error();
@@ -1932,37 +2165,46 @@ impl Vehicle {
         Some(match id {
             0 => self.heartbeat(),
             1 => {
-                let sensors = MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_3D_GYRO
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_3D_ACCEL
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_3D_MAG
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_ABSOLUTE_PRESSURE
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_GPS
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_ANGULAR_RATE_CONTROL
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_ATTITUDE_STABILIZATION
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_YAW_POSITION
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_Z_ALTITUDE_CONTROL
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_XY_POSITION_CONTROL
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_MOTOR_OUTPUTS
-                    | MavSysStatusSensor::MAV_SYS_STATUS_AHRS
-                    | MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_BATTERY
-                    | MavSysStatusSensor::MAV_SYS_STATUS_PREARM_CHECK;
-                let present = sensors | MavSysStatusSensor::MAV_SYS_STATUS_GEOFENCE;
+                // As GCS::update_sensor_status_flags and Copter's additions build them.
+                use MavSysStatusSensor as S;
+                let sensors = S::MAV_SYS_STATUS_SENSOR_3D_GYRO
+                    | S::MAV_SYS_STATUS_SENSOR_3D_ACCEL
+                    | S::MAV_SYS_STATUS_SENSOR_3D_MAG
+                    | S::MAV_SYS_STATUS_SENSOR_ABSOLUTE_PRESSURE
+                    | S::MAV_SYS_STATUS_SENSOR_GPS
+                    | S::MAV_SYS_STATUS_SENSOR_ANGULAR_RATE_CONTROL
+                    | S::MAV_SYS_STATUS_SENSOR_ATTITUDE_STABILIZATION
+                    | S::MAV_SYS_STATUS_SENSOR_YAW_POSITION
+                    | S::MAV_SYS_STATUS_SENSOR_Z_ALTITUDE_CONTROL
+                    | S::MAV_SYS_STATUS_SENSOR_XY_POSITION_CONTROL
+                    | S::MAV_SYS_STATUS_SENSOR_MOTOR_OUTPUTS
+                    | S::MAV_SYS_STATUS_AHRS
+                    | S::MAV_SYS_STATUS_SENSOR_BATTERY;
+                // The pre-arm bit is always present, enabled when ARMING_CHECK is not 0, and
+                // healthy when armed or when the last 1 Hz pre-arm run passed.
+                let present = sensors | S::MAV_SYS_STATUS_GEOFENCE | S::MAV_SYS_STATUS_PREARM_CHECK;
                 let mut enabled = sensors;
+                let mut health = sensors | S::MAV_SYS_STATUS_GEOFENCE;
                 if self.fence_cfg().enabled {
-                    enabled |= MavSysStatusSensor::MAV_SYS_STATUS_GEOFENCE;
+                    enabled |= S::MAV_SYS_STATUS_GEOFENCE;
                 }
-                let mut health = sensors | MavSysStatusSensor::MAV_SYS_STATUS_GEOFENCE;
-                if !self.has_position() {
-                    health.remove(MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_GPS);
+                if self.p("ARMING_CHECK", 1.0) as i64 != 0 {
+                    enabled |= S::MAV_SYS_STATUS_PREARM_CHECK;
+                    if self.prearm_ok() {
+                        health |= S::MAV_SYS_STATUS_PREARM_CHECK;
+                    }
+                }
+                if !self.gps_fix() {
+                    health.remove(S::MAV_SYS_STATUS_SENSOR_GPS);
+                }
+                if !self.ekf.initialised() {
+                    health.remove(S::MAV_SYS_STATUS_AHRS);
                 }
                 if self.fence_rt.breached != 0 {
-                    health.remove(MavSysStatusSensor::MAV_SYS_STATUS_GEOFENCE);
-                }
-                if self.prearm_failure().is_some() {
-                    health.remove(MavSysStatusSensor::MAV_SYS_STATUS_PREARM_CHECK);
+                    health.remove(S::MAV_SYS_STATUS_GEOFENCE);
                 }
                 if self.fs.battery_low {
-                    health.remove(MavSysStatusSensor::MAV_SYS_STATUS_SENSOR_BATTERY);
+                    health.remove(S::MAV_SYS_STATUS_SENSOR_BATTERY);
                 }
                 MavMessage::SYS_STATUS(SYS_STATUS_DATA {
                     onboard_control_sensors_present: present,
@@ -1986,14 +2228,20 @@ impl Vehicle {
                 })
             }
             24 => {
-                let (fix, lat, lon, alt) = match self.estimate() {
-                    Some((p, alt)) if self.has_position() => (
+                // The receiver's own solution: it has a fix before the EKF uses it.
+                let (fix, lat, lon, alt) = if self.gps_fix() {
+                    let err = self.gps.error();
+                    let p = self
+                        .frame
+                        .to_latlon(self.body.pos.n + err.n, self.body.pos.e + err.e);
+                    (
                         GpsFixType::GPS_FIX_TYPE_3D_FIX,
                         p.lat_e7(),
                         p.lon_e7(),
-                        (alt * 1000.0) as i32,
-                    ),
-                    _ => (GpsFixType::GPS_FIX_TYPE_NO_FIX, 0, 0, 0),
+                        ((self.alt_amsl_m() - err.d * 0.3) * 1000.0) as i32,
+                    )
+                } else {
+                    (GpsFixType::GPS_FIX_TYPE_NO_FIX, 0, 0, 0)
                 };
                 let v = self.body.vel;
                 MavMessage::GPS_RAW_INT(GPS_RAW_INT_DATA {
@@ -2001,12 +2249,12 @@ impl Vehicle {
                     lat,
                     lon,
                     alt,
-                    eph: if self.has_position() {
+                    eph: if self.gps_fix() {
                         (self.gps.hdop * 100.0) as u16
                     } else {
                         u16::MAX
                     },
-                    epv: if self.has_position() { 120 } else { u16::MAX },
+                    epv: if self.gps_fix() { 120 } else { u16::MAX },
                     vel: (v.norm_h() * 100.0) as u16,
                     cog: (wrap_360(v.e.atan2(v.n).to_degrees()) * 100.0) as u16,
                     fix_type: fix,
@@ -2151,6 +2399,18 @@ impl Vehicle {
                 },
             }),
             148 => self.autopilot_version_msg(),
+            193 => {
+                let v = self.ekf.variances(self.time_s);
+                MavMessage::EKF_STATUS_REPORT(EKF_STATUS_REPORT_DATA {
+                    velocity_variance: v.velocity,
+                    pos_horiz_variance: v.pos_horiz,
+                    pos_vert_variance: v.pos_vert,
+                    compass_variance: v.compass,
+                    terrain_alt_variance: v.terrain_alt,
+                    flags: EkfStatusFlags::from_bits_truncate(self.ekf.status_flags()),
+                    airspeed_variance: 0.0,
+                })
+            }
             _ => return None,
         })
     }
@@ -2894,7 +3154,21 @@ impl Vehicle {
                 };
                 if !matches!(
                     id,
-                    0 | 1 | 2 | 24 | 30 | 32 | 33 | 42 | 74 | 147 | 148 | 162 | 168 | 242 | 245
+                    0 | 1
+                        | 2
+                        | 24
+                        | 30
+                        | 32
+                        | 33
+                        | 42
+                        | 74
+                        | 147
+                        | 148
+                        | 162
+                        | 168
+                        | 193
+                        | 242
+                        | 245
                 ) {
                     return R::MAV_RESULT_DENIED;
                 }
@@ -3266,7 +3540,7 @@ impl Vehicle {
     pub fn force_airborne_hover(&mut self, alt_rel_m: f64, mode: Mode) {
         self.home
             .get_or_insert((self.position(), self.alt_amsl_m()));
-        self.ekf_announced = true;
+        self.ekf.force_settled(self.time_s);
         self.body.pos.d = self.d_for_alt_rel(alt_rel_m);
         self.body.vel = V3::ZERO;
         self.body.on_ground = false;
@@ -3334,4 +3608,442 @@ fn str_to<const N: usize>(s: &str) -> mavlink::types::CharArray<N> {
     let n = s.len().min(N);
     b[..n].copy_from_slice(&s.as_bytes()[..n]);
     b.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DT: f64 = 0.01;
+
+    fn gcs() -> MavHeader {
+        MavHeader {
+            system_id: 255,
+            component_id: 190,
+            sequence: 0,
+        }
+    }
+
+    /// Runs until sim time `t_s`, returning the STATUSTEXTs sent meanwhile with their times.
+    fn run_to(v: &mut Vehicle, t_s: f64) -> Vec<(f64, String)> {
+        let mut texts = Vec::new();
+        while v.time_s() + DT / 2.0 < t_s {
+            v.step(DT);
+            let t = v.time_s();
+            texts.extend(v.drain().filter_map(|m| statustext(&m)).map(|s| (t, s)));
+        }
+        texts
+    }
+
+    fn statustext(m: &MavMessage) -> Option<String> {
+        match m {
+            MavMessage::STATUSTEXT(t) => Some(
+                t.text
+                    .to_str()
+                    .unwrap_or_default()
+                    .trim_end_matches('\0')
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Sends ARM; returns the ACK result and the texts that followed it, in outbox order.
+    fn arm_command(v: &mut Vehicle) -> (Option<MavResult>, Vec<String>) {
+        let arm = MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
+            target_system: 1,
+            target_component: 1,
+            command: MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
+            param1: 1.0,
+            ..Default::default()
+        });
+        v.handle(&gcs(), &arm, 0.0);
+        let out: Vec<MavMessage> = v.drain().collect();
+        let ack = out
+            .iter()
+            .position(|m| matches!(m, MavMessage::COMMAND_ACK(_)));
+        let result = ack.and_then(|i| match &out[i] {
+            MavMessage::COMMAND_ACK(a) => Some(a.result),
+            _ => None,
+        });
+        // ArduPilot queues the reasons behind the ACK.
+        let texts = out
+            .iter()
+            .skip(ack.map_or(0, |i| i + 1))
+            .filter_map(statustext)
+            .collect();
+        (result, texts)
+    }
+
+    fn sys_status(v: &mut Vehicle) -> SYS_STATUS_DATA {
+        match v.build(1) {
+            Some(MavMessage::SYS_STATUS(s)) => s,
+            other => panic!("SYS_STATUS expected, got {other:?}"),
+        }
+    }
+
+    fn ekf_flags(v: &mut Vehicle) -> EkfStatusFlags {
+        match v.build(193) {
+            Some(MavMessage::EKF_STATUS_REPORT(r)) => r.flags,
+            other => panic!("EKF_STATUS_REPORT expected, got {other:?}"),
+        }
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn boot_fails_pre_arm_with_arducopter_texts_until_the_estimator_settles() {
+        // Defaults: GPS fix at 2 s, 10 s windows. A circle fence makes the GPS checks apply
+        // in STABILIZE too (the mode a station arms from before it can switch to GUIDED).
+        let mut v = Vehicle::new(VehicleSetup::istres(1));
+        v.params.set("FENCE_ENABLE", 1.0);
+        v.params.set("FENCE_TYPE", 2.0);
+        // Table of (time, the reasons ArduCopter gives), in its order.
+        let table: &[(f64, &[&str])] = &[
+            (
+                0.5,
+                &[
+                    "Gyros inconsistent",
+                    "EKF attitude is bad",
+                    "GPS 1: Bad fix",
+                    "Fence requires position",
+                ],
+            ),
+            (
+                5.0,
+                &[
+                    "Gyros inconsistent",
+                    "AHRS: waiting for home",
+                    "Fence requires position",
+                ],
+            ),
+            (11.0, &["AHRS: waiting for home", "Fence requires position"]),
+            (12.5, &[]),
+        ];
+        for (t, want) in table {
+            run_to(&mut v, *t);
+            assert_eq!(v.prearm_failures(), strings(want), "at {t} s");
+        }
+    }
+
+    #[test]
+    fn an_early_arm_is_refused_with_failed_and_arm_prefixed_reasons() {
+        let mut v = Vehicle::new(VehicleSetup::istres(1));
+        let boot_texts = run_to(&mut v, 5.0);
+        let (result, texts) = arm_command(&mut v);
+        assert_eq!(result, Some(MavResult::MAV_RESULT_FAILED));
+        assert_eq!(texts, strings(&["Arm: Gyros inconsistent"]));
+        assert!(!v.armed());
+        // The boot texts came in ArduPilot's order; the EKF had no GPS yet.
+        let names: Vec<&str> = boot_texts.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "EKF3 IMU0 initialised",
+                "EKF3 IMU1 initialised",
+                "AHRS: EKF3 active",
+                "EKF3 IMU0 tilt alignment complete",
+                "EKF3 IMU1 tilt alignment complete",
+                "EKF3 IMU0 MAG0 initial yaw alignment complete",
+                "EKF3 IMU1 MAG0 initial yaw alignment complete",
+                "GPS 1: detected u-blox",
+            ]
+        );
+        let later = run_to(&mut v, 13.0);
+        let names: Vec<&str> = later.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "EKF3 IMU0 origin set",
+                "EKF3 IMU1 origin set",
+                "Field Elevation Set: 20m",
+                "EKF3 IMU0 is using GPS",
+                "EKF3 IMU1 is using GPS",
+            ]
+        );
+        assert!((later[0].0 - 12.0).abs() < 0.02, "origin at {}", later[0].0);
+        assert!(v.home().is_some());
+        assert!(v.set_mode(Mode::Guided));
+        let (result, texts) = arm_command(&mut v);
+        assert_eq!(result, Some(MavResult::MAV_RESULT_ACCEPTED));
+        assert_eq!(texts, strings(&["Arming motors"]));
+    }
+
+    #[test]
+    fn guided_before_the_ekf_uses_the_gps_is_refused() {
+        let mut v = Vehicle::new(VehicleSetup::istres(1));
+        run_to(&mut v, 6.0);
+        assert!(!v.set_mode(Mode::Guided));
+        let texts: Vec<String> = v.drain().filter_map(|m| statustext(&m)).collect();
+        assert_eq!(
+            texts,
+            strings(&["Mode change to GUIDED failed: requires position"])
+        );
+    }
+
+    #[test]
+    fn after_a_long_gps_loss_position_is_needed_until_the_ekf_requalifies_the_gps() {
+        let mut v = Vehicle::new(VehicleSetup::istres(1));
+        run_to(&mut v, 13.0);
+        assert!(v.set_mode(Mode::Guided));
+        v.inject(&Fault::GpsLoss);
+        let texts = run_to(&mut v, 30.0);
+        assert_eq!(v.prearm_failures(), strings(&["GPS 1: Bad fix"]));
+        // 15 s without aiding: constant position mode.
+        let stopped: Vec<f64> = texts
+            .iter()
+            .filter(|(_, s)| s == "EKF3 IMU0 stopped aiding")
+            .map(|(t, _)| t.round())
+            .collect();
+        assert_eq!(stopped, vec![28.0], "{texts:?}");
+        v.inject(&Fault::GpsRestore);
+        run_to(&mut v, 31.0);
+        assert_eq!(v.prearm_failures(), strings(&["Need Position Estimate"]));
+        let f = ekf_flags(&mut v);
+        assert!(!f.contains(EkfStatusFlags::EKF_POS_HORIZ_ABS), "{f:?}");
+        assert!(f.contains(EkfStatusFlags::EKF_CONST_POS_MODE), "{f:?}");
+        // After 10 s of good GPS the EKF uses it again.
+        let texts = run_to(&mut v, 41.5);
+        let using: Vec<f64> = texts
+            .iter()
+            .filter(|(_, s)| s == "EKF3 IMU0 is using GPS")
+            .map(|(t, _)| t.round())
+            .collect();
+        assert_eq!(using, vec![40.0], "{texts:?}");
+        assert!(v.prearm_failures().is_empty(), "{:?}", v.prearm_failures());
+        assert_eq!(ekf_flags(&mut v).bits(), 831);
+    }
+
+    #[test]
+    fn failures_are_shown_as_prearm_every_30_s_first_at_15_s() {
+        let mut setup = VehicleSetup::istres(1);
+        setup.ekf_settle_s = 100.0;
+        let mut v = Vehicle::new(setup);
+        let texts = run_to(&mut v, 50.0);
+        let prearm: Vec<(f64, String)> = texts
+            .into_iter()
+            .filter(|(_, s)| s.starts_with("PreArm"))
+            .collect();
+        let times: Vec<f64> = prearm.iter().map(|(t, _)| t.round()).collect();
+        assert_eq!(times, vec![15.0, 45.0], "{prearm:?}");
+        assert!(
+            prearm
+                .iter()
+                .all(|(_, s)| s == "PreArm: Gyros inconsistent")
+        );
+    }
+
+    #[test]
+    fn sys_status_carries_the_pre_arm_verdict_and_sensor_health() {
+        use MavSysStatusSensor as S;
+        let mut v = Vehicle::new(VehicleSetup::istres(1));
+        run_to(&mut v, 0.5);
+        let s = sys_status(&mut v);
+        for bits in [
+            s.onboard_control_sensors_present,
+            s.onboard_control_sensors_enabled,
+        ] {
+            assert!(bits.contains(S::MAV_SYS_STATUS_PREARM_CHECK));
+            assert!(bits.contains(S::MAV_SYS_STATUS_SENSOR_3D_GYRO | S::MAV_SYS_STATUS_AHRS));
+        }
+        let h = s.onboard_control_sensors_health;
+        assert!(!h.contains(S::MAV_SYS_STATUS_PREARM_CHECK));
+        assert!(!h.contains(S::MAV_SYS_STATUS_SENSOR_GPS), "no fix yet");
+        assert!(!h.contains(S::MAV_SYS_STATUS_AHRS), "EKF not started");
+        assert!(h.contains(S::MAV_SYS_STATUS_SENSOR_3D_GYRO | S::MAV_SYS_STATUS_SENSOR_3D_ACCEL));
+        // Healthy in STABILIZE once the gyros agree (no GPS needed), within the 1 Hz update.
+        run_to(&mut v, 9.9);
+        assert!(
+            !sys_status(&mut v)
+                .onboard_control_sensors_health
+                .contains(S::MAV_SYS_STATUS_PREARM_CHECK)
+        );
+        run_to(&mut v, 11.05);
+        let h = sys_status(&mut v).onboard_control_sensors_health;
+        assert!(h.contains(S::MAV_SYS_STATUS_PREARM_CHECK | S::MAV_SYS_STATUS_AHRS));
+        assert!(h.contains(S::MAV_SYS_STATUS_SENSOR_GPS));
+        // GPS loss clears the GPS health.
+        v.inject(&Fault::GpsLoss);
+        run_to(&mut v, 12.0);
+        assert!(
+            !sys_status(&mut v)
+                .onboard_control_sensors_health
+                .contains(S::MAV_SYS_STATUS_SENSOR_GPS)
+        );
+        // ARMING_CHECK = 0: the bit stays present, neither enabled nor healthy (no verdict).
+        v.params.set("ARMING_CHECK", 0.0);
+        run_to(&mut v, 14.0);
+        let s = sys_status(&mut v);
+        assert!(
+            s.onboard_control_sensors_present
+                .contains(S::MAV_SYS_STATUS_PREARM_CHECK)
+        );
+        assert!(
+            !s.onboard_control_sensors_enabled
+                .contains(S::MAV_SYS_STATUS_PREARM_CHECK)
+        );
+        assert!(
+            !s.onboard_control_sensors_health
+                .contains(S::MAV_SYS_STATUS_PREARM_CHECK)
+        );
+    }
+
+    #[test]
+    fn ekf_status_report_follows_settling_and_gps_loss() {
+        let mut v = Vehicle::new(VehicleSetup::istres(1));
+        v.step(DT);
+        assert_eq!(
+            ekf_flags(&mut v),
+            EkfStatusFlags::EKF_UNINITIALIZED,
+            "before the filter starts"
+        );
+        run_to(&mut v, 5.0);
+        let f = ekf_flags(&mut v);
+        assert!(f.contains(EkfStatusFlags::EKF_ATTITUDE | EkfStatusFlags::EKF_CONST_POS_MODE));
+        assert!(!f.contains(EkfStatusFlags::EKF_POS_HORIZ_ABS));
+        run_to(&mut v, 12.5);
+        let f = ekf_flags(&mut v);
+        assert!(
+            f.contains(EkfStatusFlags::EKF_POS_HORIZ_ABS | EkfStatusFlags::EKF_PRED_POS_HORIZ_ABS)
+        );
+        assert!(!f.contains(EkfStatusFlags::EKF_CONST_POS_MODE));
+        v.inject(&Fault::GpsLoss);
+        run_to(&mut v, 15.0);
+        let f = ekf_flags(&mut v);
+        assert!(!f.contains(EkfStatusFlags::EKF_POS_HORIZ_ABS));
+        let Some(MavMessage::EKF_STATUS_REPORT(r)) = v.build(193) else {
+            panic!("EKF_STATUS_REPORT");
+        };
+        assert!(
+            r.velocity_variance > 0.8 && r.pos_horiz_variance > 0.8,
+            "{r:?}"
+        );
+        // It is streamed at 1 Hz.
+        let mut seen = 0;
+        for _ in 0..300 {
+            v.step(DT);
+            seen += v
+                .drain()
+                .filter(|m| matches!(m, MavMessage::EKF_STATUS_REPORT(_)))
+                .count();
+        }
+        assert!((3..=4).contains(&seen), "{seen} in 3 s");
+    }
+
+    #[test]
+    fn arming_check_zero_keeps_only_the_mandatory_checks() {
+        let mut v = Vehicle::new(VehicleSetup::istres(1));
+        v.params.set("ARMING_CHECK", 0.0);
+        run_to(&mut v, 13.0);
+        assert!(v.set_mode(Mode::Guided));
+        v.inject(&Fault::GpsLoss);
+        run_to(&mut v, 14.0);
+        // Position is mandatory in GUIDED, even with the checks off.
+        let (result, texts) = arm_command(&mut v);
+        assert_eq!(result, Some(MavResult::MAV_RESULT_FAILED));
+        assert_eq!(texts, strings(&["Arm: Need Position Estimate"]));
+        // In STABILIZE, before the gyros agree, it arms (and says the checks are off).
+        let mut v = Vehicle::new(VehicleSetup::istres(1));
+        v.params.set("ARMING_CHECK", 0.0);
+        run_to(&mut v, 3.0);
+        let (result, texts) = arm_command(&mut v);
+        assert_eq!(result, Some(MavResult::MAV_RESULT_ACCEPTED));
+        assert_eq!(
+            texts,
+            strings(&["Arming motors", "Warning: Arming Checks Disabled"])
+        );
+    }
+
+    #[test]
+    fn gcs_failsafe_actions_like_arducopter_4_5() {
+        use FailsafeAction as A;
+        // (FS_GCS_ENABLE, FS_OPTIONS, mode, airborne, expected text, expected action)
+        let table: &[(f64, f64, Mode, bool, &str, FailsafeAction)] = &[
+            (1.0, 16.0, Mode::Guided, true, "GCS Failsafe", A::Rtl),
+            (1.0, 16.0, Mode::Auto, true, "GCS Failsafe", A::Rtl),
+            // 2 (continue in AUTO) was removed in 4.5: RTL unless FS_OPTIONS bit 1.
+            (2.0, 16.0, Mode::Auto, true, "GCS Failsafe", A::Rtl),
+            (
+                1.0,
+                2.0,
+                Mode::Auto,
+                true,
+                "GCS Failsafe - Continuing Auto Mode",
+                A::None,
+            ),
+            (5.0, 16.0, Mode::Guided, true, "GCS Failsafe", A::Land),
+            (4.0, 16.0, Mode::Rtl, true, "GCS Failsafe", A::Land),
+            // The default FS_OPTIONS (16) keeps a pilot-controlled mode flying.
+            (
+                1.0,
+                16.0,
+                Mode::Loiter,
+                true,
+                "GCS Failsafe - Continuing Pilot Control",
+                A::None,
+            ),
+            (1.0, 0.0, Mode::Loiter, true, "GCS Failsafe", A::Rtl),
+            (
+                1.0,
+                8.0,
+                Mode::Land,
+                true,
+                "GCS Failsafe - Continuing Landing",
+                A::None,
+            ),
+            (
+                1.0,
+                16.0,
+                Mode::Guided,
+                false,
+                "GCS Failsafe - Disarming",
+                A::Disarm,
+            ),
+        ];
+        for (enable, opts, mode, airborne, text, action) in table {
+            let mut setup = VehicleSetup::istres(1);
+            setup.gps_lock_s = 0.0;
+            setup.ekf_settle_s = 0.0;
+            let mut v = Vehicle::new(setup);
+            v.params.set("FS_GCS_ENABLE", *enable);
+            v.params.set("FS_OPTIONS", *opts);
+            if *airborne {
+                v.force_airborne_hover(30.0, *mode);
+            } else {
+                run_to(&mut v, 1.0);
+                assert!(v.set_mode(*mode));
+                assert_eq!(arm_command(&mut v).0, Some(MavResult::MAV_RESULT_ACCEPTED));
+            }
+            assert_eq!(
+                v.gcs_failsafe_decision(),
+                (*text, *action),
+                "FS_GCS_ENABLE={enable} FS_OPTIONS={opts} {mode:?} airborne={airborne}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_gcs_failsafe_on_the_ground_blocks_arming_until_the_gcs_is_back() {
+        let mut setup = VehicleSetup::istres(1);
+        setup.gps_lock_s = 0.0;
+        setup.ekf_settle_s = 0.0;
+        let mut v = Vehicle::new(setup);
+        v.params.set("FS_GCS_ENABLE", 1.0);
+        let hb = MavMessage::HEARTBEAT(HEARTBEAT_DATA {
+            mavtype: MavType::MAV_TYPE_GCS,
+            ..Default::default()
+        });
+        v.handle(&gcs(), &hb, 0.0);
+        let texts = run_to(&mut v, 7.0);
+        assert!(texts.iter().any(|(_, s)| s == "GCS Failsafe"), "{texts:?}");
+        let (result, texts) = arm_command(&mut v);
+        assert_eq!(result, Some(MavResult::MAV_RESULT_FAILED));
+        assert_eq!(texts, strings(&["Arm: GCS failsafe on"]));
+        v.handle(&gcs(), &hb, 0.0);
+        let texts = run_to(&mut v, 7.5);
+        assert!(texts.iter().any(|(_, s)| s == "GCS Failsafe Cleared"));
+        assert_eq!(arm_command(&mut v).0, Some(MavResult::MAV_RESULT_ACCEPTED));
+    }
 }

@@ -97,7 +97,8 @@ impl Sim {
         self.endpoints[0].2.port()
     }
 
-    /// Sends one control command and returns the answer.
+    /// Sends one control command and returns the answer (multi-line answers, which end with
+    /// an empty line, in full).
     pub fn control(&self, line: &str) -> String {
         use std::io::Write;
         let addr = self.control.expect("started with --control");
@@ -113,11 +114,28 @@ impl Sim {
                 break;
             }
             out.push_str(&l);
-            if !out.starts_with("vehicle") {
+            if !(out.starts_with("vehicle") || out.starts_with("received")) {
                 break;
             }
         }
         out
+    }
+
+    /// Polls `status` until `pred` holds for it (the simulator's own view, no station needed).
+    #[allow(dead_code)]
+    pub fn wait_status(&self, secs: u64, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let status = self.control("status");
+            if pred(&status) {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -173,6 +191,29 @@ pub fn wait_for<T>(
         }
     }
     panic!("timed out waiting for {what}");
+}
+
+/// Waits until the vehicle is ready to arm in a position mode, as a GCS must against ArduCopter:
+/// the pre-arm bit of SYS_STATUS healthy and EKF_STATUS_REPORT with an absolute position (the
+/// bit is judged in the current mode, and STABILIZE needs no GPS).
+#[allow(dead_code)]
+pub fn wait_ready_to_arm(conn: &Conn, secs: u64) {
+    use mavlink::dialects::ardupilotmega::{EkfStatusFlags, MavSysStatusSensor};
+    let (mut prearm, mut position) = (false, false);
+    wait_for(conn, secs, "the pre-arm bit and an EKF position", |_, m| {
+        match m {
+            MavMessage::SYS_STATUS(s) => {
+                prearm = s
+                    .onboard_control_sensors_health
+                    .contains(MavSysStatusSensor::MAV_SYS_STATUS_PREARM_CHECK);
+            }
+            MavMessage::EKF_STATUS_REPORT(r) => {
+                position = r.flags.contains(EkfStatusFlags::EKF_POS_HORIZ_ABS);
+            }
+            _ => {}
+        }
+        (prearm && position).then_some(())
+    });
 }
 
 /// The interpreter for the Python peers: VIGIE_PYTHON, else python3.

@@ -21,6 +21,7 @@ fn vehicle(wind: WindSetting) -> Vehicle {
     setup.wind = wind;
     setup.wind_shear = false;
     setup.gps_lock_s = 0.0;
+    setup.ekf_settle_s = 0.0;
     Vehicle::new(setup)
 }
 
@@ -200,7 +201,11 @@ fn the_air_base_approach_mission_flies_north_west_toward_ba_125() {
     use mavlink::MavHeader;
     use mavlink::dialects::ardupilotmega::*;
     let sc = vigie_sim::scenario::load_builtin("air-base-approach").unwrap();
-    let mut fleet = vigie_sim::runtime::build_vehicles(&sc, 1, sc.seed, 1.0);
+    let boot = vigie_sim::runtime::Boot {
+        gps_lock_s: 1.0,
+        ekf_settle_s: 0.5,
+    };
+    let mut fleet = vigie_sim::runtime::build_vehicles(&sc, 1, sc.seed, boot);
     let v = &mut fleet[0];
     run(v, 2.0);
     let gcs = MavHeader {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use mavlink::dialects::ardupilotmega::*;
 use mavlink::{MavConnection, MavHeader};
 
-use super::common::{Conn, Sim, connect, gcs_header, wait_for};
+use super::common::{Conn, Sim, connect, gcs_header, wait_for, wait_ready_to_arm};
 
 fn send(conn: &Conn, msg: MavMessage) {
     conn.send(&gcs_header(), &msg).expect("send");
@@ -137,7 +137,15 @@ fn heartbeat_identifies_an_arducopter_quad() {
 
 #[test]
 fn mission_upload_uses_mission_request_and_item_zero_is_home() {
-    let sim = Sim::start(&["--tcp", "127.0.0.1:0", "--no-video", "--speedup", "5"]);
+    let sim = Sim::start(&[
+        "--tcp",
+        "127.0.0.1:0",
+        "--no-video",
+        "--speedup",
+        "5",
+        "--ekf-settle",
+        "1",
+    ]);
     let conn = connect(sim.port());
     wait_position(&conn);
     let m = MavMissionType::MAV_MISSION_TYPE_MISSION;
@@ -255,9 +263,17 @@ fn mission_upload_uses_mission_request_and_item_zero_is_home() {
 
 #[test]
 fn commands_answer_like_arducopter() {
-    let sim = Sim::start(&["--tcp", "127.0.0.1:0", "--no-video", "--speedup", "5"]);
+    let sim = Sim::start(&[
+        "--tcp",
+        "127.0.0.1:0",
+        "--no-video",
+        "--speedup",
+        "5",
+        "--ekf-settle",
+        "1",
+    ]);
     let conn = connect(sim.port());
-    wait_position(&conn);
+    wait_ready_to_arm(&conn, 30);
     // Unknown to the autopilot: UNSUPPORTED.
     command_long(
         &conn,
@@ -384,9 +400,17 @@ fn commands_answer_like_arducopter() {
 
 #[test]
 fn prearm_refuses_outside_the_fence_with_statustext() {
-    let sim = Sim::start(&["--tcp", "127.0.0.1:0", "--no-video", "--speedup", "5"]);
+    let sim = Sim::start(&[
+        "--tcp",
+        "127.0.0.1:0",
+        "--no-video",
+        "--speedup",
+        "5",
+        "--ekf-settle",
+        "1",
+    ]);
     let conn = connect(sim.port());
-    wait_position(&conn);
+    wait_ready_to_arm(&conn, 30);
     let f = MavMissionType::MAV_MISSION_TYPE_FENCE;
     // An inclusion circle 1 km north: home is outside it.
     let items = vec![item_int(
@@ -445,7 +469,7 @@ fn prearm_refuses_outside_the_fence_with_statustext() {
     let mut text = None;
     let result = wait_for(&conn, 10, "refusal", |_, m| match m {
         MavMessage::STATUSTEXT(t) => {
-            if let Some(s) = t.text.to_str().ok().filter(|s| s.starts_with("PreArm")) {
+            if let Some(s) = t.text.to_str().ok().filter(|s| s.starts_with("Arm: ")) {
                 text = Some(s.trim_end_matches('\0').to_string());
             }
             None
@@ -458,22 +482,18 @@ fn prearm_refuses_outside_the_fence_with_statustext() {
     assert_eq!(result, MavResult::MAV_RESULT_FAILED);
     // The reason follows as STATUSTEXT (ArduPilot queues it behind the ACK).
     if text.is_none() {
-        text = Some(wait_for(
-            &conn,
-            10,
-            "the PreArm STATUSTEXT",
-            |_, m| match m {
-                MavMessage::STATUSTEXT(t) => t
-                    .text
-                    .to_str()
-                    .ok()
-                    .filter(|s| s.starts_with("PreArm"))
-                    .map(|s| s.trim_end_matches('\0').to_string()),
-                _ => None,
-            },
-        ));
+        text = Some(wait_for(&conn, 10, "the Arm: STATUSTEXT", |_, m| match m {
+            MavMessage::STATUSTEXT(t) => t
+                .text
+                .to_str()
+                .ok()
+                .filter(|s| s.starts_with("Arm: "))
+                .map(|s| s.trim_end_matches('\0').to_string()),
+            _ => None,
+        }));
     }
-    assert_eq!(text.as_deref(), Some("PreArm: vehicle outside fence"));
+    // While arming, ArduPilot prefixes the pre-arm failures with "Arm: " (running_arming_checks).
+    assert_eq!(text.as_deref(), Some("Arm: vehicle outside fence"));
 }
 
 #[test]
@@ -702,6 +722,8 @@ fn gcs_failsafe_on_link_loss_returns_to_launch() {
         "--no-video",
         "--speedup",
         "4",
+        "--ekf-settle",
+        "1",
         "--control",
         "127.0.0.1:0",
     ]);
@@ -719,7 +741,7 @@ fn gcs_failsafe_on_link_loss_returns_to_launch() {
             last_hb = Instant::now();
         }
     };
-    wait_position(&conn);
+    wait_ready_to_arm(&conn, 30);
     let mut id = [0u8; 16];
     id[..13].copy_from_slice(b"FS_GCS_ENABLE");
     send(

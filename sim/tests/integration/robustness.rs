@@ -21,6 +21,7 @@ fn random_messages_of_every_type_never_panic_the_vehicle() {
     for round in 0..6 {
         let mut setup = VehicleSetup::istres(1);
         setup.gps_lock_s = 0.0;
+        setup.ekf_settle_s = 0.0;
         let mut v = Vehicle::new(setup);
         if round % 2 == 1 {
             v.force_airborne_hover(30.0, if round == 3 { Mode::Auto } else { Mode::Guided });
@@ -90,6 +91,7 @@ fn every_known_command_with_hostile_parameters_never_panics() {
     for airborne in [false, true] {
         let mut setup = VehicleSetup::istres(1);
         setup.gps_lock_s = 0.0;
+        setup.ekf_settle_s = 0.0;
         let mut v = Vehicle::new(setup);
         if airborne {
             v.force_airborne_hover(30.0, Mode::Guided);

@@ -34,6 +34,8 @@ async fn scheduled_link_loss_starts_and_ends_on_sim_time() {
         secure_link: false,
         video: vec![],
         gps_lock_s: 0.0,
+        ekf_settle_s: Some(0.0),
+        camera_heartbeat: false,
     };
     let sim = Simulator::start(cfg).await.expect("start");
     let control = sim.control_sender();
