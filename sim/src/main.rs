@@ -17,7 +17,7 @@ use vigie_sim::video::Codec;
 )]
 struct Args {
     /// Scenario: a built-in name (istres-calm, istres-mistral, air-base-approach, forest-patrol,
-    /// link-loss) or a path to a .toml file.
+    /// link-loss, night-patrol-gps-loss) or a path to a .toml file.
     #[arg(long, default_value = "istres-calm")]
     scenario: String,
     /// Listen for a station on this TCP address (like SITL's tcp:5760). Port 0 picks one.

@@ -147,6 +147,8 @@ struct Link {
     delayed_in: VecDeque<(f64, Vec<u8>)>,
     rng: ChaCha8Rng,
     local: String,
+    /// Bytes from the station dropped by the injected upward loss (they never reached a vehicle).
+    lost_up_bytes: u64,
 }
 
 /// Ready information printed on stdout for whoever started the sim.
@@ -304,6 +306,7 @@ impl Simulator {
                 delayed_in: VecDeque::new(),
                 rng: ChaCha8Rng::seed_from_u64(seed ^ (0xA5A5 + li as u64)),
                 local: format!("{kind}:{addr}"),
+                lost_up_bytes: 0,
             });
         }
         let mut schedule = Vec::new();
@@ -535,6 +538,7 @@ impl Simulator {
                 if l.faults.loss_up_pct > 0.0
                     && l.rng.random_range(0.0..100.0) < l.faults.loss_up_pct
                 {
+                    l.lost_up_bytes += bytes.len() as u64;
                     return;
                 }
                 if l.faults.latency_s > 0.0 {
@@ -751,12 +755,13 @@ impl Simulator {
                         ..
                     } = l.decoder.stats;
                     out.push(format!(
-                        "link {} frames_ok={frames_ok} bad_crc={bad_crc} unknown={unknown_id} malformed={malformed} unsigned_rejected={unsigned_rejected} bad_signature={bad_signature} loss_up={}% loss_down={}% latency={}ms signing={}",
+                        "link {} frames_ok={frames_ok} bad_crc={bad_crc} unknown={unknown_id} malformed={malformed} unsigned_rejected={unsigned_rejected} bad_signature={bad_signature} loss_up={}% loss_down={}% latency={}ms signing={} lost_up_bytes={}",
                         l.local,
                         l.faults.loss_up_pct,
                         l.faults.loss_down_pct,
                         l.faults.latency_s * 1000.0,
-                        l.signing.is_some()
+                        l.signing.is_some(),
+                        l.lost_up_bytes
                     ));
                 }
                 out.join("\n")

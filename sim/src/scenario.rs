@@ -27,6 +27,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../scenarios/forest-patrol.toml"),
     ),
     ("link-loss", include_str!("../scenarios/link-loss.toml")),
+    (
+        "night-patrol-gps-loss",
+        include_str!("../scenarios/night-patrol-gps-loss.toml"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -982,6 +986,40 @@ mod tests {
                 .is_empty()
         );
         assert!(!load_builtin("link-loss").unwrap().faults.is_empty());
+        let night = load_builtin("night-patrol-gps-loss").unwrap();
+        assert_eq!(night.home, istres.home, "the same home as istres-calm");
+        assert!(night.wind.mean_mps * 3.6 <= 15.0, "light wind");
+        assert!(!night.mission.is_empty());
+        assert!(matches!(
+            night.faults.as_slice(),
+            [FaultEvent {
+                fault: Fault::GpsLoss,
+                duration_s: Some(d),
+                ..
+            }] if (*d - 20.0).abs() < 1e-9
+        ));
+        let param = |n: &str| night.params.iter().find(|(k, _)| k == n).map(|p| p.1);
+        assert_eq!(param("FS_GCS_ENABLE"), Some(1.0));
+        assert_eq!(param("FS_EKF_ACTION"), Some(1.0));
+        assert_eq!(param("FENCE_ALT_MAX"), Some(120.0));
+    }
+
+    #[test]
+    fn the_estimator_settle_time_is_a_vehicles_key() {
+        let base = "name = \"x\"\n[home]\nlat = 43.5\nlon = 4.9\nground_amsl_m = 20\n";
+        let s = parse(
+            &format!("{base}[vehicles]\nekf_settle_s = 2.5\ncamera_heartbeat = true\n"),
+            "x.toml",
+        )
+        .unwrap();
+        assert_eq!(s.vehicles.ekf_settle_s, 2.5);
+        assert!(s.vehicles.camera_heartbeat);
+        let d = parse(base, "x.toml").unwrap();
+        assert_eq!(d.vehicles.ekf_settle_s, crate::ekf::DEFAULT_SETTLE_S);
+        assert!(!d.vehicles.camera_heartbeat);
+        let (line, field, msg) = invalid(&format!("{base}[vehicles]\nekf_settle_s = -1\n"));
+        assert_eq!((line, field.as_str()), (7, "vehicles.ekf_settle_s"));
+        assert!(msg.contains("0..600"), "{msg}");
     }
 
     fn invalid(text: &str) -> (usize, String, String) {

@@ -4,10 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_arguments)]
 
 mod integration {
+    mod boot;
+    mod camera;
     pub mod common;
+    mod failsafe;
     mod flight_model;
     mod peers;
     mod protocol;
+    mod received;
     mod robustness;
     mod scenario_faults;
     mod video;

@@ -30,8 +30,14 @@ impl Drop for Sim {
 impl Sim {
     /// Starts the binary and waits for its READY lines (one per vehicle).
     pub fn start(args: &[&str]) -> Sim {
+        Sim::start_with_env(args, &[])
+    }
+
+    /// The same, with environment variables set for the simulator (e.g. RUST_LOG).
+    pub fn start_with_env(args: &[&str], envs: &[(&str, &str)]) -> Sim {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vigie-sim"))
             .args(args)
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -95,6 +101,25 @@ impl Sim {
 
     pub fn port(&self) -> u16 {
         self.endpoints[0].2.port()
+    }
+
+    /// Log lines (stderr) until one contains `needle`; returns all of them, that one last.
+    #[allow(dead_code)]
+    pub fn log_until(&self, secs: u64, needle: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut lines = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .stderr_lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no log line with {needle:?}; got {lines:#?}"));
+            let found = line.contains(needle);
+            lines.push(line);
+            if found {
+                return lines;
+            }
+        }
     }
 
     /// Sends one control command and returns the answer (multi-line answers, which end with

@@ -396,3 +396,107 @@ fn rtl_goes_to_the_nearest_rally_point() {
     );
     assert!(!v.armed());
 }
+
+#[test]
+fn the_night_patrol_loses_its_gps_lands_by_ekf_failsafe_and_can_be_brought_home() {
+    use mavlink::MavHeader;
+    use mavlink::dialects::ardupilotmega::*;
+    use vigie_sim::faults::Fault;
+    let sc = vigie_sim::scenario::load_builtin("night-patrol-gps-loss").unwrap();
+    let [loss] = sc.faults.as_slice() else {
+        panic!("one fault: {:?}", sc.faults);
+    };
+    let (lost_at, back_at) = (loss.at_s, loss.at_s + loss.duration_s.expect("duration"));
+    // The real boot timing: the trainee can arm once the estimator has settled.
+    let boot = vigie_sim::runtime::Boot {
+        gps_lock_s: 2.0,
+        ekf_settle_s: sc.vehicles.ekf_settle_s,
+    };
+    let mut fleet = vigie_sim::runtime::build_vehicles(&sc, 1, sc.seed, boot);
+    let v = &mut fleet[0];
+    let mut texts: Vec<(f64, String)> = Vec::new();
+    let fly = |v: &mut Vehicle, until_s: f64, texts: &mut Vec<(f64, String)>| {
+        while v.time_s() < until_s {
+            v.step(DT);
+            // The scenario's fault, applied as the runtime schedules it.
+            let t = v.time_s();
+            if (t - lost_at).abs() < DT / 2.0 {
+                v.inject(&loss.fault);
+            }
+            if (t - back_at).abs() < DT / 2.0 {
+                v.revert(&Fault::GpsLoss);
+            }
+            for m in v.drain() {
+                if let MavMessage::STATUSTEXT(s) = m {
+                    let s = s
+                        .text
+                        .to_str()
+                        .unwrap_or_default()
+                        .trim_end_matches('\0')
+                        .to_string();
+                    texts.push((t, s));
+                }
+            }
+        }
+    };
+    let gcs = MavHeader {
+        system_id: 255,
+        component_id: 190,
+        sequence: 0,
+    };
+    let cmd = |command: MavCmd, p1: f32, p2: f32| {
+        MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
+            target_system: 1,
+            target_component: 1,
+            command,
+            param1: p1,
+            param2: p2,
+            ..Default::default()
+        })
+    };
+    fly(v, 13.0, &mut texts);
+    v.handle(&gcs, &cmd(MavCmd::MAV_CMD_DO_SET_MODE, 1.0, 4.0), 0.0);
+    v.handle(
+        &gcs,
+        &cmd(MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, 1.0, 0.0),
+        0.0,
+    );
+    v.handle(&gcs, &cmd(MavCmd::MAV_CMD_DO_SET_MODE, 1.0, 3.0), 0.0);
+    assert!(v.armed(), "armable once settled: {texts:?}");
+    assert_eq!(v.mode(), Mode::Auto);
+    fly(v, lost_at - 0.5, &mut texts);
+    assert!(
+        !v.on_ground() && v.mode() == Mode::Auto && v.alt_rel_home_m() > 45.0,
+        "mid-patrol when the GPS goes: {}",
+        v.status_line()
+    );
+    fly(v, lost_at + 4.0, &mut texts);
+    assert_eq!(v.mode(), Mode::Land, "EKF failsafe");
+    assert!(
+        texts
+            .iter()
+            .any(|(_, s)| s == "EKF Failsafe: changed to LAND Mode")
+    );
+    // The GPS is back; 10 s later the EKF uses it again, the vehicle still in the air.
+    fly(v, back_at + 11.0, &mut texts);
+    let at = |what: &str| texts.iter().find(|(_, s)| s == what).map(|(t, _)| *t);
+    let stopped = at("EKF3 IMU0 stopped aiding").expect("stopped aiding");
+    assert!((stopped - (lost_at + 15.0)).abs() < 0.2, "{stopped}");
+    let cleared = at("EKF Failsafe Cleared").expect("cleared");
+    assert!(cleared >= back_at + 9.9, "{cleared}");
+    assert!(!v.on_ground(), "still landing: {}", v.status_line());
+    // The trainee takes over and brings it home.
+    assert!(v.set_mode(Mode::Rtl));
+    fly(v, back_at + 240.0, &mut texts);
+    assert!(!v.armed() && v.on_ground(), "{}", v.status_line());
+    let home = LatLon::new(43.5150, 4.9890);
+    assert!(
+        vigie_sim::geo::distance_m(v.position(), home) < 10.0,
+        "landed at home: {}",
+        v.status_line()
+    );
+    assert_eq!(
+        v.stats.fence_breaches, 0,
+        "inside the 800 m circle and the ceiling"
+    );
+}

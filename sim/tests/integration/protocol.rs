@@ -928,3 +928,36 @@ fn a_command_number_the_dialect_does_not_know_gets_unsupported() {
     }
     panic!("no COMMAND_ACK for an unknown command number");
 }
+
+#[test]
+fn polling_the_control_socket_stays_out_of_the_info_log() {
+    let args = [
+        "--tcp",
+        "127.0.0.1:0",
+        "--no-video",
+        "--control",
+        "127.0.0.1:0",
+    ];
+    let sim = Sim::start_with_env(&args, &[("RUST_LOG", "info")]);
+    for _ in 0..3 {
+        assert!(sim.control("status").starts_with("vehicle 1"));
+    }
+    // Something the simulator logs at info after those connections: the banner.
+    let conn = connect(sim.port());
+    send(
+        &conn,
+        MavMessage::PARAM_REQUEST_LIST(PARAM_REQUEST_LIST_DATA {
+            target_system: 1,
+            target_component: 1,
+        }),
+    );
+    let lines = sim.log_until(20, "ArduCopter V4.5.7");
+    assert!(
+        !lines.iter().any(|l| l.contains("control connection")),
+        "{lines:#?}"
+    );
+    // It is still there for whoever asks for debug.
+    let sim = Sim::start_with_env(&args, &[("RUST_LOG", "debug")]);
+    sim.control("status");
+    sim.log_until(20, "control connection from");
+}
