@@ -96,7 +96,7 @@ pub fn ingest(bytes: &[u8]) -> usize {
             if let Parsed::Frame(f) = p
                 && let Ok(m) = f.decode()
             {
-                tel.apply(&m, now);
+                tel.apply(f.compid, &m, now);
                 n += 1;
             }
         }

@@ -23,10 +23,8 @@ pub enum VehicleCommand {
     },
     Land,
     ReturnToLaunch,
-    /// ArduCopter custom mode number (see [`crate::telemetry::copter_mode_number`]).
-    SetMode {
-        custom_mode: u32,
-    },
+    /// An ArduCopter flight mode (DO_SET_MODE with its custom_mode number).
+    SetMode(crate::values::CopterMode),
     /// Fly to (GUIDED) and hold.
     Reposition {
         lat_deg: f64,
@@ -142,6 +140,19 @@ fn deg_e7(v: f64) -> i32 {
 }
 
 impl VehicleCommand {
+    /// Commands that bring the vehicle to rest, home or the ground: they preempt every
+    /// transaction in progress and are never queued or dropped (see [`crate::VehicleHandle`]).
+    pub fn is_safety(&self) -> bool {
+        use crate::values::CopterMode::{Brake, Land, Rtl, SmartRtl};
+        matches!(
+            self,
+            VehicleCommand::ReturnToLaunch
+                | VehicleCommand::Land
+                | VehicleCommand::Disarm
+                | VehicleCommand::SetMode(Rtl | Land | Brake | SmartRtl)
+        )
+    }
+
     pub fn to_wire(&self) -> Wire {
         use apm::MavCmd::*;
         let long = |command, p: [f32; 7]| Wire::Long { command, params: p };
@@ -160,11 +171,12 @@ impl VehicleCommand {
                 long(MAV_CMD_NAV_LAND, [0.0, 0.0, 0.0, f32::NAN, 0.0, 0.0, 0.0])
             }
             VehicleCommand::ReturnToLaunch => long(MAV_CMD_NAV_RETURN_TO_LAUNCH, [0.0; 7]),
-            VehicleCommand::SetMode { custom_mode } => long(
+            VehicleCommand::SetMode(mode) => long(
                 MAV_CMD_DO_SET_MODE,
                 [
                     apm::MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED.bits() as f32,
-                    custom_mode as f32,
+                    // Unknown has no number: ArduCopter refuses mode 0xFFFF, so nothing changes.
+                    mode.custom_mode().unwrap_or(u32::from(u16::MAX)) as f32,
                     0.0,
                     0.0,
                     0.0,

@@ -16,7 +16,7 @@ pub enum LinkEventKind {
         sysid: u8,
         compid: u8,
         vehicle_type: u8,
-        autopilot: u8,
+        autopilot: crate::values::Autopilot,
     },
     VehicleLost {
         sysid: u8,

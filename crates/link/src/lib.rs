@@ -6,7 +6,10 @@
 //! - [`telemetry`]: messages translated once into values with units in their names;
 //! - [`tracker`]: heartbeats → appeared / lost / regained;
 //! - [`tlog`]: MAVProxy-compatible logs with signing keys redacted;
-//! - [`gcs`]: the running hub (transports, routing, heartbeat, forwarder) and [`vehicle`] actors.
+//! - [`values`]: MAVLink enumerations (fix, landed state, autopilot, flight mode, parameter type)
+//!   as plain Rust types, and fence / mission item builders in [`mission`];
+//! - [`hub`]: the running [`LinkHub`] (transports, routing, heartbeat, forwarder, tlogs) and the
+//!   [`vehicle`] actors.
 //!
 //! Only this crate names `mavlink`; it re-exports the dialect for the few callers that must build
 //! a raw message (tests, tools).
@@ -16,7 +19,7 @@ pub mod command;
 pub mod events;
 pub mod forward;
 pub mod frame;
-pub mod gcs;
+pub mod hub;
 pub mod mission;
 pub mod params;
 pub mod protocol;
@@ -26,6 +29,7 @@ pub mod telemetry;
 pub mod tlog;
 pub mod tracker;
 pub mod transport;
+pub mod values;
 pub mod vehicle;
 
 pub use mavlink::dialects::ardupilotmega;
@@ -34,8 +38,9 @@ pub use mavlink::dialects::ardupilotmega::MavMessage;
 pub use address::LinkAddress;
 pub use command::{CommandResult, VehicleCommand};
 pub use events::{LinkEvent, LinkEventKind};
-pub use gcs::{Gcs, GcsConfig, GcsError, LinkConfig, LinkRole};
+pub use hub::{HubConfig, HubError, LinkConfig, LinkHub, LinkRole};
 pub use mission::{MissionItem, MissionType};
 pub use signing::SigningKey;
 pub use telemetry::VehicleTelemetry;
+pub use values::{Autopilot, CopterMode, GpsFix, LandedState, ParamType};
 pub use vehicle::{RequestError, VehicleHandle};

@@ -71,6 +71,104 @@ impl MissionItem {
         }
     }
 
+    /// Any item with a global position: `params` 1–4 as MAVLink defines them for `command`;
+    /// `frame` a MAV_FRAME number (3 relative to home, 0 AMSL, 10 terrain); NaN params stay NaN.
+    #[allow(clippy::too_many_arguments)]
+    pub fn global(
+        seq: u16,
+        frame: u8,
+        command: u16,
+        params: [f32; 4],
+        lat_deg: f64,
+        lon_deg: f64,
+        alt_m: f32,
+        autocontinue: bool,
+    ) -> Self {
+        Self {
+            seq,
+            frame,
+            command,
+            current: 0,
+            autocontinue: u8::from(autocontinue),
+            param1: params[0],
+            param2: params[1],
+            param3: params[2],
+            param4: params[3],
+            x: (lat_deg * 1e7).round() as i32,
+            y: (lon_deg * 1e7).round() as i32,
+            z: alt_m,
+        }
+    }
+
+    /// One vertex of a fence polygon (MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION / _EXCLUSION):
+    /// every vertex of a polygon carries the polygon's vertex count; inclusion polygons of one
+    /// `group` are combined by ArduPilot. Fence items carry no altitude (the ceiling is
+    /// FENCE_ALT_MAX).
+    pub fn fence_vertex(
+        seq: u16,
+        lat_deg: f64,
+        lon_deg: f64,
+        vertex_count: u16,
+        inclusion: bool,
+        group: u8,
+    ) -> Self {
+        let command = if inclusion {
+            apm::MavCmd::MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION
+        } else {
+            apm::MavCmd::MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION
+        };
+        let param2 = if inclusion { f32::from(group) } else { 0.0 };
+        Self::global(
+            seq,
+            apm::MavFrame::MAV_FRAME_GLOBAL as u8,
+            command as u16,
+            [f32::from(vertex_count), param2, 0.0, 0.0],
+            lat_deg,
+            lon_deg,
+            0.0,
+            true,
+        )
+    }
+
+    /// A fence circle (MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION / _EXCLUSION).
+    pub fn fence_circle(
+        seq: u16,
+        lat_deg: f64,
+        lon_deg: f64,
+        radius_m: f32,
+        inclusion: bool,
+    ) -> Self {
+        let command = if inclusion {
+            apm::MavCmd::MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION
+        } else {
+            apm::MavCmd::MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION
+        };
+        Self::global(
+            seq,
+            apm::MavFrame::MAV_FRAME_GLOBAL as u8,
+            command as u16,
+            [radius_m, 0.0, 0.0, 0.0],
+            lat_deg,
+            lon_deg,
+            0.0,
+            true,
+        )
+    }
+
+    /// A rally point (MAV_CMD_NAV_RALLY_POINT), altitude above home.
+    pub fn rally_point(seq: u16, lat_deg: f64, lon_deg: f64, alt_rel_m: f32) -> Self {
+        Self::global(
+            seq,
+            apm::MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT as u8,
+            apm::MavCmd::MAV_CMD_NAV_RALLY_POINT as u16,
+            [0.0; 4],
+            lat_deg,
+            lon_deg,
+            alt_rel_m,
+            true,
+        )
+    }
+
     fn to_message(
         self,
         target: Target,

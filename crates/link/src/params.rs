@@ -24,8 +24,7 @@ pub enum ParamEncoding {
 pub struct Param {
     pub name: String,
     pub value: f64,
-    /// MAV_PARAM_TYPE number (1 u8 … 9 real32).
-    pub param_type: u8,
+    pub param_type: crate::values::ParamType,
     pub index: u16,
 }
 
@@ -124,7 +123,7 @@ fn param_of(v: &apm::PARAM_VALUE_DATA, enc: ParamEncoding) -> Param {
     Param {
         name: param_id_to_string(&v.param_id[..]),
         value: decode_value(v.param_value, v.param_type, enc),
-        param_type: v.param_type as u8,
+        param_type: crate::values::ParamType::from_mav(v.param_type),
         index: v.param_index,
     }
 }
@@ -325,13 +324,11 @@ impl ParamSetTx {
         target: Target,
         name: &str,
         value: f64,
-        param_type: u8,
+        param_type: crate::values::ParamType,
         enc: ParamEncoding,
         timing: ParamTiming,
     ) -> Result<Self, ParamError> {
-        use num_traits::FromPrimitive;
-        let param_type = apm::MavParamType::from_u8(param_type)
-            .unwrap_or(apm::MavParamType::MAV_PARAM_TYPE_REAL32);
+        let param_type = param_type.to_mav();
         Ok(Self {
             target,
             name: name.to_string(),
@@ -478,7 +475,7 @@ mod tests {
             T,
             "FENCE_ALT_MAX",
             120.0,
-            9,
+            crate::values::ParamType::Real32,
             ParamEncoding::CCast,
             ParamTiming::default(),
         )

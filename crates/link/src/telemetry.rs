@@ -4,45 +4,7 @@ use std::time::SystemTime;
 
 use crate::MavMessage;
 use crate::ardupilotmega as apm;
-
-/// ArduCopter flight mode names by HEARTBEAT.custom_mode (ArduCopter `mode.h`).
-pub fn copter_mode_name(custom_mode: u32) -> &'static str {
-    match custom_mode {
-        0 => "STABILIZE",
-        1 => "ACRO",
-        2 => "ALT_HOLD",
-        3 => "AUTO",
-        4 => "GUIDED",
-        5 => "LOITER",
-        6 => "RTL",
-        7 => "CIRCLE",
-        9 => "LAND",
-        11 => "DRIFT",
-        13 => "SPORT",
-        14 => "FLIP",
-        15 => "AUTOTUNE",
-        16 => "POSHOLD",
-        17 => "BRAKE",
-        18 => "THROW",
-        19 => "AVOID_ADSB",
-        20 => "GUIDED_NOGPS",
-        21 => "SMART_RTL",
-        22 => "FLOWHOLD",
-        23 => "FOLLOW",
-        24 => "ZIGZAG",
-        25 => "SYSTEMID",
-        26 => "AUTOROTATE",
-        27 => "AUTO_RTL",
-        _ => "UNKNOWN",
-    }
-}
-
-/// ArduCopter mode number by name (case-insensitive), for DO_SET_MODE.
-pub fn copter_mode_number(name: &str) -> Option<u32> {
-    (0..=27).find(|&n| {
-        copter_mode_name(n).eq_ignore_ascii_case(name) && copter_mode_name(n) != "UNKNOWN"
-    })
-}
+use crate::values::{Autopilot, CopterMode, GpsFix, LandedState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct Position {
@@ -62,8 +24,7 @@ pub struct Battery {
 
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct Gps {
-    /// GPS_FIX_TYPE: 0-1 no fix, 2 2D, 3 3D, 4 DGPS, 5 RTK float, 6 RTK fixed.
-    pub fix_type: u8,
+    pub fix: GpsFix,
     pub satellites: Option<u8>,
     pub hdop: Option<f64>,
 }
@@ -103,30 +64,66 @@ pub struct VideoStreamInfo {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StatusText {
-    /// MAV_SEVERITY: 0 emergency … 7 debug.
+    /// MAV_SEVERITY: 0 emergency … 4 warning … 7 debug.
     pub severity: u8,
     pub text: String,
+    /// The component that said it (the autopilot, a camera, a companion computer).
+    pub compid: u8,
     pub at: SystemTime,
 }
+
+impl StatusText {
+    /// The autopilot explaining why it will not arm ("PreArm: …", or "Arm: …" on a refused
+    /// attempt), as ArduPilot and PX4 word it.
+    pub fn is_arming_reason(&self) -> bool {
+        let t = self.text.trim_start();
+        t.starts_with("PreArm:") || t.starts_with("Arm:") || t.starts_with("Preflight Fail")
+    }
+}
+
+/// The EKF's own view of its estimate (ArduPilot EKF_STATUS_REPORT).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct EkfStatus {
+    pub attitude_ok: bool,
+    pub horiz_pos_abs_ok: bool,
+    pub pred_horiz_pos_abs_ok: bool,
+    /// Constant-position mode: the EKF does not know where it is.
+    pub const_pos_mode: bool,
+    pub gps_glitching: bool,
+    pub received_at: Option<SystemTime>,
+}
+
+/// Whether the autopilot itself would arm, as it says it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct Readiness {
+    /// SYS_STATUS pre-arm check bit: Some(true) passing, Some(false) failing, None when the
+    /// autopilot does not report it.
+    pub prearm_ok: Option<bool>,
+    pub ekf: Option<EkfStatus>,
+    /// The autopilot's latest arming reasons, newest last (ArduPilot repeats them every 30 s).
+    pub reasons: Vec<StatusText>,
+}
+
+const KEEP_ARMING_REASONS: usize = 8;
 
 /// Everything the station knows of one vehicle, from its telemetry.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct VehicleTelemetry {
     pub sysid: u8,
+    /// The autopilot's component id: only its heartbeats and state messages describe the vehicle.
     pub compid: u8,
-    /// MAV_TYPE and MAV_AUTOPILOT from the heartbeat.
+    /// MAV_TYPE from the autopilot's heartbeat.
     pub vehicle_type: u8,
-    pub autopilot: u8,
+    pub autopilot: Autopilot,
     pub armed: bool,
     pub custom_mode: u32,
-    pub mode_name: String,
+    pub mode: CopterMode,
     pub system_status: u8,
     /// None until the vehicle has a position (ArduPilot sends 0,0 before its EKF has an origin).
     pub position: Option<Position>,
     /// When `position` was received.
     pub position_at: Option<SystemTime>,
-    /// EXTENDED_SYS_STATE landed state: 1 on ground, 2 in air, 3 taking off, 4 landing.
-    pub landed_state: Option<u8>,
+    pub landed_state: Option<LandedState>,
     pub velocity_ned_mps: Option<[f64; 3]>,
     pub ground_speed_mps: Option<f64>,
     pub climb_rate_mps: Option<f64>,
@@ -139,6 +136,7 @@ pub struct VehicleTelemetry {
     pub home: Option<Position>,
     pub wind: Option<WindEstimate>,
     pub fence: Option<FenceState>,
+    pub readiness: Readiness,
     pub mission_current_seq: Option<u16>,
     pub mission_item_reached_seq: Option<u16>,
     pub video_streams: Vec<VideoStreamInfo>,
@@ -152,11 +150,13 @@ pub struct VehicleTelemetry {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TelemetryChange {
     ArmedChanged(bool),
-    ModeChanged(String),
+    ModeChanged(CopterMode),
     StatusText(StatusText),
     MissionItemReached(u16),
     FenceBreachChanged(bool),
     VideoStream(VideoStreamInfo),
+    /// The autopilot's pre-arm state flipped (SYS_STATUS bit).
+    ReadinessChanged(Option<bool>),
 }
 
 const KEEP_STATUS_TEXTS: usize = 20;
@@ -183,10 +183,54 @@ impl VehicleTelemetry {
         }
     }
 
-    /// Fold one message in; returns what changed that deserves an event.
-    pub fn apply(&mut self, msg: &MavMessage, now: SystemTime) -> Vec<TelemetryChange> {
+    /// Fold one message from component `compid` of this system in; returns what changed that
+    /// deserves an event. State (armed, mode, position, health…) is taken from the autopilot
+    /// component only: a camera or a companion computer with the same system id sends its own
+    /// heartbeat ("not armed", mode 0) and must not disarm a flight in the air on the screen.
+    pub fn apply(&mut self, compid: u8, msg: &MavMessage, now: SystemTime) -> Vec<TelemetryChange> {
         let mut changes = Vec::new();
+        let from_autopilot = compid == self.compid;
         match msg {
+            MavMessage::STATUSTEXT(s) => {
+                let st = StatusText {
+                    severity: s.severity as u8,
+                    text: c_string(&s.text[..]),
+                    compid,
+                    at: now,
+                };
+                if from_autopilot && st.is_arming_reason() {
+                    let r = &mut self.readiness.reasons;
+                    r.retain(|x| x.text != st.text);
+                    r.push(st.clone());
+                    if r.len() > KEEP_ARMING_REASONS {
+                        r.remove(0);
+                    }
+                }
+                self.status_texts.push(st.clone());
+                if self.status_texts.len() > KEEP_STATUS_TEXTS {
+                    self.status_texts.remove(0);
+                }
+                changes.push(TelemetryChange::StatusText(st));
+            }
+            MavMessage::VIDEO_STREAM_INFORMATION(v) => {
+                let info = VideoStreamInfo {
+                    stream_id: v.stream_id,
+                    stream_type: v.mavtype as u8,
+                    uri: c_string(&v.uri[..]),
+                    name: c_string(&v.name[..]),
+                    width_px: v.resolution_h,
+                    height_px: v.resolution_v,
+                    framerate_hz: v.framerate,
+                    encoding: v.encoding as u8,
+                    thermal: v
+                        .flags
+                        .contains(apm::VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_THERMAL),
+                };
+                self.video_streams.retain(|s| s.stream_id != info.stream_id);
+                self.video_streams.push(info.clone());
+                changes.push(TelemetryChange::VideoStream(info));
+            }
+            _ if !from_autopilot => {}
             MavMessage::HEARTBEAT(hb) => {
                 let armed = hb
                     .base_mode
@@ -194,15 +238,15 @@ impl VehicleTelemetry {
                 if armed != self.armed || self.last_heartbeat_at.is_none() {
                     changes.push(TelemetryChange::ArmedChanged(armed));
                 }
-                let name = copter_mode_name(hb.custom_mode).to_string();
-                if name != self.mode_name {
-                    changes.push(TelemetryChange::ModeChanged(name.clone()));
+                let mode = CopterMode::from_custom_mode(hb.custom_mode);
+                if mode != self.mode || self.last_heartbeat_at.is_none() {
+                    changes.push(TelemetryChange::ModeChanged(mode));
                 }
                 self.armed = armed;
                 self.custom_mode = hb.custom_mode;
-                self.mode_name = name;
+                self.mode = mode;
                 self.vehicle_type = hb.mavtype as u8;
-                self.autopilot = hb.autopilot as u8;
+                self.autopilot = Autopilot::from_mav(hb.autopilot);
                 self.system_status = hb.system_status as u8;
                 self.last_heartbeat_at = Some(now);
             }
@@ -240,6 +284,26 @@ impl VehicleTelemetry {
                     (s.current_battery >= 0).then(|| f64::from(s.current_battery) / 100.0);
                 b.remaining_pct =
                     (s.battery_remaining >= 0).then(|| f64::from(s.battery_remaining));
+                let bit = apm::MavSysStatusSensor::MAV_SYS_STATUS_PREARM_CHECK;
+                let prearm = s
+                    .onboard_control_sensors_present
+                    .contains(bit)
+                    .then(|| s.onboard_control_sensors_health.contains(bit));
+                if prearm != self.readiness.prearm_ok {
+                    changes.push(TelemetryChange::ReadinessChanged(prearm));
+                }
+                self.readiness.prearm_ok = prearm;
+            }
+            MavMessage::EKF_STATUS_REPORT(e) => {
+                use apm::EkfStatusFlags as F;
+                self.readiness.ekf = Some(EkfStatus {
+                    attitude_ok: e.flags.contains(F::EKF_ATTITUDE),
+                    horiz_pos_abs_ok: e.flags.contains(F::EKF_POS_HORIZ_ABS),
+                    pred_horiz_pos_abs_ok: e.flags.contains(F::EKF_PRED_POS_HORIZ_ABS),
+                    const_pos_mode: e.flags.contains(F::EKF_CONST_POS_MODE),
+                    gps_glitching: e.flags.contains(F::EKF_GPS_GLITCHING),
+                    received_at: Some(now),
+                });
             }
             MavMessage::BATTERY_STATUS(s) if s.id == 0 => {
                 let b = self.battery.get_or_insert_with(Battery::default);
@@ -259,7 +323,7 @@ impl VehicleTelemetry {
             }
             MavMessage::GPS_RAW_INT(g) => {
                 self.gps = Some(Gps {
-                    fix_type: g.fix_type as u8,
+                    fix: GpsFix::from_mav(g.fix_type),
                     satellites: (g.satellites_visible != u8::MAX).then_some(g.satellites_visible),
                     hdop: (g.eph != u16::MAX).then(|| f64::from(g.eph) / 100.0),
                 });
@@ -304,45 +368,26 @@ impl VehicleTelemetry {
                     breach_type: f.breach_type as u8,
                 });
             }
-            MavMessage::STATUSTEXT(s) => {
-                let st = StatusText {
-                    severity: s.severity as u8,
-                    text: c_string(&s.text[..]),
-                    at: now,
-                };
-                self.status_texts.push(st.clone());
-                if self.status_texts.len() > KEEP_STATUS_TEXTS {
-                    self.status_texts.remove(0);
-                }
-                changes.push(TelemetryChange::StatusText(st));
+            MavMessage::EXTENDED_SYS_STATE(e) => {
+                self.landed_state = Some(LandedState::from_mav(e.landed_state));
             }
-            MavMessage::EXTENDED_SYS_STATE(e) => self.landed_state = Some(e.landed_state as u8),
             MavMessage::MISSION_CURRENT(m) => self.mission_current_seq = Some(m.seq),
             MavMessage::MISSION_ITEM_REACHED(m) => {
                 self.mission_item_reached_seq = Some(m.seq);
                 changes.push(TelemetryChange::MissionItemReached(m.seq));
             }
-            MavMessage::VIDEO_STREAM_INFORMATION(v) => {
-                let info = VideoStreamInfo {
-                    stream_id: v.stream_id,
-                    stream_type: v.mavtype as u8,
-                    uri: c_string(&v.uri[..]),
-                    name: c_string(&v.name[..]),
-                    width_px: v.resolution_h,
-                    height_px: v.resolution_v,
-                    framerate_hz: v.framerate,
-                    encoding: v.encoding as u8,
-                    thermal: v
-                        .flags
-                        .contains(apm::VideoStreamStatusFlags::VIDEO_STREAM_STATUS_FLAGS_THERMAL),
-                };
-                self.video_streams.retain(|s| s.stream_id != info.stream_id);
-                self.video_streams.push(info.clone());
-                changes.push(TelemetryChange::VideoStream(info));
-            }
             _ => {}
         }
         changes
+    }
+
+    /// In the air, from the landed state when the vehicle reports one, else armed and above a
+    /// few metres (None: nothing to judge by).
+    pub fn airborne(&self) -> bool {
+        match self.landed_state.and_then(LandedState::is_airborne) {
+            Some(a) => a,
+            None => self.armed && self.position.is_some_and(|p| p.alt_rel_m > 1.0),
+        }
     }
 }
 
@@ -366,6 +411,7 @@ mod tests {
     fn zero_position_means_no_fix() {
         let mut t = VehicleTelemetry::new(1, 1);
         t.apply(
+            1,
             &MavMessage::GLOBAL_POSITION_INT(apm::GLOBAL_POSITION_INT_DATA::default()),
             SystemTime::now(),
         );
@@ -377,16 +423,71 @@ mod tests {
             relative_alt: 50_000,
             ..Default::default()
         };
-        t.apply(&MavMessage::GLOBAL_POSITION_INT(p), SystemTime::now());
+        t.apply(1, &MavMessage::GLOBAL_POSITION_INT(p), SystemTime::now());
         let pos = t.position.unwrap();
         assert!((pos.lat_deg - 43.515).abs() < 1e-9 && (pos.alt_rel_m - 50.0).abs() < 1e-9);
     }
 
     #[test]
-    fn mode_names() {
-        assert_eq!(copter_mode_name(4), "GUIDED");
-        assert_eq!(copter_mode_number("rtl"), Some(6));
-        assert_eq!(copter_mode_number("brake"), Some(17));
-        assert_eq!(copter_mode_number("nonsense"), None);
+    fn only_the_autopilot_component_sets_armed_and_mode() {
+        let mut t = VehicleTelemetry::new(1, 1);
+        let hb = |armed: bool, mode: u32| {
+            MavMessage::HEARTBEAT(apm::HEARTBEAT_DATA {
+                custom_mode: mode,
+                mavtype: apm::MavType::MAV_TYPE_QUADROTOR,
+                autopilot: apm::MavAutopilot::MAV_AUTOPILOT_ARDUPILOTMEGA,
+                base_mode: if armed {
+                    apm::MavModeFlag::MAV_MODE_FLAG_SAFETY_ARMED
+                } else {
+                    apm::MavModeFlag::empty()
+                },
+                system_status: apm::MavState::MAV_STATE_ACTIVE,
+                mavlink_version: 3,
+            })
+        };
+        t.apply(1, &hb(true, 4), SystemTime::now());
+        assert!(t.armed && t.mode == CopterMode::Guided);
+        // A camera (compid 100) says "not armed, mode 0": it describes itself, not the aircraft.
+        let changes = t.apply(100, &hb(false, 0), SystemTime::now());
+        assert!(changes.is_empty(), "{changes:?}");
+        assert!(t.armed && t.mode == CopterMode::Guided);
+    }
+
+    #[test]
+    fn prearm_bit_and_reasons() {
+        let mut t = VehicleTelemetry::new(1, 1);
+        let bit = apm::MavSysStatusSensor::MAV_SYS_STATUS_PREARM_CHECK;
+        let status = |healthy: bool| {
+            MavMessage::SYS_STATUS(apm::SYS_STATUS_DATA {
+                onboard_control_sensors_present: bit,
+                onboard_control_sensors_enabled: bit,
+                onboard_control_sensors_health: if healthy {
+                    bit
+                } else {
+                    apm::MavSysStatusSensor::empty()
+                },
+                ..Default::default()
+            })
+        };
+        let changes = t.apply(1, &status(false), SystemTime::now());
+        assert_eq!(
+            changes,
+            vec![TelemetryChange::ReadinessChanged(Some(false))]
+        );
+        let mut text = [0u8; 50];
+        let msg = b"PreArm: Gyros inconsistent";
+        text[..msg.len()].copy_from_slice(msg);
+        t.apply(
+            1,
+            &MavMessage::STATUSTEXT(apm::STATUSTEXT_DATA {
+                severity: apm::MavSeverity::MAV_SEVERITY_CRITICAL,
+                text: text.into(),
+                ..Default::default()
+            }),
+            SystemTime::now(),
+        );
+        assert_eq!(t.readiness.reasons.len(), 1);
+        t.apply(1, &status(true), SystemTime::now());
+        assert_eq!(t.readiness.prearm_ok, Some(true));
     }
 }

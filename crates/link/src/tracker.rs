@@ -65,6 +65,20 @@ impl SystemTracker {
         }
     }
 
+    /// Any other frame from a known system proves the link too (telemetry streams at several
+    /// hertz, so a lost link is seen sooner than from heartbeats alone). Unknown systems are
+    /// not created here: only a heartbeat makes a system appear.
+    pub fn on_frame(&mut self, id: SystemId, now: Instant) -> Option<Presence> {
+        let t = self.systems.get_mut(&id)?;
+        t.last_heartbeat = now;
+        if t.lost {
+            t.lost = false;
+            Some(Presence::Regained)
+        } else {
+            None
+        }
+    }
+
     /// Systems that crossed the timeout since the last call.
     pub fn tick(&mut self, now: Instant) -> Vec<(SystemId, Presence)> {
         let mut out = Vec::new();

@@ -29,11 +29,29 @@ pub enum RequestError {
     Param(#[from] ParamError),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timings {
     pub command: CommandTiming,
+    /// RTL, LAND, BRAKE and disarm: resent sooner and more often, so one lost frame on a bad
+    /// radio costs half a second, not a second and a half.
+    pub safety_command: CommandTiming,
     pub mission: MissionTiming,
     pub param: ParamTiming,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Self {
+            command: CommandTiming::default(),
+            safety_command: CommandTiming {
+                ack_timeout: std::time::Duration::from_millis(500),
+                retries: 12,
+                ..CommandTiming::default()
+            },
+            mission: MissionTiming::default(),
+            param: ParamTiming::default(),
+        }
+    }
 }
 
 /// Whole-download attempts; each resumes where the previous one timed out.
@@ -51,14 +69,25 @@ pub(crate) enum Request {
     Clear(MissionType, Reply<()>),
     ParamList(Reply<Vec<Param>>),
     ParamRead(String, Reply<Param>),
-    ParamSet(String, f64, u8, Reply<Param>),
+    ParamSet(String, f64, crate::values::ParamType, Reply<Param>),
+}
+
+/// A safety command waiting for its acknowledgement, beside whatever else the actor is doing.
+struct SafetyTx {
+    tx: CommandTx,
+    reply: Reply<CommandResult>,
 }
 
 /// Talk to one vehicle. Cheap to clone; every method waits for the vehicle's answer.
+///
+/// Safety commands ([`VehicleCommand::is_safety`]: RTL, LAND, BRAKE, disarm) take their own
+/// unbounded lane: they are never queued behind a mission upload or a parameter read, never
+/// dropped, and their first frame leaves as soon as the actor sees them.
 #[derive(Debug, Clone)]
 pub struct VehicleHandle {
     sysid: u8,
     requests: mpsc::Sender<Request>,
+    safety: mpsc::UnboundedSender<(VehicleCommand, Reply<CommandResult>)>,
     telemetry: watch::Receiver<VehicleTelemetry>,
     cancel: watch::Sender<u64>,
 }
@@ -87,6 +116,13 @@ impl VehicleHandle {
     }
 
     pub async fn command(&self, cmd: VehicleCommand) -> Result<CommandResult, RequestError> {
+        if cmd.is_safety() {
+            let (tx, rx) = oneshot::channel();
+            self.safety
+                .send((cmd, tx))
+                .map_err(|_| RequestError::Closed(self.sysid))?;
+            return rx.await.map_err(|_| RequestError::Closed(self.sysid))?;
+        }
         self.ask(|r| Request::Command(cmd, r)).await
     }
 
@@ -110,7 +146,7 @@ impl VehicleHandle {
     ) -> Result<(), RequestError> {
         self.upload(t, items.clone()).await?;
         let back = self.download(t).await?;
-        let ardupilot = self.snapshot().autopilot == 3;
+        let ardupilot = self.snapshot().autopilot == crate::values::Autopilot::ArduPilot;
         crate::mission::compare(&items, &back, t, ardupilot)?;
         Ok(())
     }
@@ -128,12 +164,12 @@ impl VehicleHandle {
         self.ask(|r| Request::ParamRead(name, r)).await
     }
 
-    /// Set and verify. `param_type` as the vehicle reports it (MAV_PARAM_TYPE; 9 = real32).
+    /// Set and verify. `param_type` as the vehicle reports it (ArduPilot: real32 for most).
     pub async fn param_set(
         &self,
         name: &str,
         value: f64,
-        param_type: u8,
+        param_type: crate::values::ParamType,
     ) -> Result<Param, RequestError> {
         let name = name.to_string();
         self.ask(|r| Request::ParamSet(name, value, param_type, r))
@@ -154,6 +190,8 @@ pub(crate) struct VehicleActor {
     inbound: mpsc::Receiver<(u8, u8, MavMessage)>,
     inbound_open: bool,
     requests: mpsc::Receiver<Request>,
+    safety_rx: mpsc::UnboundedReceiver<(VehicleCommand, Reply<CommandResult>)>,
+    safety: Vec<SafetyTx>,
     outbound: mpsc::Sender<(u8, MavMessage)>,
     telemetry: watch::Sender<VehicleTelemetry>,
     events: broadcast::Sender<LinkEvent>,
@@ -172,17 +210,18 @@ pub(crate) fn spawn(
     target: Target,
     gcs_sysid: u8,
     timings: Timings,
-    autopilot: u8,
+    autopilot: crate::values::Autopilot,
     outbound: mpsc::Sender<(u8, MavMessage)>,
     events: broadcast::Sender<LinkEvent>,
     startup: Vec<VehicleCommand>,
 ) -> Spawned {
     let (in_tx, in_rx) = mpsc::channel(4096);
     let (req_tx, req_rx) = mpsc::channel(64);
+    let (safety_tx, safety_rx) = mpsc::unbounded_channel();
     let (tel_tx, tel_rx) = watch::channel(VehicleTelemetry::new(target.sysid, target.compid));
     let (cancel_tx, cancel_rx) = watch::channel(0);
-    // MAV_AUTOPILOT_PX4 = 12 encodes parameters bytewise.
-    let encoding = if autopilot == 12 {
+    // PX4 encodes integer parameters bytewise.
+    let encoding = if autopilot == crate::values::Autopilot::Px4 {
         ParamEncoding::Bytewise
     } else {
         ParamEncoding::CCast
@@ -195,6 +234,8 @@ pub(crate) fn spawn(
         inbound: in_rx,
         inbound_open: true,
         requests: req_rx,
+        safety_rx,
+        safety: Vec::new(),
         outbound,
         telemetry: tel_tx.clone(),
         events,
@@ -206,6 +247,7 @@ pub(crate) fn spawn(
         handle: VehicleHandle {
             sysid: target.sysid,
             requests: req_tx,
+            safety: safety_tx,
             telemetry: tel_rx,
             cancel: cancel_tx,
         },
@@ -232,11 +274,21 @@ impl VehicleActor {
             self.drive(&mut tx).await;
         }
         loop {
+            let deadline = self.safety_deadline();
             tokio::select! {
+                biased;
+                s = self.safety_rx.recv() => match s {
+                    Some((cmd, reply)) => self.start_safety(cmd, reply).await,
+                    None => return,
+                },
                 m = self.inbound.recv(), if self.inbound_open => match m {
-                    Some((sysid, compid, msg)) => self.apply(sysid, compid, &msg),
+                    Some((sysid, compid, msg)) => {
+                        self.apply(compid, &msg);
+                        self.safety_on_message(sysid, &msg).await;
+                    }
                     None => self.inbound_open = false,
                 },
+                _ = sleep_until_opt(deadline) => self.safety_on_timeout().await,
                 r = self.requests.recv() => match r {
                     Some(r) => self.serve(r).await,
                     None => return,
@@ -245,10 +297,11 @@ impl VehicleActor {
         }
     }
 
-    fn apply(&mut self, _sysid: u8, _compid: u8, msg: &MavMessage) {
+    fn apply(&mut self, compid: u8, msg: &MavMessage) {
         let now = SystemTime::now();
         let mut changes = Vec::new();
-        self.telemetry.send_modify(|t| changes = t.apply(msg, now));
+        self.telemetry
+            .send_modify(|t| changes = t.apply(compid, msg, now));
         for c in changes {
             let _ = self.events.send(LinkEvent {
                 at: now,
@@ -349,10 +402,24 @@ impl VehicleActor {
         }
         loop {
             let deadline = tokio::time::Instant::from_std(tx.deadline());
+            let safety_deadline = self.safety_deadline();
             let step = tokio::select! {
+                biased;
+                // A safety command preempts: its first frame leaves now, beside this transaction.
+                s = self.safety_rx.recv() => {
+                    if let Some((cmd, reply)) = s {
+                        self.start_safety(cmd, reply).await;
+                    }
+                    continue;
+                }
+                _ = sleep_until_opt(safety_deadline) => {
+                    self.safety_on_timeout().await;
+                    continue;
+                }
                 m = self.inbound.recv(), if self.inbound_open => match m {
                     Some((sysid, compid, msg)) => {
-                        self.apply(sysid, compid, &msg);
+                        self.apply(compid, &msg);
+                        self.safety_on_message(sysid, &msg).await;
                         // Only the vehicle's answers, addressed to us or to everyone, count.
                         if sysid == self.target.sysid && addressed_to(&msg, self.gcs_sysid) {
                             tx.on_message(&msg, Instant::now())
@@ -373,6 +440,88 @@ impl VehicleActor {
                 return o;
             }
         }
+    }
+}
+
+impl VehicleActor {
+    async fn start_safety(&mut self, cmd: VehicleCommand, reply: Reply<CommandResult>) {
+        let mut tx = match CommandTx::new(self.target, cmd.to_wire(), self.timings.safety_command) {
+            Ok(tx) => tx,
+            Err(e) => {
+                let _ = reply.send(Err(e.into()));
+                return;
+            }
+        };
+        // The same command already waiting (RTL pressed twice): the new press restarts it.
+        let step = tx.start(Instant::now());
+        self.send(step.send).await;
+        match step.outcome {
+            Some(o) => {
+                let _ = reply.send(Ok(o));
+            }
+            None => self.safety.push(SafetyTx { tx, reply }),
+        }
+    }
+
+    fn safety_deadline(&self) -> Option<tokio::time::Instant> {
+        self.safety
+            .iter()
+            .map(|s| s.tx.deadline())
+            .min()
+            .map(tokio::time::Instant::from_std)
+    }
+
+    async fn safety_on_message(&mut self, sysid: u8, msg: &MavMessage) {
+        if self.safety.is_empty()
+            || sysid != self.target.sysid
+            || !addressed_to(msg, self.gcs_sysid)
+        {
+            return;
+        }
+        let now = Instant::now();
+        let mut send = Vec::new();
+        let mut i = 0;
+        while i < self.safety.len() {
+            let step = self.safety[i].tx.on_message(msg, now);
+            send.extend(step.send);
+            match step.outcome {
+                Some(o) => {
+                    let done = self.safety.remove(i);
+                    let _ = done.reply.send(Ok(o));
+                }
+                None => i += 1,
+            }
+        }
+        self.send(send).await;
+    }
+
+    async fn safety_on_timeout(&mut self) {
+        let now = Instant::now();
+        let mut send = Vec::new();
+        let mut i = 0;
+        while i < self.safety.len() {
+            if self.safety[i].tx.deadline() > now {
+                i += 1;
+                continue;
+            }
+            let step = self.safety[i].tx.on_timeout(now);
+            send.extend(step.send);
+            match step.outcome {
+                Some(o) => {
+                    let done = self.safety.remove(i);
+                    let _ = done.reply.send(Ok(o));
+                }
+                None => i += 1,
+            }
+        }
+        self.send(send).await;
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use vigie_link::LinkEventKind;
 use vigie_link::frame::{FrameParser, Parsed};
-use vigie_link::gcs::{Gcs, LinkConfig};
+use vigie_link::hub::{LinkConfig, LinkHub};
 
 use crate::pymavlink::{gcs_on_udp, quiet_config};
 
@@ -83,7 +83,7 @@ async fn tcpout_reports_the_os_reason_and_reconnects() {
     let cfg = quiet_config(vec![LinkConfig::vehicle(
         format!("tcpout:127.0.0.1:{port}").parse().unwrap(),
     )]);
-    let gcs = Gcs::start(cfg).await.unwrap();
+    let gcs = LinkHub::start(cfg).await.unwrap();
     let mut events = gcs.events();
     let down = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
@@ -134,7 +134,7 @@ async fn udpin_on_a_busy_port_is_a_clear_error() {
     let cfg = quiet_config(vec![LinkConfig::vehicle(
         format!("udpin:{addr}").parse().unwrap(),
     )]);
-    let Err(err) = Gcs::start(cfg).await else {
+    let Err(err) = LinkHub::start(cfg).await else {
         panic!("bound a busy port")
     };
     let msg = err.to_string();

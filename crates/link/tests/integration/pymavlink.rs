@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use vigie_link::gcs::{Gcs, GcsConfig, LinkConfig, LinkRole};
+use vigie_link::hub::{HubConfig, LinkConfig, LinkHub, LinkRole};
 use vigie_link::mission::{MissionItem, MissionType};
 use vigie_link::{CommandResult, LinkAddress, LinkEventKind, SigningKey, VehicleCommand};
 
@@ -12,20 +12,20 @@ use crate::peer::{Peer, python, require_pymavlink};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-pub fn quiet_config(links: Vec<LinkConfig>) -> GcsConfig {
+pub fn quiet_config(links: Vec<LinkConfig>) -> HubConfig {
     // No rate requests at start, so each test's command count is its own.
-    GcsConfig {
+    HubConfig {
         links,
         rates_hz: Vec::new(),
         request_once: Vec::new(),
-        ..GcsConfig::default()
+        ..HubConfig::default()
     }
 }
 
-pub async fn gcs_on_udp(mut cfg: GcsConfig) -> (Gcs, SocketAddr) {
+pub async fn gcs_on_udp(mut cfg: HubConfig) -> (LinkHub, SocketAddr) {
     cfg.links
         .insert(0, LinkConfig::vehicle("udpin:127.0.0.1:0".parse().unwrap()));
-    let gcs = Gcs::start(cfg).await.unwrap();
+    let gcs = LinkHub::start(cfg).await.unwrap();
     let addr = gcs.local_addrs[0].unwrap();
     (gcs, addr)
 }
@@ -72,7 +72,7 @@ async fn heartbeats_both_ways_and_telemetry() {
     );
     let w = t.wind.unwrap();
     assert_eq!((w.from_deg, w.speed_mps), (330.0, 12.5));
-    assert_eq!(t.autopilot, 3);
+    assert_eq!(t.autopilot, vigie_link::Autopilot::ArduPilot);
     // The appearance was an event.
     let mut appeared = false;
     while let Ok(ev) = events.try_recv() {
@@ -260,14 +260,17 @@ async fn param_list_of_500_and_verified_set() {
     );
     let p = v.param_read("PARAM_0042").await.unwrap();
     assert_eq!(p.value, 21.0);
-    let set = v.param_set("PARAM_0042", 120.0, 9).await.unwrap();
+    let set = v
+        .param_set("PARAM_0042", 120.0, vigie_link::ParamType::Real32)
+        .await
+        .unwrap();
     assert_eq!(set.value, 120.0);
     assert_eq!(v.param_read("PARAM_0042").await.unwrap().value, 120.0);
 }
 
 const KEY: &str = "2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a";
 
-fn keyed_config() -> GcsConfig {
+fn keyed_config() -> HubConfig {
     let mut cfg = quiet_config(vec![]);
     cfg.keys = BTreeMap::from([(1, SigningKey::from_hex(KEY).unwrap())]);
     cfg

@@ -21,21 +21,21 @@ fn mavlogdump() -> PathBuf {
 async fn mavlogdump_reads_our_tlog_and_agrees_with_the_summary() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("flight.tlog");
-    let mut cfg = quiet_config(vec![]);
-    cfg.tlog = Some(path.clone());
+    let cfg = quiet_config(vec![]);
     let (gcs, addr) = gcs_on_udp(cfg).await;
     let _p = Peer::spawn("link_vehicle.py", &["--connect", &format!("udpout:{addr}")]);
     let v = gcs
         .wait_vehicle(Some(1), Duration::from_secs(20))
         .await
         .unwrap();
+    gcs.set_tlog(1, Some(path.clone())).await.unwrap();
     assert_eq!(
         v.command(VehicleCommand::Arm).await.unwrap(),
         CommandResult::Accepted
     );
     let mut tel = v.telemetry();
     tel.wait_for(|t| t.position.is_some()).await.unwrap();
-    gcs.set_tlog(None).await.unwrap(); // returns once flushed and closed
+    gcs.set_tlog(1, None).await.unwrap(); // returns once flushed and closed
     let (entries, skipped) = vigie_link::tlog::read_all(&path).unwrap();
     let ours = vigie_link::tlog::summarise(&entries, skipped);
     assert_eq!(skipped, 0);
@@ -86,22 +86,22 @@ async fn signing_key_is_redacted_in_the_tlog() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keys.tlog");
     let mut cfg = quiet_config(vec![]);
-    cfg.tlog = Some(path.clone());
     cfg.links.push(vigie_link::LinkConfig {
         address: "udpin:127.0.0.1:0".parse().unwrap(),
         role: vigie_link::LinkRole::Vehicle,
         secure: true,
     });
-    let gcs = vigie_link::Gcs::start(cfg).await.unwrap();
+    let gcs = vigie_link::LinkHub::start(cfg).await.unwrap();
     // The vehicle on the secure (wired) link.
     let addr = gcs.local_addrs[0].unwrap();
     let _p = Peer::spawn("link_vehicle.py", &["--connect", &format!("udpout:{addr}")]);
     gcs.wait_vehicle(Some(1), Duration::from_secs(20))
         .await
         .unwrap();
+    gcs.set_tlog(1, Some(path.clone())).await.unwrap();
     let key = [0x5Au8; 32];
     gcs.setup_signing(1, SigningKey::new(key)).await.unwrap();
-    gcs.set_tlog(None).await.unwrap();
+    gcs.set_tlog(1, None).await.unwrap();
     let raw = std::fs::read(&path).unwrap();
     assert!(
         !raw.windows(32).any(|w| w == key),

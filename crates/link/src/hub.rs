@@ -1,5 +1,6 @@
-//! The hub: every link, every peer, one parser per peer, signing policy, statistics, the station's
-//! heartbeat, the read-only forwarder, the tlog, and routing to the vehicle actors.
+//! The link hub: every link, every peer, one parser per peer, signing policy, statistics, the
+//! station's heartbeat, the read-only forwarder, the tlogs (one per vehicle), and routing to the
+//! vehicle actors.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ use crate::stats::{LinkStats, StatsSnapshot};
 use crate::tlog::TlogWriter;
 use crate::tracker::{Presence, SystemId, SystemTracker};
 use crate::transport::{self, Outgoing, PeerKey, TransportEvent};
+use crate::values::{Autopilot, heartbeat_is_autopilot};
 use crate::vehicle::{self, Timings, VehicleHandle};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,11 +54,11 @@ impl LinkConfig {
 }
 
 #[derive(Debug, Clone)]
-pub struct GcsConfig {
+pub struct HubConfig {
     pub sysid: u8,
     pub compid: u8,
     pub heartbeat_period: Duration,
-    /// Silence after which a vehicle is marked lost.
+    /// Silence (no frame at all from the autopilot) after which a vehicle is marked lost.
     pub lost_timeout: Duration,
     pub links: Vec<LinkConfig>,
     /// Signing keys by vehicle system id.
@@ -70,23 +72,26 @@ pub struct GcsConfig {
     /// messages requested once (REQUEST_MESSAGE).
     pub rates_hz: Vec<(u32, f32)>,
     pub request_once: Vec<u32>,
+    /// A whole-hub tlog (tools and tests); flights get one per vehicle ([`LinkHub::set_tlog`]).
     pub tlog: Option<PathBuf>,
 }
 
-impl Default for GcsConfig {
+impl Default for HubConfig {
     fn default() -> Self {
         Self {
             sysid: 255,
             compid: 190,
             heartbeat_period: Duration::from_secs(1),
-            lost_timeout: Duration::from_secs(3),
+            // Judged on every frame from the autopilot, checked every 250 ms: a lost link is
+            // reported within 3 s of the last frame.
+            lost_timeout: Duration::from_millis(2500),
             links: Vec::new(),
             keys: BTreeMap::new(),
             accept_unsigned_when_keyed: false,
             signing_link_id: 0,
             timings: Timings::default(),
             // GLOBAL_POSITION_INT, ATTITUDE, VFR_HUD, SYS_STATUS, GPS_RAW_INT, BATTERY_STATUS,
-            // WIND, FENCE_STATUS, EXTENDED_SYS_STATE, MISSION_CURRENT.
+            // WIND, FENCE_STATUS, EXTENDED_SYS_STATE, MISSION_CURRENT, EKF_STATUS_REPORT.
             rates_hz: vec![
                 (33, 5.0),
                 (30, 10.0),
@@ -98,6 +103,7 @@ impl Default for GcsConfig {
                 (162, 1.0),
                 (245, 1.0),
                 (42, 1.0),
+                (193, 1.0),
             ],
             // HOME_POSITION, VIDEO_STREAM_INFORMATION.
             request_once: vec![242, 269],
@@ -107,7 +113,7 @@ impl Default for GcsConfig {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum GcsError {
+pub enum HubError {
     #[error(transparent)]
     Transport(#[from] transport::TransportError),
     #[error("cannot create tlog {path}: {source}")]
@@ -129,15 +135,16 @@ enum Control {
     SetupSigning {
         sysid: u8,
         key: SigningKey,
-        reply: oneshot::Sender<Result<(), GcsError>>,
+        reply: oneshot::Sender<Result<(), HubError>>,
     },
     SetKey {
         sysid: u8,
         key: Option<SigningKey>,
     },
     SetTlog {
+        sysid: u8,
         path: Option<PathBuf>,
-        reply: oneshot::Sender<Result<(), GcsError>>,
+        reply: oneshot::Sender<Result<(), HubError>>,
     },
     /// Send a raw message to a vehicle (tests, tools). Commands go through [`VehicleHandle`].
     Raw {
@@ -148,7 +155,7 @@ enum Control {
 
 /// The running link layer. Cheap to clone.
 #[derive(Clone)]
-pub struct Gcs {
+pub struct LinkHub {
     control: mpsc::Sender<Control>,
     vehicles: watch::Receiver<BTreeMap<u8, VehicleHandle>>,
     events: broadcast::Sender<LinkEvent>,
@@ -157,8 +164,8 @@ pub struct Gcs {
     pub local_addrs: Vec<Option<SocketAddr>>,
 }
 
-impl Gcs {
-    pub async fn start(config: GcsConfig) -> Result<Gcs, GcsError> {
+impl LinkHub {
+    pub async fn start(config: HubConfig) -> Result<LinkHub, HubError> {
         let (tev_tx, tev_rx) = mpsc::channel(4096);
         let mut outs = Vec::new();
         let mut local_addrs = Vec::new();
@@ -203,6 +210,7 @@ impl Gcs {
             seq: 0,
             outs,
             tlog,
+            tlogs: HashMap::new(),
             config,
             vehicles_tx,
             events: events_tx.clone(),
@@ -210,7 +218,7 @@ impl Gcs {
             vout_tx,
         };
         tokio::spawn(hub.run(tev_rx, control_rx, vout_rx));
-        Ok(Gcs {
+        Ok(LinkHub {
             control: control_tx,
             vehicles: vehicles_rx,
             events: events_tx,
@@ -256,7 +264,7 @@ impl Gcs {
     }
 
     /// Install a signing key on the vehicle (SETUP_SIGNING, only over a secure link) and use it.
-    pub async fn setup_signing(&self, sysid: u8, key: SigningKey) -> Result<(), GcsError> {
+    pub async fn setup_signing(&self, sysid: u8, key: SigningKey) -> Result<(), HubError> {
         let (tx, rx) = oneshot::channel();
         self.control
             .send(Control::SetupSigning {
@@ -265,37 +273,42 @@ impl Gcs {
                 reply: tx,
             })
             .await
-            .map_err(|_| GcsError::Stopped)?;
-        rx.await.map_err(|_| GcsError::Stopped)?
+            .map_err(|_| HubError::Stopped)?;
+        rx.await.map_err(|_| HubError::Stopped)?
     }
 
     /// Use (or stop using) a key for a vehicle that already has it.
-    pub async fn set_key(&self, sysid: u8, key: Option<SigningKey>) -> Result<(), GcsError> {
+    pub async fn set_key(&self, sysid: u8, key: Option<SigningKey>) -> Result<(), HubError> {
         self.control
             .send(Control::SetKey { sysid, key })
             .await
-            .map_err(|_| GcsError::Stopped)
+            .map_err(|_| HubError::Stopped)
     }
 
-    /// Start a new tlog (closing the previous one), or stop logging with `None`.
-    pub async fn set_tlog(&self, path: Option<PathBuf>) -> Result<(), GcsError> {
+    /// Start a new tlog for one vehicle (closing its previous one), or stop with `None`. It
+    /// holds the frames from that system and the frames sent to it (heartbeats included).
+    pub async fn set_tlog(&self, sysid: u8, path: Option<PathBuf>) -> Result<(), HubError> {
         let (tx, rx) = oneshot::channel();
         self.control
-            .send(Control::SetTlog { path, reply: tx })
+            .send(Control::SetTlog {
+                sysid,
+                path,
+                reply: tx,
+            })
             .await
-            .map_err(|_| GcsError::Stopped)?;
-        rx.await.map_err(|_| GcsError::Stopped)?
+            .map_err(|_| HubError::Stopped)?;
+        rx.await.map_err(|_| HubError::Stopped)?
     }
 
     /// Send one message to a vehicle outside any protocol (tools and tests).
-    pub async fn send_raw(&self, sysid: u8, msg: MavMessage) -> Result<(), GcsError> {
+    pub async fn send_raw(&self, sysid: u8, msg: MavMessage) -> Result<(), HubError> {
         self.control
             .send(Control::Raw {
                 sysid,
                 msg: Box::new(msg),
             })
             .await
-            .map_err(|_| GcsError::Stopped)
+            .map_err(|_| HubError::Stopped)
     }
 }
 
@@ -306,7 +319,7 @@ struct VehicleEntry {
 }
 
 struct Hub {
-    config: GcsConfig,
+    config: HubConfig,
     names: Vec<String>,
     parsers: HashMap<(usize, PeerKey), FrameParser>,
     verifiers: HashMap<u8, Verifier>,
@@ -318,6 +331,8 @@ struct Hub {
     seq: u8,
     outs: Vec<mpsc::Sender<Outgoing>>,
     tlog: Option<TlogThread>,
+    /// Per-vehicle flight tlogs.
+    tlogs: HashMap<u8, TlogThread>,
     vehicles_tx: watch::Sender<BTreeMap<u8, VehicleHandle>>,
     events: broadcast::Sender<LinkEvent>,
     stats: StatsSnapshot,
@@ -334,6 +349,8 @@ impl Hub {
     ) {
         let mut beat = tokio::time::interval(self.config.heartbeat_period);
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut liveness = tokio::time::interval(Duration::from_millis(250));
+        liveness.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut control_open = true;
         loop {
             tokio::select! {
@@ -348,6 +365,7 @@ impl Hub {
                     None => control_open = false,
                 },
                 _ = beat.tick() => self.on_tick(),
+                _ = liveness.tick() => self.check_liveness(),
             }
         }
     }
@@ -487,37 +505,49 @@ impl Hub {
         if frame.sysid == self.config.sysid {
             return; // our own frames echoed back (udp broadcast setups)
         }
-        self.routes.insert(frame.sysid, (link, peer));
-
-        if let MavMessage::HEARTBEAT(hb) = &msg
-            && hb.mavtype != apm::MavType::MAV_TYPE_GCS
-            && hb.autopilot != apm::MavAutopilot::MAV_AUTOPILOT_INVALID
-        {
-            let id = SystemId {
-                sysid: frame.sysid,
-                compid: frame.compid,
-            };
-            match self.tracker.on_heartbeat(id, Instant::now()) {
-                Some(Presence::Appeared) => {
-                    self.spawn_vehicle(frame.sysid, frame.compid, hb.autopilot as u8);
-                    self.event(LinkEventKind::VehicleAppeared {
-                        sysid: id.sysid,
-                        compid: id.compid,
-                        vehicle_type: hb.mavtype as u8,
-                        autopilot: hb.autopilot as u8,
-                    });
-                }
-                Some(Presence::Regained) => {
-                    if let Some(v) = self.vehicles.get(&id.sysid) {
-                        v.telemetry.send_modify(|t| t.lost = false);
+        if let Some(t) = self.tlogs.get(&frame.sysid) {
+            t.write(now_wall, &frame);
+        }
+        let now = Instant::now();
+        let known_compid = self.vehicles.get(&frame.sysid).map(|v| v.compid);
+        match &msg {
+            MavMessage::HEARTBEAT(hb)
+                if known_compid.is_none_or(|c| c == frame.compid)
+                    && heartbeat_is_autopilot(hb.mavtype, hb.autopilot) =>
+            {
+                let id = SystemId {
+                    sysid: frame.sysid,
+                    compid: frame.compid,
+                };
+                // Commands go where the autopilot was last heard, never where a camera or any
+                // other component of the system speaks from.
+                self.routes.insert(frame.sysid, (link, peer));
+                match self.tracker.on_heartbeat(id, now) {
+                    Some(Presence::Appeared) => {
+                        let autopilot = Autopilot::from_mav(hb.autopilot);
+                        self.spawn_vehicle(frame.sysid, frame.compid, autopilot);
+                        self.event(LinkEventKind::VehicleAppeared {
+                            sysid: id.sysid,
+                            compid: id.compid,
+                            vehicle_type: hb.mavtype as u8,
+                            autopilot,
+                        });
                     }
-                    self.event(LinkEventKind::VehicleRegained {
-                        sysid: id.sysid,
-                        compid: id.compid,
-                    });
+                    Some(Presence::Regained) => self.regained(id),
+                    _ => {}
                 }
-                _ => {}
             }
+            _ if known_compid == Some(frame.compid) => {
+                self.routes.insert(frame.sysid, (link, peer));
+                let id = SystemId {
+                    sysid: frame.sysid,
+                    compid: frame.compid,
+                };
+                if self.tracker.on_frame(id, now) == Some(Presence::Regained) {
+                    self.regained(id);
+                }
+            }
+            _ => {}
         }
         if let Some(v) = self.vehicles.get(&frame.sysid) {
             // Never block the hub on a slow actor: telemetry is replaced by the next message anyway.
@@ -525,7 +555,31 @@ impl Hub {
         }
     }
 
-    fn spawn_vehicle(&mut self, sysid: u8, compid: u8, autopilot: u8) {
+    fn regained(&mut self, id: SystemId) {
+        if let Some(v) = self.vehicles.get(&id.sysid) {
+            v.telemetry.send_modify(|t| t.lost = false);
+        }
+        self.event(LinkEventKind::VehicleRegained {
+            sysid: id.sysid,
+            compid: id.compid,
+        });
+    }
+
+    fn check_liveness(&mut self) {
+        for (id, presence) in self.tracker.tick(Instant::now()) {
+            if presence == Presence::Lost {
+                if let Some(v) = self.vehicles.get(&id.sysid) {
+                    v.telemetry.send_modify(|t| t.lost = true);
+                }
+                self.event(LinkEventKind::VehicleLost {
+                    sysid: id.sysid,
+                    compid: id.compid,
+                });
+            }
+        }
+    }
+
+    fn spawn_vehicle(&mut self, sysid: u8, compid: u8, autopilot: Autopilot) {
         if self.vehicles.contains_key(&sysid) {
             return;
         }
@@ -584,7 +638,9 @@ impl Hub {
         }
     }
 
-    fn transmit(&mut self, link: usize, peer: Option<PeerKey>, frame: &RawFrame) {
+    /// Send one frame; `to` is the vehicle it is for (None: everyone on the link), whose flight
+    /// tlog records it.
+    fn transmit(&mut self, link: usize, peer: Option<PeerKey>, to: Option<u8>, frame: &RawFrame) {
         let Some(out) = self.outs.get(link) else {
             return;
         };
@@ -599,8 +655,23 @@ impl Hub {
             s.frames_tx += 1;
             s.bytes_tx += frame.bytes.len() as u64;
         }
+        let now = SystemTime::now();
         if let Some(t) = &self.tlog {
-            t.write(SystemTime::now(), frame);
+            t.write(now, frame);
+        }
+        match to {
+            Some(sysid) => {
+                if let Some(t) = self.tlogs.get(&sysid) {
+                    t.write(now, frame);
+                }
+            }
+            None => {
+                for (sysid, t) in &self.tlogs {
+                    if self.routes.get(sysid).is_some_and(|(l, _)| *l == link) {
+                        t.write(now, frame);
+                    }
+                }
+            }
         }
     }
 
@@ -609,7 +680,7 @@ impl Hub {
             return;
         };
         let frame = self.encode_for(Some(sysid), msg);
-        self.transmit(link, Some(peer), &frame);
+        self.transmit(link, Some(peer), Some(sysid), &frame);
     }
 
     fn on_tick(&mut self) {
@@ -635,36 +706,28 @@ impl Hub {
                 .collect();
             for (sysid, peer) in &keyed {
                 let f = self.encode_for(Some(*sysid), &hb);
-                self.transmit(link, Some(*peer), &f);
+                self.transmit(link, Some(*peer), Some(*sysid), &f);
             }
-            let unkeyed_peers: Vec<PeerKey> = self
+            let unkeyed: Vec<(u8, PeerKey)> = self
                 .routes
                 .iter()
                 .filter(|(s, (l, _))| *l == link && !self.signers.contains_key(s))
-                .map(|(_, (_, p))| *p)
+                .map(|(s, (_, p))| (*s, *p))
                 .collect();
             if keyed.is_empty() {
                 let f = self.encode_for(None, &hb);
-                self.transmit(link, None, &f);
+                self.transmit(link, None, None, &f);
             } else {
-                for p in unkeyed_peers {
+                for (sysid, p) in unkeyed {
                     let f = self.encode_for(None, &hb);
-                    self.transmit(link, Some(p), &f);
+                    self.transmit(link, Some(p), Some(sysid), &f);
                 }
-            }
-        }
-        for (id, presence) in self.tracker.tick(Instant::now()) {
-            if presence == Presence::Lost {
-                if let Some(v) = self.vehicles.get(&id.sysid) {
-                    v.telemetry.send_modify(|t| t.lost = true);
-                }
-                self.event(LinkEventKind::VehicleLost {
-                    sysid: id.sysid,
-                    compid: id.compid,
-                });
             }
         }
         if let Some(t) = &self.tlog {
+            t.flush();
+        }
+        for t in self.tlogs.values() {
             t.flush();
         }
         self.stats_tx.send_replace(self.stats.clone());
@@ -677,11 +740,13 @@ impl Hub {
                 let res = self.setup_signing(sysid, key);
                 let _ = reply.send(res);
             }
-            Control::SetTlog { path, reply } => {
-                let old = self.tlog.take();
+            Control::SetTlog { sysid, path, reply } => {
+                let old = self.tlogs.remove(&sysid);
                 let res = match path {
                     None => Ok(()),
-                    Some(p) => TlogThread::start(&p).map(|t| self.tlog = Some(t)),
+                    Some(p) => TlogThread::start(&p).map(|t| {
+                        self.tlogs.insert(sysid, t);
+                    }),
                 };
                 // Answer once the old log is flushed and closed, without blocking the hub.
                 tokio::task::spawn_blocking(move || {
@@ -709,13 +774,13 @@ impl Hub {
         }
     }
 
-    fn setup_signing(&mut self, sysid: u8, key: SigningKey) -> Result<(), GcsError> {
+    fn setup_signing(&mut self, sysid: u8, key: SigningKey) -> Result<(), HubError> {
         let &(link, _) = self
             .routes
             .get(&sysid)
-            .ok_or(GcsError::UnknownVehicle(sysid))?;
+            .ok_or(HubError::UnknownVehicle(sysid))?;
         if !self.config.links.get(link).is_some_and(|l| l.secure) {
-            return Err(GcsError::InsecureLink {
+            return Err(HubError::InsecureLink {
                 sysid,
                 link: self.names[link].clone(),
             });
@@ -746,8 +811,8 @@ enum TlogMsg {
 }
 
 impl TlogThread {
-    fn start(path: &std::path::Path) -> Result<Self, GcsError> {
-        let mut w = TlogWriter::create(path).map_err(|source| GcsError::Tlog {
+    fn start(path: &std::path::Path) -> Result<Self, HubError> {
+        let mut w = TlogWriter::create(path).map_err(|source| HubError::Tlog {
             path: path.to_path_buf(),
             source,
         })?;
@@ -772,7 +837,7 @@ impl TlogThread {
                 }
                 let _ = w.flush();
             })
-            .map_err(|source| GcsError::Tlog {
+            .map_err(|source| HubError::Tlog {
                 path: path.to_path_buf(),
                 source,
             })?;
