@@ -42,6 +42,7 @@ pub mod rule_id {
     pub const VEHICLE_BATTERY: &str = "VEHICLE-BATTERY";
     pub const VEHICLE_HOME: &str = "VEHICLE-HOME";
     pub const VEHICLE_FENCE: &str = "VEHICLE-FENCE";
+    pub const VEHICLE_PREARM: &str = "VEHICLE-PREARM";
     pub const MISSION_INVALID: &str = "MISSION-INVALID";
     pub const CHECKLIST: &str = "CHECKLIST";
     pub const BREACH_PREDICTED: &str = "BREACH-PREDICTED";
@@ -927,6 +928,26 @@ fn vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
         return;
     };
     let l = &rules.limits.vehicle;
+    // The autopilot's own pre-arm checks, beside ours: a freshly booted ArduCopter refuses to arm
+    // until its estimator has settled, and says why.
+    let reasons = if v.autopilot_reasons.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", v.autopilot_reasons.join("; "))
+    };
+    match v.autopilot_ready {
+        Some(true) => {}
+        Some(false) => f.push(finding(
+            rule_id::VEHICLE_PREARM,
+            Severity::Blocking,
+            format!("the autopilot is not ready to arm{reasons}"),
+        )),
+        None => f.push(finding(
+            rule_id::VEHICLE_PREARM,
+            Severity::Warning,
+            format!("the autopilot does not report its pre-arm checks; it runs them when asked to arm{reasons}"),
+        )),
+    }
     if v.gps_fix_type < l.min_fix_type || v.satellites < l.min_satellites {
         f.push(finding(
             rule_id::VEHICLE_GPS,

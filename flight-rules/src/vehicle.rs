@@ -41,6 +41,11 @@ pub struct VehicleSnapshot {
     pub armed: bool,
     /// In the air (landed state from EXTENDED_SYS_STATE, or armed and above a few metres).
     pub airborne: bool,
+    /// The autopilot's own verdict on arming: Some(true) its pre-arm checks pass, Some(false)
+    /// they fail, None it does not say (it still runs them when asked to arm).
+    pub autopilot_ready: Option<bool>,
+    /// What the autopilot says is wrong ("PreArm: Need Position Estimate"), newest last.
+    pub autopilot_reasons: Vec<String>,
 }
 
 impl VehicleSnapshot {

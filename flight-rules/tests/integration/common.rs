@@ -56,6 +56,8 @@ pub fn healthy_vehicle(at: LatLon, now: DateTime<Utc>) -> VehicleSnapshot {
         fence_enabled: true,
         armed: false,
         airborne: false,
+        autopilot_ready: Some(true),
+        autopilot_reasons: vec![],
     }
 }
 

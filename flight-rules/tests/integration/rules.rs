@@ -152,6 +152,17 @@ fn takeoff_table_of_real_cases() {
             rule_id::WIND_GATE,
         ),
         (
+            // Regression: ArduCopter SITL just booted ("Arm: Gyros inconsistent").
+            "autopilot_prearm_failing",
+            |s| {
+                let v = s.vehicle.as_mut().unwrap();
+                v.autopilot_ready = Some(false);
+                v.autopilot_reasons = vec!["PreArm: Need Position Estimate".into()];
+            },
+            Action::Arm,
+            rule_id::VEHICLE_PREARM,
+        ),
+        (
             "gps_2d_fix_only",
             |s| s.vehicle.as_mut().unwrap().gps_fix_type = 2,
             Action::Arm,
