@@ -1027,6 +1027,40 @@ impl Register {
         Ok(view)
     }
 
+    /// Events of the station between two instants (refusals with their rule IDs, wind-gate
+    /// changes, alarms), whether or not a flight was open; journaled as a consultation.
+    pub fn events(
+        &mut self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        actor: &Actor,
+        motive: &str,
+    ) -> Result<Vec<EventRecord>> {
+        let mut out = Vec::new();
+        let mut ids = Vec::new();
+        for e in self.store.by_kind(kind::EVENT)? {
+            let Ok(ev) = parse::<EventRecord>(&e) else {
+                continue; // erased (tombstone) or unreadable: verify reports those
+            };
+            if from.is_some_and(|f| ev.at < f) || to.is_some_and(|t| ev.at > t) {
+                continue;
+            }
+            ids.push(e.id);
+            out.push(ev);
+        }
+        let flights: std::collections::BTreeSet<String> =
+            out.iter().filter_map(|e| e.flight_id.clone()).collect();
+        self.journal_access(
+            actor,
+            AccessAction::Consultation,
+            motive,
+            None,
+            flights.into_iter().collect(),
+            ids,
+        )?;
+        Ok(out)
+    }
+
     /// The flight's .rrd, checked against its sealed digest, for the viewer; journaled as a replay.
     pub fn replay(&mut self, flight_id: &str, actor: &Actor, motive: &str) -> Result<PathBuf> {
         let view = self.flight_view_unjournaled(flight_id)?;
