@@ -1,44 +1,36 @@
-//! A [`flight_rules::FencePlan`] as ArduPilot fence items and parameters.
+//! A [`flight_rules::FencePlan`] as ArduPilot fence items (built by the link) and parameters.
 
 use flight_rules::FencePlan;
-use vigie_link::mission::MissionItem;
+use vigie_link::{MissionItem, ParamType};
 
 /// Fence items the station allows itself on an ArduPilot vehicle (FENCE_TOTAL is typically far
 /// larger; a small fence uploads fast over a weak radio).
 pub const VERTEX_BUDGET: usize = 70;
 
-/// MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION/EXCLUSION and CIRCLE_INCLUSION/EXCLUSION.
-const POLY_INCL: u16 = 5001;
-const POLY_EXCL: u16 = 5002;
-const CIRCLE_INCL: u16 = 5003;
-const CIRCLE_EXCL: u16 = 5004;
-const MAV_FRAME_GLOBAL: u8 = 0;
-
 pub fn items(plan: &FencePlan) -> Vec<MissionItem> {
     let mut out = Vec::with_capacity(plan.item_count());
     for (group, poly) in plan.polygons.iter().enumerate() {
-        let cmd = if poly.inclusion { POLY_INCL } else { POLY_EXCL };
+        let n = u16::try_from(poly.vertices.len()).unwrap_or(u16::MAX);
         for v in &poly.vertices {
-            let mut it = MissionItem::waypoint(out.len() as u16, v.lat_deg, v.lon_deg, 0.0);
-            it.command = cmd;
-            it.frame = MAV_FRAME_GLOBAL;
-            it.param1 = poly.vertices.len() as f32;
-            // Inclusion group: ArduPilot combines polygons of one group; each of ours stands alone.
-            it.param2 = group as f32;
-            out.push(it);
+            out.push(MissionItem::fence_vertex(
+                out.len() as u16,
+                v.lat_deg,
+                v.lon_deg,
+                n,
+                poly.inclusion,
+                // Each inclusion polygon stands alone: ArduPilot combines polygons of one group.
+                u8::try_from(group).unwrap_or(u8::MAX),
+            ));
         }
     }
     for c in &plan.circles {
-        let mut it =
-            MissionItem::waypoint(out.len() as u16, c.center.lat_deg, c.center.lon_deg, 0.0);
-        it.command = if c.inclusion {
-            CIRCLE_INCL
-        } else {
-            CIRCLE_EXCL
-        };
-        it.frame = MAV_FRAME_GLOBAL;
-        it.param1 = c.radius_m as f32;
-        out.push(it);
+        out.push(MissionItem::fence_circle(
+            out.len() as u16,
+            c.center.lat_deg,
+            c.center.lon_deg,
+            c.radius_m as f32,
+            c.inclusion,
+        ));
     }
     out
 }
@@ -46,11 +38,11 @@ pub fn items(plan: &FencePlan) -> Vec<MissionItem> {
 /// Parameters that go with the items: the ceiling, RTL on breach, and FENCE_TYPE = altitude (1) +
 /// polygon (4). Bit 2 ("circle") is ArduPilot's home-centred FENCE_RADIUS, not our uploaded
 /// circles (those belong to the polygon fence), so it stays off.
-pub fn params(plan: &FencePlan) -> Vec<(&'static str, f64)> {
+pub fn params(plan: &FencePlan) -> Vec<(&'static str, f64, ParamType)> {
     vec![
-        ("FENCE_ALT_MAX", plan.alt_max_rel_home_m),
-        ("FENCE_TYPE", 5.0),
-        ("FENCE_ACTION", 1.0),
+        ("FENCE_ALT_MAX", plan.alt_max_rel_home_m, ParamType::Real32),
+        ("FENCE_TYPE", 5.0, ParamType::I8),
+        ("FENCE_ACTION", 1.0, ParamType::I8),
     ]
 }
 
@@ -89,6 +81,10 @@ mod tests {
         );
         assert_eq!((it[0].param1, it[3].param1), (3.0, 500.0));
         assert_eq!(it[1].x, 435_200_000);
-        assert!(params(&plan).contains(&("FENCE_ALT_MAX", 120.0)));
+        assert!(
+            params(&plan)
+                .iter()
+                .any(|p| p.0 == "FENCE_ALT_MAX" && p.1 == 120.0)
+        );
     }
 }

@@ -1,8 +1,11 @@
 //! The station's side of the register: one thread owns the (synchronous) register, purges what
-//! the law says is due at start and daily, opens a flight at arming, records its `.rrd`, and seals
-//! it with the tlog's and the recording's digests at disarming. Register trouble (disk full, a
-//! corrupt file) is reported as an alarm; the flight goes on.
+//! the law says is due at start and daily, opens a deployment for the session, opens a flight
+//! per vehicle at arming with its `.rrd`, records every event (refusals with their rule IDs,
+//! whether or not a flight is open), and seals each flight with its tlog's and recording's
+//! digests at disarming. Register trouble (disk full, a corrupt file) comes back as feedback the
+//! station turns into an alarm; the flight goes on.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -10,33 +13,58 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use flight_rules::{Authorisation, Pilot};
 use vigie_register::{
-    AircraftRecord, AuthorisationRecord, DeploymentEnd, DeploymentRecord, EventKind, EventLevel,
-    EventRecord, FlightRecorder, FlightSeal, FlightStart, PilotRecord, Register, RegisterKind,
-    TelemetrySample,
+    AircraftRecord, AuthorisationRecord, DeploymentEnd, DeploymentRecord, EventRecord,
+    FlightRecorder, FlightSeal, FlightStart, PilotRecord, Register, RegisterKind, TelemetrySample,
 };
+
+use crate::event::{EventKind, EventLevel, StationEvent};
+use crate::protocol::VehicleId;
 
 /// How often the register is purged while the station runs (CSI R242-11: 7 days, 48 h).
 const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 pub enum RecordMsg {
-    /// Open a flight; answers with the directory its tlog goes to.
+    /// Open a flight; the answer comes back as [`RegisterFeedback::FlightOpened`].
     FlightStarted {
+        vehicle: VehicleId,
         flight_id: String,
         at: DateTime<Utc>,
         takeoff: Option<(f64, f64)>,
-        reply: tokio::sync::oneshot::Sender<Option<PathBuf>>,
     },
-    Sample(Box<TelemetrySample>),
-    Event {
-        at: DateTime<Utc>,
-        alarm: bool,
-        text: String,
+    Sample {
+        flight_id: String,
+        sample: Box<TelemetrySample>,
     },
+    Event(Box<StationEvent>),
     /// The flight ended; its tlog (already closed) is at `tlog`.
     FlightEnded {
+        flight_id: String,
         at: DateTime<Utc>,
         tlog: Option<PathBuf>,
     },
+}
+
+/// What the register thread tells the station.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegisterFeedback {
+    /// The flight is open; its recordings (tlog, .rrd, video) go to `dir`.
+    FlightOpened {
+        vehicle: VehicleId,
+        flight_id: String,
+        dir: PathBuf,
+    },
+    FlightNotOpened {
+        vehicle: VehicleId,
+        flight_id: String,
+        why: String,
+    },
+    FlightSealed {
+        flight_id: String,
+    },
+    /// Anything that failed: the station raises an alarm; nothing stops.
+    Fault(String),
+    /// Routine report (purge figures), shown as information.
+    Note(String),
 }
 
 pub struct Recording {
@@ -44,14 +72,25 @@ pub struct Recording {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Drop for Recording {
-    /// The station is going away: let the register seal what is open before the process ends.
-    fn drop(&mut self) {
+impl Recording {
+    /// Let the register seal what is open and close, then return.
+    pub fn close(mut self) {
+        self.finish();
+    }
+
+    fn finish(&mut self) {
         let (dummy, _) = mpsc::channel();
         drop(std::mem::replace(&mut self.tx, dummy));
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+impl Drop for Recording {
+    /// The station is going away: let the register seal what is open before the process ends.
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
@@ -70,22 +109,42 @@ struct Flight {
     tlog: PathBuf,
 }
 
-/// Start the register thread; `log` receives lines for the station log (alarms included).
-pub fn start(
-    session: Session,
-    log: impl Fn(String) + Send + 'static,
-) -> std::io::Result<Recording> {
+type Feedback = tokio::sync::mpsc::UnboundedSender<RegisterFeedback>;
+
+/// Start the register thread; feedback goes to `feedback`.
+pub fn start(session: Session, feedback: Feedback) -> std::io::Result<Recording> {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("vigie-register".into())
-        .spawn(move || run(session, rx, log))?;
+        .spawn(move || run(session, rx, feedback))?;
     Ok(Recording {
         tx,
         thread: Some(thread),
     })
 }
 
-fn run(session: Session, rx: mpsc::Receiver<RecordMsg>, log: impl Fn(String)) {
+fn event_record(flight_id: Option<String>, e: &StationEvent) -> EventRecord {
+    use vigie_register::EventKind as K;
+    let kind = match (&e.kind, e.level) {
+        (EventKind::Refused { .. }, _) => K::Denial,
+        (EventKind::Commanded { .. }, _) => K::Command,
+        (_, EventLevel::Alarm) => K::Alarm,
+        _ => K::Info,
+    };
+    EventRecord {
+        flight_id,
+        at: e.at,
+        kind,
+        code: e.kind.code().to_string(),
+        text: e.describe(),
+        rule_ids: e.rule_ids.iter().map(|r| (*r).to_string()).collect(),
+    }
+}
+
+fn run(session: Session, rx: mpsc::Receiver<RecordMsg>, feedback: Feedback) {
+    let say = |f: RegisterFeedback| {
+        let _ = feedback.send(f);
+    };
     let kind = if session.training {
         RegisterKind::Training
     } else {
@@ -94,38 +153,49 @@ fn run(session: Session, rx: mpsc::Receiver<RecordMsg>, log: impl Fn(String)) {
     let mut reg = match Register::open(&session.data_dir, kind) {
         Ok(r) => r,
         Err(e) => {
-            log(format!(
-                "ALARM register unavailable ({e}): flights are NOT being recorded"
-            ));
+            say(RegisterFeedback::Fault(format!(
+                "register unavailable ({e}): flights are NOT being recorded"
+            )));
             // Keep draining so the station never blocks on us.
             for _ in rx {}
             return;
         }
     };
-    purge(&mut reg, &log);
-    let deployment = open_deployment(&mut reg, &session, &log);
+    let log = |line: String| say(RegisterFeedback::Note(line));
+    let fault = |line: String| say(RegisterFeedback::Fault(line));
+    purge(&mut reg, &log, &fault);
+    let deployment = open_deployment(&mut reg, &session, &log, &fault);
     let mut last_purge = std::time::Instant::now();
-    let mut flight: Option<Flight> = None;
+    let mut flights: HashMap<String, Flight> = HashMap::new();
+    // Which flight each vehicle flies now, so its events are filed with it.
+    let mut open_by_vehicle: HashMap<VehicleId, String> = HashMap::new();
     loop {
         let msg = match rx.recv_timeout(Duration::from_secs(600)) {
             Ok(m) => Some(m),
             Err(mpsc::RecvTimeoutError::Timeout) => None,
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         };
-        if last_purge.elapsed() >= PURGE_EVERY && flight.is_none() {
-            purge(&mut reg, &log);
+        if last_purge.elapsed() >= PURGE_EVERY && flights.is_empty() {
+            purge(&mut reg, &log, &fault);
             last_purge = std::time::Instant::now();
         }
         let Some(msg) = msg else { continue };
         match msg {
             RecordMsg::FlightStarted {
+                vehicle,
                 flight_id,
                 at,
                 takeoff,
-                reply,
             } => {
+                let not_opened = |why: String| {
+                    say(RegisterFeedback::FlightNotOpened {
+                        vehicle,
+                        flight_id: flight_id.clone(),
+                        why,
+                    })
+                };
                 let Some(dep) = &deployment else {
-                    let _ = reply.send(None);
+                    not_opened("no deployment is open (no authorisation)".into());
                     continue;
                 };
                 let start = FlightStart {
@@ -154,10 +224,7 @@ fn run(session: Session, rx: mpsc::Receiver<RecordMsg>, log: impl Fn(String)) {
                     anonymised_copy: false,
                 };
                 if let Err(e) = reg.start_flight(&start) {
-                    log(format!(
-                        "ALARM register: flight {flight_id} not opened: {e}"
-                    ));
-                    let _ = reply.send(None);
+                    not_opened(format!("flight {flight_id} not opened: {e}"));
                     continue;
                 }
                 let dir = reg.recordings_dir(&flight_id);
@@ -169,74 +236,75 @@ fn run(session: Session, rx: mpsc::Receiver<RecordMsg>, log: impl Fn(String)) {
                     }) {
                     Ok(r) => Some(r),
                     Err(e) => {
-                        log(format!("ALARM flight recording (.rrd) unavailable: {e}"));
+                        fault(format!("flight recording (.rrd) unavailable: {e}"));
                         None
                     }
                 };
-                log(format!("register: flight {flight_id} opened"));
-                flight = Some(Flight {
-                    id: flight_id,
-                    recorder,
-                    tlog: dir.join("flight.tlog"),
+                open_by_vehicle.insert(vehicle, flight_id.clone());
+                flights.insert(
+                    flight_id.clone(),
+                    Flight {
+                        id: flight_id.clone(),
+                        recorder,
+                        tlog: dir.join("flight.tlog"),
+                    },
+                );
+                say(RegisterFeedback::FlightOpened {
+                    vehicle,
+                    flight_id,
+                    dir,
                 });
-                let _ = reply.send(Some(dir));
             }
-            RecordMsg::Sample(s) => {
-                if let Some(r) = flight.as_mut().and_then(|f| f.recorder.as_mut())
-                    && let Err(e) = r.sample(&s)
+            RecordMsg::Sample { flight_id, sample } => {
+                if let Some(f) = flights.get_mut(&flight_id)
+                    && let Some(r) = f.recorder.as_mut()
+                    && let Err(e) = r.sample(&sample)
                 {
-                    log(format!("ALARM flight recording stopped: {e}"));
-                    if let Some(f) = flight.as_mut() {
-                        f.recorder = None;
-                    }
+                    fault(format!("flight recording stopped: {e}"));
+                    f.recorder = None;
                 }
             }
-            RecordMsg::Event { at, alarm, text } => {
-                if let Some(f) = flight.as_mut() {
-                    if let Some(r) = f.recorder.as_mut() {
-                        let _ = r.event(
-                            at,
-                            if alarm {
-                                EventLevel::Alarm
-                            } else {
-                                EventLevel::Info
-                            },
-                            &text,
-                        );
-                    }
-                    let ev = EventRecord {
-                        flight_id: Some(f.id.clone()),
-                        at,
-                        kind: if alarm {
-                            EventKind::Alarm
-                        } else {
-                            EventKind::Info
-                        },
-                        code: if alarm { "ALARM".into() } else { "INFO".into() },
-                        text,
-                        rule_ids: Vec::new(),
+            RecordMsg::Event(e) => {
+                let flight_id = e.vehicle.and_then(|v| open_by_vehicle.get(&v)).cloned();
+                if let Some(f) = flight_id.as_ref().and_then(|id| flights.get_mut(id))
+                    && let Some(r) = f.recorder.as_mut()
+                {
+                    let level = if e.level == EventLevel::Alarm {
+                        vigie_register::EventLevel::Alarm
+                    } else {
+                        vigie_register::EventLevel::Info
                     };
-                    if let Err(e) = reg.record_event(&ev) {
-                        log(format!("ALARM register: event not recorded: {e}"));
-                    }
+                    let _ = r.event(e.at, level, &e.describe());
+                }
+                if let Err(err) = reg.record_event(&event_record(flight_id, &e)) {
+                    fault(format!("event not recorded: {err}"));
                 }
             }
-            RecordMsg::FlightEnded { at, tlog } => {
-                let Some(f) = flight.take() else { continue };
-                seal(&mut reg, f, at, tlog.as_deref(), &log);
+            RecordMsg::FlightEnded {
+                flight_id,
+                at,
+                tlog,
+            } => {
+                open_by_vehicle.retain(|_, f| *f != flight_id);
+                let Some(f) = flights.remove(&flight_id) else {
+                    continue;
+                };
+                if seal(&mut reg, f, at, tlog.as_deref(), &fault) {
+                    say(RegisterFeedback::FlightSealed { flight_id });
+                }
             }
         }
     }
-    // The station stopped mid-flight: seal with what the tlog holds so far (it is flushed every
+    // The station stopped mid-flight: seal with what each tlog holds so far (it is flushed every
     // second), rather than leave the flight open.
-    if let Some(f) = flight.take() {
+    for (_, f) in flights.drain() {
         let tlog = f.tlog.clone();
         seal(
             &mut reg,
             f,
             Utc::now(),
             tlog.exists().then_some(tlog.as_path()),
-            &log,
+            &fault,
         );
     }
     if let Some(dep) = deployment {
@@ -247,7 +315,7 @@ fn run(session: Session, rx: mpsc::Receiver<RecordMsg>, log: impl Fn(String)) {
     }
 }
 
-fn purge(reg: &mut Register, log: &impl Fn(String)) {
+fn purge(reg: &mut Register, log: &impl Fn(String), fault: &impl Fn(String)) {
     match reg.purge(Utc::now()) {
         Ok(r) => log(format!(
             "register purge: {} entries erased, {} files deleted, {} flights under legal hold",
@@ -255,12 +323,17 @@ fn purge(reg: &mut Register, log: &impl Fn(String)) {
             r.deleted_files.len(),
             r.held_flights.len()
         )),
-        Err(e) => log(format!("ALARM register purge failed: {e}")),
+        Err(e) => fault(format!("register purge failed: {e}")),
     }
 }
 
 /// The pilot, aircraft, authorisation and a deployment for this session (R242-9 record).
-fn open_deployment(reg: &mut Register, s: &Session, log: &impl Fn(String)) -> Option<String> {
+fn open_deployment(
+    reg: &mut Register,
+    s: &Session,
+    log: &impl Fn(String),
+    fault: &impl Fn(String),
+) -> Option<String> {
     let now = Utc::now();
     if let Some(p) = &s.pilot {
         let rec = PilotRecord {
@@ -324,8 +397,8 @@ fn open_deployment(reg: &mut Register, s: &Session, log: &impl Fn(String)) -> Op
     match reg.start_deployment(&dep) {
         Ok(_) => Some(id),
         Err(e) => {
-            log(format!(
-                "ALARM register: deployment not opened ({e}): flights are NOT being recorded"
+            fault(format!(
+                "deployment not opened ({e}): flights are NOT being recorded"
             ));
             None
         }
@@ -337,13 +410,13 @@ fn seal(
     f: Flight,
     at: DateTime<Utc>,
     tlog: Option<&Path>,
-    log: &impl Fn(String),
-) {
+    fault: &impl Fn(String),
+) -> bool {
     let summary = f.recorder.map(|r| r.finish());
     let (track, max_alt, rrd) = match summary {
         Some(Ok(s)) => (s.track, s.max_alt_agl_m, Some(s.file)),
         Some(Err(e)) => {
-            log(format!("ALARM flight recording not closed: {e}"));
+            fault(format!("flight recording not closed: {e}"));
             (Default::default(), 0.0, None)
         }
         None => (Default::default(), 0.0, None),
@@ -351,7 +424,7 @@ fn seal(
     let tlog = tlog.and_then(|p| match vigie_register::file_ref(p) {
         Ok(r) => Some(r),
         Err(e) => {
-            log(format!("ALARM tlog of flight {} not hashed: {e}", f.id));
+            fault(format!("tlog of flight {} not hashed: {e}", f.id));
             None
         }
     });
@@ -365,7 +438,10 @@ fn seal(
         covered_entries: Vec::new(),
     };
     match reg.seal_flight(&seal) {
-        Ok(_) => log(format!("register: flight {} sealed and signed", f.id)),
-        Err(e) => log(format!("ALARM register: flight {} not sealed: {e}", f.id)),
+        Ok(_) => true,
+        Err(e) => {
+            fault(format!("flight {} not sealed: {e}", f.id));
+            false
+        }
     }
 }

@@ -1,0 +1,398 @@
+//! The station's one task: it owns the link hub and the register thread, feeds every input to
+//! the pure [`StationState`] and carries out the effects it returns. It never waits on a vehicle
+//! or a disk: link work runs in spawned tasks whose results come back as inputs, so a safety
+//! command is served within microseconds whatever else is in progress.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use vigie_link::{LinkHub, VehicleHandle};
+
+use crate::event::StationEvent;
+use crate::handle::{Request, StationHandle, TelemetryMap};
+use crate::interlock::VehicleWork;
+use crate::protocol::{Failure, Outcome, VehicleId};
+use crate::register_thread::{self, RecordMsg, Recording, RegisterFeedback};
+use crate::snapshot::StationSnapshot;
+use crate::state::{CoreConfig, OpId, OpResult, RequestId, SessionState, StationState};
+use crate::{Effect, StationConfig, StationError};
+
+/// The snapshot is published on change, at most this often.
+const PUBLISH_EVERY: Duration = Duration::from_millis(50);
+/// The core's clock: staleness, windows, hysteresis.
+const TICK_EVERY: Duration = Duration::from_millis(250);
+
+enum Input {
+    Telemetry(VehicleId, Box<vigie_link::VehicleTelemetry>),
+    OpResult(OpId, OpResult),
+}
+
+struct Actor {
+    state: StationState,
+    hub: LinkHub,
+    vehicles: BTreeMap<VehicleId, VehicleHandle>,
+    replies: HashMap<RequestId, oneshot::Sender<Outcome>>,
+    next_request: u64,
+    snap_tx: watch::Sender<StationSnapshot>,
+    tel_tx: watch::Sender<TelemetryMap>,
+    events_tx: broadcast::Sender<StationEvent>,
+    inputs_tx: mpsc::Sender<Input>,
+    results_tx: mpsc::UnboundedSender<Input>,
+    recording: Option<Recording>,
+    /// Each open flight's tlog, by flight id.
+    tlogs: HashMap<String, PathBuf>,
+}
+
+pub async fn start(config: StationConfig) -> Result<StationHandle, StationError> {
+    let hub = LinkHub::start(config.link.clone()).await?;
+    let (feedback_tx, feedback_rx) = mpsc::unbounded_channel();
+    let recording = match &config.register_dir {
+        Some(dir) => Some(register_thread::start(
+            register_thread::Session {
+                data_dir: dir.clone(),
+                training: config.training,
+                pilot: config.pilot.clone(),
+                authorisation: config.authorisation.clone(),
+                aircraft: config.aircraft_registration.clone(),
+            },
+            feedback_tx,
+        )?),
+        None => None,
+    };
+    let rules = Arc::new(config.rules);
+    let state = StationState::new(CoreConfig {
+        rules: rules.clone(),
+        session: SessionState {
+            pilot: config.pilot,
+            authorisation: config.authorisation.clone(),
+            training: config.training,
+            checklist_ticks: config.checklist_ticks,
+            ground_wind: Default::default(),
+        },
+        airframe: config.airframe,
+        ground_amsl_m: config.ground_amsl_m,
+        recording: recording.is_some(),
+    });
+    let (snap_tx, snap_rx) = watch::channel(StationSnapshot::default());
+    let (tel_tx, tel_rx) = watch::channel(TelemetryMap::new());
+    let (events_tx, _) = broadcast::channel(1024);
+    let (cmd_tx, cmd_rx) = mpsc::channel(64);
+    let (safety_tx, safety_rx) = mpsc::unbounded_channel();
+    let (inputs_tx, inputs_rx) = mpsc::channel(64);
+    let (results_tx, results_rx) = mpsc::unbounded_channel();
+    let (shutdown_tx, shutdown_rx) = mpsc::unbounded_channel();
+    let actor = Actor {
+        state,
+        hub,
+        vehicles: BTreeMap::new(),
+        replies: HashMap::new(),
+        next_request: 1,
+        snap_tx,
+        tel_tx,
+        events_tx: events_tx.clone(),
+        inputs_tx,
+        results_tx,
+        recording,
+        tlogs: HashMap::new(),
+    };
+    tokio::spawn(actor.run(Lanes {
+        commands: cmd_rx,
+        safety: safety_rx,
+        inputs: inputs_rx,
+        results: results_rx,
+        feedback: feedback_rx,
+        shutdown: shutdown_rx,
+    }));
+    Ok(StationHandle {
+        snapshot: snap_rx,
+        telemetry: tel_rx,
+        events: events_tx,
+        commands: cmd_tx,
+        safety: safety_tx,
+        rules,
+        authorisation: config.authorisation.map(Arc::new),
+        shutdown: shutdown_tx,
+    })
+}
+
+/// Everything the actor listens to.
+struct Lanes {
+    commands: mpsc::Receiver<Request>,
+    safety: mpsc::UnboundedReceiver<Request>,
+    inputs: mpsc::Receiver<Input>,
+    results: mpsc::UnboundedReceiver<Input>,
+    feedback: mpsc::UnboundedReceiver<RegisterFeedback>,
+    shutdown: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+}
+
+impl Actor {
+    async fn run(mut self, lanes: Lanes) {
+        let Lanes {
+            mut commands,
+            mut safety,
+            mut inputs,
+            mut results,
+            mut feedback,
+            mut shutdown,
+        } = lanes;
+        let mut link_events = self.hub.events();
+        let mut hub_vehicles = self.hub.vehicles();
+        let mut tick = tokio::time::interval(TICK_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_publish = tokio::time::Instant::now();
+        let mut publish_at: Option<tokio::time::Instant> = None;
+        let mut commands_open = true;
+        let mut safety_open = true;
+        loop {
+            let effects = tokio::select! {
+                biased;
+                r = safety.recv(), if safety_open => match r {
+                    Some(r) => self.command(r),
+                    None => { safety_open = false; Vec::new() }
+                },
+                Some(i) = results.recv() => self.input(i),
+                r = commands.recv(), if commands_open => match r {
+                    Some(r) => self.command(r),
+                    None => { commands_open = false; Vec::new() }
+                },
+                Some(f) = feedback.recv() => self.feedback(f),
+                e = link_events.recv() => match e {
+                    Ok(ev) => self.state.on_link_event(Utc::now(), &ev.kind),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!("{n} link events not seen (too many at once)");
+                        Vec::new()
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                Ok(()) = hub_vehicles.changed() => {
+                    let map = hub_vehicles.borrow_and_update().clone();
+                    self.attach(map);
+                    Vec::new()
+                },
+                Some(i) = inputs.recv() => self.input(i),
+                _ = tick.tick() => self.state.on_tick(Utc::now()),
+                _ = sleep_until_opt(publish_at) => {
+                    publish_at = None;
+                    Vec::new()
+                },
+                Some(done) = shutdown.recv() => {
+                    self.publish();
+                    if let Some(r) = self.recording.take() {
+                        let _ = tokio::task::spawn_blocking(move || r.close()).await;
+                    }
+                    let _ = done.send(());
+                    return;
+                },
+            };
+            self.carry_out(effects);
+            if !commands_open && !safety_open {
+                // Every handle dropped: the station stops; the register thread seals what is open.
+                self.publish();
+                if let Some(r) = self.recording.take() {
+                    tokio::task::spawn_blocking(move || r.close());
+                }
+                return;
+            }
+            // Publish on change, throttled.
+            if publish_at.is_none() && self.state.take_dirty() {
+                let now = tokio::time::Instant::now();
+                if now.duration_since(last_publish) >= PUBLISH_EVERY {
+                    self.publish();
+                    last_publish = now;
+                } else {
+                    publish_at = Some(last_publish + PUBLISH_EVERY);
+                }
+            } else if publish_at.is_some_and(|t| t <= tokio::time::Instant::now()) {
+                publish_at = None;
+                self.publish();
+                last_publish = tokio::time::Instant::now();
+            }
+        }
+    }
+
+    fn publish(&mut self) {
+        let snap = self.state.snapshot();
+        self.snap_tx.send_replace(snap);
+    }
+
+    fn command(&mut self, (cmd, reply): Request) -> Vec<Effect> {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        if let Some(reply) = reply {
+            self.replies.insert(id, reply);
+        }
+        self.state.on_command(Utc::now(), id, cmd)
+    }
+
+    fn input(&mut self, i: Input) -> Vec<Effect> {
+        match i {
+            Input::Telemetry(id, t) => self.state.on_telemetry(Utc::now(), id, *t),
+            Input::OpResult(op, r) => self.state.on_op_result(Utc::now(), op, r),
+        }
+    }
+
+    fn feedback(&mut self, f: RegisterFeedback) -> Vec<Effect> {
+        if let RegisterFeedback::FlightOpened {
+            vehicle,
+            flight_id,
+            dir,
+        } = &f
+        {
+            let path = dir.join("flight.tlog");
+            self.tlogs.insert(flight_id.clone(), path.clone());
+            let hub = self.hub.clone();
+            let sysid = vehicle.0;
+            tokio::spawn(async move {
+                if let Err(e) = hub.set_tlog(sysid, Some(path)).await {
+                    tracing::error!("flight tlog not written: {e}");
+                }
+            });
+        }
+        self.state.on_register(Utc::now(), f)
+    }
+
+    /// New vehicles on the link: forward their telemetry into the core.
+    fn attach(&mut self, map: BTreeMap<u8, VehicleHandle>) {
+        let mut changed = false;
+        for (sysid, handle) in map {
+            let id = VehicleId(sysid);
+            if self.vehicles.contains_key(&id) {
+                continue;
+            }
+            let mut rx = handle.telemetry();
+            let tx = self.inputs_tx.clone();
+            tokio::spawn(async move {
+                // Coalescing: while the actor is busy this waits on `send`, and the next round
+                // takes the newest telemetry, so the core never falls behind the vehicle.
+                loop {
+                    let t = Box::new(rx.borrow_and_update().clone());
+                    if tx.send(Input::Telemetry(id, t)).await.is_err() {
+                        return;
+                    }
+                    if rx.changed().await.is_err() {
+                        return;
+                    }
+                }
+            });
+            self.tel_tx.send_modify(|m| {
+                m.insert(id, handle.telemetry());
+            });
+            self.vehicles.insert(id, handle);
+            changed = true;
+        }
+        if changed {
+            tracing::debug!("vehicles: {:?}", self.vehicles.keys().collect::<Vec<_>>());
+        }
+    }
+
+    fn carry_out(&mut self, effects: Vec<Effect>) {
+        for e in effects {
+            match e {
+                Effect::Reply { request, outcome } => {
+                    if let Some(tx) = self.replies.remove(&request) {
+                        let _ = tx.send(outcome);
+                    }
+                }
+                Effect::Vehicle { op, vehicle, work } => self.run_work(op, vehicle, work),
+                Effect::Event(ev) => {
+                    tracing::debug!("{}", ev.describe());
+                    let _ = self.events_tx.send(ev.clone());
+                    self.record(RecordMsg::Event(Box::new(ev)));
+                }
+                Effect::OpenFlight {
+                    vehicle,
+                    flight_id,
+                    at,
+                    takeoff,
+                } => self.record(RecordMsg::FlightStarted {
+                    vehicle,
+                    flight_id,
+                    at,
+                    takeoff,
+                }),
+                Effect::CloseFlight {
+                    vehicle,
+                    flight_id,
+                    at,
+                } => {
+                    // Close the tlog first (flushed), then seal with its digest.
+                    let tlog = self.tlogs.remove(&flight_id);
+                    let hub = self.hub.clone();
+                    let tx = self.recording.as_ref().map(|r| r.tx.clone());
+                    tokio::spawn(async move {
+                        if tlog.is_some()
+                            && let Err(e) = hub.set_tlog(vehicle.0, None).await
+                        {
+                            tracing::error!("flight tlog not closed: {e}");
+                        }
+                        if let Some(tx) = tx {
+                            let _ = tx.send(RecordMsg::FlightEnded {
+                                flight_id,
+                                at,
+                                tlog,
+                            });
+                        }
+                    });
+                }
+                Effect::Sample { flight_id, sample } => {
+                    self.record(RecordMsg::Sample { flight_id, sample })
+                }
+            }
+        }
+    }
+
+    fn record(&self, msg: RecordMsg) {
+        if let Some(r) = &self.recording {
+            let _ = r.tx.send(msg);
+        }
+    }
+
+    fn run_work(&self, op: OpId, vehicle: VehicleId, work: VehicleWork) {
+        let results = self.results_tx.clone();
+        let Some(handle) = self.vehicles.get(&vehicle).cloned() else {
+            let _ = results.send(Input::OpResult(
+                op,
+                OpResult::Failed(Failure::VehicleUnknown(vehicle)),
+            ));
+            return;
+        };
+        tokio::spawn(async move {
+            let link = |e: vigie_link::RequestError| OpResult::Failed(Failure::Link(e.to_string()));
+            let result = match work {
+                VehicleWork::Command(cmd) => match handle.command(cmd).await {
+                    Ok(r) => OpResult::Acked(r),
+                    Err(e) => link(e),
+                },
+                VehicleWork::Upload { kind, items } => {
+                    match handle.upload_verified(kind, items).await {
+                        Ok(()) => OpResult::Completed,
+                        Err(vigie_link::RequestError::Mission(
+                            e @ vigie_link::mission::MissionError::ReadBackMismatch(_),
+                        )) => OpResult::Failed(Failure::ReadBack(e.to_string())),
+                        Err(e) => link(e),
+                    }
+                }
+                VehicleWork::SetParam {
+                    name,
+                    value,
+                    param_type,
+                } => match handle.param_set(name, value, param_type).await {
+                    Ok(_) => OpResult::Completed,
+                    Err(e) => link(e),
+                },
+            };
+            let _ = results.send(Input::OpResult(op, result));
+        });
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,274 @@
+//! Typed outputs: what happened ([`StationEvent`]) and what must not be missed ([`Alarm`]).
+//! Each carries its kind, its vehicle and its rule IDs; the UI and the CLI turn them into
+//! sentences in the pilot's language, the register stores them as they are.
+
+use chrono::{DateTime, Utc};
+use flight_rules::{Decision, WindStatus};
+use serde::Serialize;
+use vigie_link::{CommandResult, CopterMode};
+
+use crate::protocol::{Failure, VehicleId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum EventLevel {
+    Info,
+    Warning,
+    Alarm,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum EventKind {
+    VehicleConnected,
+    LinkLost,
+    LinkRegained,
+    LinkUp {
+        link: String,
+        detail: String,
+    },
+    LinkDown {
+        link: String,
+        reason: String,
+    },
+    Armed,
+    Disarmed,
+    ModeChanged(CopterMode),
+    /// A STATUSTEXT from the vehicle (MAV_SEVERITY 0 emergency … 7 debug).
+    VehicleSaid {
+        severity: u8,
+        text: String,
+    },
+    AutopilotReady(bool),
+    MissionItemReached(u16),
+    FenceBreach,
+    FenceCleared,
+    /// A request judged and refused by the interlock: nothing was sent.
+    Refused {
+        request: &'static str,
+        decision: Decision,
+    },
+    /// A request that reached the vehicle, and its answer.
+    Commanded {
+        request: &'static str,
+        result: CommandResult,
+    },
+    RequestFailed {
+        request: &'static str,
+        failure: Failure,
+    },
+    FenceUploaded {
+        items: usize,
+        enabled: bool,
+    },
+    MissionUploaded {
+        items: usize,
+    },
+    /// The wind gate changed state (recorded with its value and source).
+    WindGate {
+        status: WindStatus,
+        gate_mps: Option<f64>,
+        limit_mps: f64,
+    },
+    /// A blocking in-flight finding appeared (breach predicted, wind at the limit, window ended).
+    InFlightFinding {
+        decision: Decision,
+    },
+    FlightOpened {
+        flight_id: String,
+    },
+    FlightSealed {
+        flight_id: String,
+    },
+    RegisterFault {
+        what: String,
+    },
+    SigningRejected {
+        link: String,
+        why: String,
+    },
+    CommandDropped {
+        link: String,
+        message: String,
+    },
+}
+
+impl EventKind {
+    /// A stable code for the register (`code` column) and for translations.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EventKind::VehicleConnected => "VEHICLE-CONNECTED",
+            EventKind::LinkLost => "LINK-LOST",
+            EventKind::LinkRegained => "LINK-REGAINED",
+            EventKind::LinkUp { .. } => "LINK-UP",
+            EventKind::LinkDown { .. } => "LINK-DOWN",
+            EventKind::Armed => "ARMED",
+            EventKind::Disarmed => "DISARMED",
+            EventKind::ModeChanged(_) => "MODE",
+            EventKind::VehicleSaid { .. } => "STATUSTEXT",
+            EventKind::AutopilotReady(_) => "AUTOPILOT-READY",
+            EventKind::MissionItemReached(_) => "MISSION-ITEM",
+            EventKind::FenceBreach => "FENCE-BREACH",
+            EventKind::FenceCleared => "FENCE-CLEARED",
+            EventKind::Refused { .. } => "REFUSED",
+            EventKind::Commanded { .. } => "COMMANDED",
+            EventKind::RequestFailed { .. } => "REQUEST-FAILED",
+            EventKind::FenceUploaded { .. } => "FENCE-UPLOADED",
+            EventKind::MissionUploaded { .. } => "MISSION-UPLOADED",
+            EventKind::WindGate { .. } => "WIND-GATE",
+            EventKind::InFlightFinding { .. } => "IN-FLIGHT",
+            EventKind::FlightOpened { .. } => "FLIGHT-OPENED",
+            EventKind::FlightSealed { .. } => "FLIGHT-SEALED",
+            EventKind::RegisterFault { .. } => "REGISTER-FAULT",
+            EventKind::SigningRejected { .. } => "SIGNING-REJECTED",
+            EventKind::CommandDropped { .. } => "COMMAND-DROPPED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StationEvent {
+    pub at: DateTime<Utc>,
+    pub level: EventLevel,
+    pub vehicle: Option<VehicleId>,
+    pub kind: EventKind,
+    /// The rules behind it (refusals, in-flight findings, the wind gate).
+    pub rule_ids: Vec<&'static str>,
+}
+
+impl StationEvent {
+    pub fn new(
+        at: DateTime<Utc>,
+        level: EventLevel,
+        vehicle: Option<VehicleId>,
+        kind: EventKind,
+    ) -> Self {
+        let rule_ids = match &kind {
+            EventKind::Refused { decision, .. } => decision.blocking().map(|f| f.rule_id).collect(),
+            EventKind::InFlightFinding { decision } => {
+                decision.blocking().map(|f| f.rule_id).collect()
+            }
+            EventKind::WindGate { .. } => vec![flight_rules::rule_id::WIND_GATE],
+            _ => vec![],
+        };
+        Self {
+            at,
+            level,
+            vehicle,
+            kind,
+            rule_ids,
+        }
+    }
+
+    /// An English sentence for logs and the register's `text` (the UI translates from the kind).
+    pub fn describe(&self) -> String {
+        let who = self
+            .vehicle
+            .map_or_else(|| "station".to_string(), |v| v.to_string());
+        let findings = |d: &Decision| {
+            d.findings
+                .iter()
+                .filter(|f| f.severity != flight_rules::Severity::Info)
+                .map(|f| format!("{} {}", f.rule_id, f.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        match &self.kind {
+            EventKind::VehicleConnected => format!("{who} connected"),
+            EventKind::LinkLost => format!("{who}: link lost"),
+            EventKind::LinkRegained => format!("{who}: link regained"),
+            EventKind::LinkUp { link, detail } => format!("link {link} up ({detail})"),
+            EventKind::LinkDown { link, reason } => format!("link {link} down: {reason}"),
+            EventKind::Armed => format!("{who} armed"),
+            EventKind::Disarmed => format!("{who} disarmed"),
+            EventKind::ModeChanged(m) => format!("{who} mode {m}"),
+            EventKind::VehicleSaid { text, .. } => format!("{who} says: {text}"),
+            EventKind::AutopilotReady(true) => format!("{who}: autopilot ready to arm"),
+            EventKind::AutopilotReady(false) => format!("{who}: autopilot not ready to arm"),
+            EventKind::MissionItemReached(n) => format!("{who} reached mission item {n}"),
+            EventKind::FenceBreach => format!("{who}: FENCE BREACH"),
+            EventKind::FenceCleared => format!("{who}: back inside the fence"),
+            EventKind::Refused { request, decision } => {
+                format!("{request} refused for {who}: {}", findings(decision))
+            }
+            EventKind::Commanded { request, result } => format!("{request} → {who}: {result:?}"),
+            EventKind::RequestFailed { request, failure } => {
+                format!("{request} for {who} failed: {failure}")
+            }
+            EventKind::FenceUploaded { items, enabled } => format!(
+                "{who}: fence of {items} items uploaded, read back identical, {}",
+                if *enabled { "enabled" } else { "NOT enabled" }
+            ),
+            EventKind::MissionUploaded { items } => {
+                format!("{who}: mission of {items} items uploaded, read back identical")
+            }
+            EventKind::WindGate {
+                status,
+                gate_mps,
+                limit_mps,
+            } => format!(
+                "wind gate {status:?}: {} (limit {:.0} km/h)",
+                gate_mps.map_or_else(
+                    || "no fresh reading".to_string(),
+                    |g| format!("{:.0} km/h", g * 3.6)
+                ),
+                limit_mps * 3.6
+            ),
+            EventKind::InFlightFinding { decision } => format!("{who}: {}", findings(decision)),
+            EventKind::FlightOpened { flight_id } => format!("{who}: flight {flight_id} opened"),
+            EventKind::FlightSealed { flight_id } => {
+                format!("{who}: flight {flight_id} sealed and signed")
+            }
+            EventKind::RegisterFault { what } => format!("register: {what}"),
+            EventKind::SigningRejected { link, why } => {
+                format!("{who}: frames rejected on {link}: {why}")
+            }
+            EventKind::CommandDropped { link, message } => {
+                format!("dropped {message} from read-only output {link}")
+            }
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+pub struct AlarmId(pub u64);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum AlarmKind {
+    LinkLost,
+    FenceBreach,
+    /// A blocking in-flight finding (predicted breach, wind at the limit, authorisation over…),
+    /// by rule id.
+    InFlight(&'static str),
+    /// The vehicle said something of severity warning or worse.
+    VehicleWarning,
+    RegisterFault,
+    SigningRejected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum AlarmSeverity {
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alarm {
+    pub id: AlarmId,
+    pub kind: AlarmKind,
+    pub vehicle: Option<VehicleId>,
+    pub severity: AlarmSeverity,
+    pub raised_at: DateTime<Utc>,
+    /// The event that raised it (its detail, for the banner).
+    pub detail: String,
+    pub acknowledged_by: Option<String>,
+    /// Set when the condition is over (the alarm stays listed until acknowledged).
+    pub cleared_at: Option<DateTime<Utc>>,
+}
+
+impl Alarm {
+    /// Still demands attention: not acknowledged, or its condition persists.
+    pub fn is_active(&self) -> bool {
+        self.acknowledged_by.is_none() || self.cleared_at.is_none()
+    }
+}

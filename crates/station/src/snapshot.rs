@@ -1,0 +1,107 @@
+//! What the UI, the CLI and scripts read: a typed picture of the station, published on a
+//! `watch` whenever it changes (throttled by the actor).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use chrono::{DateTime, Utc};
+use flight_rules::{Decision, WindGate, WindReading};
+use serde::Serialize;
+use vigie_link::VehicleTelemetry;
+
+use crate::event::{Alarm, StationEvent};
+use crate::protocol::VehicleId;
+
+/// Where a vehicle's flight record stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub enum FlightPhase {
+    /// On the ground, no flight open.
+    #[default]
+    Idle,
+    /// Armed: the flight is being opened in the register.
+    Opening { since: DateTime<Utc> },
+    /// Armed, recorded in the register.
+    Recording {
+        flight_id: String,
+        since: DateTime<Utc>,
+    },
+    /// Armed but the register could not open the flight (an alarm says why).
+    Unrecorded { since: DateTime<Utc> },
+}
+
+impl FlightPhase {
+    pub fn flight_id(&self) -> Option<&str> {
+        match self {
+            FlightPhase::Recording { flight_id, .. } => Some(flight_id),
+            _ => None,
+        }
+    }
+}
+
+/// The on-board fence as the station last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct FenceStatus {
+    /// Uploaded and read back identical.
+    pub loaded: bool,
+    /// FENCE_ENABLE acknowledged.
+    pub enabled: bool,
+}
+
+/// The mission on board, as uploaded and verified, and how far the vehicle is along it.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct MissionStatus {
+    pub mission: Option<flight_rules::Mission>,
+    /// Items on board (what was uploaded, home excluded).
+    pub items: usize,
+    /// MISSION_CURRENT: the item flown now (ArduPilot numbering: 1 = first uploaded item).
+    pub current_seq: Option<u16>,
+    pub last_reached_seq: Option<u16>,
+}
+
+/// One vehicle as the UI sees it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VehicleView {
+    pub telemetry: VehicleTelemetry,
+    /// The verdict ARM would get now, with its findings (shown before the pilot presses it).
+    pub preflight: Option<Decision>,
+    /// The in-flight evaluation (position, wind, window, breach prediction).
+    pub monitor: Option<Decision>,
+    pub wind_gate: Option<WindGate>,
+    pub fence: FenceStatus,
+    pub mission: MissionStatus,
+    pub flight: FlightPhase,
+    /// Track points (lat, lon, alt above home) while armed, thinned.
+    pub track: Vec<(f64, f64, f64)>,
+    /// A procedure in progress (request name), if any.
+    pub busy_with: Option<&'static str>,
+}
+
+/// The session: who flies, under which authorisation, with what on the checklist.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SessionView {
+    pub training: bool,
+    pub pilot_id: Option<String>,
+    pub pilot_name: Option<String>,
+    pub arrete: Option<String>,
+    pub finalite: Option<String>,
+    pub checklist_ticks: BTreeSet<String>,
+    /// Wind readings from the ground (anemometer, METAR) in force.
+    pub ground_wind: Vec<WindReading>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StationSnapshot {
+    pub vehicles: BTreeMap<VehicleId, VehicleView>,
+    pub session: SessionView,
+    /// The latest events, newest last.
+    pub events: VecDeque<StationEvent>,
+    /// Every alarm not yet acknowledged and cleared, oldest first.
+    pub alarms: Vec<Alarm>,
+    /// Bumped on every publication (a script can tell two snapshots apart).
+    pub version: u64,
+}
+
+impl StationSnapshot {
+    pub fn vehicle(&self, id: VehicleId) -> Option<&VehicleView> {
+        self.vehicles.get(&id)
+    }
+}
