@@ -24,6 +24,10 @@ pub struct Global {
     /// Language of messages shown to people.
     #[arg(long, global = true, default_value = "fr", value_parser = ["fr", "en"])]
     pub lang: String,
+    /// More log lines on stderr (-v: what the station does, -vv: link and protocol detail).
+    /// Quiet by default: warnings and errors only. VIGIE_LOG overrides (tracing filter syntax).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 impl Global {
@@ -80,7 +84,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.global.verbose);
     let result = match cli.command {
         None => cmd::demo::run_app(&cli.global),
         Some(Command::Demo(args)) => cmd::demo::run(&cli.global, args),
@@ -94,9 +98,14 @@ fn main() -> ExitCode {
     exit::report(result)
 }
 
-fn init_tracing() {
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

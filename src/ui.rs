@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 use egui::{Color32, Pos2, Stroke, Vec2};
 use flight_rules::{Decision, Restriction, RuleSet, Severity, Shape, Verdict};
-use vigie_station::{StationCommand, StationHandle, StationSnapshot, VehicleView};
+use vigie_station::{
+    EventLevel, StationCommand, StationHandle, StationSnapshot, VehicleId, VehicleRequest,
+    VehicleView,
+};
 
 /// True when a window can be opened.
 pub fn display_available() -> bool {
@@ -43,6 +46,8 @@ pub fn start_video(uri: &str) -> Option<vigie_video::Ingest> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UiCommand {
     Station(StationCommand),
+    /// Command this vehicle from now on.
+    Select(VehicleId),
 }
 
 /// The geography drawn on the map, taken once from the rules.
@@ -96,7 +101,8 @@ pub struct VigieApp {
     video: Option<Arc<vigie_video::Ingest>>,
     texture: Option<egui::TextureHandle>,
     last_frame_seq: u64,
-    track: Vec<(f64, f64)>,
+    /// The vehicle the buttons command (the first one heard until the pilot picks another).
+    selected: Option<VehicleId>,
     title: String,
     close_at: Option<Instant>,
 }
@@ -143,16 +149,21 @@ impl VigieApp {
             video,
             texture: None,
             last_frame_seq: u64::MAX,
-            track: Vec::new(),
+            selected: None,
             title: title.to_string(),
             close_at: duration.map(|d| Instant::now() + d),
         }
     }
 
-    fn apply(&self, commands: Vec<UiCommand>) {
+    fn apply(&mut self, commands: Vec<UiCommand>) {
         for c in commands {
             match c {
-                UiCommand::Station(cmd) => self.station.command_nowait(1, cmd),
+                UiCommand::Station(cmd) => {
+                    if !self.station.send(cmd) {
+                        tracing::warn!("the station is busy: command not sent (press again)");
+                    }
+                }
+                UiCommand::Select(id) => self.selected = Some(id),
             }
         }
     }
@@ -161,13 +172,11 @@ impl VigieApp {
 impl eframe::App for VigieApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let snap = self.snapshot.borrow().clone();
-        if let Some(p) = snap.vehicles.get(&1).and_then(|v| v.telemetry.position)
-            && self
-                .track
-                .last()
-                .is_none_or(|l| (l.0 - p.lat_deg).abs() + (l.1 - p.lon_deg).abs() > 2e-6)
+        if self
+            .selected
+            .is_none_or(|id| !snap.vehicles.contains_key(&id))
         {
-            self.track.push((p.lat_deg, p.lon_deg));
+            self.selected = snap.vehicles.keys().next().copied();
         }
         if let Some(video) = &self.video
             && let Some(frame) = video.frames().latest()
@@ -193,8 +202,8 @@ impl eframe::App for VigieApp {
             ui,
             &self.title,
             &snap,
+            self.selected,
             &self.layers,
-            &self.track,
             self.texture.as_ref(),
         );
         self.apply(commands);
@@ -218,13 +227,15 @@ pub fn station_ui(
     ui: &mut egui::Ui,
     title: &str,
     snap: &StationSnapshot,
+    selected: Option<VehicleId>,
     layers: &MapLayers,
-    track: &[(f64, f64)],
     video: Option<&egui::TextureHandle>,
 ) -> Vec<UiCommand> {
     let mut out = Vec::new();
-    let vehicle = snap.vehicles.get(&1);
-    egui::Panel::top("status").show(ui, |ui| status_ui(ui, title, snap, vehicle));
+    let vehicle = selected.and_then(|id| snap.vehicles.get(&id).map(|v| (id, v)));
+    egui::Panel::top("status").show(ui, |ui| {
+        out.extend(status_ui(ui, title, snap, vehicle));
+    });
     egui::Panel::bottom("log")
         .default_size(150.0)
         .show(ui, |ui| log_ui(ui, snap));
@@ -237,7 +248,7 @@ pub fn station_ui(
             let h = (avail.y * 0.5).min(avail.x * 9.0 / 16.0);
             ui.add(egui::Image::new(t).fit_to_exact_size(Vec2::new(h * 16.0 / 9.0, h)));
         }
-        map_ui(ui, layers, track, vehicle);
+        map_ui(ui, layers, vehicle.map(|v| v.1));
     });
     out
 }
@@ -246,11 +257,12 @@ fn status_ui(
     ui: &mut egui::Ui,
     title: &str,
     snap: &StationSnapshot,
-    vehicle: Option<&VehicleView>,
-) {
+    vehicle: Option<(VehicleId, &VehicleView)>,
+) -> Vec<UiCommand> {
+    let mut out = Vec::new();
     ui.horizontal(|ui| {
         ui.heading(title);
-        if snap.training {
+        if snap.session.training {
             ui.colored_label(
                 Color32::from_rgb(30, 100, 200),
                 "ENTRAÎNEMENT — hors registre légal",
@@ -260,26 +272,37 @@ fn status_ui(
     ui.horizontal_wrapped(|ui| {
         ui.label(format!(
             "Pilote : {}",
-            snap.pilot.as_deref().unwrap_or("aucun")
+            snap.session.pilot_name.as_deref().unwrap_or("aucun")
         ));
         ui.separator();
         ui.label(format!(
             "Arrêté : {}",
-            snap.authorisation.as_deref().unwrap_or("aucun")
+            snap.session.arrete.as_deref().unwrap_or("aucun")
         ));
+        if snap.vehicles.len() > 1 {
+            ui.separator();
+            for id in snap.vehicles.keys() {
+                let on = vehicle.is_some_and(|v| v.0 == *id);
+                if ui.selectable_label(on, format!("Drone {}", id.0)).clicked() {
+                    out.push(UiCommand::Select(*id));
+                }
+            }
+        }
     });
-    let Some(v) = vehicle else {
+    let Some((id, v)) = vehicle else {
         ui.label("Aucun drone connecté");
-        return;
+        return out;
     };
     let t = &v.telemetry;
     ui.horizontal_wrapped(|ui| {
+        ui.strong(format!("Drone {}", id.0));
+        ui.separator();
         if t.lost {
             ui.colored_label(Color32::RED, "LIAISON PERDUE");
         }
         ui.label(if t.armed { "ARMÉ" } else { "désarmé" });
         ui.separator();
-        ui.label(format!("Mode {}", t.mode_name));
+        ui.label(format!("Mode {}", t.mode));
         if let Some(p) = t.position {
             ui.separator();
             ui.label(format!("Hauteur {:.1} m", p.alt_rel_m));
@@ -301,8 +324,8 @@ fn status_ui(
         if let Some(g) = t.gps {
             ui.separator();
             ui.label(format!(
-                "GPS fix {} · {} sat",
-                g.fix_type,
+                "GPS {:?} · {} sat",
+                g.fix,
                 g.satellites.unwrap_or(0)
             ));
         }
@@ -318,6 +341,7 @@ fn status_ui(
             ui.colored_label(Color32::RED, "SORTIE DE GÉOBARRIÈRE");
         }
     });
+    out
 }
 
 fn findings_ui(ui: &mut egui::Ui, d: &Decision) {
@@ -331,12 +355,15 @@ fn findings_ui(ui: &mut egui::Ui, d: &Decision) {
     }
 }
 
-/// Go/no-go with reasons, and the flight buttons. ARM and TAKE-OFF are greyed when a rule says no;
-/// RTL and LAND are never refused.
-pub fn controls_ui(ui: &mut egui::Ui, vehicle: Option<&VehicleView>) -> Vec<UiCommand> {
+/// Go/no-go with reasons, and the flight buttons for the selected vehicle, named on each
+/// button. ARM and TAKE-OFF are greyed when a rule says no; RTL, LAND and BRAKE never are.
+pub fn controls_ui(
+    ui: &mut egui::Ui,
+    vehicle: Option<(VehicleId, &VehicleView)>,
+) -> Vec<UiCommand> {
     let mut out = Vec::new();
     ui.heading("Pré-vol");
-    let preflight = vehicle.and_then(|v| v.preflight.as_ref());
+    let preflight = vehicle.and_then(|(_, v)| v.preflight.as_ref());
     let verdict = preflight.map_or(Verdict::Deny, |d| d.verdict);
     let (word, colour) = match verdict {
         Verdict::Deny => ("NO-GO", verdict_colour(Verdict::Deny)),
@@ -352,53 +379,66 @@ pub fn controls_ui(ui: &mut egui::Ui, vehicle: Option<&VehicleView>) -> Vec<UiCo
             .max_height(220.0)
             .show(ui, |ui| findings_ui(ui, d));
     }
-    if let Some(v) = vehicle {
+    if let Some((_, v)) = vehicle {
         ui.label(format!(
             "Géobarrière : {}{}",
-            if v.fence_loaded {
+            if v.fence.loaded {
                 "chargée"
             } else {
                 "non chargée"
             },
-            if v.fence_enabled { ", active" } else { "" }
+            if v.fence.enabled { ", active" } else { "" }
         ));
     }
     ui.separator();
     let can_fly = vehicle.is_some() && verdict != Verdict::Deny;
-    let armed = vehicle.is_some_and(|v| v.telemetry.armed);
-    let big = |text: &str| {
-        egui::Button::new(egui::RichText::new(text).size(20.0)).min_size(Vec2::new(150.0, 44.0))
+    let armed = vehicle.is_some_and(|(_, v)| v.telemetry.armed);
+    let n = vehicle.map_or(String::new(), |(id, _)| format!(" {}", id.0));
+    let big = |text: String| {
+        egui::Button::new(egui::RichText::new(text).size(20.0)).min_size(Vec2::new(150.0, 48.0))
+    };
+    let send = |out: &mut Vec<UiCommand>, r: VehicleRequest| {
+        if let Some((id, _)) = vehicle {
+            out.push(UiCommand::Station(StationCommand::vehicle(id, r)));
+        }
     };
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(vehicle.is_some(), big("GÉOBARRIÈRE"))
+            .add_enabled(vehicle.is_some(), big(format!("GÉOBARRIÈRE{n}")))
             .on_hover_text("Calculer et téléverser la géobarrière")
             .clicked()
         {
-            out.push(UiCommand::Station(StationCommand::UploadFence));
+            send(&mut out, VehicleRequest::UploadFence);
         }
     });
     ui.horizontal(|ui| {
-        if ui.add_enabled(can_fly && !armed, big("ARM")).clicked() {
-            out.push(UiCommand::Station(StationCommand::SetMode("GUIDED".into())));
-            out.push(UiCommand::Station(StationCommand::Arm));
+        if ui
+            .add_enabled(can_fly && !armed, big(format!("ARM{n}")))
+            .clicked()
+        {
+            send(&mut out, VehicleRequest::ArmInGuided);
         }
-        if ui.add_enabled(can_fly && armed, big("TAKE-OFF")).clicked() {
-            out.push(UiCommand::Station(StationCommand::Takeoff {
-                alt_rel_m: 40.0,
-            }));
+        if ui
+            .add_enabled(can_fly && armed, big(format!("TAKE-OFF{n}")))
+            .clicked()
+        {
+            send(&mut out, VehicleRequest::Takeoff { alt_rel_m: 40.0 });
         }
     });
+    // Safety buttons are never greyed (with no vehicle they have nothing to command).
     ui.horizontal(|ui| {
-        if ui.add_enabled(vehicle.is_some(), big("RTL")).clicked() {
-            out.push(UiCommand::Station(StationCommand::Rtl));
+        if ui.add(big(format!("RTL{n}"))).clicked() {
+            send(&mut out, VehicleRequest::Rtl);
         }
-        if ui.add_enabled(vehicle.is_some(), big("LAND")).clicked() {
-            out.push(UiCommand::Station(StationCommand::Land));
+        if ui.add(big(format!("LAND{n}"))).clicked() {
+            send(&mut out, VehicleRequest::Land);
+        }
+        if ui.add(big(format!("BRAKE{n}"))).clicked() {
+            send(&mut out, VehicleRequest::Brake);
         }
     });
     if let Some(m) = vehicle
-        .and_then(|v| v.monitor.as_ref())
+        .and_then(|(_, v)| v.monitor.as_ref())
         .filter(|m| !m.findings.is_empty())
     {
         ui.separator();
@@ -412,24 +452,28 @@ fn log_ui(ui: &mut egui::Ui, snap: &StationSnapshot) {
     egui::ScrollArea::vertical()
         .stick_to_bottom(true)
         .show(ui, |ui| {
-            for line in &snap.log {
-                let alarm = line.contains("ALARM") || line.contains("REFUSED");
-                if alarm {
-                    ui.colored_label(Color32::from_rgb(200, 30, 30), line);
-                } else {
-                    ui.label(line);
-                }
+            for e in &snap.events {
+                let line = format!(
+                    "{} {}",
+                    e.at.with_timezone(&chrono::Local).format("%H:%M:%S"),
+                    e.describe()
+                );
+                match e.level {
+                    EventLevel::Alarm => {
+                        ui.colored_label(Color32::from_rgb(200, 30, 30), format!("ALARME {line}"))
+                    }
+                    EventLevel::Warning => ui.colored_label(Color32::from_rgb(180, 110, 0), line),
+                    EventLevel::Info => ui.label(line),
+                };
             }
         });
 }
 
 /// A plain local projection around the vehicle (or the perimeter): zones, perimeter, track.
-fn map_ui(
-    ui: &mut egui::Ui,
-    layers: &MapLayers,
-    track: &[(f64, f64)],
-    vehicle: Option<&VehicleView>,
-) {
+fn map_ui(ui: &mut egui::Ui, layers: &MapLayers, vehicle: Option<&VehicleView>) {
+    let track: Vec<(f64, f64)> = vehicle
+        .map(|v| v.track.iter().map(|p| (p.0, p.1)).collect())
+        .unwrap_or_default();
     let (rect, _) = ui.allocate_exact_size(ui.available_size(), egui::Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 4.0, Color32::from_rgb(226, 232, 220));

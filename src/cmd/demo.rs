@@ -8,9 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use flight_rules::{Authorisation, Pilot, Verdict};
-use vigie_link::LinkConfig;
-use vigie_station::{Outcome, StationCommand, StationConfig, StationHandle};
+use flight_rules::{Authorisation, LatLon, Pilot, Verdict};
+use vigie_link::{CopterMode, LinkConfig};
+use vigie_station::{
+    EventLevel, Outcome, SessionRequest, StationCommand, StationConfig, StationHandle, VehicleId,
+    VehicleRequest,
+};
 
 use crate::exit::{BadInput, REFUSED};
 
@@ -103,7 +106,7 @@ pub(crate) fn demo_station_config(
         .map(|i| i.id.clone())
         .collect();
     Ok(StationConfig {
-        gcs: vigie_link::GcsConfig {
+        link: vigie_link::HubConfig {
             links: vec![link],
             ..Default::default()
         },
@@ -186,7 +189,10 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         let reading = flight_rules::parse_metar(text, chrono::Utc::now())
             .map_err(|e| BadInput(format!("--metar: {e}")))?;
         let st = station.clone();
-        rt.block_on(async move { st.command(1, StationCommand::AddWind(reading)).await });
+        rt.block_on(async move {
+            st.command(StationCommand::Session(SessionRequest::AddWind(reading)))
+                .await
+        });
     }
     if let Some(cport) = control_port {
         rt.spawn(anemometer(station.clone(), cport));
@@ -204,14 +210,7 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 None => fly(&st, print_line).await,
             }
         });
-        if let Some(v) = &video {
-            let h = v.health();
-            println!(
-                "video: {} frames decoded, {}x{}, {} dropped",
-                h.frames_decoded, h.width, h.height, h.frames_dropped
-            );
-        }
-        report_end(result?)
+        report_end(result?, video.as_ref(), &data_dir)
     } else {
         let st = station.clone();
         let script = rt.spawn(async move { fly(&st, |l| tracing::info!("demo: {l}")).await });
@@ -228,10 +227,6 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     // Let the register thread seal the flight before the process ends.
     drop(station);
     rt.shutdown_timeout(Duration::from_secs(5));
-    println!(
-        "training register: {} (vigie register list --training)",
-        data_dir.display()
-    );
     drop(sim);
     Ok(code)
 }
@@ -271,7 +266,9 @@ async fn anemometer(station: StationHandle, control_port: u16) {
             from_deg: None,
             observed_at: chrono::Utc::now(),
         };
-        station.command(1, StationCommand::AddWind(reading)).await;
+        station
+            .command(StationCommand::Session(SessionRequest::AddWind(reading)))
+            .await;
     }
 }
 
@@ -279,17 +276,66 @@ fn print_line(line: String) {
     println!("{line}");
 }
 
+/// The vehicle the demo flies (the simulator's first vehicle).
+const DEMO_VEHICLE: VehicleId = VehicleId(1);
+
 #[derive(Debug)]
 enum FlightEnd {
-    Landed,
+    Landed(Summary),
     Refused(Vec<String>),
     TimeUp,
 }
 
-fn report_end(end: FlightEnd) -> ExitCode {
+/// What the pilot is told when the demo flight is over.
+#[derive(Debug, Default)]
+struct Summary {
+    flight_s: f64,
+    distance_m: f64,
+    alarms: Vec<String>,
+    flight_id: Option<String>,
+}
+
+fn report_end(
+    end: FlightEnd,
+    video: Option<&vigie_video::Ingest>,
+    data_dir: &std::path::Path,
+) -> ExitCode {
     match end {
-        FlightEnd::Landed => {
+        FlightEnd::Landed(s) => {
             println!("demo: patrol flown, vehicle landed and disarmed");
+            println!("summary:");
+            println!(
+                "  flight time     {:.0} min {:02.0} s",
+                (s.flight_s / 60.0).floor(),
+                s.flight_s % 60.0
+            );
+            println!("  distance flown  {:.0} m", s.distance_m);
+            if s.alarms.is_empty() {
+                println!("  alarms          none");
+            } else {
+                println!("  alarms          {}", s.alarms.len());
+                for a in &s.alarms {
+                    println!("    {a}");
+                }
+            }
+            match &s.flight_id {
+                Some(id) => println!("  register entry  flight {id} (training register, sealed)"),
+                None => println!("  register entry  none (the flight was not recorded)"),
+            }
+            match video {
+                Some(v) => {
+                    let h = v.health();
+                    println!(
+                        "  video           {} frames decoded ({}x{}), {} dropped; segments are not recorded in the demo",
+                        h.frames_decoded, h.width, h.height, h.frames_dropped
+                    );
+                }
+                None => println!("  video           none"),
+            }
+            println!(
+                "  read it with    vigie register list --training --data-dir {} --actor demo --motive formation",
+                data_dir.display()
+            );
             ExitCode::SUCCESS
         }
         FlightEnd::Refused(reasons) => {
@@ -306,57 +352,51 @@ fn report_end(end: FlightEnd) -> ExitCode {
     }
 }
 
-fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (la1, la2) = (a.0.to_radians(), b.0.to_radians());
-    let dlat = la2 - la1;
-    let dlon = (b.1 - a.1).to_radians();
-    let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
-    2.0 * 6_371_000.0 * h.sqrt().asin()
+fn findings(d: &flight_rules::Decision) -> Vec<String> {
+    d.findings
+        .iter()
+        .filter(|f| f.severity == flight_rules::Severity::Blocking)
+        .map(|f| format!("{} {}", f.rule_id, f.reason))
+        .collect()
 }
 
+/// Ask the station; a refusal comes back as its reasons, any other failure is an error.
 async fn ok(
     st: &StationHandle,
-    cmd: StationCommand,
+    request: VehicleRequest,
     say: &impl Fn(String),
 ) -> anyhow::Result<Result<(), Vec<String>>> {
-    let outcome = st.command(1, cmd.clone()).await;
+    let name = request.name();
+    let outcome = st
+        .command(StationCommand::vehicle(DEMO_VEHICLE, request))
+        .await;
     match &outcome {
-        Outcome::Refused(d) => {
-            return Ok(Err(d
-                .findings
-                .iter()
-                .map(|f| format!("{} {}", f.rule_id, f.reason))
-                .collect()));
-        }
-        Outcome::Failed(e) => anyhow::bail!("{cmd:?}: {e}"),
-        Outcome::Done { result, .. } if !outcome.accepted() => {
-            anyhow::bail!("{cmd:?}: the vehicle answered {result:?}")
-        }
-        _ => {}
+        Outcome::Refused(d) => return Ok(Err(findings(d))),
+        Outcome::Failed { failure, .. } => anyhow::bail!("{name}: {failure}"),
+        Outcome::Done { .. } => {}
     }
-    say(format!("{cmd:?}: accepted"));
+    say(format!("{name}: accepted"));
     Ok(Ok(()))
 }
 
-/// The demo flight: connect, fence, pre-flight verdict, arm, take off, patrol, come home.
+/// The demo flight: connect, fence, pre-flight verdict, arm, take off, patrol, come home —
+/// each step a station procedure through the interlock.
 async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightEnd> {
     say("waiting for the vehicle…".into());
-    let v = st
-        .gcs()
-        .wait_vehicle(Some(1), Duration::from_secs(60))
+    let mut tel = st
+        .wait_vehicle(DEMO_VEHICLE, Duration::from_secs(60))
         .await
         .context("no vehicle heard within 60 s")?;
-    let mut tel = v.telemetry();
     tokio::time::timeout(
         Duration::from_secs(90),
         tel.wait_for(|t| {
-            t.gps.is_some_and(|g| g.fix_type >= 3) && t.position.is_some() && t.home.is_some()
+            t.gps.is_some_and(|g| g.fix.is_3d()) && t.position.is_some() && t.home.is_some()
         }),
     )
     .await
     .context("the vehicle has no GPS fix and home after 90 s")??;
     say("vehicle 1 has a 3D fix and a home".into());
-    if let Err(reasons) = ok(st, StationCommand::UploadFence, &say).await? {
+    if let Err(reasons) = ok(st, VehicleRequest::UploadFence, &say).await? {
         return Ok(FlightEnd::Refused(reasons));
     }
     // A ground wind reading (anemometer or METAR) before judging, as a pilot would wait for it;
@@ -364,12 +404,12 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
     let mut snap = st.snapshot();
     match tokio::time::timeout(
         Duration::from_secs(20),
-        snap.wait_for(|s| !s.ground_wind.is_empty()),
+        snap.wait_for(|s| !s.session.ground_wind.is_empty()),
     )
     .await
     {
         Ok(Ok(s)) => {
-            for w in &s.ground_wind {
+            for w in &s.session.ground_wind {
                 say(format!(
                     "ground wind ({:?}): {:.0} km/h",
                     w.source,
@@ -379,16 +419,34 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
         }
         _ => say("no ground wind reading (anemometer or METAR)".into()),
     }
+    // The autopilot's own readiness: a freshly booted ArduCopter refuses to arm until its
+    // estimator has settled; wait for it as a pilot would, showing what it says.
+    let ready = matches!(
+        tokio::time::timeout(
+            Duration::from_secs(120),
+            tel.wait_for(|t| t.readiness.prearm_ok != Some(false)),
+        )
+        .await,
+        Ok(Ok(_))
+    );
+    if !ready {
+        let reasons: Vec<String> = tel
+            .borrow()
+            .readiness
+            .reasons
+            .iter()
+            .map(|r| format!("{} {}", flight_rules::rule_id::VEHICLE_PREARM, r.text))
+            .collect();
+        return Ok(FlightEnd::Refused(reasons));
+    }
     // The verdict ARM would get, as the pilot sees it before pressing it.
     let view = snap
         .wait_for(|s| {
-            s.vehicles
-                .get(&1)
-                .is_some_and(|v| v.fence_loaded && v.preflight.is_some())
+            s.vehicle(DEMO_VEHICLE)
+                .is_some_and(|v| v.fence.loaded && v.preflight.is_some())
         })
         .await?
-        .vehicles
-        .get(&1)
+        .vehicle(DEMO_VEHICLE)
         .cloned();
     if let Some(d) = view.and_then(|v| v.preflight) {
         say(format!("pre-flight verdict: {:?}", d.verdict));
@@ -396,23 +454,14 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
             say(format!("  {:?} {} {}", f.severity, f.rule_id, f.reason));
         }
         if d.verdict == Verdict::Deny {
-            return Ok(FlightEnd::Refused(
-                d.findings
-                    .iter()
-                    .map(|f| format!("{} {}", f.rule_id, f.reason))
-                    .collect(),
-            ));
+            return Ok(FlightEnd::Refused(findings(&d)));
         }
     }
-    for cmd in [
-        StationCommand::SetMode("GUIDED".into()),
-        StationCommand::Arm,
-        StationCommand::Takeoff { alt_rel_m: 40.0 },
-    ] {
-        if let Err(reasons) = ok(st, cmd, &say).await? {
-            return Ok(FlightEnd::Refused(reasons));
-        }
+    let mut alarms = st.events();
+    if let Err(reasons) = ok(st, VehicleRequest::ArmAndTakeoff { alt_rel_m: 40.0 }, &say).await? {
+        return Ok(FlightEnd::Refused(reasons));
     }
+    let started = std::time::Instant::now();
     tokio::time::timeout(
         Duration::from_secs(60),
         tel.wait_for(|t| t.position.is_some_and(|p| p.alt_rel_m > 35.0)),
@@ -421,19 +470,18 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
     .context("did not climb to 35 m")??;
     say("airborne at 40 m".into());
     for &(lat, lon, alt) in PATROL {
-        let now = v.snapshot();
-        if now.mode_name != "GUIDED" || !now.armed {
+        let now = tel.borrow().clone();
+        if now.mode != CopterMode::Guided || !now.armed {
             say(format!(
                 "the vehicle left the patrol on its own (mode {}): waiting for it to land",
-                now.mode_name
+                now.mode
             ));
             break;
         }
         if let Err(reasons) = ok(
             st,
-            StationCommand::GoTo {
-                lat_deg: lat,
-                lon_deg: lon,
+            VehicleRequest::GoTo {
+                target: LatLon::new(lat, lon),
                 alt_rel_m: alt,
             },
             &say,
@@ -446,34 +494,59 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
         let arrived = tokio::time::timeout(
             Duration::from_secs(120),
             tel.wait_for(|t| {
-                t.mode_name != "GUIDED"
+                t.mode != CopterMode::Guided
                     || t.position
                         .is_some_and(|p| distance_m((p.lat_deg, p.lon_deg), (lat, lon)) < 8.0)
             }),
         )
-        .await;
+        .await
+        .map(|_| ());
         match arrived {
-            Ok(_) if v.snapshot().mode_name == "GUIDED" => {
+            Ok(()) if tel.borrow().mode == CopterMode::Guided => {
                 say(format!("reached {lat:.4}, {lon:.4}"))
             }
-            Ok(_) => {}
+            Ok(()) => {}
             Err(_) => say(format!("did not reach {lat:.4}, {lon:.4} in 120 s (wind?)")),
         }
     }
-    if v.snapshot().mode_name == "GUIDED" {
-        ok(st, StationCommand::Rtl, &say).await?.ok();
+    if tel.borrow().mode == CopterMode::Guided {
+        ok(st, VehicleRequest::Rtl, &say).await?.ok();
     }
     tokio::time::timeout(Duration::from_secs(240), tel.wait_for(|t| !t.armed))
         .await
         .context("not landed and disarmed 240 s after RTL")??;
+    let flight_s = started.elapsed().as_secs_f64();
     // The station closes the flight's tlog and hands it to the register at disarming.
-    let mut snap = st.snapshot();
-    let _ = tokio::time::timeout(
-        Duration::from_secs(10),
-        snap.wait_for(|s| s.recording_flight.is_none()),
-    )
+    let mut summary = Summary {
+        flight_s,
+        ..Summary::default()
+    };
+    if let Some(v) = st.snapshot().borrow().vehicle(DEMO_VEHICLE) {
+        summary.distance_m = v
+            .track
+            .windows(2)
+            .map(|w| distance_m((w[0].0, w[0].1), (w[1].0, w[1].1)))
+            .sum();
+    }
+    let sealed = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match alarms.recv().await {
+                Ok(e) => {
+                    if e.level == EventLevel::Alarm {
+                        summary.alarms.push(e.describe());
+                    }
+                    if let vigie_station::EventKind::FlightSealed { flight_id } = e.kind {
+                        return Some(flight_id);
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return None,
+            }
+        }
+    })
     .await;
-    Ok(FlightEnd::Landed)
+    summary.flight_id = sealed.ok().flatten();
+    Ok(FlightEnd::Landed(summary))
 }
 
 /// `vigie` with no subcommand: the desktop app, listening for vehicles like QGroundControl.
@@ -494,4 +567,8 @@ pub fn run_app(global: &crate::Global) -> anyhow::Result<ExitCode> {
     let video = crate::ui::start_video("rtp://0.0.0.0:5600").map(Arc::new);
     crate::ui::run_window("Vigie", station, rt.handle().clone(), video, None)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    LatLon::new(a.0, a.1).distance_m(&LatLon::new(b.0, b.1))
 }
