@@ -222,6 +222,8 @@ pub struct TrafficProximity {
     pub vertical_gap_ft: Option<f64>,
     /// Aircraft altitude minus the drone's, feet, from the middles of both intervals.
     pub above_ft: Option<f64>,
+    /// The aircraft's altitude read as AMSL (middle of its interval), feet.
+    pub alt_amsl_ft: Option<f64>,
     /// Inside both limits, outside, or indeterminate (an altitude unknown: counts as inside).
     pub within: Containment,
     pub on_ground: Option<bool>,
@@ -260,6 +262,7 @@ pub fn traffic_proximity(
         };
         let distance_m = (distance_m - own.h_accuracy_m.max(0.0)).max(0.0);
         let alt = t.alt_amsl_interval(limits, geoid_m);
+        let alt_amsl_ft = alt.map(|a| (a.lo + a.hi) / 2.0 / M_PER_FT);
         let own_known = own.alt_amsl.is_bounded();
         let (gap_ft, above_ft) = match alt {
             Some(a) if own_known => {
@@ -289,6 +292,7 @@ pub fn traffic_proximity(
             distance_m,
             vertical_gap_ft: gap_ft,
             above_ft,
+            alt_amsl_ft,
             within,
             on_ground: t.on_ground,
             position_age_s: age_s,
@@ -298,11 +302,14 @@ pub fn traffic_proximity(
     out
 }
 
-fn describe(p: &TrafficProximity) -> String {
-    let height = match p.above_ft {
-        Some(h) if h >= 0.0 => format!("{h:.0} ft above"),
-        Some(h) => format!("{:.0} ft below", -h),
-        None => "at an unknown height".to_string(),
+/// In flight the height is said relative to the drone; before take-off, as an altitude (the
+/// drone is a whole column then).
+fn describe(p: &TrafficProximity, relative: bool) -> String {
+    let height = match (relative, p.above_ft, p.alt_amsl_ft) {
+        (true, Some(h), _) if h >= 0.0 => format!("{h:.0} ft above"),
+        (true, Some(h), _) => format!("{:.0} ft below", -h),
+        (false, _, Some(a)) => format!("at about {a:.0} ft AMSL"),
+        _ => "at an unknown height".to_string(),
     };
     let ground = if p.on_ground == Some(true) {
         ", on the ground"
@@ -446,7 +453,7 @@ pub(crate) fn traffic_rules(
         f.push(Finding {
             rule_id: rule_id::TRAFFIC_NEARBY,
             severity,
-            reason: format!("{} {what}", describe(&p)),
+            reason: format!("{} {what}", describe(&p, !takeoff)),
         });
     }
 }

@@ -228,6 +228,14 @@ fn fetch(agent: &ureq::Agent, url: &str, max_bytes: u64) -> Result<String, (Faul
             ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
                 FaultKind::Connect
             }
+            // rustls reports a refused certificate as an I/O error wrapping its own.
+            ureq::Error::Io(io)
+                if io
+                    .get_ref()
+                    .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+            {
+                FaultKind::Tls
+            }
             ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::TlsRequired => {
                 FaultKind::Tls
             }
