@@ -162,14 +162,17 @@ pub async fn spawn_metar(
 async fn watch_file(ctx: &mut Ctx, path: &PathBuf, cfg: &MetarConfig) {
     let mut last_stamp = None;
     let mut last_read = tokio::time::Instant::now();
-    let mut failing = false;
+    let mut missing = false;
     loop {
         let due = last_read.elapsed() >= cfg.period;
         let stamp: std::io::Result<(Option<SystemTime>, u64)> = tokio::fs::metadata(path)
             .await
             .map(|m| (m.modified().ok(), m.len()));
         match stamp {
-            Ok(s) if Some(s) != last_stamp || due || failing => {
+            // Read when it changed, or on the period; a bad content is said once per change.
+            Ok(s) if Some(s) != last_stamp || due => {
+                missing = false;
+                last_stamp = Some(s);
                 last_read = tokio::time::Instant::now();
                 let text = match tokio::fs::read(path).await {
                     Ok(b) if b.len() as u64 > cfg.max_bytes => Err(format!(
@@ -180,35 +183,28 @@ async fn watch_file(ctx: &mut Ctx, path: &PathBuf, cfg: &MetarConfig) {
                     Ok(b) => String::from_utf8(b).map_err(|_| "not UTF-8 text".to_string()),
                     Err(e) => Err(e.to_string()),
                 };
-                let ok = match text {
-                    Ok(t) => {
-                        last_stamp = Some(s);
-                        let before = ctx.st.faults;
-                        let alive = ctx.document(&t, Some(cfg.file_check)).await;
-                        failing = ctx.st.faults > before;
-                        alive
-                    }
+                let alive = match text {
+                    Ok(t) => ctx.document(&t, Some(cfg.file_check)).await,
                     Err(reason) => {
-                        failing = true;
                         ctx.fault(FaultKind::File, reason, Some(cfg.file_check))
                             .await
                     }
                 };
-                if !ok {
+                if !alive {
                     return;
                 }
             }
             Ok(_) => {}
             Err(e) => {
-                // Say it once per disappearance, not every check.
-                if !failing
+                // Said once per disappearance, not at every check.
+                if !missing
                     && !ctx
                         .fault(FaultKind::File, e.to_string(), Some(cfg.file_check))
                         .await
                 {
                     return;
                 }
-                failing = true;
+                missing = true;
                 last_stamp = None;
             }
         }

@@ -313,6 +313,15 @@ async fn a_file_is_reread_when_it_changes() {
     let (m3, t3) = lfmi(0, 20);
     std::fs::write(&path, format!("{m3}\n")).unwrap();
     assert_eq!(next_data(&mut feed, 10).await.reading.observed_at, t3);
+
+    // Half-written by the copying job: said, then the complete file is read.
+    std::fs::write(&path, "LFMI 2814").unwrap();
+    let f = fault(&mut feed, "the unusable content").await;
+    assert_eq!(f.kind, FaultKind::Report, "{f}");
+    let (m4, t4) = lfmi(0, 22);
+    std::fs::write(&path, format!("{m4}\n")).unwrap();
+    let r = next_data(&mut feed, 10).await;
+    assert_eq!((r.reading.observed_at, r.raw), (t4, m4));
 }
 
 #[tokio::test]
