@@ -14,6 +14,7 @@ mod geom;
 pub mod limits;
 pub mod mission;
 pub mod rules;
+pub mod traffic;
 pub mod types;
 pub mod vehicle;
 pub mod wind;
@@ -35,6 +36,10 @@ pub use mission::{
 };
 pub use rules::{
     Action, Decision, Finding, FlightMode, RuleSet, Severity, Situation, Verdict, evaluate, rule_id,
+};
+pub use traffic::{
+    IcaoAddress, Ownship, Traffic, TrafficAltRef, TrafficLimits, TrafficProximity,
+    traffic_proximity,
 };
 pub use types::{
     AltRef, Altitude, Containment, Interval, LatLon, Position3d, VerticalContext, WindReading,

@@ -101,6 +101,7 @@ pub struct Limits {
     pub zones: ZoneLimits,
     pub fence: FenceLimits,
     pub breach: BreachLimits,
+    pub traffic: crate::traffic::TrafficLimits,
 }
 
 // Defaults equal the shipped file (a test checks they agree), so a partial operator file works.
@@ -276,7 +277,7 @@ impl Limits {
         if !(self.zones.leg_margin_m >= 0.0 && self.zones.default_h_accuracy_m >= 0.0) {
             return bad("zones.leg_margin_m", "margins must be ≥ 0");
         }
-        Ok(())
+        self.traffic.validate(file)
     }
 
     /// Take-off wind limit for an airframe (its override, or the general one), m/s.

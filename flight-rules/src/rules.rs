@@ -47,6 +47,7 @@ pub mod rule_id {
     pub const CHECKLIST: &str = "CHECKLIST";
     pub const BREACH_PREDICTED: &str = "BREACH-PREDICTED";
     pub const POSITION_UNKNOWN: &str = "POSITION-UNKNOWN";
+    pub const TRAFFIC_NEARBY: &str = "TRAFFIC-NEARBY";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -198,6 +199,8 @@ pub struct Situation {
     pub checklist_ticks: BTreeSet<String>,
     /// Cameras of this service streaming or recording now (L242-5 caps them); None = not reported.
     pub cameras_in_use: Option<u32>,
+    /// Manned traffic heard (SBS-1 feed, ADSB_VEHICLE), each part with the time it was heard.
+    pub traffic: Vec<crate::traffic::Traffic>,
 }
 
 fn finding(rule_id: &'static str, severity: Severity, reason: impl Into<String>) -> Finding {
@@ -227,6 +230,7 @@ pub fn evaluate(rules: &RuleSet, s: &Situation, action: &Action, now: DateTime<U
             }
             wind_rules(rules, s, false, now, &mut f);
             vehicle_rules(rules, s, now, &mut f);
+            crate::traffic::traffic_rules(rules, s, true, now, &mut f);
             checklist_rule(&rules.checklist, &s.checklist_ticks, &mut f);
         }
         Action::UploadMission | Action::SetMode(FlightMode::Auto) => {
@@ -284,7 +288,10 @@ pub fn evaluate(rules: &RuleSet, s: &Situation, action: &Action, now: DateTime<U
                 wind_rules(rules, s, true, now, &mut f);
             }
         }
-        Action::Monitor => monitor_rules(rules, s, now, &mut f),
+        Action::Monitor => {
+            monitor_rules(rules, s, now, &mut f);
+            crate::traffic::traffic_rules(rules, s, false, now, &mut f);
+        }
     }
     Decision::from_findings(f)
 }

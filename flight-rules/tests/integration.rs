@@ -8,6 +8,7 @@ mod integration {
     mod plan;
     mod properties;
     mod rules;
+    mod traffic;
     mod wind;
     mod zones;
 }

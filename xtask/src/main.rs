@@ -41,6 +41,11 @@ const PACKAGES: &[&str] = &[
     "libxkbcommon-x11-0",
     // The register's PostgreSQL backend is tested against a real server.
     "postgresql",
+    // Feed peers: a pseudo-terminal pair for serial anemometers, a real Mode S decoder serving
+    // SBS-1, a TLS server for the METAR client.
+    "socat",
+    "dump1090-mutability",
+    "openssl",
     // The Python peers' venv.
     "python3-venv",
     "python3-pip",
@@ -251,6 +256,7 @@ const STATION_CRATES: &[&str] = &[
     "vigie_video",
     "vigie_register",
     "vigie_station",
+    "vigie_feeds",
     "vigie",
 ];
 
@@ -311,6 +317,23 @@ const RULES: &[Rule] = &[
             "eframe",
             "vigie_link",
             "vigie_video",
+            "vigie_station",
+        ],
+    },
+    Rule {
+        // Ground feeds beside the link: the rules' types and I/O, nothing of the other crates.
+        krate: "vigie_feeds",
+        direct: &[],
+        anywhere: &[
+            "mavlink",
+            "gstreamer",
+            "egui",
+            "eframe",
+            "rerun",
+            "rusqlite",
+            "vigie_link",
+            "vigie_video",
+            "vigie_register",
             "vigie_station",
         ],
     },

@@ -93,6 +93,7 @@ pub fn good_situation(rules: &RuleSet) -> Situation {
             .map(|i| i.id.clone())
             .collect(),
         cameras_in_use: Some(1),
+        traffic: vec![],
     }
 }
 
