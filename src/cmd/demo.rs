@@ -11,7 +11,7 @@ use anyhow::Context;
 use flight_rules::{Authorisation, LatLon, Pilot, Verdict};
 use vigie_link::{CopterMode, LinkConfig};
 use vigie_station::{
-    EventLevel, Outcome, SessionRequest, StationCommand, StationConfig, StationHandle, VehicleId,
+    Outcome, SessionRequest, StationCommand, StationConfig, StationHandle, VehicleId,
     VehicleRequest,
 };
 
@@ -160,6 +160,17 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 let vp = free_udp_port()?;
                 video_port = Some(vp);
                 cmd.args(["--video", &format!("rtp://127.0.0.1:{vp}")]);
+            }
+            // The simulator is quiet like the station unless asked (-v).
+            if std::env::var_os("RUST_LOG").is_none() {
+                cmd.env(
+                    "RUST_LOG",
+                    match global.verbose {
+                        0 => "warn",
+                        1 => "info",
+                        _ => "debug",
+                    },
+                );
             }
             let child = cmd
                 .stdin(Stdio::piped())
@@ -521,6 +532,20 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
         flight_s,
         ..Summary::default()
     };
+    // Every alarm of the flight stays in the snapshot until someone acknowledges it.
+    summary.alarms = st
+        .snapshot()
+        .borrow()
+        .alarms
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {}",
+                a.raised_at.with_timezone(&chrono::Local).format("%H:%M:%S"),
+                a.detail
+            )
+        })
+        .collect();
     if let Some(v) = st.snapshot().borrow().vehicle(DEMO_VEHICLE) {
         summary.distance_m = v
             .track
@@ -532,9 +557,6 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
         loop {
             match alarms.recv().await {
                 Ok(e) => {
-                    if e.level == EventLevel::Alarm {
-                        summary.alarms.push(e.describe());
-                    }
                     if let vigie_station::EventKind::FlightSealed { flight_id } = e.kind {
                         return Some(flight_id);
                     }

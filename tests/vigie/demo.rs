@@ -51,7 +51,7 @@ fn mistral_demo_is_refused_by_the_wind_gate_and_never_arms() {
         stdout.contains("ground wind (Anemometer)"),
         "the gate judged a real reading: {stdout}"
     );
-    assert!(!stdout.contains("Arm: accepted"), "{stdout}");
+    assert!(!stdout.contains("arm-and-takeoff: accepted"), "{stdout}");
 }
 
 #[test]
@@ -72,14 +72,31 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
         String::from_utf8_lossy(&out.stderr)
     );
     for step in [
-        "UploadFence: accepted",
+        "upload-fence: accepted",
         "pre-flight verdict: Warn",
-        "Arm: accepted",
+        "arm-and-takeoff: accepted",
         "reached 43.5130, 4.9922",
         "landed and disarmed",
+        "summary:",
+        "register entry  flight ",
     ] {
         assert!(stdout.contains(step), "missing {step:?} in\n{stdout}");
     }
+    // The summary's hint works as printed.
+    let hint = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("read it with"))
+        .expect("the summary says how to read the register");
+    let words: Vec<&str> = hint.split_whitespace().collect();
+    assert_eq!(words[0], "vigie");
+    let listed = Command::new(BIN).args(&words[1..]).output().unwrap();
+    assert!(
+        listed.status.success()
+            && String::from_utf8_lossy(&listed.stdout).contains("DEMO-13-2026-0001"),
+        "{hint}: {}{}",
+        String::from_utf8_lossy(&listed.stdout),
+        String::from_utf8_lossy(&listed.stderr)
+    );
     let tlog = find(data.path(), "tlog").expect("the flight's tlog in the training recordings");
     assert!(
         find(data.path(), "rrd").is_some(),
@@ -180,5 +197,86 @@ fn demo_connect_with_a_bad_url_is_bad_input() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("udpin:0.0.0.0:14550"),
         "the error shows the fix"
+    );
+}
+
+/// The station frozen mid-flight (SIGSTOP, what a hung laptop does): the vehicle's own GCS
+/// failsafe brings it home; once thawed, the station reports the loss and the recovery, sees
+/// the vehicle in RTL, and the demo ends with the vehicle landed.
+#[test]
+fn a_frozen_station_leaves_the_vehicle_to_its_failsafe_and_reports_the_gap() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().unwrap();
+    let scenario = data.path().join("calm-failsafe.toml");
+    let calm = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sim/scenarios/istres-calm.toml"),
+    )
+    .unwrap();
+    // A police operator's configuration: RTL when the ground station goes silent for 5 s.
+    std::fs::write(
+        &scenario,
+        format!("{calm}\n[params]\nFS_GCS_ENABLE = 1\nFS_GCS_TIMEOUT = 5\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "demo",
+            "--headless",
+            "--no-video",
+            "--speedup",
+            "2",
+            "--duration",
+            "400",
+        ])
+        .arg("--scenario")
+        .arg(&scenario)
+        .env("VIGIE_DATA_DIR", data.path())
+        .env("VIGIE_SIM_BIN", sim_bin())
+        .env_remove("DISPLAY")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = String::new();
+    for l in lines.by_ref() {
+        let l = l.unwrap();
+        seen.push_str(&l);
+        seen.push('\n');
+        if l.contains("airborne at 40 m") {
+            break;
+        }
+    }
+    assert!(seen.contains("airborne at 40 m"), "{seen}");
+    // Frozen for longer than FS_GCS_TIMEOUT (5 s of sim time = 2.5 s at speed-up 2).
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    for l in lines.by_ref() {
+        seen.push_str(&l.unwrap());
+        seen.push('\n');
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{seen}");
+    assert!(
+        seen.contains("left the patrol on its own (mode RTL)"),
+        "the vehicle's failsafe took it home: {seen}"
+    );
+    assert!(seen.contains("landed and disarmed"), "{seen}");
+    assert!(
+        seen.contains("link lost"),
+        "the gap is reported as an alarm: {seen}"
     );
 }

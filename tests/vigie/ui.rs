@@ -3,7 +3,7 @@
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use flight_rules::{Decision, Finding, Severity};
-use vigie_station::{StationCommand, VehicleView};
+use vigie_station::{FenceStatus, StationCommand, VehicleId, VehicleRequest, VehicleView};
 
 #[path = "../../src/ui.rs"]
 #[allow(dead_code)]
@@ -12,8 +12,10 @@ mod app_ui;
 fn view(findings: Vec<Finding>, armed: bool) -> VehicleView {
     let mut v = VehicleView {
         preflight: Some(Decision::from_findings(findings)),
-        fence_loaded: true,
-        fence_enabled: true,
+        fence: FenceStatus {
+            loaded: true,
+            enabled: true,
+        },
         ..Default::default()
     };
     v.telemetry.armed = armed;
@@ -23,7 +25,10 @@ fn view(findings: Vec<Finding>, armed: bool) -> VehicleView {
 fn run(v: Option<VehicleView>) -> (Harness<'static, Vec<app_ui::UiCommand>>,) {
     let harness = Harness::new_ui_state(
         move |ui, out: &mut Vec<app_ui::UiCommand>| {
-            out.extend(app_ui::controls_ui(ui, v.as_ref()));
+            out.extend(app_ui::controls_ui(
+                ui,
+                v.as_ref().map(|v| (VehicleId(1), v)),
+            ));
         },
         Vec::new(),
     );
@@ -42,14 +47,14 @@ fn wind_above_the_limit_greys_out_arm_and_says_why() {
     h.get_by_label("NO-GO");
     h.get_by_label("WIND-GATE — gust 72 km/h above the 50 km/h limit");
     assert!(
-        h.get_by_label("ARM").accesskit_node().is_disabled(),
+        h.get_by_label("ARM 1").accesskit_node().is_disabled(),
         "ARM is greyed out"
     );
     assert!(
-        !h.get_by_label("RTL").accesskit_node().is_disabled(),
+        !h.get_by_label("RTL 1").accesskit_node().is_disabled(),
         "RTL is never refused"
     );
-    h.get_by_label("ARM").click();
+    h.get_by_label("ARM 1").click();
     h.run();
     assert!(h.state().is_empty(), "a greyed-out ARM sends nothing");
 }
@@ -59,32 +64,43 @@ fn go_lets_the_pilot_arm_in_guided() {
     let (mut h,) = run(Some(view(vec![], false)));
     h.run();
     h.get_by_label("GO");
-    h.get_by_label("ARM").click();
+    h.get_by_label("ARM 1").click();
     h.run();
     let got: Vec<_> = h
         .state()
         .iter()
-        .map(|c| match c {
-            app_ui::UiCommand::Station(s) => s.clone(),
+        .filter_map(|c| match c {
+            app_ui::UiCommand::Station(s) => Some(s.clone()),
+            app_ui::UiCommand::Select(_) => None,
         })
         .collect();
+    // One procedure (GUIDED then arm), named for vehicle 1, judged by the station as a whole.
     assert_eq!(
         got,
-        vec![
-            StationCommand::SetMode("GUIDED".into()),
-            StationCommand::Arm
-        ]
+        vec![StationCommand::vehicle(
+            VehicleId(1),
+            VehicleRequest::ArmInGuided
+        )]
     );
 }
 
 #[test]
-fn without_a_vehicle_nothing_can_be_sent() {
+fn without_a_vehicle_nothing_can_be_sent_and_safety_buttons_stay_lit() {
     let (mut h,) = run(None);
     h.run();
     h.get_by_label("NO-GO");
-    for b in ["ARM", "TAKE-OFF", "RTL", "LAND"] {
+    for b in ["ARM", "TAKE-OFF"] {
         assert!(h.get_by_label(b).accesskit_node().is_disabled(), "{b}");
     }
+    for b in ["RTL", "LAND", "BRAKE"] {
+        assert!(
+            !h.get_by_label(b).accesskit_node().is_disabled(),
+            "{b} is never greyed"
+        );
+        h.get_by_label(b).click();
+    }
+    h.run();
+    assert!(h.state().is_empty(), "no vehicle: nothing to command");
 }
 
 /// The real app window, opened by the real binary under Xvfb, flying the demo for a few seconds.

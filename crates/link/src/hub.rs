@@ -211,6 +211,7 @@ impl LinkHub {
             outs,
             tlog,
             tlogs: HashMap::new(),
+            last_liveness: None,
             config,
             vehicles_tx,
             events: events_tx.clone(),
@@ -333,6 +334,8 @@ struct Hub {
     tlog: Option<TlogThread>,
     /// Per-vehicle flight tlogs.
     tlogs: HashMap<u8, TlogThread>,
+    /// When liveness was last checked (a long gap means the station itself stalled).
+    last_liveness: Option<Instant>,
     vehicles_tx: watch::Sender<BTreeMap<u8, VehicleHandle>>,
     events: broadcast::Sender<LinkEvent>,
     stats: StatsSnapshot,
@@ -566,7 +569,18 @@ impl Hub {
     }
 
     fn check_liveness(&mut self) {
-        for (id, presence) in self.tracker.tick(Instant::now()) {
+        let now = Instant::now();
+        let stalled = self
+            .last_liveness
+            .is_some_and(|t| now.saturating_duration_since(t) > self.config.lost_timeout);
+        self.last_liveness = Some(now);
+        let changes = if stalled {
+            tracing::warn!("the station stalled: every vehicle counts as lost until heard again");
+            self.tracker.lose_all()
+        } else {
+            self.tracker.tick(now)
+        };
+        for (id, presence) in changes {
             if presence == Presence::Lost {
                 if let Some(v) = self.vehicles.get(&id.sysid) {
                     v.telemetry.send_modify(|t| t.lost = true);

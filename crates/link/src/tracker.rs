@@ -91,6 +91,19 @@ impl SystemTracker {
         out
     }
 
+    /// Every system not yet lost, marked lost: after the station itself stalled (suspended
+    /// laptop, SIGSTOP, a frozen thread) nothing it heard before proves the link now.
+    pub fn lose_all(&mut self) -> Vec<(SystemId, Presence)> {
+        let mut out = Vec::new();
+        for (id, t) in &mut self.systems {
+            if !t.lost {
+                t.lost = true;
+                out.push((*id, Presence::Lost));
+            }
+        }
+        out
+    }
+
     pub fn is_lost(&self, id: SystemId) -> Option<bool> {
         self.systems.get(&id).map(|t| t.lost)
     }

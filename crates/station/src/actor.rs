@@ -197,24 +197,24 @@ impl Actor {
                 }
                 return;
             }
-            // Publish on change, throttled.
-            if publish_at.is_none() && self.state.take_dirty() {
+            // Publish on change, at most every PUBLISH_EVERY: a change inside the window waits
+            // for its end (the timer branch above wakes the loop then).
+            if self.state.is_dirty() {
                 let now = tokio::time::Instant::now();
                 if now.duration_since(last_publish) >= PUBLISH_EVERY {
                     self.publish();
                     last_publish = now;
-                } else {
+                    publish_at = None;
+                } else if publish_at.is_none() {
                     publish_at = Some(last_publish + PUBLISH_EVERY);
                 }
-            } else if publish_at.is_some_and(|t| t <= tokio::time::Instant::now()) {
-                publish_at = None;
-                self.publish();
-                last_publish = tokio::time::Instant::now();
             }
         }
     }
 
     fn publish(&mut self) {
+        let effects = self.state.flush(Utc::now());
+        self.carry_out(effects);
         let snap = self.state.snapshot();
         self.snap_tx.send_replace(snap);
     }
@@ -290,13 +290,10 @@ impl Actor {
     }
 
     fn carry_out(&mut self, effects: Vec<Effect>) {
+        let mut replies = Vec::new();
         for e in effects {
             match e {
-                Effect::Reply { request, outcome } => {
-                    if let Some(tx) = self.replies.remove(&request) {
-                        let _ = tx.send(outcome);
-                    }
-                }
+                Effect::Reply { request, outcome } => replies.push((request, outcome)),
                 Effect::Vehicle { op, vehicle, work } => self.run_work(op, vehicle, work),
                 Effect::Event(ev) => {
                     tracing::debug!("{}", ev.describe());
@@ -340,6 +337,16 @@ impl Actor {
                 }
                 Effect::Sample { flight_id, sample } => {
                     self.record(RecordMsg::Sample { flight_id, sample })
+                }
+            }
+        }
+        if !replies.is_empty() {
+            // Whoever gets an answer then reads a snapshot that already shows its effect (the
+            // fence enabled, the new verdict), never the picture from before.
+            self.publish();
+            for (request, outcome) in replies {
+                if let Some(tx) = self.replies.remove(&request) {
+                    let _ = tx.send(outcome);
                 }
             }
         }

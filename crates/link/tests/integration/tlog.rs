@@ -29,12 +29,16 @@ async fn mavlogdump_reads_our_tlog_and_agrees_with_the_summary() {
         .await
         .unwrap();
     gcs.set_tlog(1, Some(path.clone())).await.unwrap();
+    let opened = std::time::SystemTime::now();
     assert_eq!(
         v.command(VehicleCommand::Arm).await.unwrap(),
         CommandResult::Accepted
     );
     let mut tel = v.telemetry();
-    tel.wait_for(|t| t.position.is_some()).await.unwrap();
+    // A heartbeat and a position from the vehicle while the flight's tlog is open.
+    tel.wait_for(|t| t.position.is_some() && t.last_heartbeat_at.is_some_and(|h| h > opened))
+        .await
+        .unwrap();
     gcs.set_tlog(1, None).await.unwrap(); // returns once flushed and closed
     let (entries, skipped) = vigie_link::tlog::read_all(&path).unwrap();
     let ours = vigie_link::tlog::summarise(&entries, skipped);

@@ -28,7 +28,7 @@ use crate::translate;
 
 /// Events kept for the snapshot (the register keeps them all).
 const EVENTS_KEPT: usize = 200;
-/// Re-judge a vehicle at most this often on telemetry (the tick catches up the rest).
+/// The tick re-judges a vehicle not judged for this long (staleness and windows move with time).
 const JUDGE_EVERY_MS: i64 = 200;
 /// Track samples for the register's .rrd.
 const SAMPLE_EVERY_MS: i64 = 500;
@@ -163,6 +163,7 @@ impl StationState {
             geoid_undulation_m: None,
             checklist_ticks: self.session.checklist_ticks.clone(),
             cameras_in_use: None,
+            traffic: Vec::new(),
         }
     }
 
@@ -532,6 +533,8 @@ impl StationState {
         let Some((_, step)) = p.current.take() else {
             return out;
         };
+        // The fence or mission on board may have changed: the verdict must follow.
+        v.stale = true;
         let failed = match (&step.role, result) {
             (StepRole::FenceEnable, OpResult::Acked(r)) => {
                 p.fence_enabled = r == CommandResult::Accepted;
@@ -621,13 +624,22 @@ impl StationState {
                 });
             }
         }
-        let due = v
-            .last_judged_at
-            .is_none_or(|t| (now - t).num_milliseconds() >= JUDGE_EVERY_MS);
-        if due {
-            out.extend(self.judge(now, id));
-        }
+        // Judged when the snapshot is next published ([`StationState::flush`]), so a burst of
+        // telemetry costs one evaluation and a published verdict is never older than its data.
+        v.stale = true;
         out
+    }
+
+    /// Re-judge every vehicle whose inputs changed since its last verdict. The actor calls it
+    /// right before publishing a snapshot.
+    pub fn flush(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        let ids: Vec<VehicleId> = self
+            .vehicles
+            .iter()
+            .filter(|(_, v)| v.stale)
+            .map(|(k, _)| *k)
+            .collect();
+        ids.into_iter().flat_map(|id| self.judge(now, id)).collect()
     }
 
     pub fn on_link_event(&mut self, now: DateTime<Utc>, ev: &LinkEventKind) -> Vec<Effect> {
@@ -964,6 +976,7 @@ impl StationState {
             v.monitor = monitor.clone();
             v.monitor_blocking = blocking;
             v.last_judged_at = Some(now);
+            v.stale = false;
         }
         if changed_gate {
             let level = match status {
@@ -1075,12 +1088,13 @@ impl StationState {
 
     // ---------------------------------------------------------------- snapshot
 
-    /// True once after anything changed (the actor publishes then).
-    pub fn take_dirty(&mut self) -> bool {
-        std::mem::take(&mut self.dirty)
+    /// Something changed since the last snapshot (the actor publishes then).
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
     }
 
     pub fn snapshot(&mut self) -> StationSnapshot {
+        self.dirty = false;
         self.version += 1;
         let s = &self.session;
         StationSnapshot {

@@ -69,6 +69,8 @@ pub struct VehicleState {
     pub procedures: BTreeMap<u64, Procedure>,
     /// Armed as last folded in (the flight lifecycle's edge detector).
     pub was_armed: bool,
+    /// Inputs changed since the last verdict.
+    pub stale: bool,
 }
 
 impl VehicleState {

@@ -525,7 +525,7 @@ async fn rtl_during_a_100_item_upload_leaves_at_once_and_is_acked_on_a_lossy_lin
 async fn a_camera_heartbeat_changes_neither_armed_state_nor_mode() {
     let port = free_udp_port();
     let st = station(port, None).await;
-    let sim = Sim::start(port, &["--scenario", "istres-calm", "--camera-heartbeat"]);
+    let _sim = Sim::start(port, &["--scenario", "istres-calm", "--camera-heartbeat"]);
     ready(&st, V1).await;
     wind(&st, calm(chrono::Utc::now())).await;
     fence(&st, V1).await;
