@@ -111,7 +111,7 @@ impl FlightRecorder {
     /// Start `path` (its directory is created). The recording id is the flight id.
     pub fn create(path: &Path, flight_id: &str) -> Result<FlightRecorder> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            crate::fsutil::create_private_dir(dir)?;
         }
         if path.exists() {
             return Err(Error::BadInput(format!(
@@ -119,6 +119,8 @@ impl FlightRecorder {
                 path.display()
             )));
         }
+        // Created 0600 here; Rerun's writer then opens it (truncating, keeping the mode).
+        crate::fsutil::open_private(path, true)?;
         let rec = rerun::RecordingStreamBuilder::new("vigie")
             .recording_id(flight_id)
             .save(path)

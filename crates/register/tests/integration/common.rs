@@ -47,6 +47,14 @@ impl Backend {
         self.try_open(RegisterKind::Legal).unwrap()
     }
 
+    /// The same register reopened `later` than now (its clock moved on): for retention over years.
+    pub fn open_later(&self, later: TimeDelta) -> Register {
+        let mut o = OpenOptions::new(RegisterKind::Legal);
+        o.postgres = self.pg.clone();
+        o.clock_offset = later;
+        Register::open_with(self.dir.path(), o).unwrap()
+    }
+
     /// Direct access to the rows, as an auditor (or an attacker) would have it.
     pub fn store(&self) -> Box<dyn Store> {
         match &self.pg {

@@ -372,6 +372,11 @@ pub fn journal_is_erased_after_three_years_and_days_are_signed(b: &Backend) {
     );
     let journal_before = b.by_kind(kind::ACCESS).len() + b.by_kind(kind::VIEWER_START).len();
     assert!(journal_before >= 2);
+    // Purging ahead of the clock is refused: erasing early is not the purge's to decide.
+    let err = reg.purge(now + TimeDelta::days(1)).unwrap_err();
+    assert!(err.to_string().contains("in the future"), "{err}");
+    // Three years later (the register reopened with its clock moved on).
+    let mut reg = b.open_later(TimeDelta::days(3 * 365 + 3));
     let r = reg.purge(now + TimeDelta::days(3 * 365)).unwrap();
     assert!(
         !r.erased_entries
