@@ -1381,11 +1381,17 @@ impl Register {
     }
 
     /// L242-4 register of processing as CSV: purpose, recording durations, who had access. Journaled.
+    /// This station's flights only: the register of processing is the commune's (its controller's).
     pub fn processing_register_csv(&mut self, actor: &Actor, motive: &str) -> Result<String> {
-        let flights = self.summaries()?;
+        let station = self.station.clone();
+        let flights: Vec<FlightSummary> = self
+            .summaries()?
+            .into_iter()
+            .filter(|f| f.station == station)
+            .collect();
         // Who had access to what: viewer sessions and journal lines, per flight.
         let mut access: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for e in self.store.by_kind(kind::VIEWER_START)? {
+        for e in self.store.by_station_kind(&station, kind::VIEWER_START)? {
             if let Ok(s) = parse::<ViewerSessionStart>(&e)
                 && let Some(f) = s.flight_id
             {
@@ -1395,7 +1401,7 @@ impl Register {
                 ));
             }
         }
-        for e in self.store.by_kind(kind::ACCESS)? {
+        for e in self.store.by_station_kind(&station, kind::ACCESS)? {
             if let Ok(a) = parse::<AccessRecord>(&e) {
                 for f in &a.flights {
                     access.entry(f.clone()).or_default().push(format!(

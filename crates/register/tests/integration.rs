@@ -11,6 +11,8 @@ mod common;
 mod crash;
 #[path = "integration/faults.rs"]
 mod faults;
+#[path = "integration/hardening.rs"]
+mod hardening;
 #[path = "integration/peers.rs"]
 mod peers;
 #[path = "integration/pg.rs"]
@@ -19,3 +21,5 @@ mod pg;
 mod recorder;
 #[path = "integration/suite.rs"]
 mod suite;
+#[path = "integration/witness.rs"]
+mod witness;
