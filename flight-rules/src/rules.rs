@@ -46,6 +46,7 @@ pub mod rule_id {
     pub const CHECKLIST: &str = "CHECKLIST";
     pub const BREACH_PREDICTED: &str = "BREACH-PREDICTED";
     pub const POSITION_UNKNOWN: &str = "POSITION-UNKNOWN";
+    pub const LEGAL_BASIS: &str = "LEGAL-BASIS";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -197,6 +198,9 @@ pub struct Situation {
     pub checklist_ticks: BTreeSet<String>,
     /// Cameras of this service streaming or recording now (L242-5 caps them); None = not reported.
     pub cameras_in_use: Option<u32>,
+    /// The legal basis the flight flies under, its purpose and documents (DOMAIN.md §1b). None in
+    /// legal mode refuses arming (`LEGAL-BASIS`); in training mode it means plain aviation.
+    pub legal_basis: Option<crate::legal_basis::FlightLegalBasis>,
 }
 
 fn finding(rule_id: &'static str, severity: Severity, reason: impl Into<String>) -> Finding {
@@ -216,6 +220,7 @@ pub fn evaluate(rules: &RuleSet, s: &Situation, action: &Action, now: DateTime<U
         Action::Rtl | Action::Land | Action::Disarm | Action::UploadFence => {}
         Action::SetMode(m) if m.is_safety() => {}
         Action::Arm | Action::Takeoff { .. } => {
+            crate::legal_basis::legal_basis_rule(s, &mut f);
             pilot_rules(rules, s, now, &mut f);
             let points = takeoff_points(s, now, &rules.limits);
             auth_rules(rules, s, now, mission_end(rules, s, now), &mut f);
