@@ -41,6 +41,8 @@ const PACKAGES: &[&str] = &[
     "libxkbcommon-x11-0",
     // The register's PostgreSQL backend is tested against a real server.
     "postgresql",
+    // pdftoppm / pdftotext: the register's flight reports are rendered and read back by tests.
+    "poppler-utils",
     // The Python peers' venv.
     "python3-venv",
     "python3-pip",

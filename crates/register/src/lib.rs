@@ -17,6 +17,7 @@ mod purge;
 mod recorder;
 pub mod records;
 mod register;
+pub mod report;
 pub mod store;
 mod training;
 mod verify;
@@ -30,8 +31,8 @@ pub use chain::{Entry, GENESIS_HASH, entry_hash};
 pub use error::{Error, Result};
 pub use purge::AUTOMATIC_PURGE;
 pub use recorder::{
-    EventLevel, FlightRecorder, RecordingSummary, RrdSummary, TelemetrySample, ZoneStyle,
-    read_rrd_summary,
+    EventLevel, FlightRecorder, RecordingSummary, RrdGeo, RrdSummary, TelemetrySample, ZoneStyle,
+    read_rrd_geo, read_rrd_summary,
 };
 pub use records::*;
 pub use register::{
@@ -39,5 +40,6 @@ pub use register::{
     PurgeReport, Register, RegisterKind, RetentionPolicy, SealEntry, VerifyReport, file_ref,
     file_sha256, kind,
 };
+pub use report::{Report, ReportData, ReportZone};
 pub use verify::VerifyOptions;
 pub use witness::{DirWitness, PostgresWitness, SignedHead, Witness, WitnessReport, open_witness};

@@ -19,6 +19,8 @@ mod peers;
 mod pg;
 #[path = "integration/recorder.rs"]
 mod recorder;
+#[path = "integration/report.rs"]
+mod report;
 #[path = "integration/suite.rs"]
 mod suite;
 #[path = "integration/witness.rs"]
