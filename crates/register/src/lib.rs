@@ -20,6 +20,7 @@ mod register;
 pub mod report;
 pub mod store;
 mod training;
+pub mod transparency;
 mod verify;
 pub mod witness;
 

@@ -605,7 +605,7 @@ impl Register {
 
     // ---- appends -------------------------------------------------------------------------------
 
-    fn append(
+    pub(crate) fn append(
         &mut self,
         kind: &str,
         subject: String,

@@ -452,3 +452,31 @@ fn postgres_witness_catches_a_cut_and_keeps_its_heads() {
         "{err:?}"
     );
 }
+
+/// Twenty communes append flights, events, segments and viewer sessions into one PostgreSQL
+/// register over TLS at once (15 s here, VIGIE_LOAD_SECONDS to change; the 10-minute run is
+/// `crates/register/scripts/load-test.sh`); every chain verifies. Figures are printed, not judged.
+#[test]
+fn twenty_stations_append_at_once_and_every_chain_verifies() {
+    let server = PgServer::start();
+    let conninfo = server.create_db("load");
+    let seconds = std::env::var("VIGIE_LOAD_SECONDS").unwrap_or_else(|_| "15".into());
+    let out = Command::new(env!("CARGO_BIN_EXE_vigie-register-load"))
+        .args([
+            "--postgres",
+            &conninfo,
+            "--stations",
+            "20",
+            "--seconds",
+            &seconds,
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "load run failed");
+    assert!(
+        stdout.contains("verify: 20 chains") && stdout.contains("OK"),
+        "{stdout}"
+    );
+}

@@ -152,3 +152,61 @@ fn every_figure_of_the_flight_report_matches_show_flight() {
         (d.seal_entry.clone(), d.entry_ids.clone())
     );
 }
+
+#[test]
+fn the_transparency_export_is_aggregated_and_says_who_approved_it() {
+    let b = Backend::sqlite();
+    let mut reg = b.open();
+    record_flight(&mut reg, "FT1", t0(), &[false]);
+    record_flight(&mut reg, "FT2", t0() + chrono::TimeDelta::days(40), &[]);
+    let (from, to) = (
+        chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2026, 7, 31).unwrap(),
+    );
+    let draft = reg
+        .transparency_export(from, to, &actor("agent"), "bilan trimestriel", false)
+        .unwrap();
+    assert!(draft.approved.is_none());
+    assert!(draft.html().contains("PROJET"));
+    let a = &draft.aggregate;
+    assert_eq!((a.total.flights, a.total.total_minutes), (2, 50));
+    assert_eq!(
+        a.by_month.keys().collect::<Vec<_>>(),
+        ["2026-06", "2026-07"]
+    );
+    assert_eq!(a.by_commune.keys().collect::<Vec<_>>(), ["Istres"]);
+    // No personal data: neither pilot, aircraft, nor track, nor finer place.
+    let json = serde_json::to_string(&draft).unwrap();
+    for personal in [
+        "Camille",
+        "P-FT1",
+        "F-DRN",
+        "centre-ville",
+        "43.5",
+        "PM-13047",
+    ] {
+        assert!(!json.contains(personal), "{personal} in {json}");
+        assert!(!draft.html().contains(personal), "{personal} in the page");
+    }
+    let approved = reg
+        .transparency_export(from, to, &actor("chef"), "publication", true)
+        .unwrap();
+    let r = approved.approved.clone().unwrap();
+    assert_eq!(r.approval.approved_by.id, "chef");
+    assert_eq!(r.approval.aggregate_sha256, draft.aggregate_sha256);
+    assert!(approved.html().contains("approuvée par Agent chef"));
+    let entries = b.by_kind(kind::TRANSPARENCY_APPROVAL);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].id, r.entry_id);
+    // The same aggregate later still carries its approval; a different one is a draft again.
+    let again = reg
+        .transparency_export(from, to, &actor("agent"), "m", false)
+        .unwrap();
+    assert_eq!(again.approved.map(|x| x.entry_id), Some(r.entry_id));
+    record_flight(&mut reg, "FT3", t0() + chrono::TimeDelta::days(2), &[]);
+    let changed = reg
+        .transparency_export(from, to, &actor("agent"), "m", false)
+        .unwrap();
+    assert!(changed.approved.is_none());
+    assert!(reg.verify().unwrap().is_ok());
+}
