@@ -25,7 +25,11 @@ PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 runuser -u postgres -- "$PG/pg_ctl" -D "$WORK/data" -l "$WORK/pg.log" -w -o "-p $PORT -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$WORK/server.crt -c ssl_key_file=$WORK/server.key -c max_connections=100 -k $WORK" start >/dev/null
 runuser -u postgres -- psql -h "$WORK" -p "$PORT" -U postgres -qc "CREATE DATABASE load" postgres
 cd "$ROOT"
-cargo build -q --release -p vigie_register --bin vigie-register-load
-"${CARGO_TARGET_DIR:-$ROOT/target}/release/vigie-register-load" \
+# The dev profile (hashing and signatures are optimised even there, see the workspace Cargo.toml);
+# PROFILE=release for release figures (a cold release build of the register takes ~20 min).
+PROFILE="${PROFILE:-dev}"
+cargo build -q --profile "$PROFILE" -p vigie_register --bin vigie-register-load
+DIR=$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")
+"${CARGO_TARGET_DIR:-$ROOT/target}/$DIR/vigie-register-load" \
   --postgres "host=localhost port=$PORT user=postgres dbname=load sslmode=verify-full sslrootcert=$WORK/ca.pem" \
   --stations "$STATIONS" --seconds "$SECONDS_TO_RUN"
