@@ -461,8 +461,8 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
                 .map(PinnedKey::parse)
                 .transpose()
                 .map_err(to_anyhow)?;
-            let v = vigie_register::verify_bundle_with_key(&dir, pinned.as_ref())
-                .map_err(to_anyhow)?;
+            let v =
+                vigie_register::verify_bundle_with_key(&dir, pinned.as_ref()).map_err(to_anyhow)?;
             println!(
                 "bundle {}: checked with key {} — {}",
                 dir.display(),
@@ -706,7 +706,9 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
 }
 
 /// `STATION_ID PUBLIC_KEY_HEX` per line (`#` comments): the keys the département registered.
-fn read_station_keys(path: &std::path::Path) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+fn read_station_keys(
+    path: &std::path::Path,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading station keys {}", path.display()))?;
     let mut out = std::collections::BTreeMap::new();
@@ -724,9 +726,8 @@ fn read_station_keys(path: &std::path::Path) -> anyhow::Result<std::collections:
             ))
             .into());
         };
-        let key = vigie_register::keys::parse_public_key(key).map_err(|why| {
-            BadInput(format!("{} line {}: {why}", path.display(), n + 1))
-        })?;
+        let key = vigie_register::keys::parse_public_key(key)
+            .map_err(|why| BadInput(format!("{} line {}: {why}", path.display(), n + 1)))?;
         out.insert(station.to_string(), key);
     }
     Ok(out)
@@ -734,7 +735,13 @@ fn read_station_keys(path: &std::path::Path) -> anyhow::Result<std::collections:
 
 fn sanitize(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

@@ -54,7 +54,12 @@ fn record(dir: &Path) -> Register {
         mass_g: Some(500),
     })
     .unwrap();
-    let ring = vec![[43.5105, 4.9830], [43.5105, 4.9950], [43.5195, 4.9950], [43.5195, 4.9830]];
+    let ring = vec![
+        [43.5105, 4.9830],
+        [43.5105, 4.9950],
+        [43.5195, 4.9950],
+        [43.5195, 4.9830],
+    ];
     reg.add_authorisation(&AuthorisationRecord {
         arrete_number: "13-2026-06-0042".into(),
         issuer: "Préfet des Bouches-du-Rhône".into(),
@@ -166,7 +171,14 @@ fn register_list_prints_its_count_on_a_line_of_its_own() {
     drop(record(dir.path()));
     let (code, out, err) = vigie(
         dir.path(),
-        &["register", "list", "--actor", "chef", "--motive", "contrôle"],
+        &[
+            "register",
+            "list",
+            "--actor",
+            "chef",
+            "--motive",
+            "contrôle",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
@@ -190,8 +202,15 @@ fn register_report_writes_a_private_html_and_pdf_citing_the_seal() {
     let (code, out, err) = vigie(
         dir.path(),
         &[
-            "register", "report", FLIGHT, "--out", out_dir.to_str().unwrap(), "--actor", "chef",
-            "--motive", "compte rendu",
+            "register",
+            "report",
+            FLIGHT,
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--actor",
+            "chef",
+            "--motive",
+            "compte rendu",
         ],
     );
     assert_eq!(code, 0, "{err}");
@@ -199,11 +218,21 @@ fn register_report_writes_a_private_html_and_pdf_citing_the_seal() {
     let pdf = out_dir.join(format!("{FLIGHT}.pdf"));
     let html = out_dir.join(format!("{FLIGHT}.html"));
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
-    assert!(std::fs::read_to_string(&html).unwrap().contains("AUTH-PERIMETER"));
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("AUTH-PERIMETER")
+    );
     for p in [&pdf, &html] {
-        assert_eq!(std::fs::metadata(p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
-    assert_eq!(std::fs::metadata(&out_dir).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(&out_dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
     if let Some(keep) = std::env::var_os("VIGIE_REPORT_OUT") {
         std::fs::create_dir_all(&keep).unwrap();
         std::fs::copy(&pdf, Path::new(&keep).join("cli-report.pdf")).unwrap();
@@ -250,10 +279,16 @@ fn register_verify_says_what_it_cannot_see_and_the_witness_catches_a_cut() {
         .unwrap();
     assert!(py.success());
     let (code, _, _) = vigie(dir.path(), &["register", "verify"]);
-    assert_eq!(code, 0, "verify alone cannot see a cut end (that is the point of the witness)");
+    assert_eq!(
+        code, 0,
+        "verify alone cannot see a cut end (that is the point of the witness)"
+    );
     let (code, _, err) = vigie(dir.path(), &["register", "verify", "--witness", w]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("MISSING") && err.contains("3 entries"), "{err}");
+    assert!(
+        err.contains("MISSING") && err.contains("3 entries"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -266,8 +301,17 @@ fn verify_bundle_against_a_pinned_key_and_a_purge_needs_an_actor() {
     let (code, _, err) = vigie(
         dir.path(),
         &[
-            "register", "export", FLIGHT, "--motive", "réquisition", "--recipient", "Parquet",
-            "--out", bundle.to_str().unwrap(), "--actor", "chef",
+            "register",
+            "export",
+            FLIGHT,
+            "--motive",
+            "réquisition",
+            "--recipient",
+            "Parquet",
+            "--out",
+            bundle.to_str().unwrap(),
+            "--actor",
+            "chef",
         ],
     );
     assert_eq!(code, 0, "{err}");
@@ -276,10 +320,16 @@ fn verify_bundle_against_a_pinned_key_and_a_purge_needs_an_actor() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("pinned") && out.contains(&key), "{out}");
     let other = "ab".repeat(32);
-    let (code, out, err) = vigie(dir.path(), &["register", "verify-bundle", b, "--key", &other]);
+    let (code, out, err) = vigie(
+        dir.path(),
+        &["register", "verify-bundle", b, "--key", &other],
+    );
     assert_eq!(code, 1, "{out}");
     assert!(err.contains("not the pinned key"), "{err}");
-    let (code, _, err) = vigie(dir.path(), &["register", "verify-bundle", b, "--key", "nonsense"]);
+    let (code, _, err) = vigie(
+        dir.path(),
+        &["register", "verify-bundle", b, "--key", "nonsense"],
+    );
     assert_eq!(code, 2, "{err}");
     // Purge: an actor and a motive, and never ahead of the clock.
     let (code, _, err) = vigie(dir.path(), &["register", "purge", "--motive", "m"]);
@@ -287,13 +337,22 @@ fn verify_bundle_against_a_pinned_key_and_a_purge_needs_an_actor() {
     let future = (Utc::now() + TimeDelta::days(30)).to_rfc3339();
     let (code, _, err) = vigie(
         dir.path(),
-        &["register", "purge", "--actor", "chef", "--motive", "m", "--now", &future],
+        &[
+            "register", "purge", "--actor", "chef", "--motive", "m", "--now", &future,
+        ],
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("in the future"), "{err}");
     let (code, out, err) = vigie(
         dir.path(),
-        &["register", "purge", "--actor", "chef", "--motive", "contrôle des durées"],
+        &[
+            "register",
+            "purge",
+            "--actor",
+            "chef",
+            "--motive",
+            "contrôle des durées",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("entries erased"), "{out}");
@@ -305,21 +364,62 @@ fn transparency_export_is_a_draft_until_a_chief_approves_it() {
     drop(record(dir.path()));
     let out = dir.path().join("transparence.json");
     let o = out.to_str().unwrap();
-    let args = ["register", "transparency", "--from", "2026-06-01", "--to", "2026-06-30", "--out", o];
+    let args = [
+        "register",
+        "transparency",
+        "--from",
+        "2026-06-01",
+        "--to",
+        "2026-06-30",
+        "--out",
+        o,
+    ];
     let (code, stdout, err) = vigie(dir.path(), &[&args[..], &["--actor", "agent"]].concat());
     assert_eq!(code, 0, "{err}");
     assert!(stdout.contains("DRAFT"), "{stdout}");
     let (code, stdout, err) = vigie(
         dir.path(),
-        &[&args[..], &["--approve", "--actor", "chef-pm", "--actor-name", "Cheffe Durand", "--role", "chef de service"]].concat(),
+        &[
+            &args[..],
+            &[
+                "--approve",
+                "--actor",
+                "chef-pm",
+                "--actor-name",
+                "Cheffe Durand",
+                "--role",
+                "chef de service",
+            ],
+        ]
+        .concat(),
     );
     assert_eq!(code, 0, "{err}");
-    assert!(stdout.contains("approved by Cheffe Durand (chef de service)"), "{stdout}");
+    assert!(
+        stdout.contains("approved by Cheffe Durand (chef de service)"),
+        "{stdout}"
+    );
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(json["aggregate"]["total"]["flights"], 1);
     assert_eq!(json["approved"]["approval"]["approved_by"]["id"], "chef-pm");
     let text = json.to_string();
-    assert!(!text.contains("Camille") && !text.contains("F-DRN") && !text.contains("centre-ville"), "{text}");
-    let (code, _, err) = vigie(dir.path(), &["register", "transparency", "--from", "2026-06-01", "--to", "2026-06-30", "--out", "x.txt", "--actor", "a"]);
+    assert!(
+        !text.contains("Camille") && !text.contains("F-DRN") && !text.contains("centre-ville"),
+        "{text}"
+    );
+    let (code, _, err) = vigie(
+        dir.path(),
+        &[
+            "register",
+            "transparency",
+            "--from",
+            "2026-06-01",
+            "--to",
+            "2026-06-30",
+            "--out",
+            "x.txt",
+            "--actor",
+            "a",
+        ],
+    );
     assert_eq!(code, 2, "{err}");
 }

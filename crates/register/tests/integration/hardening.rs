@@ -323,3 +323,123 @@ fn flight_ids_are_unique_per_station_and_second() {
     let again = reg.new_flight_id(at, "drone 1").unwrap();
     assert_eq!(again, format!("{a}-2"));
 }
+
+fn basis(id: &str, purpose: &str, keep_h: u32) -> LegalBasisRecord {
+    LegalBasisRecord {
+        id: id.into(),
+        version: "2026-02".into(),
+        title: format!("basis {id}"),
+        purpose: purpose.into(),
+        personal_data: keep_h > 0,
+        recordings_retention_h: keep_h,
+        domicile_retention_h: keep_h.min(48),
+        public_information: "information".into(),
+        documents: Default::default(),
+        emergency: false,
+    }
+}
+
+#[test]
+fn each_flight_carries_its_legal_basis_and_retention_follows_it() {
+    let b = Backend::sqlite();
+    let mut reg = b.open();
+    // Record three flights the usual way, then re-open their starts under different bases.
+    let police = record_flight(&mut reg, "FB-police", t0(), &[false]);
+    let dep = DeploymentRecord {
+        deployment_id: "D-env".into(),
+        arrete_number: "A-FB-police".into(),
+        finalite: "feux_de_forets".into(),
+        place: "Istres, massif de Castillon".into(),
+        planned_start: t0() - TimeDelta::hours(3),
+        planned_end: t0(),
+    };
+    reg.start_deployment(&dep).unwrap();
+    let start = |id: &str| FlightStart {
+        flight_id: id.into(),
+        deployment_id: "D-env".into(),
+        arrete_number: "A-FB-police".into(),
+        finalite: "feux_de_forets".into(),
+        pilot_id: "P-FB-police".into(),
+        aircraft_registration: "F-DRN-FB-police".into(),
+        started_at: t0() - TimeDelta::hours(2),
+        takeoff_lat_deg: None,
+        takeoff_lon_deg: None,
+        place: "Istres, massif de Castillon".into(),
+        anonymised_copy: false,
+    };
+    reg.start_flight_with_basis(
+        &start("FB-forest"),
+        &basis("env-risques-naturels", "feux_de_forets", 720),
+    )
+    .unwrap();
+    reg.start_flight_with_basis(&start("FB-training"), &basis("aviation", "formation", 0))
+        .unwrap();
+    let mut files = Vec::new();
+    for f in ["FB-forest", "FB-training"] {
+        let dir = reg.create_recordings_dir(f).unwrap();
+        let p = dir.join("cam0.ts");
+        std::fs::write(&p, f).unwrap();
+        reg.record_video_segment(&VideoSegment {
+            flight_id: f.into(),
+            camera: "cam0".into(),
+            started_at: t0() - TimeDelta::hours(2),
+            ended_at: t0() - TimeDelta::hours(1),
+            file: file_ref(&p).unwrap(),
+            domicile: false,
+        })
+        .unwrap();
+        files.push(p);
+    }
+    let basis_of = |reg: &mut Register, f: &str| {
+        reg.show_flight(f, &actor("chef"), "contrôle")
+            .unwrap()
+            .legal_basis
+            .map(|b| (b.id, b.version, b.purpose))
+    };
+    assert_eq!(
+        basis_of(&mut reg, "FB-forest"),
+        Some((
+            "env-risques-naturels".into(),
+            "2026-02".into(),
+            "feux_de_forets".into()
+        ))
+    );
+    assert_eq!(
+        basis_of(&mut reg, "FB-police"),
+        None,
+        "no basis recorded: CSI defaults"
+    );
+    let listed = reg
+        .list_flights(&FlightFilter::default(), &actor("chef"), "m")
+        .unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|f| f.legal_basis.as_deref() == Some("aviation"))
+    );
+    // Right after the deployment ends: plain aviation keeps nothing; the others keep theirs.
+    let r = reg.purge(t0() + TimeDelta::minutes(1)).unwrap();
+    assert!(!files[1].exists(), "plain aviation kept a recording: {r:?}");
+    assert!(files[0].exists() && police.segments[0].0.exists());
+    // After 7 days the CSI flight's go; the natural-risk basis keeps 30 days.
+    reg.purge(t0() + TimeDelta::days(7)).unwrap();
+    assert!(!police.segments[0].0.exists() && files[0].exists());
+    reg.purge(t0() + TimeDelta::days(30)).unwrap();
+    assert!(!files[0].exists());
+    let rules: Vec<String> = b
+        .by_kind(kind::ERASURE)
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<ErasureRecord>(e.payload.as_ref().unwrap())
+                .unwrap()
+                .rule
+        })
+        .collect();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.contains("aviation v2026-02") && r.contains("0 h")),
+        "{rules:?}"
+    );
+    assert!(reg.verify().unwrap().is_ok());
+}
