@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod fence;
 mod geom;
+pub mod legal_basis;
 pub mod limits;
 pub mod mission;
 pub mod rules;
@@ -30,6 +31,7 @@ pub use export::zones_to_geojson;
 pub use fence::{
     FenceCircle, FenceError, FenceOptions, FencePlan, FencePolygon, fence_plan, fence_plan_with,
 };
+pub use legal_basis::{FlightLegalBasis, LegalBases, LegalBasis, RequiredDocument};
 pub use limits::Limits;
 pub use mission::{
     Mission, MissionItem, PathPoint, PlanFence, QgcPlan, RallyPoint, parse_qgc_plan,

@@ -48,6 +48,7 @@ pub mod rule_id {
     pub const BREACH_PREDICTED: &str = "BREACH-PREDICTED";
     pub const POSITION_UNKNOWN: &str = "POSITION-UNKNOWN";
     pub const TRAFFIC_NEARBY: &str = "TRAFFIC-NEARBY";
+    pub const LEGAL_BASIS: &str = "LEGAL-BASIS";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -201,6 +202,9 @@ pub struct Situation {
     pub cameras_in_use: Option<u32>,
     /// Manned traffic heard (SBS-1 feed, ADSB_VEHICLE), each part with the time it was heard.
     pub traffic: Vec<crate::traffic::Traffic>,
+    /// The legal basis the flight flies under, its purpose and documents (DOMAIN.md §1b). None in
+    /// legal mode refuses arming (`LEGAL-BASIS`); in training mode it means plain aviation.
+    pub legal_basis: Option<crate::legal_basis::FlightLegalBasis>,
 }
 
 fn finding(rule_id: &'static str, severity: Severity, reason: impl Into<String>) -> Finding {
@@ -220,6 +224,7 @@ pub fn evaluate(rules: &RuleSet, s: &Situation, action: &Action, now: DateTime<U
         Action::Rtl | Action::Land | Action::Disarm | Action::UploadFence => {}
         Action::SetMode(m) if m.is_safety() => {}
         Action::Arm | Action::Takeoff { .. } => {
+            crate::legal_basis::legal_basis_rule(s, &mut f);
             pilot_rules(rules, s, now, &mut f);
             let points = takeoff_points(s, now, &rules.limits);
             auth_rules(rules, s, now, mission_end(rules, s, now), &mut f);

@@ -5,6 +5,7 @@ mod integration {
     pub mod common;
     mod config;
     mod fence;
+    mod legal_basis;
     mod plan;
     mod properties;
     mod rules;

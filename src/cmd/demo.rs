@@ -113,6 +113,8 @@ pub(crate) fn demo_station_config(
         rules,
         authorisation: Some(authorisation),
         pilot: Some(pilot),
+        // Training flights fly under plain aviation (no personal data kept).
+        legal_basis: None,
         training,
         airframe: "multirotor".into(),
         checklist_ticks: ticks,

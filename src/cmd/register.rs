@@ -1,4 +1,5 @@
-//! `vigie register …`: list, show, verify, export, verify-bundle, purge, hold, release, processing CSV.
+//! `vigie register …`: list, show, verify (with witnesses), export, verify-bundle (pinned key),
+//! purge, hold, release, processing CSV, flight report, transparency export, witness.
 //!
 //! Every read goes through `vigie_register`, which writes the access journal (R242-12) first: who
 //! (`--actor`, or VIGIE_ACTOR), why (`--motive`).
@@ -9,7 +10,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use vigie_register::{
-    Actor, FlightFilter, HoldRelease, LegalHold, OpenOptions, Register, RegisterKind,
+    Actor, FlightFilter, HoldRelease, LegalHold, OpenOptions, PinnedKey, Register, RegisterKind,
+    VerifyOptions,
 };
 
 use crate::exit::BadInput;
@@ -94,6 +96,9 @@ pub enum RegisterCommand {
         authorisation: Option<String>,
         #[arg(long)]
         finalite: Option<String>,
+        /// Only this station's flights (a département register holds several).
+        #[arg(long)]
+        station: Option<String>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -107,12 +112,33 @@ pub enum RegisterCommand {
         motive: String,
     },
     /// Walk the whole chain and every referenced file; exit 1 at the first break. Writes nothing.
+    ///
+    /// Alone, it proves every entry is intact and linked, but cannot see entries cut off the END of
+    /// a chain (nor a whole chain removed): give a witness, where the station sent its signed heads,
+    /// to prove nothing after the witnessed head has gone missing.
     Verify {
         #[command(flatten)]
         access: Access,
+        /// A witness of the chain heads: a directory (second disk) or a PostgreSQL conninfo.
+        /// Repeat for several.
+        #[arg(long)]
+        witness: Vec<String>,
+        /// File of registered station keys, one `STATION_ID PUBLIC_KEY_HEX` per line: each chain
+        /// must start with its registered key, and every registered station must be there.
+        #[arg(long)]
+        station_keys: Option<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Send this station's signed chain head to a witness now (the station also does it at every
+    /// seal and on a timer).
+    Witness {
+        #[command(flatten)]
+        access: Access,
+        /// A directory (second disk) or a PostgreSQL conninfo. Repeat for several.
+        #[arg(long = "to", required = true)]
+        to: Vec<String>,
     },
     /// Write an evidence bundle for a flight (journaled as an extraction).
     Export {
@@ -127,15 +153,56 @@ pub enum RegisterCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Verify an evidence bundle with nothing but its own files.
-    VerifyBundle { dir: PathBuf },
-    /// Erase what retention makes due (R242-11, R242-12), journaling each erasure.
+    /// Verify an evidence bundle with nothing but its own files (symbolic links are refused).
+    VerifyBundle {
+        dir: PathBuf,
+        /// The station key you trust (published by the service): 64 hex digits, or a
+        /// station-ed25519.pub / .pub.pem file. Without it, the key shipped in the bundle is used,
+        /// which proves nothing until compared with the published one.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Erase what retention makes due (R242-11, R242-12), journaling each erasure with who and why.
     Purge {
         #[command(flatten)]
         access: Access,
-        /// Decide as if it were this instant (RFC 3339); default: now.
+        /// Why (e.g. "contrôle des durées de conservation").
+        #[arg(long)]
+        motive: String,
+        /// Decide as of this past instant (RFC 3339); default: now. A future instant is refused.
         #[arg(long)]
         now: Option<String>,
+    },
+    /// The flight report for the chief of service: FLIGHT.html and FLIGHT.pdf in DIR (journaled).
+    Report {
+        flight: String,
+        #[command(flatten)]
+        access: Access,
+        #[arg(long)]
+        motive: String,
+        /// Directory to write the report into (created 0700).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Aggregated figures for the public (no personal data); `--approve` records the chief's
+    /// approval in the register, and the export says who approved it.
+    Transparency {
+        #[command(flatten)]
+        access: Access,
+        /// First day (YYYY-MM-DD).
+        #[arg(long)]
+        from: String,
+        /// Last day (YYYY-MM-DD, inclusive).
+        #[arg(long)]
+        to: String,
+        /// FILE.json or FILE.html.
+        #[arg(long)]
+        out: PathBuf,
+        /// Approve this export for publication (recorded as a register entry, as --actor).
+        #[arg(long)]
+        approve: bool,
+        #[arg(long, default_value = "transparency export")]
+        motive: String,
     },
     /// Place a legal hold on a flight: its recordings are kept until released.
     Hold {
@@ -230,9 +297,11 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
             aircraft,
             authorisation,
             finalite,
+            station,
             json,
         } => {
             let filter = FlightFilter {
+                station,
                 from: from
                     .as_deref()
                     .map(|t| parse_time("from", t, false))
@@ -280,7 +349,9 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
                     ]);
                 }
                 print_table(&rows);
-                eprintln!("{} flight(s); consultation journaled", flights.len());
+                // On stdout after the table, on its own line (it used to go to stderr and could
+                // land on the last row's line when both streams were read together).
+                println!("{} flight(s); consultation journaled", flights.len());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -297,11 +368,53 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
             println!("{}", serde_json::to_string_pretty(&view)?);
             Ok(ExitCode::SUCCESS)
         }
-        RegisterCommand::Verify { access, json } => {
+        RegisterCommand::Verify {
+            access,
+            witness,
+            station_keys,
+            json,
+        } => {
             let mut reg = access.open_mode(global, true)?;
-            let report = reg.verify().map_err(to_anyhow)?;
+            let mut options = VerifyOptions::default();
+            let mut labels = Vec::new();
+            for spec in &witness {
+                let mut w = vigie_register::open_witness(spec).map_err(to_anyhow)?;
+                let got = w.heads().map_err(to_anyhow)?;
+                for p in &got.problems {
+                    eprintln!("witness {}: {p}", w.describe());
+                }
+                labels.push(w.describe());
+                options.witness_heads.extend(got.heads);
+            }
+            options.witness_label = labels.join(" + ");
+            if let Some(path) = &station_keys {
+                options.pinned_keys = read_station_keys(path)?;
+            }
+            let report = reg.verify_with(&options).map_err(to_anyhow)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            for c in &report.chains {
+                let witnessed = match c.witnessed_seq {
+                    Some(w) if w == c.last_seq => "witnessed up to its end".to_string(),
+                    Some(w) => format!(
+                        "witnessed up to seq {w}; the {} newest entr(ies) after it are not witnessed yet",
+                        c.last_seq - w
+                    ),
+                    None if witness.is_empty() => "no witness given".to_string(),
+                    None => "NOT witnessed".to_string(),
+                };
+                println!(
+                    "station {}: {} entries, ends at seq {} (entry {}, {}), {witnessed}",
+                    c.station, c.entries, c.last_seq, c.last_id, c.last_recorded_at
+                );
+            }
+            if witness.is_empty() {
+                println!(
+                    "without a witness, verify proves each entry intact and linked to the previous one, \
+                     but cannot see entries cut off the end of a chain or a chain removed whole: \
+                     run with --witness DIR|CONNINFO"
+                );
             }
             if let Some(first) = report.first_break() {
                 eprintln!("register {}: BROKEN at {first}", reg.location());
@@ -342,25 +455,33 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
             );
             Ok(ExitCode::SUCCESS)
         }
-        RegisterCommand::VerifyBundle { dir } => {
-            if !dir.is_dir() {
-                return Err(BadInput(format!(
-                    "{}: not a directory (pass the bundle directory)",
-                    dir.display()
-                ))
-                .into());
-            }
-            let v = vigie_register::verify_bundle(&dir).map_err(to_anyhow)?;
+        RegisterCommand::VerifyBundle { dir, key } => {
+            let pinned = key
+                .as_deref()
+                .map(PinnedKey::parse)
+                .transpose()
+                .map_err(to_anyhow)?;
+            let v =
+                vigie_register::verify_bundle_with_key(&dir, pinned.as_ref()).map_err(to_anyhow)?;
+            println!(
+                "bundle {}: checked with key {} — {}",
+                dir.display(),
+                v.public_key_hex,
+                v.key_source
+            );
             if v.is_ok() {
                 println!(
-                    "bundle {}: OK ({} files, {} chain entries; station {} key {})",
+                    "bundle {}: OK ({} files, {} chain entries; station {})",
                     dir.display(),
                     v.files_checked,
                     v.entries_checked,
                     v.station_id,
-                    v.public_key_hex
                 );
-                println!("compare the key with the one the service published before relying on it");
+                if pinned.is_none() {
+                    println!(
+                        "the key is the bundle's own: compare it with the one the service published, or pass --key"
+                    );
+                }
                 Ok(ExitCode::SUCCESS)
             } else {
                 for p in &v.problems {
@@ -369,13 +490,18 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
                 Ok(ExitCode::from(crate::exit::FAILURE))
             }
         }
-        RegisterCommand::Purge { access, now } => {
+        RegisterCommand::Purge {
+            access,
+            motive,
+            now,
+        } => {
+            let actor = access.actor()?;
+            let mut reg = access.open(global)?;
             let now = match now {
                 Some(t) => parse_time("now", &t, false)?,
-                None => Utc::now(),
+                None => reg.now(),
             };
-            let mut reg = access.open(global)?;
-            let r = reg.purge(now).map_err(to_anyhow)?;
+            let r = reg.purge_by(now, &actor, &motive).map_err(to_anyhow)?;
             println!(
                 "purge at {now}: {} entries erased, {} files deleted, {} flights kept under legal hold, {} journal days signed",
                 r.erased_entries.len(),
@@ -445,6 +571,121 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
             }
             Ok(ExitCode::SUCCESS)
         }
+        RegisterCommand::Witness { access, to } => {
+            let mut reg = access.open(global)?;
+            for spec in &to {
+                reg.add_witness(vigie_register::open_witness(spec).map_err(to_anyhow)?);
+            }
+            let r = reg.witness_now().map_err(to_anyhow)?;
+            println!(
+                "head of station {}: seq {} (entry {}) hash {} signed at {}",
+                r.head.station, r.head.station_seq, r.head.entry_id, r.head.hash, r.head.at
+            );
+            for d in &r.delivered {
+                println!("witnessed by {d}");
+            }
+            for (w, why) in &r.failed {
+                eprintln!("NOT witnessed by {w}: {why}");
+            }
+            Ok(ExitCode::from(if r.failed.is_empty() {
+                crate::exit::DONE
+            } else {
+                crate::exit::FAILURE
+            }))
+        }
+        RegisterCommand::Report {
+            flight,
+            access,
+            motive,
+            out,
+        } => {
+            let actor = access.actor()?;
+            let mut reg = access.open(global)?;
+            let report = reg
+                .flight_report(&flight, &actor, &motive)
+                .map_err(to_anyhow)?;
+            write_private_dir(&out)?;
+            let stem = sanitize(&report.data.flight_id);
+            let html = out.join(format!("{stem}.html"));
+            let pdf = out.join(format!("{stem}.pdf"));
+            write_private_file(&html, report.html.as_bytes())?;
+            write_private_file(&pdf, &report.pdf)?;
+            println!("report {}", html.display());
+            println!("report {}", pdf.display());
+            match &report.data.seal_entry {
+                Some(e) => println!(
+                    "flight {}: seal entry {} hash {}; {} entries; consultation journaled as entry {}",
+                    report.data.flight_id,
+                    e.id,
+                    e.hash,
+                    report.data.entry_ids.len(),
+                    report.journal_entry
+                ),
+                None => println!(
+                    "flight {}: NOT sealed yet; consultation journaled as entry {}",
+                    report.data.flight_id, report.journal_entry
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RegisterCommand::Transparency {
+            access,
+            from,
+            to,
+            out,
+            approve,
+            motive,
+        } => {
+            let day = |field: &str, t: &str| {
+                NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+                    anyhow::Error::new(BadInput(format!(
+                        "--{field} {t:?}: expected a day, YYYY-MM-DD"
+                    )))
+                })
+            };
+            let (from, to) = (day("from", &from)?, day("to", &to)?);
+            let html = match out.extension().and_then(|e| e.to_str()) {
+                Some("html") | Some("htm") => true,
+                Some("json") => false,
+                _ => {
+                    return Err(BadInput(format!(
+                        "--out {}: name it FILE.json or FILE.html",
+                        out.display()
+                    ))
+                    .into());
+                }
+            };
+            let actor = access.actor()?;
+            let mut reg = access.open(global)?;
+            let export = reg
+                .transparency_export(from, to, &actor, &motive, approve)
+                .map_err(to_anyhow)?;
+            let body = if html {
+                export.html().into_bytes()
+            } else {
+                let mut v = serde_json::to_vec_pretty(&export)?;
+                v.push(b'\n');
+                v
+            };
+            write_private_file(&out, &body)?;
+            match &export.approved {
+                Some(a) => println!(
+                    "{}: {} flight(s), approved by {} ({}) in register entry {} (aggregate SHA-256 {})",
+                    out.display(),
+                    export.aggregate.total.flights,
+                    a.approval.approved_by.name,
+                    a.approval.approved_by.role,
+                    a.entry_id,
+                    export.aggregate_sha256
+                ),
+                None => println!(
+                    "{}: {} flight(s), DRAFT — not approved, not for publication (a chief approves with --approve)",
+                    out.display(),
+                    export.aggregate.total.flights
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         RegisterCommand::PublicKey { access, out } => {
             let reg = access.open(global)?;
             println!("{} {}", reg.station_id(), reg.public_key_hex());
@@ -462,4 +703,69 @@ pub fn run(global: &crate::Global, command: RegisterCommand) -> anyhow::Result<E
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `STATION_ID PUBLIC_KEY_HEX` per line (`#` comments): the keys the département registered.
+fn read_station_keys(
+    path: &std::path::Path,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading station keys {}", path.display()))?;
+    let mut out = std::collections::BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(station), Some(key), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(BadInput(format!(
+                "{} line {}: expected `STATION_ID PUBLIC_KEY_HEX` (as `vigie register public-key` prints)",
+                path.display(),
+                n + 1
+            ))
+            .into());
+        };
+        let key = vigie_register::keys::parse_public_key(key)
+            .map_err(|why| BadInput(format!("{} line {}: {why}", path.display(), n + 1)))?;
+        out.insert(station.to_string(), key);
+    }
+    Ok(out)
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn write_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
+/// Reports and exports hold personal data (or are drafts): 0600 like the register's files.
+fn write_private_file(path: &std::path::Path, data: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(data)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
 }

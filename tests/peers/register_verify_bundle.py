@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Independent verifier of a Vigie evidence bundle (no Vigie code): hashlib + `cryptography`.
 
-usage: register_verify_bundle.py BUNDLE_DIR      exit 0 when everything verifies, 1 otherwise.
+usage: register_verify_bundle.py BUNDLE_DIR [--key HEX]   exit 0 when everything verifies, 1 otherwise.
+
+--key HEX pins the station key the verifier trusts (the one the service published); without it the
+key shipped in the bundle is used, which proves nothing until compared out of band.
 
 Checks, from the bundle's files only:
   1. MANIFEST.sha256 is signed (Ed25519) by the key in station-ed25519.pub;
@@ -38,9 +41,20 @@ def entry_hash(e):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def main(bundle):
+def main(bundle, pinned=None):
     problems = []
+    for root, dirs, files in os.walk(bundle):
+        for name in dirs + files:
+            if os.path.islink(os.path.join(root, name)):
+                problems.append(f"{os.path.join(root, name)}: symbolic link; a bundle holds plain files only")
+    if problems:
+        for p in problems:
+            print("FAIL", p)
+        return 1
     pub_hex = open(os.path.join(bundle, "station-ed25519.pub")).read().strip()
+    if pinned is not None and pinned.lower() != pub_hex.lower():
+        problems.append(f"station-ed25519.pub: the bundle ships key {pub_hex}, not the pinned key {pinned}")
+        pub_hex = pinned.lower()
     key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(pub_hex))
 
     def verify(sig, message):
@@ -115,13 +129,19 @@ def main(bundle):
         for p in problems:
             print("FAIL", p)
         return 1
-    print(f"OK flight {info['flight_id']} station {info['station_id']} key {pub_hex}: "
+    print(f"OK flight {info['flight_id']} station {info['station_id']} key {pub_hex} "
+          f"({'pinned' if pinned else 'shipped in the bundle, not pinned'}): "
           f"{len(listed)} files, {len(entries)} chain entries")
     return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    key = None
+    if len(args) == 3 and args[1] == "--key":
+        key = args[2]
+        args = args[:1]
+    if len(args) != 1:
         print(__doc__)
         sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(args[0], key))

@@ -46,6 +46,8 @@ const PACKAGES: &[&str] = &[
     "socat",
     "dump1090-mutability",
     "openssl",
+    // pdftoppm / pdftotext: the register's flight reports are rendered and read back by tests.
+    "poppler-utils",
     // The Python peers' venv.
     "python3-venv",
     "python3-pip",

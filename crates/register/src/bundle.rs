@@ -57,7 +57,13 @@ pub struct BundleReport {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BundleVerification {
     pub station_id: String,
+    /// The key every signature was checked with.
     pub public_key_hex: String,
+    /// Where that key came from: `pinned` (given by the verifier) or `bundle` (the
+    /// station-ed25519.pub shipped inside, which proves nothing until compared out of band).
+    pub key_source: String,
+    /// The key the bundle itself ships.
+    pub bundle_key_hex: String,
     pub files_checked: usize,
     pub entries_checked: usize,
     pub problems: Vec<String>,
@@ -72,9 +78,9 @@ impl BundleVerification {
 fn write(dir: &Path, rel: &str, data: &[u8]) -> Result<()> {
     let p = dir.join(rel);
     if let Some(parent) = p.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        crate::fsutil::create_private_dir(parent)?;
     }
-    std::fs::write(&p, data).map_err(|e| Error::io(&p, e))
+    crate::fsutil::write_private(&p, data)
 }
 
 fn json(v: &impl Serialize) -> Result<Vec<u8>> {
@@ -126,6 +132,14 @@ impl Register {
             }
         }
         let view = self.flight_view_unjournaled(flight_id)?;
+        if view.station != self.station_id() {
+            return Err(Error::BadInput(format!(
+                "flight {flight_id} was recorded by station {}: export it from that station (its key signs the bundle)",
+                view.station
+            )));
+        }
+        let flight_id = view.start.flight_id.clone();
+        let flight_id = flight_id.as_str();
         let Some(seal) = view.seal.clone() else {
             return Err(Error::BadInput(format!(
                 "flight {flight_id} is not sealed yet; export it after landing"
@@ -133,7 +147,8 @@ impl Register {
         };
         // Gather files first and check each against its recorded digest, so an export never carries
         // an altered or missing recording without saying so.
-        let flight_entries: Vec<Entry> = self.store().by_subject(&format!("flight:{flight_id}"))?;
+        let station = self.station_id().to_string();
+        let flight_entries: Vec<Entry> = self.flight_entries(&station, flight_id)?;
         let mut files: Vec<(PathBuf, BundleFile)> = Vec::new();
         let mut erased_segments = Vec::new();
         let seal_entry = flight_entries
@@ -207,11 +222,11 @@ impl Register {
             vec![flight_id.to_string()],
             view.entry_ids.clone(),
         )?;
-        std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+        crate::fsutil::create_private_dir(out_dir)?;
+        crate::fsutil::restrict(out_dir)?;
 
         // Chain entries: station record, authorisation, deployment, pilot, aircraft, the flight, the journal line.
         let mut chain: BTreeMap<i64, Entry> = BTreeMap::new();
-        let station = self.station_id().to_string();
         let subjects = [
             format!("station:{station}"),
             format!("authorisation:{}", view.start.arrete_number),
@@ -220,7 +235,7 @@ impl Register {
             format!("aircraft:{}", view.start.aircraft_registration),
         ];
         for s in subjects {
-            for e in self.store().by_subject(&s)? {
+            for e in self.store().by_station_subject(&station, &s)? {
                 chain.insert(e.id, e);
             }
         }
@@ -262,9 +277,9 @@ impl Register {
         for (src, bf) in &files {
             let dst = out_dir.join(&bf.bundle_path);
             if let Some(parent) = dst.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                crate::fsutil::create_private_dir(parent)?;
             }
-            std::fs::copy(src, &dst).map_err(|e| Error::io(&dst, e))?;
+            crate::fsutil::copy_private(src, &dst)?;
             if file_sha256(&dst)? != bf.recorded.sha256 {
                 return Err(Error::Recording {
                     path: dst.display().to_string(),
@@ -321,11 +336,22 @@ impl Register {
     }
 }
 
+/// Every file under `dir`, relative to `root`. Symbolic links are refused, never followed (a link
+/// to `.` made the old walk recurse until the stack overflowed; a link out of the bundle would
+/// make it vouch for a file that is not in it).
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
     for item in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let item = item.map_err(|e| Error::io(dir, e))?;
         let p = item.path();
-        if p.is_dir() {
+        let ft = item.file_type().map_err(|e| Error::io(&p, e))?;
+        if ft.is_symlink() {
+            return Err(Error::BadInput(format!(
+                "bundle {}: {} is a symbolic link; a bundle holds plain files only and links are never followed (remove it, or ask for a fresh export)",
+                root.display(),
+                p.display()
+            )));
+        }
+        if ft.is_dir() {
             collect_files(root, &p, out)?;
         } else {
             let rel = p
@@ -341,13 +367,103 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
     Ok(())
 }
 
-/// Verify a bundle with nothing but its own files (no register, no station key file).
+/// A key the verifier trusts: the one the service published, pinned out of band.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinnedKey {
+    /// Lowercase hex of the 32-byte Ed25519 public key.
+    pub public_hex: String,
+    /// Where it came from (a file, or "the command line"), for messages.
+    pub source: String,
+}
+
+impl PinnedKey {
+    /// `spec` is 64 hex digits, or a file holding a hex key (`.pub`) or a PEM key (`.pub.pem`).
+    pub fn parse(spec: &str) -> Result<PinnedKey> {
+        let trimmed = spec.trim();
+        if trimmed.len() == 64 && trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(PinnedKey {
+                public_hex: trimmed.to_ascii_lowercase(),
+                source: "the command line".into(),
+            });
+        }
+        let path = Path::new(trimmed);
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::BadInput(format!(
+                "--key {trimmed}: neither 64 hex digits nor a readable key file ({e})"
+            ))
+        })?;
+        let public_hex = keys::parse_public_key(&text)
+            .map_err(|why| Error::BadInput(format!("--key {}: {why}", path.display())))?;
+        Ok(PinnedKey {
+            public_hex,
+            source: path.display().to_string(),
+        })
+    }
+}
+
+/// Verify a bundle with nothing but its own files, against the key it ships. That key proves
+/// nothing by itself: compare it with the published one, or use [`verify_bundle_with_key`].
 pub fn verify_bundle(dir: &Path) -> Result<BundleVerification> {
+    verify_bundle_with_key(dir, None)
+}
+
+/// Reject manifest paths that would read outside the bundle.
+fn safe_relative(rel: &str) -> bool {
+    let p = Path::new(rel);
+    !rel.is_empty()
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+/// Verify a bundle; with `pinned`, every signature is checked with the verifier's key, and a
+/// bundle signed with another key fails and says so.
+pub fn verify_bundle_with_key(
+    dir: &Path,
+    pinned: Option<&PinnedKey>,
+) -> Result<BundleVerification> {
     let mut v = BundleVerification::default();
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(Error::BadInput(format!(
+                "{} is a symbolic link; pass the bundle directory itself (links are never followed)",
+                dir.display()
+            )));
+        }
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::BadInput(format!(
+                "{}: not a directory (pass the bundle directory)",
+                dir.display()
+            )));
+        }
+        Ok(_) => {}
+        Err(e) => return Err(Error::io(dir, e)),
+    }
+    // Walk first: it refuses any symbolic link, so no later read can leave the bundle.
+    let mut present = Vec::new();
+    collect_files(dir, dir, &mut present)?;
     let read = |rel: &str| std::fs::read(dir.join(rel)).map_err(|e| Error::io(&dir.join(rel), e));
-    let pk_text = String::from_utf8_lossy(&read(keys::PUBLIC_KEY_FILE)?)
+    let bundle_key = String::from_utf8_lossy(&read(keys::PUBLIC_KEY_FILE)?)
         .trim()
         .to_string();
+    v.bundle_key_hex = bundle_key.clone();
+    let pk_text = match pinned {
+        Some(p) => {
+            v.key_source = format!("pinned ({})", p.source);
+            if p.public_hex != bundle_key.to_ascii_lowercase() {
+                v.problems.push(format!(
+                    "{}: the bundle ships key {bundle_key}, not the pinned key {} from {}: it was not signed by the station you trust (re-signed, or another station's)",
+                    keys::PUBLIC_KEY_FILE,
+                    p.public_hex,
+                    p.source
+                ));
+            }
+            p.public_hex.clone()
+        }
+        None => {
+            v.key_source = "bundle (station-ed25519.pub, not pinned)".into();
+            bundle_key.clone()
+        }
+    };
     v.public_key_hex = pk_text.clone();
     let manifest = read(MANIFEST)?;
     let sig = read(MANIFEST_SIG)?;
@@ -362,6 +478,13 @@ pub fn verify_bundle(dir: &Path) -> Result<BundleVerification> {
                 .push(format!("{MANIFEST} line {}: not `SHA256  PATH`", n + 1));
             continue;
         };
+        if !safe_relative(rel) {
+            v.problems.push(format!(
+                "{MANIFEST} line {}: path {rel:?} leaves the bundle (absolute or `..`); not read",
+                n + 1
+            ));
+            continue;
+        }
         listed.insert(rel.to_string(), digest.to_string());
         v.files_checked += 1;
         match file_sha256(&dir.join(rel)) {
@@ -372,8 +495,6 @@ pub fn verify_bundle(dir: &Path) -> Result<BundleVerification> {
             Err(e) => v.problems.push(format!("{rel}: {e}")),
         }
     }
-    let mut present = Vec::new();
-    collect_files(dir, dir, &mut present)?;
     for rel in present {
         if !listed.contains_key(&rel) {
             v.problems

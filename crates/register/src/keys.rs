@@ -39,7 +39,7 @@ impl StationKey {
         if path.exists() {
             return Self::load(&path);
         }
-        fs::create_dir_all(keys_dir).map_err(|e| Error::io(keys_dir, e))?;
+        crate::fsutil::create_private_dir(keys_dir)?;
         let mut seed = [0u8; 32];
         use rand::TryRngCore as _;
         rand::rngs::OsRng
@@ -89,16 +89,18 @@ impl StationKey {
 
     /// Write `station-ed25519.pub` (hex) and `station-ed25519.pub.pem` (SPKI, for OpenSSL) into `dir`.
     pub fn export_public(&self, dir: &Path) -> Result<()> {
-        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        crate::fsutil::create_private_dir(dir)?;
+        // 0600 like everything the register writes: whoever needs the public key gets it from the
+        // service (or `vigie register public-key`), not by reading the station's disk.
         write_atomic(
             &dir.join(PUBLIC_KEY_FILE),
             format!("{}\n", self.public_hex()).as_bytes(),
-            0o644,
+            0o600,
         )?;
         write_atomic(
             &dir.join(PUBLIC_KEY_PEM_FILE),
             public_pem(&self.public_bytes()).as_bytes(),
-            0o644,
+            0o600,
         )
     }
 
@@ -145,6 +147,52 @@ pub fn verify_hex(
     let vk = VerifyingKey::from_bytes(&pk).map_err(|e| format!("public key invalid: {e}"))?;
     vk.verify(message, &Signature::from_bytes(&sig))
         .map_err(|_| "signature does not match".to_string())
+}
+
+/// A public key given by whoever verifies: 64 hex digits, or the text of a `.pub` (hex) or
+/// `.pub.pem` (SPKI) file. Returns the key as lowercase hex.
+pub fn parse_public_key(text: &str) -> std::result::Result<String, String> {
+    let t = text.trim();
+    if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(t.to_ascii_lowercase());
+    }
+    if t.starts_with("-----BEGIN PUBLIC KEY-----") {
+        let body: String = t
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<Vec<_>>()
+            .concat();
+        let der =
+            base64_decode(body.trim()).ok_or_else(|| "the PEM body is not base64".to_string())?;
+        if der.len() == 44 && der[..12] == SPKI_PREFIX {
+            return Ok(hex::encode(&der[12..]));
+        }
+        return Err(
+            "the PEM key is not an Ed25519 public key (SubjectPublicKeyInfo, RFC 8410)".into(),
+        );
+    }
+    Err("expected 64 hex digits (station-ed25519.pub) or a PEM public key (station-ed25519.pub.pem)".into())
+}
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        if c == b'=' {
+            break;
+        }
+        let v = T.iter().position(|&x| x == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 pub fn public_pem(public: &[u8; 32]) -> String {
@@ -213,6 +261,15 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn pinned_keys_parse_from_hex_and_pem() {
+        let k = [7u8; 32];
+        let hex_key = hex::encode(k);
+        assert_eq!(parse_public_key(&hex_key).unwrap(), hex_key);
+        assert_eq!(parse_public_key(&public_pem(&k)).unwrap(), hex_key);
+        assert!(parse_public_key("abc").is_err());
     }
 
     #[test]

@@ -11,26 +11,36 @@
 mod bundle;
 pub mod chain;
 mod error;
+mod fsutil;
 pub mod keys;
 mod purge;
 mod recorder;
 pub mod records;
 mod register;
+pub mod report;
 pub mod store;
 mod training;
+pub mod transparency;
 mod verify;
+pub mod witness;
 
 pub use bundle::{
-    BundleInfo, BundleReport, BundleVerification, MANIFEST, MANIFEST_SIG, verify_bundle,
+    BundleInfo, BundleReport, BundleVerification, MANIFEST, MANIFEST_SIG, PinnedKey, verify_bundle,
+    verify_bundle_with_key,
 };
 pub use chain::{Entry, GENESIS_HASH, entry_hash};
 pub use error::{Error, Result};
+pub use purge::AUTOMATIC_PURGE;
 pub use recorder::{
-    EventLevel, FlightRecorder, RecordingSummary, RrdSummary, TelemetrySample, ZoneStyle,
-    read_rrd_summary,
+    EventLevel, FlightRecorder, RecordingSummary, RrdGeo, RrdSummary, TelemetrySample, ZoneStyle,
+    read_rrd_geo, read_rrd_summary,
 };
 pub use records::*;
 pub use register::{
-    Appended, Break, FlightFilter, FlightSummary, FlightView, OpenOptions, PurgeReport, Register,
-    RegisterKind, RetentionPolicy, VerifyReport, file_ref, file_sha256, kind,
+    Appended, Break, ChainSummary, FlightFilter, FlightSummary, FlightView, OpenOptions,
+    PurgeReport, Register, RegisterKind, RetentionPolicy, SealEntry, VerifyReport, file_ref,
+    file_sha256, kind,
 };
+pub use report::{Report, ReportData, ReportZone};
+pub use verify::VerifyOptions;
+pub use witness::{DirWitness, PostgresWitness, SignedHead, Witness, WitnessReport, open_witness};

@@ -37,7 +37,8 @@ pub enum EventLevel {
 }
 
 /// What a zone drawn on the map is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ZoneStyle {
     /// Authorised perimeter (green).
     Perimeter,
@@ -111,7 +112,7 @@ impl FlightRecorder {
     /// Start `path` (its directory is created). The recording id is the flight id.
     pub fn create(path: &Path, flight_id: &str) -> Result<FlightRecorder> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            crate::fsutil::create_private_dir(dir)?;
         }
         if path.exists() {
             return Err(Error::BadInput(format!(
@@ -119,6 +120,8 @@ impl FlightRecorder {
                 path.display()
             )));
         }
+        // Created 0600 here; Rerun's writer then opens it (truncating, keeping the mode).
+        crate::fsutil::open_private(path, true)?;
         let rec = rerun::RecordingStreamBuilder::new("vigie")
             .recording_id(flight_id)
             .save(path)
@@ -220,11 +223,8 @@ impl FlightRecorder {
         {
             ring.push(first);
         }
-        let color = match style {
-            ZoneStyle::Perimeter => rerun::Color::from_rgb(40, 180, 70),
-            ZoneStyle::Prohibited => rerun::Color::from_rgb(220, 40, 40),
-            ZoneStyle::Restricted => rerun::Color::from_rgb(240, 150, 20),
-        };
+        let [r, g, b] = style_rgb(style);
+        let color = rerun::Color::from_rgb(r, g, b);
         let entity = format!("map/zones/{}", crate::register::sanitize(name));
         self.rec
             .log_static(
@@ -259,6 +259,93 @@ impl FlightRecorder {
             max_alt_agl_m,
         })
     }
+}
+
+fn style_rgb(style: ZoneStyle) -> [u8; 3] {
+    match style {
+        ZoneStyle::Perimeter => [40, 180, 70],
+        ZoneStyle::Prohibited => [220, 40, 40],
+        ZoneStyle::Restricted => [240, 150, 20],
+    }
+}
+
+/// The geography a flight recording holds: the track (`map/vehicle`, in time order) and the zones
+/// (`map/zones/<name>`, their style from the colour they were logged with).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RrdGeo {
+    /// `[lat, lon]`, in time order.
+    pub track: Vec<[f64; 2]>,
+    pub zones: Vec<crate::report::MapZone>,
+}
+
+/// Read the track and zones of a `.rrd` with Rerun's own decoder.
+pub fn read_rrd_geo(path: &Path) -> Result<RrdGeo> {
+    use rerun::external::re_log_encoding::DecoderApp;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let decoder =
+        DecoderApp::decode_eager(std::io::BufReader::new(file)).map_err(|e| rec_err(path, e))?;
+    let mut points: Vec<(i64, [f64; 2])> = Vec::new();
+    let mut out = RrdGeo::default();
+    let positions = rerun::GeoPoints::descriptor_positions().component;
+    let lines = rerun::GeoLineStrings::descriptor_line_strings().component;
+    let colors = rerun::GeoLineStrings::descriptor_colors().component;
+    let timeline = rerun::TimelineName::from_static_str(TIMELINE);
+    for msg in decoder {
+        let msg = msg.map_err(|e| rec_err(path, e))?;
+        let rerun::log::LogMsg::ArrowMsg(_, arrow) = &msg else {
+            continue;
+        };
+        let chunk = rerun::log::Chunk::from_arrow_msg(arrow).map_err(|e| rec_err(path, e))?;
+        let entity = chunk.entity_path().to_string();
+        if entity == "/map/vehicle" {
+            let times: Vec<i64> = chunk
+                .timelines()
+                .get(&timeline)
+                .map(|t| t.times_raw().to_vec())
+                .unwrap_or_default();
+            for (i, batch) in chunk
+                .iter_component::<rerun::components::LatLon>(positions)
+                .enumerate()
+            {
+                for p in batch.iter() {
+                    points.push((
+                        times.get(i).copied().unwrap_or(i64::MAX),
+                        [p.latitude(), p.longitude()],
+                    ));
+                }
+            }
+        } else if let Some(name) = entity.strip_prefix("/map/zones/") {
+            let rgb: Option<[u8; 3]> = chunk
+                .iter_component::<rerun::components::Color>(colors)
+                .next()
+                .and_then(|b| {
+                    b.first().map(|c| {
+                        let [r, g, b, _] = c.to_array();
+                        [r, g, b]
+                    })
+                });
+            let style = [
+                ZoneStyle::Perimeter,
+                ZoneStyle::Prohibited,
+                ZoneStyle::Restricted,
+            ]
+            .into_iter()
+            .find(|s| Some(style_rgb(*s)) == rgb)
+            .unwrap_or(ZoneStyle::Restricted);
+            for batch in chunk.iter_component::<rerun::components::GeoLineString>(lines) {
+                for ring in batch.iter() {
+                    out.zones.push(crate::report::MapZone {
+                        name: name.to_string(),
+                        style,
+                        ring_lat_lon_deg: ring.0.iter().map(|v| [v.x(), v.y()]).collect(),
+                    });
+                }
+            }
+        }
+    }
+    points.sort_by_key(|(t, _)| *t);
+    out.track = points.into_iter().map(|(_, p)| p).collect();
+    Ok(out)
 }
 
 /// What an `.rrd` holds: decoded with Rerun's own decoder (a truncated or foreign file fails).

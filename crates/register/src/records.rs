@@ -133,6 +133,46 @@ pub struct FlightStart {
     pub anonymised_copy: bool,
 }
 
+/// The legal basis a flight flies under (DOMAIN.md §1b), as the register keeps it: the id and
+/// version of the configured basis, and what it implied for retention at the time of the flight,
+/// so a later change of configuration never changes what applied to a past flight.
+/// (The station converts `flight_rules::LegalBasis` into this.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LegalBasisRecord {
+    /// e.g. `csi-l242`, `csi-l242-municipal`, `env-risques-naturels`, `aviation`.
+    pub id: String,
+    /// Version of the legal-bases configuration that defined it, e.g. `2026-02`.
+    pub version: String,
+    /// Human title with its sources, e.g. `CSI L242-1 … L242-8, R242-8 … R242-14`.
+    pub title: String,
+    /// Purpose the flight flies for (one of the basis' purposes).
+    pub purpose: String,
+    /// False for plain aviation: no processing of personal data.
+    pub personal_data: bool,
+    /// Video segments, tlog and .rrd are erased this many hours after the deployment ends
+    /// (0: at the first purge after it ends — nothing kept beyond the register of processing).
+    pub recordings_retention_h: u32,
+    /// Segments flagged `domicile` (R242-11 II: 48 h).
+    pub domicile_retention_h: u32,
+    /// Public-information duty of the basis, as configured.
+    pub public_information: String,
+    /// Documents the basis requires, with the references the flight presented (kind → reference).
+    #[serde(default)]
+    pub documents: std::collections::BTreeMap<String, String>,
+    /// Flown under the emergency procedure of the basis (public not informed beforehand).
+    #[serde(default)]
+    pub emergency: bool,
+}
+
+/// What is stored in a `flight_start` entry: the start and, since issue 15, its legal basis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FlightStartEntry {
+    #[serde(flatten)]
+    pub start: FlightStart,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis: Option<LegalBasisRecord>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TrackSummary {
     pub points: u64,
@@ -301,6 +341,9 @@ pub struct ErasureRecord {
     pub entries: Vec<i64>,
     /// Files deleted, with the digest they had.
     pub files: Vec<FileRef>,
+    /// Why the purge ran (automatic retention, or the motive the actor gave).
+    #[serde(default)]
+    pub motive: Option<String>,
 }
 
 /// The daily signature over the access journal.
@@ -308,4 +351,16 @@ pub struct ErasureRecord {
 pub struct JournalDaySeal {
     pub day: NaiveDate,
     pub entries: Vec<CoveredEntry>,
+}
+
+/// A chief's approval of a transparency export (the aggregate's digest, so the approval covers
+/// exactly what is published).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransparencyApproval {
+    pub at: DateTime<Utc>,
+    pub approved_by: Actor,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// SHA-256 of the canonical JSON of the aggregate that was approved.
+    pub aggregate_sha256: String,
 }

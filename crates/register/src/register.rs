@@ -14,6 +14,7 @@ use crate::records::*;
 use crate::store::Store;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
+use crate::witness::{SignedHead, Witness, WitnessReport, open_witness};
 
 /// Entry kinds, as stored in the `kind` column.
 pub mod kind {
@@ -35,6 +36,8 @@ pub mod kind {
     pub const HOLD_RELEASE: &str = "hold_release";
     pub const ERASURE: &str = "erasure";
     pub const JOURNAL_SEAL: &str = "journal_seal";
+    /// A chief's approval of a transparency export.
+    pub const TRANSPARENCY_APPROVAL: &str = "transparency_approval";
     /// Kinds that form the access journal (R242-12), sealed daily.
     pub const JOURNAL: [&str; 6] = [
         ACCESS,
@@ -85,6 +88,29 @@ impl Default for RetentionPolicy {
     }
 }
 
+impl RetentionPolicy {
+    /// What applies to a flight: its recorded legal basis, else this policy (the CSI defaults).
+    pub fn for_basis(&self, basis: Option<&LegalBasisRecord>) -> RetentionPolicy {
+        match basis {
+            Some(b) => RetentionPolicy {
+                recordings: TimeDelta::hours(i64::from(b.recordings_retention_h)),
+                domicile: TimeDelta::hours(i64::from(
+                    b.domicile_retention_h.min(b.recordings_retention_h),
+                )),
+                journal: self.journal,
+            },
+            None => self.clone(),
+        }
+    }
+}
+
+fn recordings_base(kind: RegisterKind) -> &'static str {
+    match kind {
+        RegisterKind::Legal => "recordings",
+        RegisterKind::Training => "training-recordings",
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
     pub kind: RegisterKind,
@@ -96,6 +122,14 @@ pub struct OpenOptions {
     /// Open for verification only: nothing is created or written (no key, no schema, no station
     /// record), so a register seized as evidence can be verified as it is. Appends fail.
     pub read_only: bool,
+    /// Witnesses of the chain head (a directory on another disk, or a PostgreSQL conninfo): the
+    /// signed head goes to each at every seal and by [`Register::witness_if_due`].
+    pub witnesses: Vec<String>,
+    /// How often [`Register::witness_if_due`] sends the head when nothing was sealed: 5 minutes.
+    pub witness_every: TimeDelta,
+    /// The register's clock is the system clock plus this (zero in service). Tests and training
+    /// scenarios use it to act "three years later"; a purge is never decided ahead of this clock.
+    pub clock_offset: TimeDelta,
 }
 
 impl OpenOptions {
@@ -106,6 +140,9 @@ impl OpenOptions {
             max_size_bytes: None,
             postgres: None,
             read_only: false,
+            witnesses: Vec::new(),
+            witness_every: TimeDelta::minutes(5),
+            clock_offset: TimeDelta::zero(),
         }
     }
 }
@@ -119,10 +156,14 @@ pub struct FlightFilter {
     pub aircraft: Option<String>,
     pub arrete_number: Option<String>,
     pub finalite: Option<String>,
+    /// Only this station's flights (a département register holds several).
+    pub station: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlightSummary {
+    /// Station whose chain holds the flight.
+    pub station: String,
     pub flight_id: String,
     pub deployment_id: String,
     pub arrete_number: String,
@@ -133,12 +174,25 @@ pub struct FlightSummary {
     pub ended_at: Option<DateTime<Utc>>,
     pub sealed: bool,
     pub on_hold: bool,
+    /// Place or zone (commune) of the flight.
+    pub place: String,
+    /// Id of the legal basis recorded at the start (None: an older station recorded none).
+    pub legal_basis: Option<String>,
+    /// Purpose under that basis.
+    pub purpose: Option<String>,
+    pub anonymised_copy: bool,
 }
 
 /// Everything the register holds about one flight.
 #[derive(Debug, Clone, Serialize)]
 pub struct FlightView {
+    /// Station whose chain holds the flight.
+    pub station: String,
     pub start: FlightStart,
+    /// The legal basis recorded at the start, if any.
+    pub legal_basis: Option<LegalBasisRecord>,
+    /// Entry id, hash and signature of the flight seal.
+    pub seal_entry: Option<SealEntry>,
     pub seal: Option<FlightSeal>,
     pub deployment: Option<DeploymentRecord>,
     pub deployment_ended_at: Option<DateTime<Utc>>,
@@ -148,8 +202,20 @@ pub struct FlightView {
     /// `(entry id, segment or None when erased)`.
     pub video_segments: Vec<(i64, Option<VideoSegment>)>,
     pub active_hold: Option<LegalHold>,
+    /// Live and replay viewers of the flight (L242-4): `(start, end if recorded)`.
+    pub viewer_sessions: Vec<(ViewerSessionStart, Option<ViewerSessionEnd>)>,
     /// Ids of all entries about this flight, in order.
     pub entry_ids: Vec<i64>,
+}
+
+/// Where the seal sits in the chain: what a report or a bundle cites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SealEntry {
+    pub id: i64,
+    pub station_seq: i64,
+    pub hash: String,
+    pub signature: Option<String>,
+    pub recorded_at: String,
 }
 
 /// One place where the chain or a file does not match.
@@ -178,8 +244,25 @@ impl std::fmt::Display for Break {
     }
 }
 
+/// One station's chain as `verify` found it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChainSummary {
+    pub station: String,
+    pub entries: u64,
+    pub last_seq: i64,
+    pub last_id: i64,
+    pub last_hash: String,
+    pub last_recorded_at: String,
+    /// Highest head a witness holds for this station (None: no witness given, or none for it).
+    pub witnessed_seq: Option<i64>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct VerifyReport {
+    /// Per station, in station order: the end of each chain, and how far a witness vouches for it.
+    pub chains: Vec<ChainSummary>,
+    /// Signed heads checked against the chains.
+    pub witnessed_heads: u64,
     pub entries: u64,
     pub stations: usize,
     pub signatures: u64,
@@ -231,6 +314,12 @@ impl From<&Entry> for Appended {
 
 pub struct Register {
     store: Box<dyn Store>,
+    witnesses: Vec<Box<dyn Witness>>,
+    witness_every: TimeDelta,
+    /// `(when, station_seq)` of the last head every witness accepted.
+    last_witnessed: Option<(DateTime<Utc>, i64)>,
+    last_witness_report: Option<WitnessReport>,
+    clock_offset: TimeDelta,
     /// `None` when opened read-only.
     key: Option<StationKey>,
     public_hex: Option<String>,
@@ -248,10 +337,6 @@ impl std::fmt::Debug for Register {
             .field("kind", &self.kind)
             .finish()
     }
-}
-
-pub(crate) fn now_text() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 fn subject_flight(id: &str) -> String {
@@ -282,11 +367,28 @@ impl Register {
         if options.read_only {
             return Self::open_read_only(dir, options);
         }
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        crate::fsutil::create_private_dir(dir)?;
         if options.postgres.is_none() {
             Self::check_writable(dir)?;
         }
-        let key = StationKey::load_or_create(&dir.join("keys"))?;
+        let keys_dir = dir.join("keys");
+        let key = StationKey::load_or_create(&keys_dir)?;
+        // Older versions left these world-readable; they hold personal data (R242-9).
+        crate::fsutil::restrict(&keys_dir)?;
+        for name in [
+            crate::keys::PRIVATE_KEY_FILE,
+            crate::keys::PUBLIC_KEY_FILE,
+            crate::keys::PUBLIC_KEY_PEM_FILE,
+        ] {
+            crate::fsutil::restrict(&keys_dir.join(name))?;
+        }
+        let rec_base = dir.join(recordings_base(options.kind));
+        crate::fsutil::create_private_dir(&rec_base)?;
+        crate::fsutil::restrict(&rec_base)?;
+        let mut witnesses = Vec::new();
+        for w in &options.witnesses {
+            witnesses.push(open_witness(w)?);
+        }
         let store: Box<dyn Store> = match &options.postgres {
             Some(conninfo) => Box::new(PostgresStore::connect(conninfo)?),
             None => Box::new(SqliteStore::open(
@@ -297,6 +399,11 @@ impl Register {
         let station = key.station_id();
         let mut reg = Register {
             store,
+            witnesses,
+            witness_every: options.witness_every,
+            last_witnessed: None,
+            last_witness_report: None,
+            clock_offset: options.clock_offset,
             public_hex: Some(key.public_hex()),
             key: Some(key),
             station,
@@ -334,6 +441,11 @@ impl Register {
         };
         Ok(Register {
             store,
+            witnesses: Vec::new(),
+            witness_every: options.witness_every,
+            last_witnessed: None,
+            last_witness_report: None,
+            clock_offset: options.clock_offset,
             key: None,
             public_hex,
             station,
@@ -351,7 +463,7 @@ impl Register {
 
     fn ensure_station_record(&mut self) -> Result<()> {
         let subject = format!("station:{}", self.station);
-        let existing = self.store.by_subject(&subject)?;
+        let existing = self.store.by_station_subject(&self.station, &subject)?;
         let training = self.kind == RegisterKind::Training;
         if let Some(first) = existing.iter().find(|e| e.kind == kind::STATION) {
             let rec: StationRecord = parse(first)?;
@@ -417,13 +529,68 @@ impl Register {
         }
     }
 
+    /// The register's clock: the system clock (plus `OpenOptions::clock_offset` in tests).
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.clock_offset
+    }
+
+    pub(crate) fn now_text(&self) -> String {
+        self.now().to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+
     /// Where the station should write a flight's tlog, .rrd and video segments.
     pub fn recordings_dir(&self, flight_id: &str) -> PathBuf {
-        let base = match self.kind {
-            RegisterKind::Legal => "recordings",
-            RegisterKind::Training => "training-recordings",
+        self.dir
+            .join(recordings_base(self.kind))
+            .join(sanitize(flight_id))
+    }
+
+    /// [`Register::recordings_dir`], created 0700 (recordings hold personal data).
+    pub fn create_recordings_dir(&self, flight_id: &str) -> Result<PathBuf> {
+        let dir = self.recordings_dir(flight_id);
+        crate::fsutil::create_private_dir(&dir)?;
+        crate::fsutil::restrict(&dir)?;
+        Ok(dir)
+    }
+
+    /// Whether `path` (from the database) really lies inside this station's own recordings
+    /// directory, symbolic links resolved. The purge deletes nothing else: in a département
+    /// register, a row written by another station (or by whoever can write the database) could
+    /// otherwise make it delete any file the station's user can.
+    pub fn is_own_recording(&self, path: &Path) -> bool {
+        let base = self.dir.join(recordings_base(self.kind));
+        match (std::fs::canonicalize(&base), std::fs::canonicalize(path)) {
+            (Ok(base), Ok(p)) => p.starts_with(&base) && p != base,
+            _ => false,
+        }
+    }
+
+    /// A flight id unique in a département register: UTC time, vehicle label and this station's id
+    /// (`F-20261128T101500Z-drone-1-st-1a2b3c4d5e6f`), with `-2`, `-3`… if this station already
+    /// used it. Two communes arming in the same second get two ids.
+    pub fn new_flight_id(&mut self, at: DateTime<Utc>, vehicle_label: &str) -> Result<String> {
+        let vehicle = sanitize(vehicle_label.trim());
+        let vehicle = if vehicle.is_empty() {
+            "vehicle".to_string()
+        } else {
+            vehicle.chars().take(32).collect()
         };
-        self.dir.join(base).join(sanitize(flight_id))
+        let base = format!(
+            "F-{}-{vehicle}-{}",
+            at.format("%Y%m%dT%H%M%SZ"),
+            self.station
+        );
+        let mut id = base.clone();
+        for n in 2.. {
+            if self
+                .latest(&subject_flight(&id), kind::FLIGHT_START)?
+                .is_none()
+            {
+                break;
+            }
+            id = format!("{base}-{n}");
+        }
+        Ok(id)
     }
 
     /// Resolve a stored path (relative paths are relative to the register's directory).
@@ -438,7 +605,7 @@ impl Register {
 
     // ---- appends -------------------------------------------------------------------------------
 
-    fn append(
+    pub(crate) fn append(
         &mut self,
         kind: &str,
         subject: String,
@@ -485,13 +652,13 @@ impl Register {
                 erases,
             })
             .collect();
+        let at = self.now_text();
         let Some(key) = &self.key else {
             return Err(read_only_error(&self.store.location()));
         };
-        self.store
-            .append(&self.station, &now_text(), &batch, &|h: &str| {
-                key.sign_hex(h.as_bytes())
-            })
+        self.store.append(&self.station, &at, &batch, &|h: &str| {
+            key.sign_hex(h.as_bytes())
+        })
     }
 
     /// Bulk import in one transaction (used to load large registers, e.g. by the benchmark).
@@ -604,7 +771,34 @@ impl Register {
         Ok((&self.append(kind::DEPLOYMENT_END, subject, end, Vec::new())?).into())
     }
 
+    /// Open a flight without a recorded legal basis (stations older than issue 15). Prefer
+    /// [`Register::start_flight_with_basis`]: without a basis, retention falls back to the
+    /// register's [`RetentionPolicy`] and reports say "legal basis not recorded".
     pub fn start_flight(&mut self, start: &FlightStart) -> Result<Appended> {
+        self.start_flight_entry(start, None)
+    }
+
+    /// Open a flight under its legal basis (DOMAIN.md §1b): the `flight_start` entry carries the
+    /// basis id, version, purpose, documents and the retention it implies.
+    pub fn start_flight_with_basis(
+        &mut self,
+        start: &FlightStart,
+        basis: &LegalBasisRecord,
+    ) -> Result<Appended> {
+        if basis.id.trim().is_empty() || basis.version.trim().is_empty() {
+            return Err(Error::BadInput(format!(
+                "flight {}: legal basis id and version are required",
+                start.flight_id
+            )));
+        }
+        self.start_flight_entry(start, Some(basis))
+    }
+
+    fn start_flight_entry(
+        &mut self,
+        start: &FlightStart,
+        basis: Option<&LegalBasisRecord>,
+    ) -> Result<Appended> {
         if start.flight_id.is_empty() || start.flight_id.contains(['\n', '/', '\\']) {
             return Err(Error::BadInput(format!(
                 "flight id {:?} must be one word without slashes",
@@ -626,11 +820,15 @@ impl Register {
         let subject = subject_flight(&start.flight_id);
         if self.latest(&subject, kind::FLIGHT_START)?.is_some() {
             return Err(Error::BadInput(format!(
-                "flight {} already exists",
-                start.flight_id
+                "flight {} already exists in station {}; use Register::new_flight_id for a fresh id",
+                start.flight_id, self.station
             )));
         }
-        Ok((&self.append(kind::FLIGHT_START, subject, start, Vec::new())?).into())
+        let record = FlightStartEntry {
+            start: start.clone(),
+            legal_basis: basis.cloned(),
+        };
+        Ok((&self.append(kind::FLIGHT_START, subject, &record, Vec::new())?).into())
     }
 
     pub fn record_event(&mut self, event: &EventRecord) -> Result<Appended> {
@@ -655,7 +853,7 @@ impl Register {
     /// Seal a flight: the entry lists the hash of every earlier entry of the flight and is signed.
     pub fn seal_flight(&mut self, seal: &FlightSeal) -> Result<Appended> {
         let subject = subject_flight(&seal.flight_id);
-        let entries = self.store.by_subject(&subject)?;
+        let entries = self.store.by_station_subject(&self.station, &subject)?;
         if !entries.iter().any(|e| e.kind == kind::FLIGHT_START) {
             return Err(Error::BadInput(format!(
                 "flight {} was never started in this register",
@@ -683,7 +881,12 @@ impl Register {
                 hash: e.hash.clone(),
             })
             .collect();
-        Ok((&self.append(kind::FLIGHT_SEAL, subject, &seal, Vec::new())?).into())
+        let appended: Appended =
+            (&self.append(kind::FLIGHT_SEAL, subject, &seal, Vec::new())?).into();
+        // The seal is committed; a witness that cannot be reached does not undo it (the station
+        // reads `last_witness_report` and raises an alarm; the timer retries).
+        self.witness_after_seal();
+        Ok(appended)
     }
 
     pub fn viewer_session_start(&mut self, s: &ViewerSessionStart) -> Result<Appended> {
@@ -719,7 +922,14 @@ impl Register {
                 "legal hold: procedure_ref (the procedure's reference) is required".into(),
             ));
         }
-        self.require_flight(&hold.flight_id)?;
+        if hold.flight_id.contains('/') {
+            return Err(Error::BadInput(format!(
+                "legal hold: give the flight id without its station ({}); a hold applies to that id in every station",
+                hold.flight_id
+            )));
+        }
+        // A CSU may hold another station's flight: the flight must exist in some station.
+        self.resolve_flight(&hold.flight_id)?;
         let access = AccessRecord {
             at: hold.placed_at,
             actor: hold.placed_by.clone(),
@@ -779,7 +989,7 @@ impl Register {
                     flight_id: flight_id.to_string(),
                     procedure_ref: format!("(unreadable hold entry {})", e.id),
                     placed_by: Actor::system(),
-                    placed_at: Utc::now(),
+                    placed_at: self.now(),
                 })),
             },
             _ => Ok(None),
@@ -790,22 +1000,21 @@ impl Register {
     pub fn seal_journal_days(&mut self, now: DateTime<Utc>) -> Result<Vec<NaiveDate>> {
         let today = now.date_naive();
         let mut sealed: HashSet<NaiveDate> = HashSet::new();
-        for e in self.store.by_kind(kind::JOURNAL_SEAL)? {
-            if e.station == self.station
-                && let Some(day) = e
-                    .subject
-                    .strip_prefix("journal-day:")
-                    .and_then(|d| d.parse().ok())
+        for e in self
+            .store
+            .by_station_kind(&self.station, kind::JOURNAL_SEAL)?
+        {
+            if let Some(day) = e
+                .subject
+                .strip_prefix("journal-day:")
+                .and_then(|d| d.parse().ok())
             {
                 sealed.insert(day);
             }
         }
         let mut days: BTreeMap<NaiveDate, Vec<CoveredEntry>> = BTreeMap::new();
         for k in kind::JOURNAL {
-            for e in self.store.by_kind(k)? {
-                if e.station != self.station {
-                    continue;
-                }
+            for e in self.store.by_station_kind(&self.station, k)? {
                 let Some(day) = DateTime::parse_from_rfc3339(&e.recorded_at)
                     .ok()
                     .map(|d| d.with_timezone(&Utc).date_naive())
@@ -831,15 +1040,19 @@ impl Register {
             )?;
             out.push(day);
         }
+        if !out.is_empty() {
+            self.witness_after_seal();
+        }
         Ok(out)
     }
 
     // ---- internal reads (not journaled: the station's own bookkeeping) -------------------------
 
+    /// This station's latest entry of kind `k` about `subject` (keys are station-scoped).
     pub(crate) fn latest(&mut self, subject: &str, k: &str) -> Result<Option<Entry>> {
         Ok(self
             .store
-            .by_subject(subject)?
+            .by_station_subject(&self.station, subject)?
             .into_iter()
             .rev()
             .find(|e| e.kind == k))
@@ -857,32 +1070,88 @@ impl Register {
 
     fn require_flight(&mut self, flight_id: &str) -> Result<Entry> {
         self.latest(&subject_flight(flight_id), kind::FLIGHT_START)?
-            .ok_or_else(|| {
-                Error::BadInput(format!(
-                    "flight {flight_id} is not in the {} register (see `vigie register list`)",
-                    match self.kind {
-                        RegisterKind::Legal => "legal",
-                        RegisterKind::Training => "training",
-                    }
-                ))
-            })
+            .ok_or_else(|| self.not_found(flight_id))
+    }
+
+    fn not_found(&self, flight_id: &str) -> Error {
+        Error::BadInput(format!(
+            "flight {flight_id} is not in the {} register (see `vigie register list`)",
+            match self.kind {
+                RegisterKind::Legal => "legal",
+                RegisterKind::Training => "training",
+            }
+        ))
+    }
+
+    /// Which station's flight a reader means: `STATION/FLIGHT`, else this station's flight of that
+    /// id, else the one station that has it (a département register holds several; when two
+    /// stations used the same id the reader must say which).
+    pub fn resolve_flight(&mut self, flight_ref: &str) -> Result<(String, String)> {
+        if let Some((station, flight)) = flight_ref.split_once('/') {
+            let found = self
+                .store
+                .by_station_subject(station, &subject_flight(flight))?
+                .iter()
+                .any(|e| e.kind == kind::FLIGHT_START);
+            return if found {
+                Ok((station.to_string(), flight.to_string()))
+            } else {
+                Err(self.not_found(flight_ref))
+            };
+        }
+        if self.require_flight(flight_ref).is_ok() {
+            return Ok((self.station.clone(), flight_ref.to_string()));
+        }
+        let subject = subject_flight(flight_ref);
+        let mut stations: Vec<String> = self
+            .store
+            .by_kind(kind::FLIGHT_START)?
+            .into_iter()
+            .filter(|e| e.subject == subject)
+            .map(|e| e.station)
+            .collect();
+        stations.sort();
+        stations.dedup();
+        match stations.as_slice() {
+            [one] => Ok((one.clone(), flight_ref.to_string())),
+            [] => Err(self.not_found(flight_ref)),
+            many => Err(Error::BadInput(format!(
+                "flight {flight_ref} exists in stations {}: name it as STATION/{flight_ref}",
+                many.join(", ")
+            ))),
+        }
     }
 
     /// Whether a flight exists and whether it is sealed: for the station's lifecycle, not journaled.
     pub fn flight_state(&mut self, flight_id: &str) -> Result<Option<bool>> {
-        let entries = self.store.by_subject(&subject_flight(flight_id))?;
+        let entries = self
+            .store
+            .by_station_subject(&self.station, &subject_flight(flight_id))?;
         if !entries.iter().any(|e| e.kind == kind::FLIGHT_START) {
             return Ok(None);
         }
         Ok(Some(entries.iter().any(|e| e.kind == kind::FLIGHT_SEAL)))
     }
 
-    pub(crate) fn flight_view_unjournaled(&mut self, flight_id: &str) -> Result<FlightView> {
-        let start_entry = self.require_flight(flight_id)?;
-        let start: FlightStart = parse(&start_entry)?;
-        let entries = self.store.by_subject(&subject_flight(flight_id))?;
+    /// Every entry of a flight, in its station's chain.
+    pub(crate) fn flight_entries(&mut self, station: &str, flight_id: &str) -> Result<Vec<Entry>> {
+        self.store
+            .by_station_subject(station, &subject_flight(flight_id))
+    }
+
+    pub(crate) fn flight_view_unjournaled(&mut self, flight_ref: &str) -> Result<FlightView> {
+        let (station, flight_id) = self.resolve_flight(flight_ref)?;
+        let entries = self.flight_entries(&station, &flight_id)?;
+        let Some(start_entry) = entries.iter().find(|e| e.kind == kind::FLIGHT_START) else {
+            return Err(self.not_found(flight_ref));
+        };
+        let stored: FlightStartEntry = parse(start_entry)?;
+        let start = stored.start;
         let mut view = FlightView {
+            station: station.clone(),
             start: start.clone(),
+            legal_basis: stored.legal_basis,
+            seal_entry: None,
             seal: None,
             deployment: None,
             deployment_ended_at: None,
@@ -891,11 +1160,21 @@ impl Register {
             wind: Vec::new(),
             video_segments: Vec::new(),
             active_hold: None,
+            viewer_sessions: Vec::new(),
             entry_ids: entries.iter().map(|e| e.id).collect(),
         };
         for e in &entries {
             match e.kind.as_str() {
-                kind::FLIGHT_SEAL => view.seal = Some(parse(e)?),
+                kind::FLIGHT_SEAL => {
+                    view.seal = Some(parse(e)?);
+                    view.seal_entry = Some(SealEntry {
+                        id: e.id,
+                        station_seq: e.station_seq,
+                        hash: e.hash.clone(),
+                        signature: e.signature.clone(),
+                        recorded_at: e.recorded_at.clone(),
+                    });
+                }
                 kind::EVENT => view.events.push(parse(e)?),
                 kind::WIND => view.wind.push(parse(e)?),
                 kind::VIDEO_SEGMENT => view.video_segments.push((
@@ -910,7 +1189,7 @@ impl Register {
             }
         }
         let dep_subject = format!("deployment:{}", start.deployment_id);
-        for e in self.store.by_subject(&dep_subject)? {
+        for e in self.store.by_station_subject(&station, &dep_subject)? {
             match e.kind.as_str() {
                 kind::DEPLOYMENT => view.deployment = Some(parse(&e)?),
                 kind::DEPLOYMENT_END => {
@@ -919,24 +1198,50 @@ impl Register {
                 _ => {}
             }
         }
-        if let Some(a) = self.latest(
-            &format!("authorisation:{}", start.arrete_number),
-            kind::AUTHORISATION,
-        )? {
+        if let Some(a) = self
+            .store
+            .by_station_subject(&station, &format!("authorisation:{}", start.arrete_number))?
+            .into_iter()
+            .rev()
+            .find(|e| e.kind == kind::AUTHORISATION)
+        {
             view.authorisation = Some(parse(&a)?);
         }
-        view.active_hold = self.active_hold(flight_id)?;
+        // Viewer sessions are journaled by whoever relayed the stream (the station itself, or the
+        // CSU's register); another station's line counts only when the flight id names this station.
+        for e in self.store.by_kind(kind::VIEWER_START)? {
+            if e.payload.is_none() || (e.station != station && !flight_id.contains(&station)) {
+                continue;
+            }
+            let Ok(s) = parse::<ViewerSessionStart>(&e) else {
+                continue;
+            };
+            if s.flight_id.as_deref() != Some(flight_id.as_str()) {
+                continue;
+            }
+            let end = self
+                .store
+                .by_station_subject(&e.station, &e.subject)?
+                .iter()
+                .find(|x| x.kind == kind::VIEWER_END)
+                .and_then(|x| parse::<ViewerSessionEnd>(x).ok());
+            view.viewer_sessions.push((s, end));
+        }
+        view.active_hold = self.active_hold(&flight_id)?;
         Ok(view)
     }
 
     fn summaries(&mut self) -> Result<Vec<FlightSummary>> {
         let mut out = Vec::new();
-        let seals: HashMap<String, FlightSeal> = self
+        let seals: HashMap<(String, String), FlightSeal> = self
             .store
             .by_kind(kind::FLIGHT_SEAL)?
             .iter()
-            .filter_map(|e| parse::<FlightSeal>(e).ok())
-            .map(|s| (s.flight_id.clone(), s))
+            .filter_map(|e| {
+                parse::<FlightSeal>(e)
+                    .ok()
+                    .map(|s| ((e.station.clone(), s.flight_id.clone()), s))
+            })
             .collect();
         let mut held: HashMap<String, bool> = HashMap::new();
         for k in [kind::HOLD, kind::HOLD_RELEASE] {
@@ -950,12 +1255,18 @@ impl Register {
             held.insert(f, on);
         }
         for e in self.store.by_kind(kind::FLIGHT_START)? {
-            let s: FlightStart = parse(&e)?;
-            let seal = seals.get(&s.flight_id);
+            let stored: FlightStartEntry = parse(&e)?;
+            let s = stored.start;
+            let seal = seals.get(&(e.station.clone(), s.flight_id.clone()));
             out.push(FlightSummary {
+                station: e.station.clone(),
                 on_hold: held.get(&s.flight_id).copied().unwrap_or(false),
                 sealed: seal.is_some(),
                 ended_at: seal.map(|x| x.ended_at),
+                legal_basis: stored.legal_basis.as_ref().map(|b| b.id.clone()),
+                purpose: stored.legal_basis.as_ref().map(|b| b.purpose.clone()),
+                place: s.place,
+                anonymised_copy: s.anonymised_copy,
                 flight_id: s.flight_id,
                 deployment_id: s.deployment_id,
                 arrete_number: s.arrete_number,
@@ -996,6 +1307,7 @@ impl Register {
                     .is_none_or(|a| &f.arrete_number == a)
             })
             .filter(|f| filter.finalite.as_ref().is_none_or(|a| &f.finalite == a))
+            .filter(|f| filter.station.as_ref().is_none_or(|a| &f.station == a))
             .collect();
         self.journal_access(
             actor,
@@ -1103,11 +1415,17 @@ impl Register {
     }
 
     /// L242-4 register of processing as CSV: purpose, recording durations, who had access. Journaled.
+    /// This station's flights only: the register of processing is the commune's (its controller's).
     pub fn processing_register_csv(&mut self, actor: &Actor, motive: &str) -> Result<String> {
-        let flights = self.summaries()?;
+        let station = self.station.clone();
+        let flights: Vec<FlightSummary> = self
+            .summaries()?
+            .into_iter()
+            .filter(|f| f.station == station)
+            .collect();
         // Who had access to what: viewer sessions and journal lines, per flight.
         let mut access: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for e in self.store.by_kind(kind::VIEWER_START)? {
+        for e in self.store.by_station_kind(&station, kind::VIEWER_START)? {
             if let Ok(s) = parse::<ViewerSessionStart>(&e)
                 && let Some(f) = s.flight_id
             {
@@ -1117,7 +1435,7 @@ impl Register {
                 ));
             }
         }
-        for e in self.store.by_kind(kind::ACCESS)? {
+        for e in self.store.by_station_kind(&station, kind::ACCESS)? {
             if let Ok(a) = parse::<AccessRecord>(&e) {
                 for f in &a.flights {
                     access.entry(f.clone()).or_default().push(format!(
@@ -1177,6 +1495,96 @@ impl Register {
         Ok(csv)
     }
 
+    // ---- witnesses -----------------------------------------------------------------------------
+
+    /// Add a witness (e.g. the CSU relay) besides those named in `OpenOptions::witnesses`.
+    pub fn add_witness(&mut self, witness: Box<dyn Witness>) {
+        self.witnesses.push(witness);
+    }
+
+    /// This station's chain head, signed now with the station key.
+    pub fn signed_head(&mut self) -> Result<SignedHead> {
+        let Some(head) = self.store.head(&self.station)? else {
+            return Err(Error::BadInput(format!(
+                "station {} has no entry in {} yet",
+                self.station,
+                self.store.location()
+            )));
+        };
+        let now = self.now();
+        let key = self.signing_key()?;
+        Ok(SignedHead::new(
+            key,
+            &self.station,
+            head.station_seq,
+            head.id,
+            &head.hash,
+            now,
+        ))
+    }
+
+    /// Send the signed head to every witness now. `Err` only when the head cannot be read or
+    /// signed; a witness that cannot be reached is listed in `failed` (raise an alarm, retry).
+    pub fn witness_now(&mut self) -> Result<WitnessReport> {
+        let head = self.signed_head()?;
+        let mut report = WitnessReport {
+            head: head.clone(),
+            delivered: Vec::new(),
+            failed: Vec::new(),
+        };
+        for w in &mut self.witnesses {
+            match w.record(&head) {
+                Ok(()) => report.delivered.push(w.describe()),
+                Err(e) => {
+                    tracing::warn!("register head not witnessed by {}: {e}", w.describe());
+                    report.failed.push((w.describe(), e.to_string()));
+                }
+            }
+        }
+        if report.failed.is_empty() {
+            self.last_witnessed = Some((self.now(), head.station_seq));
+        }
+        self.last_witness_report = Some(report.clone());
+        Ok(report)
+    }
+
+    /// The station's timer calls this (every minute, say): the head goes to the witnesses when
+    /// `witness_every` has passed since the last delivered head and the chain has grown, or when
+    /// the last round failed. `None` when nothing was due (or no witness is configured).
+    pub fn witness_if_due(&mut self, now: DateTime<Utc>) -> Result<Option<WitnessReport>> {
+        if self.witnesses.is_empty() {
+            return Ok(None);
+        }
+        let seq = self.store.head(&self.station)?.map_or(0, |e| e.station_seq);
+        let due = match self.last_witnessed {
+            None => true,
+            Some((at, witnessed_seq)) => seq > witnessed_seq && now - at >= self.witness_every,
+        };
+        if !due {
+            return Ok(None);
+        }
+        self.witness_now().map(Some)
+    }
+
+    /// What the last round of witnessing did (after a seal, or from the timer).
+    pub fn last_witness_report(&self) -> Option<&WitnessReport> {
+        self.last_witness_report.as_ref()
+    }
+
+    /// How many witnesses the register sends its head to.
+    pub fn witness_count(&self) -> usize {
+        self.witnesses.len()
+    }
+
+    fn witness_after_seal(&mut self) {
+        if self.witnesses.is_empty() {
+            return;
+        }
+        if let Err(e) = self.witness_now() {
+            tracing::warn!("register head not witnessed after a seal: {e}");
+        }
+    }
+
     pub(crate) fn journal_access(
         &mut self,
         actor: &Actor,
@@ -1197,7 +1605,7 @@ impl Register {
             ));
         }
         self.journal(&AccessRecord {
-            at: Utc::now(),
+            at: self.now(),
             actor: actor.clone(),
             action,
             motive: motive.to_string(),

@@ -7,7 +7,21 @@ use chrono::DateTime;
 use crate::chain::{Entry, GENESIS_HASH, entry_hash, sha256_hex};
 use crate::keys::verify_hex;
 use crate::records::*;
-use crate::register::{Break, Register, VerifyReport, file_sha256, kind, parse};
+use crate::register::{Break, ChainSummary, Register, VerifyReport, file_sha256, kind, parse};
+use crate::witness::SignedHead;
+
+/// What `verify` checks besides the register itself.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Signed heads a witness kept (see [`crate::witness::Witness::heads`]): each must be in the
+    /// chain with the same hash, and nothing up to it may be missing.
+    pub witness_heads: Vec<SignedHead>,
+    /// Where the heads came from, for messages.
+    pub witness_label: String,
+    /// Station id → public key (hex) the verifier trusts (registered with the département): the
+    /// chain's station record must carry it, and every pinned station must be in the register.
+    pub pinned_keys: std::collections::BTreeMap<String, String>,
+}
 
 const BATCH: usize = 10_000;
 /// Stop collecting after this many breaks: the first ones are what an investigator needs.
@@ -19,6 +33,10 @@ struct StationState {
     last_computed_hash: String,
     last_id: i64,
     public_key: Option<String>,
+    entries: u64,
+    last_recorded_at: String,
+    /// station_seq → (id, hash), kept only for the seqs a witness names.
+    witnessed: HashMap<i64, (i64, String)>,
 }
 
 fn brk(e: &Entry, field: &str, detail: impl Into<String>) -> Break {
@@ -52,6 +70,7 @@ fn expected_subject(e: &Entry) -> Option<String> {
         kind::VIEWER_START | kind::VIEWER_END => s("session_id").map(|x| format!("viewer:{x}")),
         kind::ACCESS => Some("journal".into()),
         kind::JOURNAL_SEAL => s("day").map(|x| format!("journal-day:{x}")),
+        kind::TRANSPARENCY_APPROVAL => Some("transparency".into()),
         _ => None,
     }
 }
@@ -80,6 +99,7 @@ fn payload_shape_error(e: &Entry) -> Option<String> {
         kind::HOLD_RELEASE => check::<HoldRelease>(e),
         kind::ERASURE => check::<ErasureRecord>(e),
         kind::JOURNAL_SEAL => check::<JournalDaySeal>(e),
+        kind::TRANSPARENCY_APPROVAL => check::<TransparencyApproval>(e),
         other => Some(format!("unknown entry kind {other:?}")),
     }
 }
@@ -88,6 +108,11 @@ impl Register {
     /// Walk every chain and every referenced file; report each break (the first is the earliest).
     /// Read-only: verifying never writes, so it can run on a copy seized as evidence.
     pub fn verify(&mut self) -> crate::Result<VerifyReport> {
+        self.verify_with(&VerifyOptions::default())
+    }
+
+    /// [`Register::verify`], plus the witnessed heads and pinned station keys of `options`.
+    pub fn verify_with(&mut self, options: &VerifyOptions) -> crate::Result<VerifyReport> {
         let mut report = VerifyReport::default();
         if let Some(problem) = self.store().storage_check()? {
             report.breaks.push(Break {
@@ -108,6 +133,11 @@ impl Register {
         let mut files: Vec<(Entry, &'static str, FileRef)> = Vec::new();
         let mut seals: Vec<(Entry, FlightSeal)> = Vec::new();
         let mut day_seals: Vec<(Entry, JournalDaySeal)> = Vec::new();
+        let wanted: HashSet<(String, i64)> = options
+            .witness_heads
+            .iter()
+            .map(|h| (h.station.clone(), h.station_seq))
+            .collect();
         let mut after = 0i64;
         loop {
             let batch = self.store().scan(after, BATCH)?;
@@ -121,7 +151,14 @@ impl Register {
                     last_computed_hash: GENESIS_HASH.into(),
                     last_id: 0,
                     public_key: None,
+                    entries: 0,
+                    last_recorded_at: String::new(),
+                    witnessed: HashMap::new(),
                 });
+                st.entries += 1;
+                if wanted.contains(&(e.station.clone(), e.station_seq)) {
+                    st.witnessed.insert(e.station_seq, (e.id, e.hash.clone()));
+                }
                 let mut b: Vec<Break> = Vec::new();
                 if e.station_seq != st.last_seq + 1 {
                     b.push(brk(&e, "station_seq", format!(
@@ -310,12 +347,14 @@ impl Register {
                 st.last_stored_hash = e.hash.clone();
                 st.last_computed_hash = computed;
                 st.last_id = e.id;
+                st.last_recorded_at = e.recorded_at.clone();
                 if report.breaks.len() < MAX_BREAKS {
                     report.breaks.extend(b);
                 }
             }
         }
         report.stations = stations.len();
+        self.check_witnesses(options, &stations, &mut report);
         for t in &tombstones {
             let ok = t
                 .erased_by
@@ -398,5 +437,141 @@ impl Register {
         }
         report.breaks.sort_by_key(|b| b.entry_id);
         Ok(report)
+    }
+
+    /// Heads a witness kept, and keys the verifier pinned, against the chains as read.
+    fn check_witnesses(
+        &self,
+        options: &VerifyOptions,
+        stations: &HashMap<String, StationState>,
+        report: &mut VerifyReport,
+    ) {
+        let label = if options.witness_label.is_empty() {
+            "the witness".to_string()
+        } else {
+            options.witness_label.clone()
+        };
+        let head_break = |h: &SignedHead, field: &str, detail: String| Break {
+            entry_id: h.entry_id,
+            station: h.station.clone(),
+            station_seq: h.station_seq,
+            field: field.into(),
+            file: None,
+            detail,
+        };
+        let mut witnessed: HashMap<String, i64> = HashMap::new();
+        for (station, pinned) in &options.pinned_keys {
+            match stations.get(station) {
+                None => report.breaks.push(Break {
+                    entry_id: 0,
+                    station: station.clone(),
+                    station_seq: 0,
+                    field: "station".into(),
+                    file: None,
+                    detail: "a registered (pinned) station has no entry in this register: its whole chain is missing".into(),
+                }),
+                Some(st) if st.public_key.as_deref() != Some(pinned.as_str()) => {
+                    report.breaks.push(Break {
+                        entry_id: 0,
+                        station: station.clone(),
+                        station_seq: 1,
+                        field: "signature".into(),
+                        file: None,
+                        detail: format!(
+                            "the chain's station key {} is not the registered key {pinned}",
+                            st.public_key.as_deref().unwrap_or("(none)")
+                        ),
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        for h in &options.witness_heads {
+            report.witnessed_heads += 1;
+            let Some(st) = stations.get(&h.station) else {
+                report.breaks.push(head_break(
+                    h,
+                    "witness",
+                    format!(
+                        "{label} saw station {} at seq {} (entry {}, hash {}, {}), but the register holds no entry of that station: its whole chain is missing",
+                        h.station, h.station_seq, h.entry_id, h.hash, h.at
+                    ),
+                ));
+                continue;
+            };
+            // Trust the key the verifier pinned, else the one the chain starts with.
+            let key = options
+                .pinned_keys
+                .get(&h.station)
+                .cloned()
+                .or_else(|| st.public_key.clone())
+                .unwrap_or_default();
+            if let Err(why) = h.verify(&key) {
+                report.breaks.push(head_break(
+                    h,
+                    "witness",
+                    format!(
+                        "witnessed head seq {} from {label}: {why} with the station's key (the chain was re-keyed, or the witness record is forged)",
+                        h.station_seq
+                    ),
+                ));
+                continue;
+            }
+            let best = witnessed.entry(h.station.clone()).or_insert(0);
+            *best = (*best).max(h.station_seq);
+            match st.witnessed.get(&h.station_seq) {
+                Some((id, hash)) if *id == h.entry_id && *hash == h.hash => {}
+                Some((id, hash)) => report.breaks.push(head_break(
+                    h,
+                    "witness",
+                    format!(
+                        "{label} saw seq {} as entry {} hash {} at {}; the register holds entry {id} hash {hash} there: history was rewritten from that point",
+                        h.station_seq, h.entry_id, h.hash, h.at
+                    ),
+                )),
+                None if h.station_seq > st.last_seq => {
+                    let missing = h.station_seq - st.last_seq;
+                    report.breaks.push(head_break(
+                        h,
+                        "witness",
+                        format!(
+                            "entries seq {}..={} ({missing} entr{}, the last one id {}) are MISSING from station {}: {label} saw seq {} hash {} at {}, the register ends at seq {} (entry {})",
+                            st.last_seq + 1,
+                            h.station_seq,
+                            if missing == 1 { "y" } else { "ies" },
+                            h.entry_id,
+                            h.station,
+                            h.station_seq,
+                            h.hash,
+                            h.at,
+                            st.last_seq,
+                            st.last_id
+                        ),
+                    ))
+                }
+                None => report.breaks.push(head_break(
+                    h,
+                    "witness",
+                    format!(
+                        "{label} saw seq {} (entry {}) but the register has no entry with that seq: removed",
+                        h.station_seq, h.entry_id
+                    ),
+                )),
+            }
+        }
+        let mut chains: Vec<ChainSummary> = stations
+            .iter()
+            .map(|(station, st)| ChainSummary {
+                station: station.clone(),
+                entries: st.entries,
+                last_seq: st.last_seq,
+                last_id: st.last_id,
+                last_hash: st.last_stored_hash.clone(),
+                last_recorded_at: st.last_recorded_at.clone(),
+                witnessed_seq: witnessed.get(station).copied(),
+            })
+            .collect();
+        chains.sort_by(|a, b| a.station.cmp(&b.station));
+        report.chains = chains;
     }
 }

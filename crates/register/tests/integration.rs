@@ -11,11 +11,17 @@ mod common;
 mod crash;
 #[path = "integration/faults.rs"]
 mod faults;
+#[path = "integration/hardening.rs"]
+mod hardening;
 #[path = "integration/peers.rs"]
 mod peers;
 #[path = "integration/pg.rs"]
 mod pg;
 #[path = "integration/recorder.rs"]
 mod recorder;
+#[path = "integration/report.rs"]
+mod report;
 #[path = "integration/suite.rs"]
 mod suite;
+#[path = "integration/witness.rs"]
+mod witness;

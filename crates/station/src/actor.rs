@@ -69,6 +69,7 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
         session: SessionState {
             pilot: config.pilot,
             authorisation: config.authorisation.clone(),
+            legal_basis: config.legal_basis.clone(),
             training: config.training,
             checklist_ticks: config.checklist_ticks,
             ground_wind: Default::default(),

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use flight_rules::{Authorisation, Pilot, RuleSet};
+use flight_rules::{Authorisation, FlightLegalBasis, Pilot, RuleSet};
 use vigie_link::HubConfig;
 
 #[derive(Debug, Clone)]
@@ -13,6 +13,9 @@ pub struct StationConfig {
     pub rules: RuleSet,
     pub authorisation: Option<Authorisation>,
     pub pilot: Option<Pilot>,
+    /// The legal basis flights fly under (DOMAIN.md §1b); None in training means plain aviation,
+    /// and in legal mode refuses arming (LEGAL-BASIS).
+    pub legal_basis: Option<FlightLegalBasis>,
     /// Training flight: pilot rules warn instead of blocking; kept apart from the legal register.
     pub training: bool,
     /// Airframe type of the vehicles (matched against the pilot's qualifications).

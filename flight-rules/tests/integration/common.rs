@@ -94,7 +94,15 @@ pub fn good_situation(rules: &RuleSet) -> Situation {
             .collect(),
         cameras_in_use: Some(1),
         traffic: vec![],
+        legal_basis: Some(police_basis("securite_rassemblements")),
     }
+}
+
+/// The shipped CSI L242 basis, for `purpose`.
+pub fn police_basis(purpose: &str) -> FlightLegalBasis {
+    LegalBases::default_embedded()
+        .select("csi-l242", purpose, Default::default(), false)
+        .unwrap()
 }
 
 pub fn ids(d: &Decision) -> Vec<&'static str> {

@@ -241,6 +241,8 @@ fn training_mode_exempts_pilot_rules_and_says_so() {
     let mut s = good_situation(&rules);
     s.pilot.as_mut().unwrap().certificate_expires = (now() - Duration::days(400)).date_naive();
     s.training = true;
+    // Training flies under plain aviation (no basis selected means exactly that).
+    s.legal_basis = None;
     let d = eval(&rules, &s, Action::Arm);
     assert_ne!(d.verdict, Verdict::Deny, "{:#?}", d.findings);
     assert!(d.has(rule_id::PILOT_TRAINING));

@@ -4,6 +4,7 @@
 //! store's write transaction, after it has read the station's head under a lock, so concurrent writers
 //! (station + CSU viewer sessions, or several stations on PostgreSQL) never fork a chain.
 
+pub mod pgconn;
 pub mod postgres;
 pub mod sqlite;
 
@@ -12,6 +13,8 @@ use crate::error::Result;
 
 /// Schema version this build writes. Migrations run in order up to it.
 pub const SCHEMA_VERSION: i64 = 1;
+/// PostgreSQL schema: 2 adds the append-only triggers and the witness table.
+pub const PG_SCHEMA_VERSION: i64 = 2;
 
 pub trait Store: Send {
     /// File path or connection description, for messages.
@@ -32,6 +35,13 @@ pub trait Store: Send {
     fn get(&mut self, id: i64) -> Result<Option<Entry>>;
     fn by_subject(&mut self, subject: &str) -> Result<Vec<Entry>>;
     fn by_kind(&mut self, kind: &str) -> Result<Vec<Entry>>;
+    /// Entries of one station's chain about `subject` (keys are station-scoped: two communes may
+    /// both have a flight `F1` in a département register).
+    fn by_station_subject(&mut self, station: &str, subject: &str) -> Result<Vec<Entry>>;
+    /// Entries of one station's chain of `kind`.
+    fn by_station_kind(&mut self, station: &str, kind: &str) -> Result<Vec<Entry>>;
+    /// The last entry of a station's chain.
+    fn head(&mut self, station: &str) -> Result<Option<Entry>>;
     /// The storage engine's own consistency check (SQLite `quick_check`); `Some(problem)` if broken.
     fn storage_check(&mut self) -> Result<Option<String>>;
 }

@@ -1,9 +1,9 @@
 //! PostgreSQL store for a département-wide register: several stations append to one database, each
 //! to its own chain. A transaction-scoped advisory lock per station serialises appends to a chain.
 
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, Row};
 
-use super::{COLUMNS, SCHEMA_VERSION, Store, check_fields};
+use super::{COLUMNS, PG_SCHEMA_VERSION as SCHEMA_VERSION, Store, check_fields};
 use crate::chain::{Entry, NewEntry, build_entry};
 use crate::error::{Error, Result};
 
@@ -28,6 +28,30 @@ CREATE INDEX IF NOT EXISTS entries_subject ON entries (subject);
 CREATE INDEX IF NOT EXISTS entries_kind ON entries (kind);
 ";
 
+/// Version 2: the same append-only rules as the SQLite triggers (a delete is refused; an update may
+/// only tombstone a payload), and a station-scoped subject index.
+const SCHEMA_V2: &str = "
+CREATE INDEX IF NOT EXISTS entries_station_subject ON entries (station, subject);
+CREATE OR REPLACE FUNCTION vigie_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'register entries are never deleted; purge tombstones them';
+  END IF;
+  IF NEW.payload IS NOT NULL OR OLD.erased_by IS NOT NULL OR NEW.erased_by IS NULL
+     OR NEW.id IS DISTINCT FROM OLD.id OR NEW.station IS DISTINCT FROM OLD.station
+     OR NEW.station_seq IS DISTINCT FROM OLD.station_seq OR NEW.kind IS DISTINCT FROM OLD.kind
+     OR NEW.subject IS DISTINCT FROM OLD.subject OR NEW.recorded_at IS DISTINCT FROM OLD.recorded_at
+     OR NEW.payload_sha256 IS DISTINCT FROM OLD.payload_sha256 OR NEW.prev_hash IS DISTINCT FROM OLD.prev_hash
+     OR NEW.hash IS DISTINCT FROM OLD.hash OR NEW.signature IS DISTINCT FROM OLD.signature THEN
+    RAISE EXCEPTION 'register entries are append-only; only a purge may tombstone a payload';
+  END IF;
+  RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS entries_append_only ON entries;
+CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON entries
+  FOR EACH ROW EXECUTE FUNCTION vigie_entries_append_only();
+";
+
 /// Advisory lock key for schema migration (any constant distinct from station keys).
 const MIGRATION_LOCK: i64 = 0x5649_4749_4500;
 
@@ -45,16 +69,8 @@ impl PostgresStore {
     }
 
     fn connect_raw(conninfo: &str) -> Result<PostgresStore> {
-        // Never echo a password into messages.
-        let label = format!(
-            "postgresql({})",
-            conninfo
-                .split_whitespace()
-                .filter(|kv| !kv.starts_with("password"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        let client = Client::connect(conninfo, NoTls).map_err(|e| Error::postgres(&label, e))?;
+        // TLS as `sslmode` says; the label never holds a password.
+        let (client, label) = super::pgconn::connect(conninfo)?;
         Ok(PostgresStore { client, label })
     }
 
@@ -109,11 +125,11 @@ impl PostgresStore {
             }
             None => {
                 tx.execute(
-                    "INSERT INTO register_meta (key, value) VALUES ('schema_version', $1)",
-                    &[&SCHEMA_VERSION.to_string()],
+                    "INSERT INTO register_meta (key, value) VALUES ('schema_version', '1')",
+                    &[],
                 )
                 .map_err(e)?;
-                SCHEMA_VERSION
+                1
             }
         };
         if version > SCHEMA_VERSION {
@@ -123,6 +139,14 @@ impl PostgresStore {
                 known: SCHEMA_VERSION,
             });
         }
+        if version < 2 {
+            tx.batch_execute(SCHEMA_V2).map_err(e)?;
+        }
+        tx.execute(
+            "UPDATE register_meta SET value = $1 WHERE key = 'schema_version'",
+            &[&SCHEMA_VERSION.to_string()],
+        )
+        .map_err(e)?;
         tx.commit().map_err(e)
     }
 
@@ -282,6 +306,34 @@ impl Store for PostgresStore {
             &format!("SELECT {COLUMNS} FROM entries WHERE kind = $1 ORDER BY id"),
             &[&kind],
         )
+    }
+
+    fn by_station_subject(&mut self, station: &str, subject: &str) -> Result<Vec<Entry>> {
+        self.query(
+            &format!(
+                "SELECT {COLUMNS} FROM entries WHERE station = $1 AND subject = $2 ORDER BY id"
+            ),
+            &[&station, &subject],
+        )
+    }
+
+    fn by_station_kind(&mut self, station: &str, kind: &str) -> Result<Vec<Entry>> {
+        self.query(
+            &format!("SELECT {COLUMNS} FROM entries WHERE station = $1 AND kind = $2 ORDER BY id"),
+            &[&station, &kind],
+        )
+    }
+
+    fn head(&mut self, station: &str) -> Result<Option<Entry>> {
+        Ok(self
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM entries WHERE station = $1 ORDER BY station_seq DESC LIMIT 1"
+                ),
+                &[&station],
+            )?
+            .into_iter()
+            .next())
     }
 
     fn storage_check(&mut self) -> Result<Option<String>> {

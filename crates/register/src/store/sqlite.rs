@@ -52,6 +52,11 @@ impl SqliteStore {
     pub fn open(path: &Path, max_size_bytes: Option<u64>) -> Result<SqliteStore> {
         let label = path.display().to_string();
         let e = |err| Error::sqlite(&label, err);
+        // Created 0600 by us (an empty file is an empty database): SQLite would use the umask, and
+        // its -wal and -shm files take the database file's mode.
+        if !path.exists() {
+            crate::fsutil::open_private(path, false)?;
+        }
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -86,6 +91,11 @@ impl SqliteStore {
             label,
         };
         store.migrate()?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            crate::fsutil::restrict(Path::new(&p))?;
+        }
         Ok(store)
     }
 
@@ -341,6 +351,34 @@ impl Store for SqliteStore {
             &format!("SELECT {COLUMNS} FROM entries WHERE kind = ?1 ORDER BY id"),
             &[&kind],
         )
+    }
+
+    fn by_station_subject(&mut self, station: &str, subject: &str) -> Result<Vec<Entry>> {
+        self.query(
+            &format!(
+                "SELECT {COLUMNS} FROM entries WHERE subject = ?1 AND station = ?2 ORDER BY id"
+            ),
+            &[&subject, &station],
+        )
+    }
+
+    fn by_station_kind(&mut self, station: &str, kind: &str) -> Result<Vec<Entry>> {
+        self.query(
+            &format!("SELECT {COLUMNS} FROM entries WHERE kind = ?1 AND station = ?2 ORDER BY id"),
+            &[&kind, &station],
+        )
+    }
+
+    fn head(&mut self, station: &str) -> Result<Option<Entry>> {
+        Ok(self
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM entries WHERE station = ?1 ORDER BY station_seq DESC LIMIT 1"
+                ),
+                &[&station],
+            )?
+            .into_iter()
+            .next())
     }
 
     fn storage_check(&mut self) -> Result<Option<String>> {

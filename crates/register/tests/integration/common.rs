@@ -47,6 +47,14 @@ impl Backend {
         self.try_open(RegisterKind::Legal).unwrap()
     }
 
+    /// The same register reopened `later` than now (its clock moved on): for retention over years.
+    pub fn open_later(&self, later: TimeDelta) -> Register {
+        let mut o = OpenOptions::new(RegisterKind::Legal);
+        o.postgres = self.pg.clone();
+        o.clock_offset = later;
+        Register::open_with(self.dir.path(), o).unwrap()
+    }
+
     /// Direct access to the rows, as an auditor (or an attacker) would have it.
     pub fn store(&self) -> Box<dyn Store> {
         match &self.pg {
@@ -58,19 +66,46 @@ impl Backend {
         }
     }
 
+    /// This backend's station id (from the public key the register wrote at its first open).
+    pub fn station(&self) -> String {
+        let hex_key =
+            std::fs::read_to_string(self.dir.path().join("keys").join(keys::PUBLIC_KEY_FILE))
+                .expect("open the register first");
+        let bytes = hex::decode(hex_key.trim()).unwrap();
+        format!("st-{}", &chain::sha256_hex(&bytes)[..12])
+    }
+
+    /// This station's entries (a PostgreSQL register also holds the neighbour station's).
     pub fn all_entries(&self) -> Vec<Entry> {
-        self.store().scan(0, usize::MAX).unwrap()
+        let me = self.station();
+        self.store()
+            .scan(0, usize::MAX)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.station == me)
+            .collect()
     }
 
     pub fn by_kind(&self, kind: &str) -> Vec<Entry> {
-        self.store().by_kind(kind).unwrap()
+        self.store().by_station_kind(&self.station(), kind).unwrap()
+    }
+
+    /// A raw client, as whoever holds the database's superuser password has it.
+    pub fn pg_client(&self) -> postgres::Client {
+        let c = self.pg.as_ref().expect("a PostgreSQL backend");
+        let (mut client, _) = store::pgconn::connect(c).unwrap();
+        // Bypass the append-only triggers, as an attacker with superuser rights would.
+        client
+            .batch_execute("SET session_replication_role = replica")
+            .unwrap();
+        client
     }
 
     /// Run raw SQL with parameters behind the register's back (bypassing its append-only triggers).
     pub fn tamper(&self, sql: &str, text_params: &[Option<String>], id: i64) {
         match &self.pg {
-            Some(c) => {
-                let mut client = postgres::Client::connect(c, postgres::NoTls).unwrap();
+            Some(_) => {
+                let mut client = self.pg_client();
                 let sql = sql.replace("?1", "$1").replace("?2", "$2");
                 let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::new();
                 for p in text_params {
@@ -99,8 +134,8 @@ impl Backend {
     /// Same as `tamper`, with an integer value.
     pub fn tamper_int(&self, sql: &str, value: Option<i64>, id: i64) {
         match &self.pg {
-            Some(c) => {
-                let mut client = postgres::Client::connect(c, postgres::NoTls).unwrap();
+            Some(_) => {
+                let mut client = self.pg_client();
                 let sql = sql.replace("?1", "$1").replace("?2", "$2");
                 client.execute(sql.as_str(), &[&value, &id]).unwrap();
             }
@@ -254,8 +289,7 @@ pub fn record_flight(
         rule_ids: vec!["ZONE-PROHIBITED".into()],
     })
     .unwrap();
-    let rec_dir = reg.recordings_dir(flight);
-    std::fs::create_dir_all(&rec_dir).unwrap();
+    let rec_dir = reg.create_recordings_dir(flight).unwrap();
     let mut segments = Vec::new();
     for (i, dom) in domicile.iter().enumerate() {
         let p = rec_dir.join(format!("cam0-{i:03}.ts"));

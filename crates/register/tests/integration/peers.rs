@@ -33,6 +33,7 @@ fn bundle_verifies_with_sha256sum_openssl_and_python_cryptography() {
         &out,
     )
     .unwrap();
+    let station_key = reg.public_key_hex();
     drop(reg);
 
     let sha = Command::new("sha256sum")
@@ -81,6 +82,20 @@ fn bundle_verifies_with_sha256sum_openssl_and_python_cryptography() {
         String::from_utf8_lossy(&py.stderr)
     );
     assert!(String::from_utf8_lossy(&py.stdout).contains("OK"));
+    // Against the key the verifier pins: the station's passes, another is refused and named.
+    let pinned = |key: &str| {
+        Command::new(python())
+            .arg(&script)
+            .arg(&out)
+            .args(["--key", key])
+            .output()
+            .unwrap()
+    };
+    let ok = pinned(&station_key);
+    assert!(ok.status.success() && String::from_utf8_lossy(&ok.stdout).contains("(pinned)"));
+    let other = pinned(&"cd".repeat(32));
+    assert!(!other.status.success());
+    assert!(String::from_utf8_lossy(&other.stdout).contains("not the pinned key"));
 
     // Forge an event in the chain and rebuild the manifest (without the key): the independent verifier
     // rejects it through the entry hash and the signed seal; sha256sum alone cannot.

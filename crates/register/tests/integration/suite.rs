@@ -372,6 +372,11 @@ pub fn journal_is_erased_after_three_years_and_days_are_signed(b: &Backend) {
     );
     let journal_before = b.by_kind(kind::ACCESS).len() + b.by_kind(kind::VIEWER_START).len();
     assert!(journal_before >= 2);
+    // Purging ahead of the clock is refused: erasing early is not the purge's to decide.
+    let err = reg.purge(now + TimeDelta::days(1)).unwrap_err();
+    assert!(err.to_string().contains("in the future"), "{err}");
+    // Three years later (the register reopened with its clock moved on).
+    let mut reg = b.open_later(TimeDelta::days(3 * 365 + 3));
     let r = reg.purge(now + TimeDelta::days(3 * 365)).unwrap();
     assert!(
         !r.erased_entries
@@ -408,10 +413,19 @@ pub fn every_read_path_writes_the_access_journal(b: &Backend) {
     record_flight(&mut reg, "FR", t0(), &[false]);
     let count = || b.by_kind(kind::ACCESS).len();
     let before = count();
+    // A département register lists every station's flights; this station's are one.
     let listed = reg
-        .list_flights(&FlightFilter::default(), &actor("u1"), "audit")
+        .list_flights(
+            &FlightFilter {
+                station: Some(b.station()),
+                ..Default::default()
+            },
+            &actor("u1"),
+            "audit",
+        )
         .unwrap();
     assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].station, b.station());
     assert_eq!(count(), before + 1);
     let none = reg
         .list_flights(
@@ -559,7 +573,9 @@ pub fn concurrent_writers_keep_one_chain(b: &Backend) {
     let mut reg = b.open();
     let v = reg.verify().unwrap();
     assert!(v.is_ok(), "{:?}", v.first_break());
-    assert_eq!(v.entries, 1 + 180);
+    let me = b.station();
+    let mine = v.chains.iter().find(|c| c.station == me).unwrap();
+    assert_eq!((mine.entries, mine.last_seq), (1 + 180, 181));
     let seqs: Vec<i64> = b.all_entries().iter().map(|e| e.station_seq).collect();
     assert_eq!(seqs, (1..=181).collect::<Vec<i64>>());
 }

@@ -164,6 +164,7 @@ impl StationState {
             checklist_ticks: self.session.checklist_ticks.clone(),
             cameras_in_use: None,
             traffic: Vec::new(),
+            legal_basis: self.session.legal_basis.clone(),
         }
     }
 

@@ -3,12 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use flight_rules::{Authorisation, Pilot, WindReading, WindSource};
+use flight_rules::{Authorisation, FlightLegalBasis, Pilot, WindReading, WindSource};
 
 #[derive(Debug, Clone, Default)]
 pub struct SessionState {
     pub pilot: Option<Pilot>,
     pub authorisation: Option<Authorisation>,
+    /// The legal basis flights fly under (None in training: plain aviation).
+    pub legal_basis: Option<FlightLegalBasis>,
     /// Training flight: pilot rules warn instead of blocking; kept apart from the legal register.
     pub training: bool,
     pub checklist_ticks: BTreeSet<String>,

@@ -120,6 +120,16 @@ pub fn core_config(training: bool) -> CoreConfig {
         session: SessionState {
             pilot: Some(pilot()),
             authorisation: Some(authorisation(&rules)),
+            legal_basis: Some(
+                flight_rules::LegalBases::default_embedded()
+                    .select(
+                        "csi-l242",
+                        "securite_rassemblements",
+                        Default::default(),
+                        false,
+                    )
+                    .unwrap(),
+            ),
             training,
             checklist_ticks: manual_ticks(&rules),
             ground_wind: Default::default(),

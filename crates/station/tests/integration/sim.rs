@@ -129,6 +129,7 @@ pub async fn station(port: u16, register: Option<&Path>) -> StationHandle {
         },
         authorisation: Some(authorisation(&rules)),
         pilot: Some(pilot()),
+        legal_basis: None,
         training: true,
         airframe: "vigie-sim".into(),
         checklist_ticks: manual_ticks(&rules),
