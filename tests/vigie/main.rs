@@ -5,4 +5,5 @@
 mod cli_register;
 mod cli_rules;
 mod demo;
+mod fly;
 mod ui;
