@@ -33,6 +33,7 @@ pub mod values;
 pub mod vehicle;
 
 pub use mavlink::dialects::ardupilotmega;
+pub use mavlink::MavHeader;
 pub use mavlink::dialects::ardupilotmega::MavMessage;
 
 pub use address::LinkAddress;
