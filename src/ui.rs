@@ -105,6 +105,8 @@ pub struct VigieApp {
     selected: Option<VehicleId>,
     title: String,
     close_at: Option<Instant>,
+    /// Set by a stop signal (SIGINT, SIGTERM): the window closes and the station stops cleanly.
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 pub fn run_window(
@@ -113,9 +115,11 @@ pub fn run_window(
     _rt: tokio::runtime::Handle,
     video: Option<Arc<vigie_video::Ingest>>,
     duration: Option<Duration>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> anyhow::Result<()> {
     let layers = layers_for(&station);
-    let app = VigieApp::new(title, station, layers, video, duration);
+    let mut app = VigieApp::new(title, station, layers, video, duration);
+    app.stop = stop;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1280.0, 800.0])
@@ -152,6 +156,7 @@ impl VigieApp {
             selected: None,
             title: title.to_string(),
             close_at: duration.map(|d| Instant::now() + d),
+            stop: None,
         }
     }
 
@@ -207,7 +212,9 @@ impl eframe::App for VigieApp {
             self.texture.as_ref(),
         );
         self.apply(commands);
-        if self.close_at.is_some_and(|t| Instant::now() >= t) {
+        if self.close_at.is_some_and(|t| Instant::now() >= t)
+            || self.stop.as_ref().is_some_and(|s| *s.borrow())
+        {
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
         }
         ui.ctx().request_repaint_after(Duration::from_millis(100));

@@ -131,6 +131,7 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
 
     let mut sim = None;
+    let children = crate::cmd::stop::Children::default();
     let mut video_port = None;
     let mut control_port = None;
     let link = match &args.connect {
@@ -182,6 +183,7 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
                         sim_binary().display()
                     )
                 })?;
+            children.add(child.id());
             sim = Some(Sim(child));
             LinkConfig::vehicle(format!("udpin:127.0.0.1:{port}").parse()?)
         }
@@ -194,7 +196,9 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "vigie-sim".into()
     };
     let station = rt.block_on(vigie_station::start(config))?;
-    let video = video_port.and_then(|p| crate::ui::start_video(&format!("rtp://127.0.0.1:{p}")));
+    let video = video_port
+        .and_then(|p| crate::ui::start_video(&format!("rtp://127.0.0.1:{p}")))
+        .map(Arc::new);
     if let Some(text) = &args.metar {
         let reading = flight_rules::parse_metar(text, chrono::Utc::now())
             .map_err(|e| BadInput(format!("--metar: {e}")))?;
@@ -210,17 +214,24 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     let headless = args.headless || !crate::ui::display_available();
     let duration = args.duration.map(Duration::from_secs_f64);
+    let mut stop = crate::cmd::stop::install(&rt, children);
     let code = if headless {
         let st = station.clone();
         let result = rt.block_on(async move {
-            match duration {
-                Some(d) => tokio::time::timeout(d, fly(&st, print_line))
-                    .await
-                    .unwrap_or(Ok(FlightEnd::TimeUp)),
-                None => fly(&st, print_line).await,
+            let flight = async {
+                match duration {
+                    Some(d) => tokio::time::timeout(d, fly(&st, print_line))
+                        .await
+                        .unwrap_or(Ok(FlightEnd::TimeUp)),
+                    None => fly(&st, print_line).await,
+                }
+            };
+            tokio::select! {
+                r = flight => r,
+                _ = stop.wait_for(|s| *s) => Ok(FlightEnd::Stopped),
             }
         });
-        report_end(result?, video.as_ref(), &data_dir)
+        report_end(result?, video.as_deref(), &data_dir)
     } else {
         let st = station.clone();
         let script = rt.spawn(async move { fly(&st, |l| tracing::info!("demo: {l}")).await });
@@ -228,17 +239,21 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
             "Vigie — démonstration (entraînement)",
             station.clone(),
             rt.handle().clone(),
-            video.map(Arc::new),
+            video.clone(),
             duration,
+            Some(stop),
         )?;
         script.abort();
         ExitCode::SUCCESS
     };
-    // Let the register thread seal the flight before the process ends.
+    // A clean stop: open flights recorded as interrupted, tlogs and the register closed.
+    let report = rt.block_on(station.shutdown());
+    crate::cmd::stop::print_report(&report);
+    drop(video);
     drop(station);
     rt.shutdown_timeout(Duration::from_secs(5));
     drop(sim);
-    Ok(code)
+    Ok(crate::cmd::stop::exit_code().unwrap_or(code))
 }
 
 /// The training ground's anemometer: the simulator's wind at 10 m, read every 2 s from its
@@ -294,6 +309,8 @@ enum FlightEnd {
     Landed(Summary),
     Refused(Vec<String>),
     TimeUp,
+    /// A stop signal came (SIGINT, SIGTERM).
+    Stopped,
 }
 
 /// What the pilot is told when the demo flight is over.
@@ -357,6 +374,10 @@ fn report_end(
         }
         FlightEnd::TimeUp => {
             println!("demo: stopped at --duration");
+            ExitCode::SUCCESS
+        }
+        FlightEnd::Stopped => {
+            println!("demo: stopped by a signal");
             ExitCode::SUCCESS
         }
     }
@@ -586,7 +607,17 @@ pub fn run_app(global: &crate::Global) -> anyhow::Result<ExitCode> {
     )?;
     let station = rt.block_on(vigie_station::start(config))?;
     let video = crate::ui::start_video("rtp://0.0.0.0:5600").map(Arc::new);
-    crate::ui::run_window("Vigie", station, rt.handle().clone(), video, None)?;
+    let stop = crate::cmd::stop::install(&rt, crate::cmd::stop::Children::default());
+    crate::ui::run_window(
+        "Vigie",
+        station.clone(),
+        rt.handle().clone(),
+        video,
+        None,
+        Some(stop),
+    )?;
+    let report = rt.block_on(station.shutdown());
+    crate::cmd::stop::print_report(&report);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -282,6 +282,8 @@ async fn fly_steps(
              the vehicle's own wind estimate counts only once it flies",
         );
     }
+    // Subscribed now: the seal may come right after the landing.
+    let mut events = st.events();
     // 1. Login: the PIN never travels as an argument.
     let pin = crate::cmd::pilots::read_pin(&format!("PIN for {}: ", args.pilot), false)?;
     match session(
@@ -348,6 +350,30 @@ async fn fly_steps(
     )
     .await
     .context("no 3D fix and home in time")??;
+    // A vehicle already in the air: a station stopped or killed mid-flight is being restarted.
+    // The station takes its open flight up again (or opens one); the pilot brings it home.
+    if tel.borrow().armed {
+        say(format!(
+            "{v} is already flying (mode {}): taking its flight up again and bringing it home",
+            tel.borrow().mode
+        ));
+        let o = st
+            .command(StationCommand::vehicle(v, VehicleRequest::Rtl))
+            .await;
+        say(format!(
+            "rtl: {}",
+            if o.accepted() {
+                "accepted"
+            } else {
+                "not acknowledged"
+            }
+        ));
+        tokio::time::timeout(Duration::from_secs(600), tel.wait_for(|t| !t.armed))
+            .await
+            .context("not landed and disarmed within 10 minutes")??;
+        say("landed and disarmed");
+        return Ok(sealed(&mut events, args).await);
+    }
     // 5. Fence, then mission, each read back.
     match st
         .command(StationCommand::vehicle(v, VehicleRequest::UploadFence))
@@ -484,8 +510,14 @@ async fn fly_steps(
         }
     }
     say("landed and disarmed");
-    // 8. The flight sealed in the register, with its report.
-    let mut events = st.events();
+    Ok(sealed(&mut events, args).await)
+}
+
+/// Wait for the station to seal the flight, and say where it is.
+async fn sealed(
+    events: &mut tokio::sync::broadcast::Receiver<vigie_station::StationEvent>,
+    args: &FlyArgs,
+) -> ExitCode {
     let sealed = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             match events.recv().await {
@@ -510,7 +542,7 @@ async fn fly_steps(
         )),
         None => say("the flight was not sealed in the register (see the alarms above)"),
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 /// Ask a yes/no question at the terminal; no terminal: no.

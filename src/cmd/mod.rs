@@ -7,6 +7,7 @@ pub mod pilots;
 pub mod plan;
 pub mod register;
 pub mod replay;
+pub mod stop;
 pub mod tlog;
 pub mod video;
 pub mod zones;

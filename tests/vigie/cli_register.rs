@@ -98,6 +98,7 @@ fn record(dir: &Path) -> Register {
             takeoff_lon_deg: Some(4.9890),
             place: "Istres, centre-ville".into(),
             anonymised_copy: false,
+            vehicle: None,
         },
         &LegalBasisRecord {
             id: "csi-l242".into(),
@@ -120,6 +121,8 @@ fn record(dir: &Path) -> Register {
         code: "cmd.goto".into(),
         text: "go-to refusé : sortie du périmètre".into(),
         rule_ids: vec!["AUTH-PERIMETER".into()],
+        data: None,
+        vehicle: None,
     })
     .unwrap();
     let rec = reg.create_recordings_dir(FLIGHT).unwrap();
@@ -162,6 +165,7 @@ fn record(dir: &Path) -> Register {
         tlog: None,
         rrd: Some(s.file),
         covered_entries: vec![],
+        ending: None,
     })
     .unwrap();
     reg

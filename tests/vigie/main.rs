@@ -6,4 +6,5 @@ mod cli_register;
 mod cli_rules;
 mod demo;
 mod fly;
+mod recovery;
 mod ui;

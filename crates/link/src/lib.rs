@@ -32,8 +32,8 @@ pub mod transport;
 pub mod values;
 pub mod vehicle;
 
-pub use mavlink::dialects::ardupilotmega;
 pub use mavlink::MavHeader;
+pub use mavlink::dialects::ardupilotmega;
 pub use mavlink::dialects::ardupilotmega::MavMessage;
 
 pub use address::LinkAddress;

@@ -16,6 +16,8 @@ fn event(i: usize) -> EventRecord {
         code: "bench".into(),
         text: format!("benchmark event {i} with a realistic amount of text in it"),
         rule_ids: vec!["R-WIND-01".into()],
+        data: None,
+        vehicle: None,
     }
 }
 

@@ -138,6 +138,10 @@ pub struct FlightStart {
     /// Training flights belong to the training register; anonymised copies say so.
     #[serde(default)]
     pub anonymised_copy: bool,
+    /// The vehicle that flew it (its MAVLink system id), so a restarted station can find the
+    /// flight it left open when the same vehicle reappears.
+    #[serde(default)]
+    pub vehicle: Option<u8>,
 }
 
 /// The legal basis a flight flies under (DOMAIN.md §1b), as the register keeps it: the id and
@@ -204,6 +208,63 @@ pub struct FlightSeal {
     /// seal's signature vouches for each of them.
     #[serde(default)]
     pub covered_entries: Vec<CoveredEntry>,
+    /// How the flight ended when it did not end with the station watching it land (None: landed
+    /// and disarmed with the station connected).
+    #[serde(default)]
+    pub ending: Option<FlightEnding>,
+}
+
+/// How a flight ended when the station was not there to see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FlightEnding {
+    /// The vehicle landed and disarmed while the station was away (killed, closed, crashed);
+    /// what the vehicle reported when it was heard again.
+    EndedWhileStationAway {
+        heard_again_at: DateTime<Utc>,
+        vehicle_report: String,
+    },
+}
+
+/// The station stopped (closed, signalled) while this flight was open: it is NOT sealed as if it
+/// had landed; a restarted station resumes or closes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlightInterruption {
+    pub flight_id: String,
+    pub at: DateTime<Utc>,
+    /// Why: `station-shutdown`, `station-signal`, `window-closed`.
+    pub reason: String,
+    /// Airborne when the station stopped, as far as it knew.
+    #[serde(default)]
+    pub airborne: Option<bool>,
+    /// What the vehicle was going to do without its station (its GCS failsafe), when known.
+    #[serde(default)]
+    pub vehicle_failsafe: Option<String>,
+}
+
+/// A restarted station found the vehicle still armed and took the flight up again: one flight,
+/// with the gap recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlightResumption {
+    pub flight_id: String,
+    pub at: DateTime<Utc>,
+    /// Since the station last recorded anything of this flight.
+    pub gap_s: f64,
+    /// The station had stopped cleanly (an interruption entry) or not (killed, crashed).
+    pub after_clean_stop: bool,
+}
+
+/// A flight started and not sealed, as a starting station finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenFlight {
+    pub start: FlightStart,
+    pub interrupted: Option<FlightInterruption>,
+    /// The last time anything of this flight was recorded (the gap starts there).
+    pub last_entry_at: DateTime<Utc>,
+    pub resumptions: usize,
+    /// The last fence and mission the station recorded as uploaded to this vehicle (the
+    /// FENCE-UPLOADED / MISSION-UPLOADED events' `data`), before or during the flight.
+    pub last_fence: Option<serde_json::Value>,
+    pub last_mission: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,6 +297,13 @@ pub struct EventRecord {
     pub text: String,
     #[serde(default)]
     pub rule_ids: Vec<String>,
+    /// What the event is about, when it is a thing (the fence or mission items the station
+    /// uploaded), so a restarted station can compare what the vehicle holds with it.
+    #[serde(default)]
+    pub data: Option<serde_json::Value>,
+    /// The vehicle it concerns (its MAVLink system id), flight or not.
+    #[serde(default)]
+    pub vehicle: Option<u8>,
 }
 
 /// A wind value a decision used (DOMAIN.md §4: record source, values and decision).

@@ -38,6 +38,10 @@ pub mod kind {
     pub const JOURNAL_SEAL: &str = "journal_seal";
     /// A login attempt at a station (who, when, accepted or why not).
     pub const LOGIN: &str = "login";
+    /// The station stopped while a flight was open.
+    pub const FLIGHT_INTERRUPTION: &str = "flight_interruption";
+    /// A restarted station took an open flight up again.
+    pub const FLIGHT_RESUMPTION: &str = "flight_resumption";
     /// A chief's approval of a transparency export.
     pub const TRANSPARENCY_APPROVAL: &str = "transparency_approval";
     /// Kinds that form the access journal (R242-12), sealed daily.
@@ -910,6 +914,116 @@ impl Register {
         // reads `last_witness_report` and raises an alarm; the timer retries).
         self.witness_after_seal();
         Ok(appended)
+    }
+
+    /// The station stops with this flight open: recorded as interrupted, not sealed.
+    pub fn interrupt_flight(&mut self, i: &FlightInterruption) -> Result<Appended> {
+        self.check_open(&i.flight_id)?;
+        Ok((&self.append(
+            kind::FLIGHT_INTERRUPTION,
+            subject_flight(&i.flight_id),
+            i,
+            Vec::new(),
+        )?)
+            .into())
+    }
+
+    /// A restarted station takes the flight up again (the vehicle is still armed).
+    pub fn resume_flight(&mut self, r: &FlightResumption) -> Result<Appended> {
+        self.check_open(&r.flight_id)?;
+        Ok((&self.append(
+            kind::FLIGHT_RESUMPTION,
+            subject_flight(&r.flight_id),
+            r,
+            Vec::new(),
+        )?)
+            .into())
+    }
+
+    fn check_open(&mut self, flight_id: &str) -> Result<()> {
+        let entries = self
+            .store
+            .by_station_subject(&self.station, &subject_flight(flight_id))?;
+        if !entries.iter().any(|e| e.kind == kind::FLIGHT_START) {
+            return Err(Error::BadInput(format!(
+                "flight {flight_id} was never started in this register"
+            )));
+        }
+        if entries.iter().any(|e| e.kind == kind::FLIGHT_SEAL) {
+            return Err(Error::BadInput(format!(
+                "flight {flight_id} is already sealed"
+            )));
+        }
+        Ok(())
+    }
+
+    /// This station's flights started and never sealed (the station was closed, killed or
+    /// crashed while they flew), oldest first.
+    pub fn open_flights(&mut self) -> Result<Vec<OpenFlight>> {
+        let mut out = Vec::new();
+        let station = self.station.clone();
+        let events: Vec<Entry> = self
+            .store
+            .by_kind(kind::EVENT)?
+            .into_iter()
+            .filter(|e| e.station == station)
+            .collect();
+        for e in self.store.by_kind(kind::FLIGHT_START)? {
+            if e.station != self.station {
+                continue;
+            }
+            let Ok(start) = parse::<FlightStartEntry>(&e) else {
+                continue;
+            };
+            let start = start.start;
+            let entries = self
+                .store
+                .by_station_subject(&self.station, &subject_flight(&start.flight_id))?;
+            if entries.iter().any(|x| x.kind == kind::FLIGHT_SEAL) {
+                continue;
+            }
+            let interrupted = entries
+                .iter()
+                .rev()
+                .find(|x| x.kind == kind::FLIGHT_INTERRUPTION)
+                .and_then(|x| parse::<FlightInterruption>(x).ok());
+            let resumptions = entries
+                .iter()
+                .filter(|x| x.kind == kind::FLIGHT_RESUMPTION)
+                .count();
+            let mut last_entry_at = start.started_at;
+            for x in &entries {
+                if let Ok(t) = DateTime::parse_from_rfc3339(&x.recorded_at) {
+                    last_entry_at = last_entry_at.max(t.with_timezone(&Utc));
+                }
+            }
+            // The uploads may come before the flight (the fence goes up before arming): the
+            // latest of this vehicle's, at most at the flight's last entry.
+            let mut fence = None;
+            let mut mission = None;
+            for x in &events {
+                let Ok(ev) = parse::<EventRecord>(x) else {
+                    continue;
+                };
+                if ev.vehicle != start.vehicle || ev.vehicle.is_none() || ev.at > last_entry_at {
+                    continue;
+                }
+                match ev.code.as_str() {
+                    "FENCE-UPLOADED" => fence = ev.data.or(fence),
+                    "MISSION-UPLOADED" => mission = ev.data.or(mission),
+                    _ => {}
+                }
+            }
+            out.push(OpenFlight {
+                start,
+                interrupted,
+                last_entry_at,
+                resumptions,
+                last_fence: fence,
+                last_mission: mission,
+            });
+        }
+        Ok(out)
     }
 
     pub fn viewer_session_start(&mut self, s: &ViewerSessionStart) -> Result<Appended> {

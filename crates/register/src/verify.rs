@@ -101,6 +101,8 @@ fn payload_shape_error(e: &Entry) -> Option<String> {
         kind::JOURNAL_SEAL => check::<JournalDaySeal>(e),
         kind::TRANSPARENCY_APPROVAL => check::<TransparencyApproval>(e),
         kind::LOGIN => check::<crate::login::LoginAttempt>(e),
+        kind::FLIGHT_INTERRUPTION => check::<FlightInterruption>(e),
+        kind::FLIGHT_RESUMPTION => check::<FlightResumption>(e),
         other => Some(format!("unknown entry kind {other:?}")),
     }
 }

@@ -4,6 +4,7 @@
 //! `cargo build --release -p vigie_sim && cargo bench -p vigie_station --bench snapshot_latency`
 //! (without the simulator beside it, the probe runs alone and the bench says so).
 //! A benchmark, not a test: it prints figures, it asserts nothing.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a bench harness: a panic is the report
 
 use std::net::UdpSocket;
 use std::path::PathBuf;
@@ -80,14 +81,23 @@ fn main() {
     let st = rt.block_on(vigie_station::start(config)).expect("station");
     let _sim = match sim_bin() {
         Some(bin) => Some(Sim(Command::new(bin)
-            .args(["--scenario", "istres-calm", "--vehicles", "10", "--one-link", "--no-video"])
+            .args([
+                "--scenario",
+                "istres-calm",
+                "--vehicles",
+                "10",
+                "--one-link",
+                "--no-video",
+            ])
             .args(["--udp", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("vigie-sim"))),
         None => {
-            println!("vigie-sim not built beside the bench: the probe runs alone (cargo build --release -p vigie_sim)");
+            println!(
+                "vigie-sim not built beside the bench: the probe runs alone (cargo build --release -p vigie_sim)"
+            );
             None
         }
     };
@@ -171,7 +181,8 @@ fn main() {
         seen.iter()
             .filter_map(|(k, at)| {
                 let i = usize::try_from(*k).ok()?.checked_sub(1)?;
-                sent.get(i).map(|s| at.duration_since(*s).as_secs_f64() * 1000.0)
+                sent.get(i)
+                    .map(|s| at.duration_since(*s).as_secs_f64() * 1000.0)
             })
             .collect()
     };

@@ -18,7 +18,9 @@ use crate::interlock::VehicleWork;
 use crate::protocol::{Failure, Outcome, SessionRequest, StationCommand, VehicleId};
 use crate::register_thread::{self, RecordMsg, Recording, RegisterFeedback};
 use crate::snapshot::StationSnapshot;
-use crate::state::{CoreConfig, FeedInput, OpId, OpResult, RequestId, SessionState, StationState};
+use crate::state::{
+    CoreConfig, FeedInput, OpId, OpResult, RequestId, SessionState, ShutdownReport, StationState,
+};
 use crate::{Effect, StationConfig, StationError};
 
 /// The snapshot is published on change, at most this often.
@@ -50,6 +52,8 @@ struct Actor {
     authorisation_store: Option<PathBuf>,
     /// To validate an imported arrêté (its finalité, its validity).
     limits: flight_rules::Limits,
+    /// Vehicles whose flight was interrupted at shutdown (their tlogs are closed before exit).
+    interrupted: Vec<VehicleId>,
 }
 
 pub async fn start(config: StationConfig) -> Result<StationHandle, StationError> {
@@ -124,6 +128,7 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
         tlogs: HashMap::new(),
         authorisation_store,
         limits,
+        interrupted: Vec::new(),
     };
     spawn_feeds(&feeds, &inputs_tx_feeds).await?;
     tokio::spawn(actor.run(Lanes {
@@ -153,7 +158,7 @@ struct Lanes {
     inputs: mpsc::Receiver<Input>,
     results: mpsc::UnboundedReceiver<Input>,
     feedback: mpsc::UnboundedReceiver<RegisterFeedback>,
-    shutdown: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+    shutdown: mpsc::UnboundedReceiver<oneshot::Sender<ShutdownReport>>,
 }
 
 impl Actor {
@@ -207,11 +212,8 @@ impl Actor {
                     Vec::new()
                 },
                 Some(done) = shutdown.recv() => {
-                    self.publish();
-                    if let Some(r) = self.recording.take() {
-                        let _ = tokio::task::spawn_blocking(move || r.close()).await;
-                    }
-                    let _ = done.send(());
+                    let report = self.stop().await;
+                    let _ = done.send(report);
                     return;
                 },
             };
@@ -237,6 +239,23 @@ impl Actor {
                 }
             }
         }
+    }
+
+    /// A clean stop: open flights recorded as interrupted (their tlogs closed and flushed
+    /// first), the register closed.
+    async fn stop(&mut self) -> ShutdownReport {
+        let (effects, report) = self.state.on_shutdown(Utc::now(), "station-shutdown");
+        self.carry_out(effects);
+        for v in std::mem::take(&mut self.interrupted) {
+            if let Err(e) = self.hub.set_tlog(v.0, None).await {
+                tracing::error!("flight tlog not closed: {e}");
+            }
+        }
+        self.publish();
+        if let Some(r) = self.recording.take() {
+            let _ = tokio::task::spawn_blocking(move || r.close()).await;
+        }
+        report
     }
 
     fn publish(&mut self) {
@@ -440,6 +459,47 @@ impl Actor {
                     }
                 }
                 Effect::SessionChanged(s) => self.record(RecordMsg::Session(s)),
+                Effect::ResumeFlight {
+                    vehicle,
+                    flight_id,
+                    gap_s,
+                    after_clean_stop,
+                } => self.record(RecordMsg::Resume {
+                    vehicle,
+                    flight_id,
+                    gap_s,
+                    after_clean_stop,
+                }),
+                Effect::CloseFlightAway {
+                    flight_id,
+                    at,
+                    report,
+                    ..
+                } => self.record(RecordMsg::CloseAway {
+                    flight_id,
+                    at,
+                    report,
+                }),
+                Effect::InterruptFlight {
+                    vehicle,
+                    flight_id,
+                    at,
+                    reason,
+                    airborne,
+                    failsafe,
+                } => {
+                    self.tlogs.remove(&flight_id);
+                    self.interrupted.push(vehicle);
+                    self.record(RecordMsg::Interrupt(Box::new(
+                        vigie_register::FlightInterruption {
+                            flight_id,
+                            at,
+                            reason: reason.into(),
+                            airborne: Some(airborne),
+                            vehicle_failsafe: failsafe,
+                        },
+                    )));
+                }
             }
         }
         if !replies.is_empty() {
@@ -491,6 +551,14 @@ impl Actor {
                     param_type,
                 } => match handle.param_set(name, value, param_type).await {
                     Ok(_) => OpResult::Completed,
+                    Err(e) => link(e),
+                },
+                VehicleWork::ReadParam { name } => match handle.param_read(name).await {
+                    Ok(p) => OpResult::ParamValue(p.value),
+                    Err(e) => link(e),
+                },
+                VehicleWork::Download { kind } => match handle.download(kind).await {
+                    Ok(items) => OpResult::Downloaded(items),
                     Err(e) => link(e),
                 },
             };

@@ -58,9 +58,39 @@ pub enum EventKind {
     FenceUploaded {
         items: usize,
         enabled: bool,
+        /// What went up (the register keeps it: a restarted station compares the vehicle's).
+        uploaded: Vec<vigie_link::MissionItem>,
     },
     MissionUploaded {
         items: usize,
+        uploaded: Vec<vigie_link::MissionItem>,
+    },
+    /// A restarted station found this flight open and its vehicle still armed: one flight, the
+    /// gap recorded.
+    FlightResumed {
+        flight_id: String,
+        gap_s: f64,
+    },
+    /// At start: a previous run of the station left this flight open (stopped or killed).
+    FlightLeftOpen {
+        flight_id: String,
+        clean_stop: bool,
+    },
+    /// The vehicle landed while the station was away: the flight is closed with what it reports.
+    FlightEndedWhileAway {
+        flight_id: String,
+        report: String,
+    },
+    /// The station stopped with this flight open (not sealed as if it had landed).
+    FlightInterrupted {
+        flight_id: String,
+        airborne: bool,
+        failsafe: Option<String>,
+    },
+    /// What a reattached vehicle holds, against what the record says was uploaded.
+    ReadBack {
+        what: &'static str,
+        matches: bool,
     },
     /// The wind gate changed state (recorded with its value and source).
     WindGate {
@@ -148,6 +178,11 @@ impl EventKind {
             EventKind::RequestFailed { .. } => "REQUEST-FAILED",
             EventKind::FenceUploaded { .. } => "FENCE-UPLOADED",
             EventKind::MissionUploaded { .. } => "MISSION-UPLOADED",
+            EventKind::FlightResumed { .. } => "FLIGHT-RESUMED",
+            EventKind::FlightLeftOpen { .. } => "FLIGHT-LEFT-OPEN",
+            EventKind::FlightEndedWhileAway { .. } => "FLIGHT-ENDED-AWAY",
+            EventKind::FlightInterrupted { .. } => "FLIGHT-INTERRUPTED",
+            EventKind::ReadBack { .. } => "READ-BACK",
             EventKind::WindGate { .. } => "WIND-GATE",
             EventKind::InFlightFinding { .. } => "IN-FLIGHT",
             EventKind::FlightOpened { .. } => "FLIGHT-OPENED",
@@ -239,11 +274,48 @@ impl StationEvent {
             EventKind::RequestFailed { request, failure } => {
                 format!("{request} for {who} failed: {failure}")
             }
-            EventKind::FenceUploaded { items, enabled } => format!(
+            EventKind::FlightLeftOpen {
+                flight_id,
+                clean_stop,
+            } => format!(
+                "{who}: flight {flight_id} was left open by a station that was {}: it is taken up again if the vehicle is still armed, closed otherwise",
+                if *clean_stop {
+                    "stopped"
+                } else {
+                    "killed or crashed"
+                }
+            ),
+            EventKind::FlightResumed { flight_id, gap_s } => format!(
+                "{who}: flight {flight_id} taken up again after a gap of {gap_s:.0} s without the station"
+            ),
+            EventKind::FlightEndedWhileAway { flight_id, report } => {
+                format!("{who}: flight {flight_id} ended while the station was away ({report})")
+            }
+            EventKind::FlightInterrupted {
+                flight_id,
+                airborne,
+                failsafe,
+            } => format!(
+                "{who}: the station stopped with flight {flight_id} open{}{}",
+                if *airborne {
+                    ", the vehicle airborne"
+                } else {
+                    ""
+                },
+                failsafe
+                    .as_deref()
+                    .map(|f| format!(": {f}"))
+                    .unwrap_or_default()
+            ),
+            EventKind::ReadBack { what, matches } => format!(
+                "{who}: the {what} on board {} what the record says was uploaded",
+                if *matches { "matches" } else { "DIFFERS FROM" }
+            ),
+            EventKind::FenceUploaded { items, enabled, .. } => format!(
                 "{who}: fence of {items} items uploaded, read back identical, {}",
                 if *enabled { "enabled" } else { "NOT enabled" }
             ),
-            EventKind::MissionUploaded { items } => {
+            EventKind::MissionUploaded { items, .. } => {
                 format!("{who}: mission of {items} items uploaded, read back identical")
             }
             EventKind::WindGate {
@@ -315,6 +387,8 @@ pub enum AlarmKind {
     },
     /// A ground feed (anemometer, METAR, traffic) in trouble.
     Feed(&'static str),
+    /// A reattached vehicle's fence or mission differs from the record (or cannot be read).
+    ReadBack,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -28,7 +28,7 @@ pub struct StationHandle {
     pub(crate) safety: mpsc::UnboundedSender<Request>,
     pub(crate) rules: Arc<RuleSet>,
     pub(crate) authorisation: Option<Arc<Authorisation>>,
-    pub(crate) shutdown: mpsc::UnboundedSender<oneshot::Sender<()>>,
+    pub(crate) shutdown: mpsc::UnboundedSender<oneshot::Sender<crate::state::ShutdownReport>>,
 }
 
 impl StationHandle {
@@ -84,12 +84,16 @@ impl StationHandle {
         self.commands.try_send((cmd, None)).is_ok()
     }
 
-    /// Stop the station: the register thread seals what is open and closes; returns once it
-    /// has. Every handle answers `Stopped` afterwards.
-    pub async fn shutdown(&self) {
+    /// Stop the station cleanly: each open flight is recorded as interrupted by the station
+    /// (not sealed as if it had landed), tlogs are closed, the register is closed; returns once
+    /// it has, saying who is airborne and what each vehicle will do without its station. Every
+    /// handle answers `Stopped` afterwards.
+    pub async fn shutdown(&self) -> crate::state::ShutdownReport {
         let (tx, rx) = oneshot::channel();
         if self.shutdown.send(tx).is_ok() {
-            let _ = rx.await;
+            rx.await.unwrap_or_default()
+        } else {
+            crate::state::ShutdownReport::default()
         }
     }
 

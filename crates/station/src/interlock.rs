@@ -30,6 +30,14 @@ pub enum VehicleWork {
         value: f64,
         param_type: ParamType,
     },
+    /// Read one parameter (never refused: reading changes nothing).
+    ReadParam {
+        name: &'static str,
+    },
+    /// Download the mission, fence or rally items the vehicle holds.
+    Download {
+        kind: MissionType,
+    },
 }
 
 /// What a step is for, so its result lands in the right place.

@@ -33,7 +33,7 @@ pub use protocol::{
 pub use snapshot::{
     FenceStatus, FlightPhase, MissionStatus, SessionView, StationSnapshot, VehicleView,
 };
-pub use state::{Effect, StationState};
+pub use state::{Effect, ShutdownReport, StationState};
 pub use translate::vehicle_snapshot;
 
 #[derive(Debug, thiserror::Error)]

@@ -63,6 +63,21 @@ pub enum RecordMsg {
         at: DateTime<Utc>,
         tlog: Option<PathBuf>,
     },
+    /// A flight left open by a previous run goes on (its vehicle reappeared armed).
+    Resume {
+        vehicle: VehicleId,
+        flight_id: String,
+        gap_s: f64,
+        after_clean_stop: bool,
+    },
+    /// A flight left open whose vehicle landed while the station was away.
+    CloseAway {
+        flight_id: String,
+        at: DateTime<Utc>,
+        report: String,
+    },
+    /// The station stops with this flight open (its tlog already closed).
+    Interrupt(Box<vigie_register::FlightInterruption>),
 }
 
 /// Why a login was refused, for the pilot.
@@ -99,6 +114,8 @@ pub enum RegisterFeedback {
     Fault(String),
     /// Routine report (purge figures), shown as information.
     Note(String),
+    /// Flights a previous run of the station left open (found at start).
+    OpenFlights(Vec<crate::state::OrphanFlight>),
 }
 
 pub struct Recording {
@@ -142,8 +159,6 @@ pub struct RegisterConfig {
 struct Flight {
     id: String,
     recorder: Option<FlightRecorder>,
-    /// Where the station writes this flight's tlog.
-    tlog: PathBuf,
 }
 
 type Feedback = tokio::sync::mpsc::UnboundedSender<RegisterFeedback>;
@@ -176,6 +191,12 @@ fn event_record(flight_id: Option<String>, e: &StationEvent) -> EventRecord {
         code: e.kind.code().to_string(),
         text: e.describe(),
         rule_ids: e.rule_ids.iter().map(|r| (*r).to_string()).collect(),
+        data: match &e.kind {
+            EventKind::FenceUploaded { uploaded, .. }
+            | EventKind::MissionUploaded { uploaded, .. } => serde_json::to_value(uploaded).ok(),
+            _ => None,
+        },
+        vehicle: e.vehicle.map(|v| v.0),
     }
 }
 
@@ -311,6 +332,7 @@ impl Thread {
             )));
         }
         self.purge();
+        self.report_open_flights();
         loop {
             let msg = match rx.recv_timeout(IDLE_WAKE) {
                 Ok(m) => Some(m),
@@ -325,12 +347,21 @@ impl Thread {
                 self.handle(msg);
             }
         }
-        // The station stopped mid-flight: seal with what each tlog holds so far (it is flushed
-        // every second), rather than leave the flight open.
+        // The station stopped with flights still open and no word of it: record them as
+        // interrupted (not sealed as if they had landed); a restarted station resumes or closes
+        // them when their vehicle is heard again.
         let open: Vec<Flight> = self.flights.drain().map(|(_, f)| f).collect();
         for f in open {
-            let tlog = f.tlog.clone();
-            self.seal(f, Utc::now(), tlog.exists().then_some(tlog.as_path()));
+            self.interrupt(
+                f,
+                vigie_register::FlightInterruption {
+                    flight_id: String::new(),
+                    at: Utc::now(),
+                    reason: "station-stopped".into(),
+                    airborne: None,
+                    vehicle_failsafe: None,
+                },
+            );
         }
         self.end_deployment();
     }
@@ -395,7 +426,44 @@ impl Thread {
             } => {
                 self.open_by_vehicle.retain(|_, f| *f != flight_id);
                 if let Some(f) = self.flights.remove(&flight_id) {
-                    self.seal(f, at, tlog.as_deref());
+                    self.seal(f, at, tlog.as_deref(), None);
+                }
+            }
+            RecordMsg::Resume {
+                vehicle,
+                flight_id,
+                gap_s,
+                after_clean_stop,
+            } => self.resume(vehicle, flight_id, gap_s, after_clean_stop),
+            RecordMsg::CloseAway {
+                flight_id,
+                at,
+                report,
+            } => {
+                let dir = self
+                    .reg
+                    .as_ref()
+                    .map(|r| r.recordings_dir(&flight_id))
+                    .unwrap_or_default();
+                let tlog = dir.join("flight.tlog");
+                let f = Flight {
+                    id: flight_id,
+                    recorder: None,
+                };
+                self.seal(
+                    f,
+                    at,
+                    tlog.exists().then_some(tlog.as_path()),
+                    Some(vigie_register::FlightEnding::EndedWhileStationAway {
+                        heard_again_at: at,
+                        vehicle_report: report,
+                    }),
+                );
+            }
+            RecordMsg::Interrupt(i) => {
+                self.open_by_vehicle.retain(|_, f| *f != i.flight_id);
+                if let Some(f) = self.flights.remove(&i.flight_id) {
+                    self.interrupt(f, *i);
                 }
             }
         }
@@ -561,6 +629,7 @@ impl Thread {
                 .as_ref()
                 .map_or_else(String::new, |a| a.commune.clone().unwrap_or_default()),
             anonymised_copy: false,
+            vehicle: Some(vehicle.0),
         };
         let res = match &s.legal_basis {
             Some(b) => reg.start_flight_with_basis(&start, &legal_basis_record(b)),
@@ -593,7 +662,6 @@ impl Thread {
             Flight {
                 id: flight_id.clone(),
                 recorder,
-                tlog: dir.join("flight.tlog"),
             },
         );
         self.say(RegisterFeedback::FlightOpened {
@@ -638,7 +706,117 @@ impl Thread {
         }
     }
 
-    fn seal(&mut self, f: Flight, at: DateTime<Utc>, tlog: Option<&Path>) {
+    /// Say what a previous run left open, so the station waits for those vehicles.
+    fn report_open_flights(&mut self) {
+        let Some(reg) = self.reg.as_mut() else { return };
+        let open = match reg.open_flights() {
+            Ok(o) => o,
+            Err(e) => {
+                self.fault(format!("open flights not read: {e}"));
+                self.say(RegisterFeedback::OpenFlights(Vec::new()));
+                return;
+            }
+        };
+        let mut found = Vec::new();
+        for o in open {
+            let Some(sysid) = o.start.vehicle else {
+                self.say(RegisterFeedback::Note(format!(
+                    "flight {} was left open by an older station (no vehicle recorded): verify and close it by hand",
+                    o.start.flight_id
+                )));
+                continue;
+            };
+            self.say(RegisterFeedback::Note(format!(
+                "flight {} of drone {sysid} was left open by a station {} at {}: it is taken up again if the drone is still armed, closed otherwise",
+                o.start.flight_id,
+                if o.interrupted.is_some() { "stopped" } else { "killed or crashed" },
+                o.last_entry_at.format("%H:%M:%S UTC")
+            )));
+            found.push(crate::state::OrphanFlight {
+                flight_id: o.start.flight_id.clone(),
+                vehicle: VehicleId(sysid),
+                started_at: o.start.started_at,
+                last_entry_at: o.last_entry_at,
+                interrupted: o.interrupted.is_some(),
+                fence: o.last_fence.and_then(|v| serde_json::from_value(v).ok()),
+                mission: o.last_mission.and_then(|v| serde_json::from_value(v).ok()),
+            });
+        }
+        // Sent even when empty: the station waits for it before opening any flight, so a
+        // vehicle heard armed is never given a second flight beside the one left open.
+        self.say(RegisterFeedback::OpenFlights(found));
+    }
+
+    fn resume(
+        &mut self,
+        vehicle: VehicleId,
+        flight_id: String,
+        gap_s: f64,
+        after_clean_stop: bool,
+    ) {
+        let Some(reg) = self.reg.as_mut() else { return };
+        let res = reg.resume_flight(&vigie_register::FlightResumption {
+            flight_id: flight_id.clone(),
+            at: Utc::now(),
+            gap_s,
+            after_clean_stop,
+        });
+        if let Err(e) = res {
+            self.say(RegisterFeedback::FlightNotOpened {
+                vehicle,
+                why: format!("flight {flight_id} not taken up again: {e}"),
+            });
+            return;
+        }
+        let dir = reg.recordings_dir(&flight_id);
+        // The first part of the recording stays as it was left; the flight goes on in a new one.
+        let n = (1..100)
+            .find(|n| !dir.join(format!("flight-{n}.rrd")).exists())
+            .unwrap_or(99);
+        let recorder =
+            match FlightRecorder::create(&dir.join(format!("flight-{n}.rrd")), &flight_id) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    self.fault(format!("flight recording (.rrd) unavailable: {e}"));
+                    None
+                }
+            };
+        self.open_by_vehicle.insert(vehicle, flight_id.clone());
+        self.flights.insert(
+            flight_id.clone(),
+            Flight {
+                id: flight_id.clone(),
+                recorder,
+            },
+        );
+        self.say(RegisterFeedback::FlightOpened {
+            vehicle,
+            flight_id,
+            dir,
+        });
+    }
+
+    fn interrupt(&mut self, f: Flight, mut i: vigie_register::FlightInterruption) {
+        i.flight_id = f.id.clone();
+        // The .rrd part is finished (it stays readable); the tlog was closed by the hub.
+        if let Some(r) = f.recorder
+            && let Err(e) = r.finish()
+        {
+            self.fault(format!("flight recording not closed: {e}"));
+        }
+        let Some(reg) = self.reg.as_mut() else { return };
+        if let Err(e) = reg.interrupt_flight(&i) {
+            self.fault(format!("flight {} not marked interrupted: {e}", f.id));
+        }
+    }
+
+    fn seal(
+        &mut self,
+        f: Flight,
+        at: DateTime<Utc>,
+        tlog: Option<&Path>,
+        ending: Option<vigie_register::FlightEnding>,
+    ) {
         let summary = f.recorder.map(|r| r.finish());
         let (track, max_alt, rrd) = match summary {
             Some(Ok(s)) => (s.track, s.max_alt_agl_m, Some(s.file)),
@@ -663,6 +841,7 @@ impl Thread {
             tlog,
             rrd,
             covered_entries: Vec::new(),
+            ending,
         };
         let Some(reg) = self.reg.as_mut() else { return };
         if let Err(e) = reg.seal_flight(&seal) {

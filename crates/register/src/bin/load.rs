@@ -138,6 +138,7 @@ fn station(
             takeoff_lon_deg: Some(4.985),
             place: format!("Commune {n}"),
             anonymised_copy: false,
+            vehicle: None,
         };
         timed(&mut lat, &mut || {
             reg.start_flight_with_basis(&start, &basis())
@@ -150,6 +151,8 @@ fn station(
                 code: "cmd.reposition".into(),
                 text: format!("reposition {i}"),
                 rule_ids: Vec::new(),
+                data: None,
+                vehicle: None,
             };
             timed(&mut lat, &mut || reg.record_event(&ev))?;
         }
@@ -191,6 +194,7 @@ fn station(
             tlog: None,
             rrd: None,
             covered_entries: Vec::new(),
+            ending: None,
         };
         timed(&mut lat, &mut || reg.seal_flight(&seal))?;
     }

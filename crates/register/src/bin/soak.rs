@@ -80,6 +80,7 @@ fn run(dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
                 takeoff_lon_deg: Some(4.985),
                 place: "Istres centre".into(),
                 anonymised_copy: false,
+                vehicle: None,
             })?,
         )?;
         for i in 0..3 {
@@ -92,6 +93,8 @@ fn run(dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
                     code: "cmd.reposition".into(),
                     text: format!("reposition {i}"),
                     rule_ids: Vec::new(),
+                    data: None,
+                    vehicle: None,
                 })?,
             )?;
         }
@@ -122,6 +125,7 @@ fn run(dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
                 tlog: None,
                 rrd: None,
                 covered_entries: Vec::new(),
+                ending: None,
             })?,
         )?;
     }

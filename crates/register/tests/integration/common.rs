@@ -260,6 +260,7 @@ pub fn record_flight(
         takeoff_lon_deg: Some(4.9860),
         place: "Istres, centre-ville".into(),
         anonymised_copy: false,
+        vehicle: None,
     })
     .unwrap();
     reg.record_wind(&WindReading {
@@ -280,6 +281,8 @@ pub fn record_flight(
         code: "cmd.takeoff".into(),
         text: "NAV_TAKEOFF 40 m accepted".into(),
         rule_ids: vec![],
+        data: None,
+        vehicle: None,
     })
     .unwrap();
     reg.record_event(&EventRecord {
@@ -289,6 +292,8 @@ pub fn record_flight(
         code: "zone.prohibited".into(),
         text: "reposition refused: BA 125 runway strip".into(),
         rule_ids: vec!["ZONE-PROHIBITED".into()],
+        data: None,
+        vehicle: None,
     })
     .unwrap();
     let rec_dir = reg.create_recordings_dir(flight).unwrap();
@@ -370,6 +375,7 @@ pub fn record_flight(
         tlog: Some(file_ref(&tlog).unwrap()),
         rrd: Some(summary.file.clone()),
         covered_entries: vec![],
+        ending: None,
     })
     .unwrap();
     reg.end_deployment(&DeploymentEnd {

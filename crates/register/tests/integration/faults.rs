@@ -16,6 +16,8 @@ fn event(i: usize) -> EventRecord {
         code: "test".into(),
         text: format!("alarm {i} {}", "x".repeat(500)),
         rule_ids: vec![],
+        data: None,
+        vehicle: None,
     }
 }
 

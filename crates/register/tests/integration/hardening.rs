@@ -366,6 +366,7 @@ fn each_flight_carries_its_legal_basis_and_retention_follows_it() {
         takeoff_lon_deg: None,
         place: "Istres, massif de Castillon".into(),
         anonymised_copy: false,
+        vehicle: None,
     };
     reg.start_flight_with_basis(
         &start("FB-forest"),

@@ -362,6 +362,8 @@ fn postgres_register_holds_one_chain_per_station() {
         code: "x".into(),
         text: t.into(),
         rule_ids: vec![],
+        data: None,
+        vehicle: None,
     };
     for i in 0..20 {
         ra.record_event(&ev(&format!("a{i}"))).unwrap();

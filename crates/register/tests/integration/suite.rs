@@ -561,6 +561,8 @@ pub fn concurrent_writers_keep_one_chain(b: &Backend) {
                         code: "test".into(),
                         text: format!("writer {t} event {i}"),
                         rule_ids: vec![],
+                        data: None,
+                        vehicle: None,
                     })
                     .unwrap();
                 }
@@ -610,6 +612,7 @@ pub fn bad_input_is_refused_with_the_field_named(b: &Backend) {
             takeoff_lon_deg: None,
             place: "x".into(),
             anonymised_copy: false,
+            vehicle: None,
         })
         .unwrap_err();
     assert!(err.to_string().contains("deployment nope"), "{err}");
@@ -629,6 +632,7 @@ pub fn bad_input_is_refused_with_the_field_named(b: &Backend) {
             tlog: None,
             rrd: None,
             covered_entries: vec![],
+            ending: None,
         })
         .unwrap_err();
     assert!(err.to_string().contains("already sealed"), "{err}");

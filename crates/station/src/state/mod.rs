@@ -75,6 +75,58 @@ pub enum Effect {
     },
     /// Who flies under what changed: the register's deployments follow.
     SessionChanged(Box<SessionRecord>),
+    /// Take an open flight up again (the vehicle reappeared armed): the register records the
+    /// gap and answers with the flight's directory, where the tlog goes on.
+    ResumeFlight {
+        vehicle: VehicleId,
+        flight_id: String,
+        gap_s: f64,
+        after_clean_stop: bool,
+    },
+    /// Close an open flight whose vehicle landed while the station was away.
+    CloseFlightAway {
+        vehicle: VehicleId,
+        flight_id: String,
+        at: DateTime<Utc>,
+        report: String,
+    },
+    /// The station stops with this flight open: close the vehicle's tlog, record it interrupted.
+    InterruptFlight {
+        vehicle: VehicleId,
+        flight_id: String,
+        at: DateTime<Utc>,
+        reason: &'static str,
+        airborne: bool,
+        failsafe: Option<String>,
+    },
+}
+
+/// Why an op was started.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum OpPurpose {
+    Procedure(VehicleId, u64),
+    FailsafeParam(VehicleId, &'static str),
+    ReadBack(VehicleId, vigie_link::MissionType),
+}
+
+/// A flight a previous run of the station left open, waiting for its vehicle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrphanFlight {
+    pub flight_id: String,
+    pub vehicle: VehicleId,
+    pub started_at: DateTime<Utc>,
+    pub last_entry_at: DateTime<Utc>,
+    pub interrupted: bool,
+    /// What the record says was last uploaded to the vehicle.
+    pub fence: Option<Vec<vigie_link::MissionItem>>,
+    pub mission: Option<Vec<vigie_link::MissionItem>>,
+}
+
+/// Who was in the air when the station stopped, and what each will do without it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShutdownReport {
+    pub airborne: Vec<(VehicleId, Option<String>)>,
+    pub interrupted_flights: Vec<String>,
 }
 
 /// How a procedure ends.
@@ -92,6 +144,8 @@ pub enum OpResult {
     Acked(CommandResult),
     /// An upload read back identical, a parameter set and echoed.
     Completed,
+    ParamValue(f64),
+    Downloaded(Vec<vigie_link::MissionItem>),
     Failed(Failure),
 }
 
@@ -133,6 +187,14 @@ const ALARMED: &[&str] = &[
     flight_rules::rule_id::TRAFFIC_NEARBY,
 ];
 
+fn kind_key(k: vigie_link::MissionType) -> u8 {
+    match k {
+        vigie_link::MissionType::Mission => 0,
+        vigie_link::MissionType::Fence => 1,
+        vigie_link::MissionType::Rally => 2,
+    }
+}
+
 /// Automatic RTL is sent at most this often per vehicle (it is not repeated while it flies home).
 const AUTO_RTL_EVERY_S: i64 = 10;
 
@@ -159,7 +221,11 @@ pub struct StationState {
     pub session: SessionState,
     pub vehicles: BTreeMap<VehicleId, VehicleState>,
     /// Op → (vehicle, procedure key).
-    ops: BTreeMap<OpId, (VehicleId, u64)>,
+    ops: BTreeMap<OpId, OpPurpose>,
+    /// Flights left open by a previous run, by vehicle.
+    orphans: BTreeMap<VehicleId, OrphanFlight>,
+    /// The register said which flights were left open (flights open only after that).
+    orphans_known: bool,
     next_op: u64,
     next_proc: u64,
     next_alarm: u64,
@@ -170,6 +236,8 @@ pub struct StationState {
     next_token: u64,
     /// Which vehicle flew each open flight.
     flight_vehicles: BTreeMap<String, VehicleId>,
+    /// What a reattached vehicle's fence and mission should read back as.
+    expected_digests: BTreeMap<(VehicleId, u8), Option<Vec<vigie_link::MissionItem>>>,
     /// The latest `now` an input brought (the snapshot says what is valid "now" with it).
     last_now: Option<DateTime<Utc>>,
     dirty: bool,
@@ -187,6 +255,8 @@ impl StationState {
             session: c.session,
             vehicles: BTreeMap::new(),
             ops: BTreeMap::new(),
+            orphans: BTreeMap::new(),
+            orphans_known: !c.recording,
             next_op: 1,
             next_proc: 1,
             next_alarm: 1,
@@ -196,6 +266,7 @@ impl StationState {
             next_token: 1,
             last_now: None,
             flight_vehicles: BTreeMap::new(),
+            expected_digests: BTreeMap::new(),
             dirty: true,
             version: 0,
         }
@@ -297,7 +368,9 @@ impl StationState {
                 out
             }
             SessionRequest::Login { pilot_id, pin } => {
-                if self.any_armed() {
+                // A restarted station logs its pilot in while the vehicle flies; replacing the
+                // pilot of a flight in the air is refused.
+                if self.any_armed() && self.session.pilot.is_some() {
                     return vec![Effect::Reply {
                         request,
                         outcome: Outcome::failed(Failure::InFlight("login")),
@@ -353,7 +426,12 @@ impl StationState {
                 }]
             }
             SessionRequest::SelectAuthorisation { arrete } => {
-                if self.any_armed() {
+                let other = self
+                    .session
+                    .authorisation
+                    .as_ref()
+                    .is_some_and(|a| a.arrete != arrete);
+                if self.any_armed() && other {
                     return vec![Effect::Reply {
                         request,
                         outcome: Outcome::failed(Failure::InFlight("changing the authorisation")),
@@ -515,6 +593,7 @@ impl StationState {
             fence_items: 0,
             fence_enabled: false,
             mission_items: 0,
+            uploaded: Vec::new(),
         };
         if let Some(v) = self.vehicles.get_mut(&id) {
             v.procedures.insert(key, proc);
@@ -575,7 +654,7 @@ impl StationState {
                 p.current = Some((op, step));
             }
         }
-        self.ops.insert(op, (id, key));
+        self.ops.insert(op, OpPurpose::Procedure(id, key));
         out.push(Effect::Vehicle {
             op,
             vehicle: id,
@@ -627,6 +706,7 @@ impl StationState {
                         EventKind::FenceUploaded {
                             items: p.fence_items,
                             enabled: p.fence_enabled,
+                            uploaded: p.uploaded.clone(),
                         },
                     ),
                     Lane::Configuration => (
@@ -635,6 +715,7 @@ impl StationState {
                         },
                         EventKind::MissionUploaded {
                             items: p.mission_items,
+                            uploaded: p.uploaded.clone(),
                         },
                     ),
                     _ => (
@@ -686,9 +767,23 @@ impl StationState {
 
     pub fn on_op_result(&mut self, now: DateTime<Utc>, op: OpId, result: OpResult) -> Vec<Effect> {
         let mut out = Vec::new();
-        let Some((id, key)) = self.ops.remove(&op) else {
+        let (id, key) = match self.ops.remove(&op) {
+            Some(OpPurpose::Procedure(id, key)) => (id, key),
+            Some(OpPurpose::FailsafeParam(id, name)) => {
+                if let (Some(v), OpResult::ParamValue(x)) = (self.vehicles.get_mut(&id), &result) {
+                    match name {
+                        "FS_GCS_ENABLE" => v.gcs_failsafe.enable = Some(*x),
+                        _ => v.gcs_failsafe.timeout_s = Some(*x),
+                    }
+                }
+                return out;
+            }
+            Some(OpPurpose::ReadBack(id, kind)) => {
+                self.read_back(&mut out, now, id, kind, result);
+                return out;
+            }
             // The procedure was stopped meanwhile; the vehicle's answer changes nothing.
-            return out;
+            None => return out,
         };
         self.dirty = true;
         let Some(v) = self.vehicles.get_mut(&id) else {
@@ -713,17 +808,21 @@ impl StationState {
             (StepRole::FenceItems, OpResult::Completed) => {
                 if let VehicleWork::Upload { items, .. } = &step.work {
                     p.fence_items = items.len();
+                    p.uploaded = items.clone();
                 }
                 v.fence.loaded = true;
                 None
             }
             (StepRole::MissionItems(m), OpResult::Completed) => {
+                if let VehicleWork::Upload { items, .. } = &step.work {
+                    p.uploaded = items.clone();
+                }
                 p.mission_items = m.items.len();
                 v.mission.mission = Some(m.clone());
                 v.mission.items = m.items.len();
                 None
             }
-            (_, OpResult::Completed) => None,
+            (_, OpResult::Completed | OpResult::ParamValue(_) | OpResult::Downloaded(_)) => None,
             (_, OpResult::Failed(f)) => Some(f),
         };
         match failed {
@@ -748,6 +847,114 @@ impl StationState {
             .entry(id)
             .or_insert_with(|| VehicleState::new(telemetry.clone()));
         v.telemetry = telemetry;
+        if !self.orphans_known {
+            // Until the register has said which flights a previous run left open, no flight is
+            // opened nor resumed (the next telemetry comes within a second).
+            v.stale = true;
+            return out;
+        }
+        let heard = v.telemetry.last_heartbeat_at.is_some();
+        // Ask the vehicle what it does without its station (said when the station stops).
+        let ask_failsafe = heard && !v.failsafe_asked;
+        if ask_failsafe {
+            v.failsafe_asked = true;
+        }
+        // A flight a previous run left open: taken up again if the vehicle is still armed,
+        // closed as ended while the station was away if it landed meanwhile.
+        let orphan = if heard {
+            self.orphans.remove(&id)
+        } else {
+            None
+        };
+        let Some(v) = self.vehicles.get_mut(&id) else {
+            return out;
+        };
+        if let Some(o) = orphan {
+            if v.telemetry.armed {
+                v.was_armed = true;
+                v.flight = FlightPhase::Recording {
+                    flight_id: o.flight_id.clone(),
+                    since: o.started_at,
+                };
+                let gap_s = (now - o.last_entry_at).num_milliseconds() as f64 / 1000.0;
+                out.push(Effect::ResumeFlight {
+                    vehicle: id,
+                    flight_id: o.flight_id.clone(),
+                    gap_s,
+                    after_clean_stop: o.interrupted,
+                });
+                self.flight_vehicles.insert(o.flight_id.clone(), id);
+                let e = StationEvent::new(
+                    now,
+                    EventLevel::Warning,
+                    Some(id),
+                    EventKind::FlightResumed {
+                        flight_id: o.flight_id.clone(),
+                        gap_s,
+                    },
+                );
+                self.events.push_back(e.clone());
+                out.push(Effect::Event(e));
+                // What is on board, against what the record says was uploaded.
+                for (kind, expected) in [
+                    (vigie_link::MissionType::Fence, o.fence.clone()),
+                    (vigie_link::MissionType::Mission, o.mission.clone()),
+                ] {
+                    let op = OpId(self.next_op);
+                    self.next_op += 1;
+                    self.ops.insert(op, OpPurpose::ReadBack(id, kind));
+                    self.expected_digests.insert((id, kind_key(kind)), expected);
+                    out.push(Effect::Vehicle {
+                        op,
+                        vehicle: id,
+                        work: VehicleWork::Download { kind },
+                    });
+                }
+            } else {
+                let t = &v.telemetry;
+                let report = format!(
+                    "heard again disarmed, {}{}",
+                    t.landed_state
+                        .map_or("landed state unknown".to_string(), |l| format!("{l:?}")),
+                    t.battery
+                        .and_then(|b| b.remaining_pct)
+                        .map(|b| format!(", battery {b:.0} %"))
+                        .unwrap_or_default()
+                );
+                out.push(Effect::CloseFlightAway {
+                    vehicle: id,
+                    flight_id: o.flight_id.clone(),
+                    at: now,
+                    report: report.clone(),
+                });
+                let e = StationEvent::new(
+                    now,
+                    EventLevel::Warning,
+                    Some(id),
+                    EventKind::FlightEndedWhileAway {
+                        flight_id: o.flight_id,
+                        report,
+                    },
+                );
+                self.events.push_back(e.clone());
+                out.push(Effect::Event(e));
+            }
+        }
+        if ask_failsafe {
+            for name in ["FS_GCS_ENABLE", "FS_GCS_TIMEOUT"] {
+                let op = OpId(self.next_op);
+                self.next_op += 1;
+                self.ops.insert(op, OpPurpose::FailsafeParam(id, name));
+                out.push(Effect::Vehicle {
+                    op,
+                    vehicle: id,
+                    work: VehicleWork::ReadParam { name },
+                });
+            }
+        }
+        let Some(v) = self.vehicles.get_mut(&id) else {
+            return out;
+        };
         // The flight lifecycle, from the armed flag (whatever event ordering the link had).
         let armed = v.telemetry.armed;
         if armed && !v.was_armed {
@@ -1103,6 +1310,21 @@ impl StationState {
             RegisterFeedback::Note(what) => {
                 tracing::info!("register: {what}");
             }
+            RegisterFeedback::OpenFlights(flights) => {
+                for f in &flights {
+                    self.push_event(
+                        &mut out,
+                        now,
+                        EventLevel::Warning,
+                        Some(f.vehicle),
+                        EventKind::FlightLeftOpen {
+                            flight_id: f.flight_id.clone(),
+                            clean_stop: f.interrupted,
+                        },
+                    );
+                }
+                self.on_open_flights(flights);
+            }
         }
         out
     }
@@ -1313,6 +1535,148 @@ impl StationState {
         }
         self.dirty = true;
         out
+    }
+
+    /// The register found flights a previous run left open: wait for their vehicles.
+    pub fn on_open_flights(&mut self, flights: Vec<OrphanFlight>) {
+        self.orphans_known = true;
+        for f in flights {
+            self.orphans.insert(f.vehicle, f);
+        }
+    }
+
+    /// Flights waiting for their vehicle to reappear.
+    pub fn orphans(&self) -> impl Iterator<Item = &OrphanFlight> {
+        self.orphans.values()
+    }
+
+    fn read_back(
+        &mut self,
+        out: &mut Vec<Effect>,
+        now: DateTime<Utc>,
+        id: VehicleId,
+        kind: vigie_link::MissionType,
+        result: OpResult,
+    ) {
+        let expected = self
+            .expected_digests
+            .remove(&(id, kind_key(kind)))
+            .flatten();
+        let what = match kind {
+            vigie_link::MissionType::Fence => "fence",
+            vigie_link::MissionType::Mission => "mission",
+            vigie_link::MissionType::Rally => "rally points",
+        };
+        let OpResult::Downloaded(items) = result else {
+            self.raise(
+                out,
+                now,
+                Some(id),
+                AlarmKind::ReadBack,
+                AlarmSeverity::Warning,
+                EventKind::RequestFailed {
+                    request: "read-back",
+                    failure: Failure::Link(format!("the {what} could not be read back")),
+                },
+            );
+            return;
+        };
+        let Some(expected) = expected else {
+            // Nothing recorded as uploaded: an empty fence or mission is what should be there.
+            let empty = items.len() <= usize::from(kind == vigie_link::MissionType::Mission);
+            if !empty {
+                self.raise(
+                    out,
+                    now,
+                    Some(id),
+                    AlarmKind::ReadBack,
+                    AlarmSeverity::Warning,
+                    EventKind::ReadBack {
+                        what,
+                        matches: false,
+                    },
+                );
+            }
+            return;
+        };
+        let ardupilot = self
+            .vehicles
+            .get(&id)
+            .is_some_and(|v| v.telemetry.autopilot == vigie_link::Autopilot::ArduPilot);
+        let matches = vigie_link::mission::compare(&expected, &items, kind, ardupilot).is_ok();
+        if let Some(v) = self.vehicles.get_mut(&id)
+            && kind == vigie_link::MissionType::Fence
+            && matches
+        {
+            v.fence.loaded = true;
+            v.stale = true;
+        }
+        if matches {
+            self.push_event(
+                out,
+                now,
+                EventLevel::Info,
+                Some(id),
+                EventKind::ReadBack { what, matches },
+            );
+        } else {
+            self.raise(
+                out,
+                now,
+                Some(id),
+                AlarmKind::ReadBack,
+                AlarmSeverity::Critical,
+                EventKind::ReadBack { what, matches },
+            );
+        }
+    }
+
+    /// The station stops: each open flight is recorded as interrupted (not sealed as if it had
+    /// landed), and the report says who is in the air and what each will do without it.
+    pub fn on_shutdown(
+        &mut self,
+        now: DateTime<Utc>,
+        reason: &'static str,
+    ) -> (Vec<Effect>, ShutdownReport) {
+        let mut out = Vec::new();
+        let mut report = ShutdownReport::default();
+        let ids: Vec<VehicleId> = self.vehicles.keys().copied().collect();
+        for id in ids {
+            let Some(v) = self.vehicles.get_mut(&id) else {
+                continue;
+            };
+            let airborne = v.telemetry.airborne();
+            let failsafe = v.gcs_failsafe.describe();
+            if airborne {
+                report.airborne.push((id, failsafe.clone()));
+            }
+            let Some(flight_id) = v.flight.flight_id().map(str::to_string) else {
+                continue;
+            };
+            v.flight = FlightPhase::Idle;
+            v.was_armed = false;
+            report.interrupted_flights.push(flight_id.clone());
+            self.push_event(
+                &mut out,
+                now,
+                EventLevel::Warning,
+                Some(id),
+                EventKind::FlightInterrupted {
+                    flight_id: flight_id.clone(),
+                    airborne,
+                    failsafe: failsafe.clone(),
+                },
+            );
+            out.push(Effect::InterruptFlight {
+                vehicle: id,
+                flight_id,
+                at: now,
+                reason,
+                airborne,
+                failsafe,
+            });
+        }
+        (out, report)
     }
 
     /// A ground feed's value or trouble.

@@ -47,6 +47,32 @@ pub struct Procedure {
     pub fence_items: usize,
     pub fence_enabled: bool,
     pub mission_items: usize,
+    /// The items this procedure uploaded (fence or mission), for the record.
+    pub uploaded: Vec<vigie_link::MissionItem>,
+}
+
+/// The vehicle's own GCS failsafe (ArduCopter FS_GCS_ENABLE / FS_GCS_TIMEOUT), as read from it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GcsFailsafe {
+    pub enable: Option<f64>,
+    pub timeout_s: Option<f64>,
+}
+
+impl GcsFailsafe {
+    /// What the vehicle does without its station, in words for the pilot.
+    pub fn describe(&self) -> Option<String> {
+        let e = self.enable?;
+        let after = self
+            .timeout_s
+            .map(|t| format!(" after {t:.0} s without a station"))
+            .unwrap_or_default();
+        Some(match e.round() as i64 {
+            0 => "its GCS failsafe is OFF (FS_GCS_ENABLE=0): it keeps flying its current mode — bring it home before closing the station".into(),
+            1 | 2 | 3 | 6 => format!("it returns to launch{after} (FS_GCS_ENABLE={e:.0})"),
+            4 | 5 => format!("it lands where it is{after} (FS_GCS_ENABLE={e:.0})"),
+            n => format!("FS_GCS_ENABLE={n}: see the autopilot's manual"),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,6 +100,9 @@ pub struct VehicleState {
     pub was_armed: bool,
     /// Inputs changed since the last verdict.
     pub stale: bool,
+    pub gcs_failsafe: GcsFailsafe,
+    /// Its failsafe parameters were asked for.
+    pub failsafe_asked: bool,
 }
 
 impl VehicleState {

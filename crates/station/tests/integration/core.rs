@@ -456,6 +456,7 @@ fn arming_opens_a_flight_and_disarming_closes_it() {
     let mut c = core_config(false);
     c.recording = true;
     let mut s = StationState::new(c);
+    s.on_open_flights(vec![]);
     let mut t = healthy(now());
     s.on_telemetry(now(), V1, t.clone());
     t.armed = true;
@@ -526,4 +527,137 @@ fn link_lost_raises_an_alarm_that_clears_when_regained() {
         }),
     );
     assert!(s.alarms().is_empty());
+}
+
+fn orphan(interrupted: bool) -> vigie_station::state::OrphanFlight {
+    vigie_station::state::OrphanFlight {
+        flight_id: "F-20261201T093000Z-drone-1-st-0123456789ab".into(),
+        vehicle: V1,
+        started_at: now() - Duration::minutes(5),
+        last_entry_at: now() - Duration::seconds(12),
+        interrupted,
+        // A fence was uploaded before the flight (one circle).
+        fence: Some(vec![vigie_link::MissionItem::fence_circle(
+            0, 43.52, 4.92, 500.0, false,
+        )]),
+        mission: None,
+    }
+}
+
+fn recording_core() -> StationState {
+    let mut c = core_config(false);
+    c.recording = true;
+    StationState::new(c)
+}
+
+#[test]
+fn no_flight_opens_before_the_register_says_which_were_left_open() {
+    let mut s = recording_core();
+    let mut t = healthy(now());
+    t.armed = true;
+    let fx = s.on_telemetry(now(), V1, t.clone());
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::OpenFlight { .. })),
+        "a second flight beside the one left open: {fx:#?}"
+    );
+    s.on_open_flights(vec![orphan(false)]);
+    let fx = s.on_telemetry(now(), V1, t);
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::OpenFlight { .. })),
+        "{fx:#?}"
+    );
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::ResumeFlight { .. })),
+        "{fx:#?}"
+    );
+}
+
+#[test]
+fn a_vehicle_heard_again_armed_takes_its_flight_up_with_the_gap_and_reads_back() {
+    let mut s = recording_core();
+    s.on_open_flights(vec![orphan(true)]);
+    let mut t = healthy(now());
+    t.armed = true;
+    let fx = s.on_telemetry(now(), V1, t);
+    let Some(Effect::ResumeFlight {
+        flight_id,
+        gap_s,
+        after_clean_stop,
+        ..
+    }) = fx.iter().find(|e| matches!(e, Effect::ResumeFlight { .. }))
+    else {
+        panic!("{fx:#?}")
+    };
+    assert_eq!(flight_id, &orphan(true).flight_id);
+    assert!((*gap_s - 12.0).abs() < 0.01 && *after_clean_stop);
+    // The fence and the mission on board are read back to be compared with the record.
+    let downloads: Vec<_> = work(&fx)
+        .into_iter()
+        .filter(|(_, _, w)| matches!(w, VehicleWork::Download { .. }))
+        .collect();
+    assert_eq!(downloads.len(), 2, "{fx:#?}");
+    // A fence that differs from the recorded one is a critical alarm.
+    let fence_op = downloads
+        .iter()
+        .find(|(_, _, w)| {
+            matches!(
+                w,
+                VehicleWork::Download {
+                    kind: MissionType::Fence
+                }
+            )
+        })
+        .unwrap()
+        .0;
+    s.on_op_result(now(), fence_op, OpResult::Downloaded(vec![]));
+    assert!(
+        s.alarms().iter().any(|a| a.kind == AlarmKind::ReadBack),
+        "{:?}",
+        s.alarms()
+    );
+    assert_eq!(
+        s.vehicles[&V1].flight.flight_id(),
+        Some(orphan(true).flight_id.as_str())
+    );
+}
+
+#[test]
+fn a_vehicle_that_landed_while_the_station_was_away_has_its_flight_closed() {
+    let mut s = recording_core();
+    s.on_open_flights(vec![orphan(false)]);
+    let fx = s.on_telemetry(now(), V1, healthy(now()));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::CloseFlightAway { flight_id, .. } if *flight_id == orphan(false).flight_id)),
+        "{fx:#?}"
+    );
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::OpenFlight { .. } | Effect::ResumeFlight { .. }))
+    );
+}
+
+#[test]
+fn stopping_the_station_interrupts_open_flights_and_says_who_is_airborne() {
+    let mut s = recording_core();
+    s.on_open_flights(vec![]);
+    let mut t = healthy(now());
+    t.armed = true;
+    t.landed_state = Some(vigie_link::LandedState::InAir);
+    s.on_telemetry(now(), V1, t);
+    s.on_register(
+        now(),
+        RegisterFeedback::FlightOpened {
+            vehicle: V1,
+            flight_id: "F-1".into(),
+            dir: "/tmp/x".into(),
+        },
+    );
+    let (fx, report) = s.on_shutdown(now(), "station-shutdown");
+    assert!(fx.iter().any(|e| matches!(e, Effect::InterruptFlight { flight_id, airborne: true, .. } if flight_id == "F-1")), "{fx:#?}");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::CloseFlight { .. })),
+        "not sealed as if it had landed"
+    );
+    assert_eq!(report.airborne.len(), 1);
+    assert_eq!(report.interrupted_flights, vec!["F-1".to_string()]);
 }
