@@ -19,6 +19,7 @@ pub struct SimHotspot {
 pub struct SimTruth {
     pub name: String,
     pub home: LatLon,
+    /// `[home] ground_amsl_m` as declared (the simulator's vertical origin).
     pub home_amsl_m: f64,
     pub terrain: Option<ElevationGrid>,
     pub wind_from_deg: Option<f64>,
@@ -36,6 +37,17 @@ fn num(v: Option<&Value>) -> Option<f64> {
         Value::Float(f) => Some(*f),
         Value::Integer(i) => Some(*i as f64),
         _ => None,
+    }
+}
+
+impl SimTruth {
+    /// The ground at home: the terrain grid's value there when the scenario has one (the
+    /// simulator sets the vehicle down on its terrain), else the declared `[home]` elevation.
+    pub fn home_ground_amsl_m(&self) -> f64 {
+        self.terrain
+            .as_ref()
+            .and_then(|g| g.elevation_m(self.home))
+            .unwrap_or(self.home_amsl_m)
     }
 }
 

@@ -101,14 +101,16 @@ impl DetectorConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HotBlob {
     pub pixels: u32,
-    /// Centroid weighted by how far above the threshold each pixel is (pixel coordinates, a
-    /// pixel's centre at i + 0.5).
+    /// Pixels of its hot core: the top quarter between the threshold and the peak.
+    pub core_pixels: u32,
+    /// Centroid of the hot core, weighted by each pixel's excess (pixel coordinates, a pixel's
+    /// centre at i + 0.5): where the fire is.
     pub centroid_px: [f64; 2],
     /// The hottest pixel's centre and value (luma, or °C for radiometric frames).
     pub peak_px: [f64; 2],
     pub peak: f64,
     pub bbox: PixelRect,
-    /// The blob touches the image edge: part of it may be outside, its centroid is biased.
+    /// The hot core touches the image edge: part of it may be outside, its centroid is biased.
     pub touches_edge: bool,
 }
 
@@ -197,6 +199,11 @@ pub fn detect_hotspots(img: &ThermalImage, cfg: &DetectorConfig) -> Result<Vec<H
             .map(|r| (r.x0 as usize, (r.x1 as usize).min(w)))
             .collect()
     };
+    let excluded = |x: usize, y: usize| {
+        cfg.exclude.iter().any(|r| {
+            (r.x0 as usize..r.x1 as usize).contains(&x) && (r.y0 as usize..r.y1 as usize).contains(&y)
+        })
+    };
     // Run-length labelling: each row's hot runs, joined to overlapping runs of the row above
     // (8-connected) with a union-find over run ids.
     struct Run {
@@ -239,26 +246,30 @@ pub fn detect_hotspots(img: &ThermalImage, cfg: &DetectorConfig) -> Result<Vec<H
         }
         prev_row = row_start..runs.len();
     }
-    // Accumulate per root.
+    // Per blob: size, peak and extent; then the centroid of its hot core (the pixels in the top
+    // quarter between the threshold and the peak), weighted by their excess: a big glow clipped
+    // by the image edge or a warm rim does not pull the position, the fire's centre does.
     #[derive(Clone)]
     struct Acc {
         n: u32,
-        sw: f64,
-        sx: f64,
-        sy: f64,
         peak: f64,
         peak_px: [f64; 2],
         bbox: PixelRect,
+        core_thr: f64,
+        core_n: u32,
+        sw: f64,
+        sx: f64,
+        sy: f64,
+        core_edge: bool,
     }
+    let mut roots: Vec<u32> = Vec::with_capacity(runs.len());
     let mut accs: std::collections::BTreeMap<u32, Acc> = std::collections::BTreeMap::new();
     for i in 0..runs.len() {
         let root = find(&mut parent, i as u32);
+        roots.push(root);
         let r = &runs[i];
         let a = accs.entry(root).or_insert(Acc {
             n: 0,
-            sw: 0.0,
-            sx: 0.0,
-            sy: 0.0,
             peak: f64::NEG_INFINITY,
             peak_px: [0.0, 0.0],
             bbox: PixelRect {
@@ -267,15 +278,16 @@ pub fn detect_hotspots(img: &ThermalImage, cfg: &DetectorConfig) -> Result<Vec<H
                 x1: 0,
                 y1: 0,
             },
+            core_thr: 0.0,
+            core_n: 0,
+            sw: 0.0,
+            sx: 0.0,
+            sy: 0.0,
+            core_edge: false,
         });
         for x in r.x0..r.x1 {
             let v = value(x, r.y);
-            // Weight by the excess (plus one count) so the warm rim pulls less than the core.
-            let wgt = v - thr + 1.0;
             a.n += 1;
-            a.sw += wgt;
-            a.sx += wgt * (x as f64 + 0.5);
-            a.sy += wgt * (r.y as f64 + 0.5);
             if v > a.peak {
                 a.peak = v;
                 a.peak_px = [x as f64 + 0.5, r.y as f64 + 0.5];
@@ -286,21 +298,73 @@ pub fn detect_hotspots(img: &ThermalImage, cfg: &DetectorConfig) -> Result<Vec<H
         a.bbox.y0 = a.bbox.y0.min(r.y as u32);
         a.bbox.y1 = a.bbox.y1.max(r.y as u32 + 1);
     }
+    for a in accs.values_mut() {
+        a.core_thr = a.peak - 0.25 * (a.peak - thr);
+    }
+    for (r, root) in runs.iter().zip(&roots) {
+        let Some(a) = accs.get_mut(root) else { continue };
+        for x in r.x0..r.x1 {
+            let v = value(x, r.y);
+            if v >= a.core_thr {
+                let wgt = v - a.core_thr + 1.0;
+                a.core_n += 1;
+                a.sw += wgt;
+                a.sx += wgt * (x as f64 + 0.5);
+                a.sy += wgt * (r.y as f64 + 0.5);
+                // An excluded area (stamp, burnt-in text) hides what is behind it like an edge.
+                if x == 0
+                    || r.y == 0
+                    || x + 1 >= w
+                    || r.y + 1 >= h
+                    || excluded(x - 1, r.y)
+                    || excluded(x + 1, r.y)
+                    || excluded(x, r.y - 1)
+                    || excluded(x, r.y + 1)
+                {
+                    a.core_edge = true;
+                }
+            }
+        }
+    }
     let mut blobs: Vec<HotBlob> = accs
         .into_values()
         .filter(|a| a.n >= cfg.min_pixels && a.sw > 0.0)
         .map(|a| HotBlob {
             pixels: a.n,
+            core_pixels: a.core_n,
             centroid_px: [a.sx / a.sw, a.sy / a.sw],
             peak_px: a.peak_px,
             peak: a.peak,
-            touches_edge: a.bbox.x0 == 0
-                || a.bbox.y0 == 0
-                || a.bbox.x1 as usize >= w
-                || a.bbox.y1 as usize >= h,
+            touches_edge: a.core_edge,
             bbox: a.bbox,
         })
         .collect();
+    // A big glow's rim breaks into fragments where the background is bright: a blob next to a
+    // larger one (within a quarter of its size) is part of it, not another fire.
+    blobs.sort_by(|a, b| b.pixels.cmp(&a.pixels));
+    let mut kept: Vec<HotBlob> = Vec::with_capacity(blobs.len());
+    for b in blobs {
+        let host = kept.iter_mut().find(|k| {
+            let (gw, gh) = ((k.bbox.x1 - k.bbox.x0) / 4 + 2, (k.bbox.y1 - k.bbox.y0) / 4 + 2);
+            b.bbox.x0 < k.bbox.x1 + gw
+                && k.bbox.x0 < b.bbox.x1 + gw
+                && b.bbox.y0 < k.bbox.y1 + gh
+                && k.bbox.y0 < b.bbox.y1 + gh
+        });
+        match host {
+            Some(k) => {
+                k.pixels += b.pixels;
+                k.bbox = PixelRect {
+                    x0: k.bbox.x0.min(b.bbox.x0),
+                    y0: k.bbox.y0.min(b.bbox.y0),
+                    x1: k.bbox.x1.max(b.bbox.x1),
+                    y1: k.bbox.y1.max(b.bbox.y1),
+                };
+            }
+            None => kept.push(b),
+        }
+    }
+    let mut blobs = kept;
     blobs.sort_by(|a, b| b.peak.total_cmp(&a.peak).then(b.pixels.cmp(&a.pixels)));
     blobs.truncate(cfg.max_blobs);
     Ok(blobs)
@@ -331,6 +395,7 @@ pub fn from_thermal_range(r: &ThermalRange, threshold_c: f64, width: u32, height
     let (x, y) = (px[0] as u32, px[1] as u32);
     Some(HotBlob {
         pixels: 1,
+        core_pixels: 1,
         centroid_px: px,
         peak_px: px,
         peak: r.max_c,

@@ -187,12 +187,16 @@ impl PatrolPlan {
             chain.push(p);
             prev = p;
         }
-        // The last point is home itself: the RTL flies that leg.
-        chain.pop();
+        // The last point is home itself. At a height above home, the RTL flies that leg. Following
+        // the terrain, the way home follows it too, to a waypoint over home: a bare RTL would keep
+        // the altitude of the last waypoint (ArduPilot's RTL_ALT is above home), hundreds of metres
+        // over the ceiling when the patrol ended on a ridge above home.
+        if matches!(s.altitude, AltitudeMode::RelativeHome { .. }) {
+            chain.pop();
+        }
         let mut last = f.to_xy(s.home);
-        for (i, p) in chain.iter().copied().enumerate() {
-            // Legs from home (the climb-out) are not cut: the take-off point's height is known.
-            let cut = matches!(s.altitude, AltitudeMode::TerrainFollowRelative { .. }) && i > 0;
+        for p in chain.iter().copied() {
+            let cut = matches!(s.altitude, AltitudeMode::TerrainFollowRelative { .. });
             let n = if cut {
                 (dist(last, p) / s.terrain_step_m.max(10.0)).ceil().max(1.0) as usize
             } else {

@@ -1,0 +1,8 @@
+//! vigie_patrol's one integration-test binary.
+
+mod common;
+mod patterns;
+mod report;
+mod scoring;
+mod terrain;
+mod thermal;
