@@ -17,7 +17,8 @@ pub struct CameraModel {
 impl CameraModel {
     /// A camera with square pixels: the vertical field of view follows from the aspect ratio.
     pub fn square_pixels(width_px: u32, height_px: u32, hfov_deg: f64) -> Self {
-        let t = (hfov_deg.to_radians() / 2.0).tan() * f64::from(height_px) / f64::from(width_px.max(1));
+        let t =
+            (hfov_deg.to_radians() / 2.0).tan() * f64::from(height_px) / f64::from(width_px.max(1));
         Self {
             width_px,
             height_px,

@@ -114,11 +114,18 @@ fn home_of(s: &Situation, m: &Mission) -> Option<(LatLon, Option<f64>)> {
 }
 
 /// Altitude AMSL of a path point, given home's elevation and the terrain (None when unknown).
-fn amsl_of(alt: flight_rules::Altitude, pos: LatLon, home_amsl: Option<f64>, grid: Option<&ElevationGrid>) -> Option<f64> {
+fn amsl_of(
+    alt: flight_rules::Altitude,
+    pos: LatLon,
+    home_amsl: Option<f64>,
+    grid: Option<&ElevationGrid>,
+) -> Option<f64> {
     match alt.reference {
         AltRef::Amsl => Some(alt.value_m),
         AltRef::RelHome => home_amsl.map(|h| h + alt.value_m),
-        AltRef::Agl => grid.and_then(|g| g.elevation_m(pos)).map(|g| g + alt.value_m),
+        AltRef::Agl => grid
+            .and_then(|g| g.elevation_m(pos))
+            .map(|g| g + alt.value_m),
         AltRef::Wgs84 => None,
     }
 }
@@ -140,7 +147,10 @@ pub fn endurance(
     let (wind, wind_assumed) = if s.wind.is_empty() {
         (rules.limits.takeoff_wind_limit_mps(airframe), true)
     } else {
-        (s.wind.iter().map(|w| w.peak_mps()).fold(0.0, f64::max), false)
+        (
+            s.wind.iter().map(|w| w.peak_mps()).fold(0.0, f64::max),
+            false,
+        )
     };
     let ground = (cruise - wind).max(1.0);
     let Some((home, home_amsl)) = home_of(s, mission) else {
@@ -168,7 +178,8 @@ pub fn endurance(
         for w in path.windows(2) {
             let (a, b) = (w[0], w[1]);
             let n = if b.alt.reference == AltRef::Agl {
-                ((a.pos.distance_m(&b.pos) / (g.cell_size_m() / 2.0).max(5.0)).ceil() as usize).max(1)
+                ((a.pos.distance_m(&b.pos) / (g.cell_size_m() / 2.0).max(5.0)).ceil() as usize)
+                    .max(1)
             } else {
                 1
             };
@@ -185,7 +196,8 @@ pub fn endurance(
                 let here = if b.alt.reference == AltRef::Agl {
                     amsl_of(alt, p, home_amsl, Some(g))
                 } else {
-                    last.zip(amsl_of(b.alt, b.pos, home_amsl, Some(g))).map(|(x, y)| x + (y - x) * t)
+                    last.zip(amsl_of(b.alt, b.pos, home_amsl, Some(g)))
+                        .map(|(x, y)| x + (y - x) * t)
                 };
                 if let (Some(x), Some(y)) = (last, here) {
                     climb_real += (y - x).abs();
@@ -263,17 +275,31 @@ pub fn check_mission(
         f.push(finding(
             rule_id::PATROL_ENDURANCE,
             Severity::Warning,
-            "no wind reading: the endurance was judged with a headwind at the take-off limit".into(),
+            "no wind reading: the endurance was judged with a headwind at the take-off limit"
+                .into(),
         ));
     }
 
     let mut clearance = None;
     if let (Some(g), Some((home, Some(home_amsl)))) = (terrain, home_of(&s, mission)) {
-        let (c, more) = terrain_findings(rules, &s, mission, g, home, home_amsl, opts, now, &rules_decision);
+        let (c, more) = terrain_findings(
+            rules,
+            &s,
+            mission,
+            g,
+            home,
+            home_amsl,
+            opts,
+            now,
+            &rules_decision,
+        );
         clearance = Some(c);
         f.extend(more);
     } else if mission.items.iter().any(|i| {
-        matches!(i.frame, frame::GLOBAL_TERRAIN_ALT | frame::GLOBAL_TERRAIN_ALT_INT)
+        matches!(
+            i.frame,
+            frame::GLOBAL_TERRAIN_ALT | frame::GLOBAL_TERRAIN_ALT_INT
+        )
     }) {
         f.push(finding(
             rule_id::PATROL_TERRAIN,
@@ -305,7 +331,9 @@ fn terrain_findings(
     let ceiling = s
         .authorisation
         .as_ref()
-        .map_or(rules.limits.ceiling.max_agl_m, |a| a.ceiling_agl_m(&rules.limits));
+        .map_or(rules.limits.ceiling.max_agl_m, |a| {
+            a.ceiling_agl_m(&rules.limits)
+        });
     let step = (g.cell_size_m() / 2.0).clamp(2.0, 50.0);
     let mut c = TerrainClearance {
         min_agl_m: f64::INFINITY,
@@ -380,14 +408,19 @@ fn terrain_findings(
             let fb = Position3d::new(b.pos, b.alt, 0.0);
             for z in rules.zones.candidates_along(a.pos, b.pos, margin) {
                 if seen_zones.contains(&z.identifier)
-                    || !z.applicability.may_be_active_during(now, now + chrono::Duration::hours(2))
+                    || !z
+                        .applicability
+                        .may_be_active_during(now, now + chrono::Duration::hours(2))
                 {
                     continue;
                 }
                 let (id, sev) = match z.restriction {
                     Restriction::Prohibited => (rules_id::ZONE_PROHIBITED, Severity::Blocking),
                     Restriction::ReqAuthorisation | Restriction::USpace => {
-                        if s.authorisation.as_ref().is_some_and(|x| x.unlocks(&z.identifier)) {
+                        if s.authorisation
+                            .as_ref()
+                            .is_some_and(|x| x.unlocks(&z.identifier))
+                        {
                             continue;
                         }
                         (rules_id::ZONE_AUTH_REQUIRED, Severity::Blocking)
@@ -397,7 +430,10 @@ fn terrain_findings(
                 };
                 let hit = z.leg_crosses(&fa, &fb, &ctx, margin);
                 if hit == Containment::Outside
-                    || already.findings.iter().any(|x| x.reason.contains(&z.identifier))
+                    || already
+                        .findings
+                        .iter()
+                        .any(|x| x.reason.contains(&z.identifier))
                 {
                     continue;
                 }

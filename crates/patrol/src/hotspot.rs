@@ -117,7 +117,7 @@ impl HotspotLog {
     /// Add an observation; returns the id of the hot spot it joined or started. Observations
     /// with an unusable position or error are refused (None).
     pub fn observe(&mut self, o: Observation) -> Option<String> {
-        if !o.pos.is_valid() || !(o.error_m.is_finite() && o.error_m >= 0.0) {
+        if !(o.pos.is_valid() && o.error_m.is_finite() && o.error_m >= 0.0) {
             return None;
         }
         let p = self.policy;

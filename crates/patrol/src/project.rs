@@ -126,7 +126,12 @@ pub struct GroundFix {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProjectionError {
     #[error("pixel ({u:.0}, {v:.0}) is outside the {width}×{height} image")]
-    OutsideImage { u: f64, v: f64, width: u32, height: u32 },
+    OutsideImage {
+        u: f64,
+        v: f64,
+        width: u32,
+        height: u32,
+    },
     #[error("the camera model is not usable (size or field of view)")]
     BadCamera,
     #[error("the pose is not usable (position, altitude or angles not finite)")]
@@ -135,7 +140,9 @@ pub enum ProjectionError {
     AboveHorizon,
     #[error("the camera is {below_m:.0} m below the ground under it: check the altitude reference")]
     BelowGround { below_m: f64 },
-    #[error("the ray leaves the terrain model before meeting the ground, and no fallback elevation was given")]
+    #[error(
+        "the ray leaves the terrain model before meeting the ground, and no fallback elevation was given"
+    )]
     NoGround,
     #[error("the ray meets no ground within {max_range_m:.0} m")]
     TooFar { max_range_m: f64 },
@@ -230,7 +237,9 @@ fn pose_ok(pose: &CameraPose) -> bool {
     let a = pose.attitude;
     pose.position.is_valid()
         && pose.alt_amsl_m.is_finite()
-        && [a.roll_deg, a.pitch_deg, a.yaw_deg].iter().all(|x| x.is_finite())
+        && [a.roll_deg, a.pitch_deg, a.yaw_deg]
+            .iter()
+            .all(|x| x.is_finite())
         && match pose.gimbal {
             Gimbal::Stabilised {
                 roll_deg,
@@ -281,9 +290,7 @@ fn intersect(
             fallback_amsl_m,
         } => {
             let frame = LocalFrame::new(pose.position);
-            let terrain_at = |t: f64| {
-                grid.elevation_m(frame.to_latlon([d[1] * t, d[0] * t]))
-            };
+            let terrain_at = |t: f64| grid.elevation_m(frame.to_latlon([d[1] * t, d[0] * t]));
             let height_at = |t: f64, g: f64| pose.alt_amsl_m - d[2] * t - g;
             let Some(g0) = terrain_at(0.0) else {
                 return match fallback_amsl_m {
@@ -392,7 +399,8 @@ pub fn project_pixel(
     let sigma_z = (unc.alt_accuracy_m.powi(2) + terrain_sigma.powi(2)).sqrt();
     let tan_off = (1.0 - d[2] * d[2]).max(0.0).sqrt() / d[2];
     let e_height = sigma_z * tan_off;
-    let sigma = (e_side.powi(2) + e_along.powi(2) + unc.h_accuracy_m.powi(2) + e_height.powi(2)).sqrt();
+    let sigma =
+        (e_side.powi(2) + e_along.powi(2) + unc.h_accuracy_m.powi(2) + e_height.powi(2)).sqrt();
     Ok(GroundFix {
         pos,
         ground_amsl_m: g,
@@ -445,7 +453,10 @@ pub fn footprint(
     let (w, h) = (f64::from(camera.width_px), f64::from(camera.height_px));
     let frame = LocalFrame::new(pose.position);
     let mut out = [pose.position; 4];
-    for (i, (u, v)) in [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)].into_iter().enumerate() {
+    for (i, (u, v)) in [(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]
+        .into_iter()
+        .enumerate()
+    {
         let d = pixel_ray_ned(camera, pose, u, v);
         let ne = match intersect(pose, d, ground) {
             Ok((p, _, range, _)) if range <= max_range_m => p,

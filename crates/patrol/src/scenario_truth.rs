@@ -53,20 +53,32 @@ impl SimTruth {
 
 /// Read a scenario's truth. `file` names it in errors.
 pub fn parse_sim_truth(text: &str, file: &str) -> Result<SimTruth, TerrainError> {
-    let root: Value = toml::from_str(text)
-        .map_err(|e| TerrainError::new(file, "syntax", e.to_string().trim_end().replace('\n', " ")))?;
-    let name = root.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-    let home = root.get("home").ok_or_else(|| bad(file, "home", "missing"))?;
-    let lat = num(home.get("lat")).ok_or_else(|| bad(file, "home.lat", "missing or not a number"))?;
-    let lon = num(home.get("lon")).ok_or_else(|| bad(file, "home.lon", "missing or not a number"))?;
+    let root: Value = toml::from_str(text).map_err(|e| {
+        TerrainError::new(file, "syntax", e.to_string().trim_end().replace('\n', " "))
+    })?;
+    let name = root
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let home = root
+        .get("home")
+        .ok_or_else(|| bad(file, "home", "missing"))?;
+    let lat =
+        num(home.get("lat")).ok_or_else(|| bad(file, "home.lat", "missing or not a number"))?;
+    let lon =
+        num(home.get("lon")).ok_or_else(|| bad(file, "home.lon", "missing or not a number"))?;
     let home_amsl_m = num(home.get("ground_amsl_m"))
         .ok_or_else(|| bad(file, "home.ground_amsl_m", "missing or not a number"))?;
     let terrain = match root.get("terrain") {
         None => None,
         Some(t) => {
-            let olat = num(t.get("origin_lat")).ok_or_else(|| bad(file, "terrain.origin_lat", "missing"))?;
-            let olon = num(t.get("origin_lon")).ok_or_else(|| bad(file, "terrain.origin_lon", "missing"))?;
-            let spacing = num(t.get("spacing_m")).ok_or_else(|| bad(file, "terrain.spacing_m", "missing"))?;
+            let olat = num(t.get("origin_lat"))
+                .ok_or_else(|| bad(file, "terrain.origin_lat", "missing"))?;
+            let olon = num(t.get("origin_lon"))
+                .ok_or_else(|| bad(file, "terrain.origin_lon", "missing"))?;
+            let spacing =
+                num(t.get("spacing_m")).ok_or_else(|| bad(file, "terrain.spacing_m", "missing"))?;
             let rows: Vec<Vec<f64>> = t
                 .get("rows")
                 .and_then(Value::as_array)
@@ -76,10 +88,21 @@ pub fn parse_sim_truth(text: &str, file: &str) -> Result<SimTruth, TerrainError>
                 .map(|(i, r)| {
                     r.as_array()
                         .and_then(|a| a.iter().map(|v| num(Some(v))).collect::<Option<Vec<f64>>>())
-                        .ok_or_else(|| bad(file, &format!("terrain.rows[{i}]"), "a row is a list of numbers"))
+                        .ok_or_else(|| {
+                            bad(
+                                file,
+                                &format!("terrain.rows[{i}]"),
+                                "a row is a list of numbers",
+                            )
+                        })
                 })
                 .collect::<Result<_, _>>()?;
-            Some(ElevationGrid::from_rows_south_first(file, LatLon::new(olat, olon), spacing, &rows)?)
+            Some(ElevationGrid::from_rows_south_first(
+                file,
+                LatLon::new(olat, olon),
+                spacing,
+                &rows,
+            )?)
         }
     };
     let wind = root.get("wind");

@@ -41,7 +41,9 @@ pub enum SortieError {
     Pattern(#[from] PatternError),
     #[error("the patrol route is empty")]
     EmptyRoute,
-    #[error("one battery cannot reach {at} and come back ({needed_pct:.0} % needed for the round trip alone, {available_pct:.0} % available): move home closer or wait for less wind")]
+    #[error(
+        "one battery cannot reach {at} and come back ({needed_pct:.0} % needed for the round trip alone, {available_pct:.0} % available): move home closer or wait for less wind"
+    )]
     OutOfReach {
         at: LatLon,
         needed_pct: f64,
@@ -129,7 +131,14 @@ pub fn split_sorties(
             return Ok(out);
         }
         // Then as far along the next leg as the battery allows (bisection).
-        let (a, b) = (if j == first_next { f.to_xy(first_pt) } else { xy[j - 1] }, xy[j]);
+        let (a, b) = (
+            if j == first_next {
+                f.to_xy(first_pt)
+            } else {
+                xy[j - 1]
+            },
+            xy[j],
+        );
         let (mut lo, mut hi) = (0.0f64, 1.0f64);
         for _ in 0..24 {
             let mid = 0.5 * (lo + hi);
@@ -146,7 +155,11 @@ pub fn split_sorties(
             pts.push(cut);
         }
         let (m, e) = fit(&pts)?;
-        let leg_start_along = if j == first_next { start_along } else { cum[j - 1] };
+        let leg_start_along = if j == first_next {
+            start_along
+        } else {
+            cum[j - 1]
+        };
         let leg_len = crate::local::dist(a, b);
         let along = leg_start_along + lo * leg_len;
         if along - start_along < MIN_PROGRESS_M {

@@ -28,7 +28,11 @@ fn ground_luma(n: f64, e: f64) -> u8 {
     }
     let (fi, fj) = ((n / 25.0).floor() as i64, (e / 25.0).floor() as i64);
     let h = (fi.wrapping_mul(73_856_093) ^ fj.wrapping_mul(19_349_663)) & 0xff;
-    let base = if h % 7 == 0 { 215 } else { 100 + (h % 90) as u8 };
+    let base = if h % 7 == 0 {
+        215
+    } else {
+        100 + (h % 90) as u8
+    };
     let fine = ((n / 3.0).floor() as i64 + (e / 3.0).floor() as i64).rem_euclid(2) == 0;
     if fine {
         base.saturating_add(12)
@@ -71,7 +75,8 @@ pub fn render_thermal_rgba(
                 for &(c, temp, r) in &hot {
                     let dd = (n - c[1]).hypot(e - c[0]);
                     if dd < r * 3.0 {
-                        let heat = ((1.0 - dd / (r * 3.0)) * (temp / 400.0).min(1.0) * 255.0) as i32;
+                        let heat =
+                            ((1.0 - dd / (r * 3.0)) * (temp / 400.0).min(1.0) * 255.0) as i32;
                         l = l.saturating_add(heat.clamp(0, 255) as u8);
                     }
                 }

@@ -116,20 +116,34 @@ pub struct HotBlob {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ThermalError {
-    #[error("the frame is {got} bytes or samples, {need} are needed for {width}×{height} with this stride")]
-    TooSmall { got: usize, need: usize, width: u32, height: u32 },
+    #[error(
+        "the frame is {got} bytes or samples, {need} are needed for {width}×{height} with this stride"
+    )]
+    TooSmall {
+        got: usize,
+        need: usize,
+        width: u32,
+        height: u32,
+    },
     #[error("a {threshold:?} threshold does not apply to this kind of frame")]
     ThresholdKind { threshold: Threshold },
 }
+
+/// A pixel's value (luma or °C) at (x, y).
+type Sampler<'a> = Box<dyn Fn(usize, usize) -> f64 + 'a>;
 
 /// A value per pixel on one scale, and the threshold on it.
 fn sampler<'a>(
     img: &ThermalImage<'a>,
     threshold: Threshold,
-) -> Result<(Box<dyn Fn(usize, usize) -> f64 + 'a>, f64), ThermalError> {
+) -> Result<(Sampler<'a>, f64), ThermalError> {
     let (w, h) = (img.width as usize, img.height as usize);
     let check = |len: usize, stride: usize, per_px: usize| {
-        let need = if h == 0 { 0 } else { stride * (h - 1) + w * per_px };
+        let need = if h == 0 {
+            0
+        } else {
+            stride * (h - 1) + w * per_px
+        };
         if len < need || stride < w * per_px {
             Err(ThermalError::TooSmall {
                 got: len,
@@ -149,7 +163,9 @@ fn sampler<'a>(
                     let i = y * stride + x * 4;
                     // BT.601 luma, as vigie_video reads its stamp.
                     f64::from(
-                        (299 * u32::from(data[i]) + 587 * u32::from(data[i + 1]) + 114 * u32::from(data[i + 2]))
+                        (299 * u32::from(data[i])
+                            + 587 * u32::from(data[i + 1])
+                            + 114 * u32::from(data[i + 2]))
                             / 1000,
                     )
                 }),
@@ -158,7 +174,10 @@ fn sampler<'a>(
         }
         (Pixels::Gray8 { data, stride }, Threshold::Luma(t)) => {
             check(data.len(), stride, 1)?;
-            Ok((Box::new(move |x, y| f64::from(data[y * stride + x])), f64::from(t)))
+            Ok((
+                Box::new(move |x, y| f64::from(data[y * stride + x])),
+                f64::from(t),
+            ))
         }
         (
             Pixels::Radiometric16 {
@@ -171,7 +190,9 @@ fn sampler<'a>(
         ) => {
             check(data.len(), stride, 1)?;
             Ok((
-                Box::new(move |x, y| f64::from(data[y * stride + x]) * kelvin_per_count + offset_k - 273.15),
+                Box::new(move |x, y| {
+                    f64::from(data[y * stride + x]) * kelvin_per_count + offset_k - 273.15
+                }),
                 c,
             ))
         }
@@ -189,7 +210,10 @@ fn find(parent: &mut [u32], mut i: u32) -> u32 {
 }
 
 /// Hot blobs of a frame, hottest first.
-pub fn detect_hotspots(img: &ThermalImage, cfg: &DetectorConfig) -> Result<Vec<HotBlob>, ThermalError> {
+pub fn detect_hotspots(
+    img: &ThermalImage,
+    cfg: &DetectorConfig,
+) -> Result<Vec<HotBlob>, ThermalError> {
     let (w, h) = (img.width as usize, img.height as usize);
     let (value, thr) = sampler(img, cfg.threshold)?;
     let excluded_row = |y: usize| -> Vec<(usize, usize)> {
@@ -201,7 +225,8 @@ pub fn detect_hotspots(img: &ThermalImage, cfg: &DetectorConfig) -> Result<Vec<H
     };
     let excluded = |x: usize, y: usize| {
         cfg.exclude.iter().any(|r| {
-            (r.x0 as usize..r.x1 as usize).contains(&x) && (r.y0 as usize..r.y1 as usize).contains(&y)
+            (r.x0 as usize..r.x1 as usize).contains(&x)
+                && (r.y0 as usize..r.y1 as usize).contains(&y)
         })
     };
     // Run-length labelling: each row's hot runs, joined to overlapping runs of the row above
@@ -225,7 +250,8 @@ pub fn detect_hotspots(img: &ThermalImage, cfg: &DetectorConfig) -> Result<Vec<H
             }
             if value(x, y) >= thr {
                 let x0 = x;
-                while x < w && value(x, y) >= thr && !ex.iter().any(|(a, b)| (*a..*b).contains(&x)) {
+                while x < w && value(x, y) >= thr && !ex.iter().any(|(a, b)| (*a..*b).contains(&x))
+                {
                     x += 1;
                 }
                 let id = runs.len() as u32;
@@ -264,10 +290,9 @@ pub fn detect_hotspots(img: &ThermalImage, cfg: &DetectorConfig) -> Result<Vec<H
     }
     let mut roots: Vec<u32> = Vec::with_capacity(runs.len());
     let mut accs: std::collections::BTreeMap<u32, Acc> = std::collections::BTreeMap::new();
-    for i in 0..runs.len() {
+    for (i, r) in runs.iter().enumerate() {
         let root = find(&mut parent, i as u32);
         roots.push(root);
-        let r = &runs[i];
         let a = accs.entry(root).or_insert(Acc {
             n: 0,
             peak: f64::NEG_INFINITY,
@@ -302,7 +327,9 @@ pub fn detect_hotspots(img: &ThermalImage, cfg: &DetectorConfig) -> Result<Vec<H
         a.core_thr = a.peak - 0.25 * (a.peak - thr);
     }
     for (r, root) in runs.iter().zip(&roots) {
-        let Some(a) = accs.get_mut(root) else { continue };
+        let Some(a) = accs.get_mut(root) else {
+            continue;
+        };
         for x in r.x0..r.x1 {
             let v = value(x, r.y);
             if v >= a.core_thr {
@@ -341,11 +368,14 @@ pub fn detect_hotspots(img: &ThermalImage, cfg: &DetectorConfig) -> Result<Vec<H
         .collect();
     // A big glow's rim breaks into fragments where the background is bright: a blob next to a
     // larger one (within a quarter of its size) is part of it, not another fire.
-    blobs.sort_by(|a, b| b.pixels.cmp(&a.pixels));
+    blobs.sort_by_key(|b| std::cmp::Reverse(b.pixels));
     let mut kept: Vec<HotBlob> = Vec::with_capacity(blobs.len());
     for b in blobs {
         let host = kept.iter_mut().find(|k| {
-            let (gw, gh) = ((k.bbox.x1 - k.bbox.x0) / 4 + 2, (k.bbox.y1 - k.bbox.y0) / 4 + 2);
+            let (gw, gh) = (
+                (k.bbox.x1 - k.bbox.x0) / 4 + 2,
+                (k.bbox.y1 - k.bbox.y0) / 4 + 2,
+            );
             b.bbox.x0 < k.bbox.x1 + gw
                 && k.bbox.x0 < b.bbox.x1 + gw
                 && b.bbox.y0 < k.bbox.y1 + gh
@@ -383,7 +413,12 @@ pub struct ThermalRange {
 
 /// A hot spot from CAMERA_THERMAL_RANGE: the hottest point when it is at or above `threshold_c`,
 /// as a pixel of a `width`×`height` image (so it projects like a blob's centroid).
-pub fn from_thermal_range(r: &ThermalRange, threshold_c: f64, width: u32, height: u32) -> Option<HotBlob> {
+pub fn from_thermal_range(
+    r: &ThermalRange,
+    threshold_c: f64,
+    width: u32,
+    height: u32,
+) -> Option<HotBlob> {
     let ok = r.max_c.is_finite()
         && r.max_c >= threshold_c
         && (0.0..=1.0).contains(&r.max_point_x)
@@ -391,7 +426,10 @@ pub fn from_thermal_range(r: &ThermalRange, threshold_c: f64, width: u32, height
     if !ok {
         return None;
     }
-    let px = [r.max_point_x * f64::from(width), r.max_point_y * f64::from(height)];
+    let px = [
+        r.max_point_x * f64::from(width),
+        r.max_point_y * f64::from(height),
+    ];
     let (x, y) = (px[0] as u32, px[1] as u32);
     Some(HotBlob {
         pixels: 1,

@@ -46,7 +46,11 @@ fn long_axis_deg(xy: &geo::Polygon<f64>) -> f64 {
         return 0.0;
     }
     let (a, b) = (sub(p[1], p[0]), sub(p[2], p[1]));
-    let e = if a[0].hypot(a[1]) >= b[0].hypot(b[1]) { a } else { b };
+    let e = if a[0].hypot(a[1]) >= b[0].hypot(b[1]) {
+        a
+    } else {
+        b
+    };
     e[0].atan2(e[1]).to_degrees().rem_euclid(180.0)
 }
 
@@ -87,7 +91,9 @@ pub fn survey_grid(
         .iter()
         .flatten()
         .map(|p| dot(*p, v))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
     let width = vmax - vmin;
     let n_lines = ((width / spacing).ceil() as usize).max(1);
     // Centre the lines on the area so both edges get the same margin.

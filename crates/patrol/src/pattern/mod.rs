@@ -39,7 +39,8 @@ impl AltitudeMode {
     pub fn nominal_agl_m(&self) -> f64 {
         match *self {
             AltitudeMode::RelativeHome { alt_m } => alt_m,
-            AltitudeMode::AboveTerrain { agl_m } | AltitudeMode::TerrainFollowRelative { agl_m } => agl_m,
+            AltitudeMode::AboveTerrain { agl_m }
+            | AltitudeMode::TerrainFollowRelative { agl_m } => agl_m,
         }
     }
 }
@@ -63,7 +64,12 @@ pub struct PatrolSettings {
 }
 
 impl PatrolSettings {
-    pub fn new(home: LatLon, home_amsl_m: f64, altitude: AltitudeMode, camera: CameraModel) -> Self {
+    pub fn new(
+        home: LatLon,
+        home_amsl_m: f64,
+        altitude: AltitudeMode,
+        camera: CameraModel,
+    ) -> Self {
         Self {
             home,
             home_amsl_m,
@@ -82,7 +88,11 @@ pub enum PatternKind {
     /// A closed loop `inset_m` inside the forest's edge.
     Perimeter { inset_m: f64 },
     /// Parallel lines `spacing_m` apart along `heading_deg`.
-    SurveyGrid { heading_deg: f64, spacing_m: f64, lines: usize },
+    SurveyGrid {
+        heading_deg: f64,
+        spacing_m: f64,
+        lines: usize,
+    },
     /// Along a ridge at constant height above the terrain.
     RidgeLine,
 }
@@ -102,7 +112,11 @@ pub enum PatternError {
     #[error("the zones to avoid cover the whole area: no line left to fly")]
     NothingToFly,
     #[error("the terrain model {grid} has no elevation at {at}: {why}")]
-    TerrainUnknown { grid: String, at: LatLon, why: &'static str },
+    TerrainUnknown {
+        grid: String,
+        at: LatLon,
+        why: &'static str,
+    },
     #[error("this pattern needs a terrain model: {0}")]
     TerrainRequired(&'static str),
     #[error("more than 65 535 mission items")]
@@ -147,11 +161,12 @@ impl PatrolPlan {
         let f = LocalFrame::new(s.home);
         let obstacles: Vec<Vec<[f64; 2]>> = self.obstacles.iter().map(|o| o.hull_xy(&f)).collect();
         let mut items: Vec<MissionItem> = Vec::new();
-        let push = |mut it: MissionItem, items: &mut Vec<MissionItem>| -> Result<(), PatternError> {
-            it.seq = u16::try_from(items.len()).map_err(|_| PatternError::TooManyItems)?;
-            items.push(it);
-            Ok(())
-        };
+        let push =
+            |mut it: MissionItem, items: &mut Vec<MissionItem>| -> Result<(), PatternError> {
+                it.seq = u16::try_from(items.len()).map_err(|_| PatternError::TooManyItems)?;
+                items.push(it);
+                Ok(())
+            };
         push(MissionItem::takeoff(0, s.takeoff_alt_m), &mut items)?;
         if let Some(v) = s.cruise_speed_mps {
             push(
@@ -180,7 +195,11 @@ impl PatrolPlan {
         }
         let mut prev = f.to_xy(s.home);
         let mut chain: Vec<[f64; 2]> = Vec::new();
-        for p in points.iter().map(|p| f.to_xy(*p)).chain(std::iter::once(f.to_xy(s.home))) {
+        for p in points
+            .iter()
+            .map(|p| f.to_xy(*p))
+            .chain(std::iter::once(f.to_xy(s.home)))
+        {
             if let Some(via) = route::route(prev, p, &obstacles) {
                 chain.extend(via);
             }
@@ -227,7 +246,11 @@ impl PatrolPlan {
         })
     }
 
-    fn waypoint(&self, pos: LatLon, terrain: Option<&ElevationGrid>) -> Result<MissionItem, PatternError> {
+    fn waypoint(
+        &self,
+        pos: LatLon,
+        terrain: Option<&ElevationGrid>,
+    ) -> Result<MissionItem, PatternError> {
         let s = &self.settings;
         Ok(match s.altitude {
             AltitudeMode::RelativeHome { alt_m } => MissionItem::waypoint(0, pos, alt_m),
@@ -240,11 +263,13 @@ impl PatrolPlan {
                 let grid = terrain.ok_or(PatternError::TerrainRequired(
                     "terrain-following with relative altitudes computes them from the grid",
                 ))?;
-                let g = grid.elevation_m(pos).ok_or_else(|| PatternError::TerrainUnknown {
-                    grid: grid.source().to_string(),
-                    at: pos,
-                    why: "a waypoint of the patrol is outside the grid or on a no-data cell",
-                })?;
+                let g = grid
+                    .elevation_m(pos)
+                    .ok_or_else(|| PatternError::TerrainUnknown {
+                        grid: grid.source().to_string(),
+                        at: pos,
+                        why: "a waypoint of the patrol is outside the grid or on a no-data cell",
+                    })?;
                 MissionItem::waypoint(0, pos, g + agl_m - s.home_amsl_m)
             }
         })
@@ -265,7 +290,9 @@ pub(crate) fn check_positive(what: &'static str, v: f64) -> Result<(), PatternEr
 
 pub(crate) fn check_settings(s: &PatrolSettings) -> Result<(), PatternError> {
     if !s.home.is_valid() {
-        return Err(PatternError::BadArea("home position is not a valid latitude/longitude".into()));
+        return Err(PatternError::BadArea(
+            "home position is not a valid latitude/longitude".into(),
+        ));
     }
     if !s.home_amsl_m.is_finite() {
         return Err(PatternError::BadSetting {
@@ -290,17 +317,19 @@ pub(crate) fn check_settings(s: &PatrolSettings) -> Result<(), PatternError> {
 }
 
 /// The area as a metric polygon around home, checked.
-pub(crate) fn area_xy(area: &geo::Polygon<f64>, f: &LocalFrame) -> Result<geo::Polygon<f64>, PatternError> {
+pub(crate) fn area_xy(
+    area: &geo::Polygon<f64>,
+    f: &LocalFrame,
+) -> Result<geo::Polygon<f64>, PatternError> {
     use geo::Area;
     let pts = crate::local::ring_points(area.exterior());
     if pts.len() < 3 {
         return Err(PatternError::BadArea("fewer than 3 vertices".into()));
     }
-    if pts
-        .iter()
-        .any(|p| !LatLon::new(p[1], p[0]).is_valid())
-    {
-        return Err(PatternError::BadArea("a vertex is not a valid longitude/latitude (x = lon, y = lat)".into()));
+    if pts.iter().any(|p| !LatLon::new(p[1], p[0]).is_valid()) {
+        return Err(PatternError::BadArea(
+            "a vertex is not a valid longitude/latitude (x = lon, y = lat)".into(),
+        ));
     }
     let xy = f.polygon_to_xy(area);
     if xy.unsigned_area() < 1.0 {

@@ -35,13 +35,18 @@ pub fn perimeter_pattern(
     if loops.is_empty() {
         return Err(PatternError::InsetTooLarge { inset_m });
     }
-    let near = |r: &Vec<[f64; 2]>| r.iter().map(|p| dist(*p, home)).fold(f64::INFINITY, f64::min);
+    let near = |r: &Vec<[f64; 2]>| {
+        r.iter()
+            .map(|p| dist(*p, home))
+            .fold(f64::INFINITY, f64::min)
+    };
     loops.sort_by(|a, b| near(a).total_cmp(&near(b)));
     let mut route = Vec::new();
     for mut r in loops {
         // Start at the vertex nearest home (or the previous loop's end) and close the loop.
         let from = route.last().map_or(home, |p| f.to_xy(*p));
-        if let Some(k) = (0..r.len()).min_by(|&i, &j| dist(r[i], from).total_cmp(&dist(r[j], from))) {
+        if let Some(k) = (0..r.len()).min_by(|&i, &j| dist(r[i], from).total_cmp(&dist(r[j], from)))
+        {
             r.rotate_left(k);
         }
         if let Some(&first) = r.first() {
@@ -53,7 +58,10 @@ pub fn perimeter_pattern(
         kind: PatternKind::Perimeter { inset_m },
         settings: settings.clone(),
         route,
-        swath_width_m: settings.camera.nadir_footprint_m(settings.altitude.nominal_agl_m()).0,
+        swath_width_m: settings
+            .camera
+            .nadir_footprint_m(settings.altitude.nominal_agl_m())
+            .0,
         obstacles: obstacles.to_vec(),
     })
 }

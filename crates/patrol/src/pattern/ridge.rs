@@ -25,7 +25,9 @@ pub fn ridge_line(
         ));
     }
     if polyline.len() < 2 || polyline.iter().any(|p| !p.is_valid()) {
-        return Err(PatternError::BadArea("a ridge line needs at least two valid points".into()));
+        return Err(PatternError::BadArea(
+            "a ridge line needs at least two valid points".into(),
+        ));
     }
     let step = settings.terrain_step_m.min(grid.cell_size_m()).max(10.0);
     let f = LocalFrame::new(settings.home);
@@ -50,7 +52,10 @@ pub fn ridge_line(
         kind: PatternKind::RidgeLine,
         settings: settings.clone(),
         route,
-        swath_width_m: settings.camera.nadir_footprint_m(settings.altitude.nominal_agl_m()).0,
+        swath_width_m: settings
+            .camera
+            .nadir_footprint_m(settings.altitude.nominal_agl_m())
+            .0,
         obstacles: obstacles.to_vec(),
     })
 }
@@ -76,8 +81,18 @@ pub fn crest_line(
     let (u, v) = ([h.sin(), h.cos()], [h.cos(), -h.sin()]);
     let along = |p: [f64; 2]| p[0] * u[0] + p[1] * u[1];
     let across = |p: [f64; 2]| p[0] * v[0] + p[1] * v[1];
-    let (umin, umax) = ring.iter().map(|p| along(*p)).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-    let (vmin, vmax) = ring.iter().map(|p| across(*p)).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let (umin, umax) = ring
+        .iter()
+        .map(|p| along(*p))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+    let (vmin, vmax) = ring
+        .iter()
+        .map(|p| across(*p))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
     let fine = (grid.cell_size_m() / 4.0).clamp(5.0, step_m);
     let mut out = vec![];
     let mut s = umin + step_m / 2.0;

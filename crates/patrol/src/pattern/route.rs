@@ -35,7 +35,7 @@ fn circle_points(c: [f64; 2], r: f64, n: usize) -> Vec<[f64; 2]> {
 }
 
 /// The zones that would refuse a patrol near `area` (lon/lat polygon) flown up to `max_agl_m`
-/// between `from` and `to`: PROHIBITED ones, and those needing an authorisation the arrêté does
+/// during `window` (from, to): PROHIBITED ones, and those needing an authorisation the arrêté does
 /// not give; each as a convex obstacle `margin_m` wider than the zone. Choose a margin above the
 /// rules' `zones.leg_margin_m` (a leg closer than that is refused as too close to call).
 pub fn blocking_obstacles(
@@ -45,9 +45,9 @@ pub fn blocking_obstacles(
     home_amsl_m: f64,
     max_agl_m: f64,
     margin_m: f64,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    window: (DateTime<Utc>, DateTime<Utc>),
 ) -> Vec<Obstacle> {
+    let (from, to) = window;
     let pts = ring_points(area.exterior());
     if pts.is_empty() {
         return vec![];
@@ -69,7 +69,10 @@ pub fn blocking_obstacles(
         relief_vs_home_m: Some(rules.limits.ceiling.terrain_relief_m),
     };
     let mut out = Vec::new();
-    for z in rules.zones.candidates_near(centre, radius + margin_m + 5_000.0) {
+    for z in rules
+        .zones
+        .candidates_near(centre, radius + margin_m + 5_000.0)
+    {
         let blocks = match z.restriction {
             Restriction::Prohibited => true,
             Restriction::ReqAuthorisation | Restriction::USpace => {
@@ -159,7 +162,11 @@ pub(crate) fn inside(poly: &[[f64; 2]], p: [f64; 2]) -> bool {
 /// The waypoints to put between a and b so the path stays out of every obstacle (shortest way
 /// along their hulls). Empty when the straight leg is clear; None when no way round exists (an
 /// end inside an obstacle): the caller keeps the straight leg and the rules refuse it.
-pub(crate) fn route(a: [f64; 2], b: [f64; 2], obstacles: &[Vec<[f64; 2]>]) -> Option<Vec<[f64; 2]>> {
+pub(crate) fn route(
+    a: [f64; 2],
+    b: [f64; 2],
+    obstacles: &[Vec<[f64; 2]>],
+) -> Option<Vec<[f64; 2]>> {
     if !obstacles.iter().any(|o| blocks(o, a, b)) {
         return Some(vec![]);
     }
@@ -179,12 +186,9 @@ pub(crate) fn route(a: [f64; 2], b: [f64; 2], obstacles: &[Vec<[f64; 2]>]) -> Op
     let mut done = vec![false; n];
     best[0] = 0.0;
     loop {
-        let Some(u) = (0..n)
+        let u = (0..n)
             .filter(|&i| !done[i] && best[i].is_finite())
-            .min_by(|&x, &y| best[x].total_cmp(&best[y]))
-        else {
-            return None;
-        };
+            .min_by(|&x, &y| best[x].total_cmp(&best[y]))?;
         if u == 1 {
             break;
         }

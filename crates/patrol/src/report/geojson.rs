@@ -29,9 +29,19 @@ pub fn to_geojson(r: &PatrolReport) -> String {
         let coords: Vec<Value> = r
             .track
             .iter()
-            .map(|p| json!([round7(p.pos.lon_deg), round7(p.pos.lat_deg), round1(p.alt_amsl_m)]))
+            .map(|p| {
+                json!([
+                    round7(p.pos.lon_deg),
+                    round7(p.pos.lat_deg),
+                    round1(p.alt_amsl_m)
+                ])
+            })
             .collect();
-        let length_m: f64 = r.track.windows(2).map(|w| w[0].pos.distance_m(&w[1].pos)).sum();
+        let length_m: f64 = r
+            .track
+            .windows(2)
+            .map(|w| w[0].pos.distance_m(&w[1].pos))
+            .sum();
         features.push(json!({
             "type": "Feature",
             "id": "track",
@@ -60,16 +70,15 @@ pub fn to_geojson(r: &PatrolReport) -> String {
         }));
     }
     if let Some(c) = &r.coverage {
-        let polys: Vec<Value> = c
-            .0
-            .iter()
-            .map(|p| {
-                let p = p.orient(Direction::Default);
-                let mut rings = vec![ring(p.exterior())];
-                rings.extend(p.interiors().iter().map(ring));
-                Value::Array(rings)
-            })
-            .collect();
+        let polys: Vec<Value> =
+            c.0.iter()
+                .map(|p| {
+                    let p = p.orient(Direction::Default);
+                    let mut rings = vec![ring(p.exterior())];
+                    rings.extend(p.interiors().iter().map(ring));
+                    Value::Array(rings)
+                })
+                .collect();
         features.push(json!({
             "type": "Feature",
             "id": "coverage",

@@ -35,11 +35,7 @@ pub fn to_kml(r: &PatrolReport) -> String {
     let _ = writeln!(k, r#"<kml xmlns="http://www.opengis.net/kml/2.2">"#);
     let _ = writeln!(k, "<Document>");
     let _ = writeln!(k, "<name>{}</name>", esc(&r.title));
-    let mut desc = format!(
-        "Du {} au {}",
-        rfc3339(&r.started_at),
-        rfc3339(&r.ended_at)
-    );
+    let mut desc = format!("Du {} au {}", rfc3339(&r.started_at), rfc3339(&r.ended_at));
     for (label, v) in [
         ("Vol", &r.flight_id),
         ("Exploitant", &r.operator),
@@ -85,7 +81,11 @@ pub fn to_kml(r: &PatrolReport) -> String {
         }
         let _ = writeln!(k, "<Placemark>");
         let _ = writeln!(k, "<name>{}</name>", esc(&h.id));
-        let _ = writeln!(k, "<description><![CDATA[{}]]></description>", d.replace("]]>", "]]&gt;"));
+        let _ = writeln!(
+            k,
+            "<description><![CDATA[{}]]></description>",
+            d.replace("]]>", "]]&gt;")
+        );
         let _ = writeln!(
             k,
             "<TimeSpan><begin>{}</begin><end>{}</end></TimeSpan>",
@@ -112,7 +112,11 @@ pub fn to_kml(r: &PatrolReport) -> String {
             data.push(("note", h.notes.join(" — ")));
         }
         for (name, v) in data {
-            let _ = writeln!(k, r#"<Data name="{name}"><value>{}</value></Data>"#, esc(&v));
+            let _ = writeln!(
+                k,
+                r#"<Data name="{name}"><value>{}</value></Data>"#,
+                esc(&v)
+            );
         }
         let _ = writeln!(k, "</ExtendedData>");
         let _ = writeln!(
@@ -125,7 +129,10 @@ pub fn to_kml(r: &PatrolReport) -> String {
     let _ = writeln!(k, "</Folder>");
 
     if r.track.len() >= 2 {
-        let _ = writeln!(k, "<Folder><name>Track</name><Placemark><name>Trace du vol</name>");
+        let _ = writeln!(
+            k,
+            "<Folder><name>Track</name><Placemark><name>Trace du vol</name>"
+        );
         if let (Some(a), Some(b)) = (r.track.first(), r.track.last()) {
             let _ = writeln!(
                 k,
@@ -138,7 +145,12 @@ pub fn to_kml(r: &PatrolReport) -> String {
         let coords = r
             .track
             .iter()
-            .map(|p| format!("{:.7},{:.7},{:.1}", p.pos.lon_deg, p.pos.lat_deg, p.alt_amsl_m))
+            .map(|p| {
+                format!(
+                    "{:.7},{:.7},{:.1}",
+                    p.pos.lon_deg, p.pos.lat_deg, p.alt_amsl_m
+                )
+            })
             .collect::<Vec<_>>()
             .join(" ");
         let _ = writeln!(

@@ -61,7 +61,10 @@ pub(crate) fn covered_ha(c: Option<&geo::MultiPolygon<f64>>) -> f64 {
         return 0.0;
     };
     let f = LocalFrame::new(LatLon::new(first.y, first.x));
-    mp.0.iter().map(|p| f.polygon_to_xy(p).unsigned_area()).sum::<f64>() / 10_000.0
+    mp.0.iter()
+        .map(|p| f.polygon_to_xy(p).unsigned_area())
+        .sum::<f64>()
+        / 10_000.0
 }
 
 /// The ground the camera saw: the union of the image footprints at each pose (every `every`-th
@@ -100,7 +103,10 @@ pub fn coverage(
         return None;
     }
     // Union pairwise in a balanced tree: fast and robust for hundreds of footprints.
-    let mut layer: Vec<geo::MultiPolygon<f64>> = quads.into_iter().map(|q| geo::MultiPolygon::new(vec![q])).collect();
+    let mut layer: Vec<geo::MultiPolygon<f64>> = quads
+        .into_iter()
+        .map(|q| geo::MultiPolygon::new(vec![q]))
+        .collect();
     while layer.len() > 1 {
         let mut next = Vec::with_capacity(layer.len().div_ceil(2));
         let mut it = layer.into_iter();

@@ -27,7 +27,10 @@ fn err(file: &str, field: impl Into<String>, problem: impl Into<String>) -> Scor
 pub enum Check {
     /// Never asks for one of `requests` (any, when empty) that a rule in `rules` refuses — e.g.
     /// does not try to take off above the wind limit (`WIND-GATE`).
-    NoRefusal { rules: Vec<String>, requests: Vec<String> },
+    NoRefusal {
+        rules: Vec<String>,
+        requests: Vec<String>,
+    },
     /// Never arms (the right call in a mistral).
     StaysOnGround,
     /// Completes the checklist before the first request to arm or take off.
@@ -107,14 +110,21 @@ const KINDS: &str = "no_refusal, stays_on_ground, checklist_before_arming, retur
 impl ScoringDefinition {
     /// Parse a definition; `file` names it in errors.
     pub fn from_toml(text: &str, file: &str) -> Result<Self, ScoringError> {
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            err(file, "(file)", e.to_string().trim_end().replace('\n', " "))
-        })?;
+        let raw: RawFile = toml::from_str(text)
+            .map_err(|e| err(file, "(file)", e.to_string().trim_end().replace('\n', " ")))?;
         if raw.scenario.trim().is_empty() {
-            return Err(err(file, "scenario", "must name the scenario (e.g. istres-calm)"));
+            return Err(err(
+                file,
+                "scenario",
+                "must name the scenario (e.g. istres-calm)",
+            ));
         }
         if raw.expect.is_empty() {
-            return Err(err(file, "expect", "a scored scenario needs at least one [[expect]]"));
+            return Err(err(
+                file,
+                "expect",
+                "a scored scenario needs at least one [[expect]]",
+            ));
         }
         let mut out = Vec::new();
         for (i, e) in raw.expect.into_iter().enumerate() {
@@ -136,7 +146,13 @@ impl ScoringDefinition {
                 "no_refusal" => Check::NoRefusal {
                     rules: match e.rules {
                         Some(r) if !r.is_empty() => r,
-                        _ => return Err(err(file, fld("rules"), "list the rule IDs, e.g. [\"WIND-GATE\"]")),
+                        _ => {
+                            return Err(err(
+                                file,
+                                fld("rules"),
+                                "list the rule IDs, e.g. [\"WIND-GATE\"]",
+                            ));
+                        }
                     },
                     requests: e.requests.unwrap_or_default(),
                 },
@@ -190,7 +206,11 @@ impl ScoringDefinition {
                     }
                 }
                 other => {
-                    return Err(err(file, fld("kind"), format!("unknown kind {other:?}: one of {KINDS}")));
+                    return Err(err(
+                        file,
+                        fld("kind"),
+                        format!("unknown kind {other:?}: one of {KINDS}"),
+                    ));
                 }
             };
             out.push(Expectation {
@@ -211,11 +231,31 @@ impl ScoringDefinition {
 
 /// The shipped definitions (scenario name, file name, text).
 pub const EMBEDDED: &[(&str, &str, &str)] = &[
-    ("istres-calm", "scenarios/istres-calm.toml", include_str!("../../scenarios/istres-calm.toml")),
-    ("istres-mistral", "scenarios/istres-mistral.toml", include_str!("../../scenarios/istres-mistral.toml")),
-    ("air-base-approach", "scenarios/air-base-approach.toml", include_str!("../../scenarios/air-base-approach.toml")),
-    ("forest-patrol", "scenarios/forest-patrol.toml", include_str!("../../scenarios/forest-patrol.toml")),
-    ("link-loss", "scenarios/link-loss.toml", include_str!("../../scenarios/link-loss.toml")),
+    (
+        "istres-calm",
+        "scenarios/istres-calm.toml",
+        include_str!("../../scenarios/istres-calm.toml"),
+    ),
+    (
+        "istres-mistral",
+        "scenarios/istres-mistral.toml",
+        include_str!("../../scenarios/istres-mistral.toml"),
+    ),
+    (
+        "air-base-approach",
+        "scenarios/air-base-approach.toml",
+        include_str!("../../scenarios/air-base-approach.toml"),
+    ),
+    (
+        "forest-patrol",
+        "scenarios/forest-patrol.toml",
+        include_str!("../../scenarios/forest-patrol.toml"),
+    ),
+    (
+        "link-loss",
+        "scenarios/link-loss.toml",
+        include_str!("../../scenarios/link-loss.toml"),
+    ),
     (
         "night-patrol-gps-loss",
         "scenarios/night-patrol-gps-loss.toml",
@@ -228,5 +268,7 @@ pub fn embedded(scenario: &str) -> Option<Result<ScoringDefinition, ScoringError
     EMBEDDED
         .iter()
         .find(|(n, _, _)| *n == scenario)
-        .map(|(_, file, text)| ScoringDefinition::from_toml(text, &format!("embedded:crates/patrol/{file}")))
+        .map(|(_, file, text)| {
+            ScoringDefinition::from_toml(text, &format!("embedded:crates/patrol/{file}"))
+        })
 }

@@ -40,11 +40,17 @@ th {{ background: #eee; }}
             .as_deref()
             .map(|p| format!(", télépilote {}", esc(p)))
             .unwrap_or_default(),
-        start = esc(&s.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        start = esc(&s
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         points = s.points,
         max = s.max_points,
         pct = s.percent,
-        full = if s.full_marks { " — sans faute / full marks" } else { "" },
+        full = if s.full_marks {
+            " — sans faute / full marks"
+        } else {
+            ""
+        },
     );
     for i in &s.items {
         let (class, word) = match i.outcome {

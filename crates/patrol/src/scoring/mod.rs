@@ -507,8 +507,16 @@ pub fn score(def: &ScoringDefinition, timeline: &Timeline) -> ScoreSheet {
                 label: x.label.clone(),
                 label_fr: x.label_fr.clone(),
                 outcome: verdict.outcome,
-                points: if verdict.outcome == Outcome::Passed { x.points } else { 0 },
-                max_points: if verdict.outcome == Outcome::NotExercised { 0 } else { x.points },
+                points: if verdict.outcome == Outcome::Passed {
+                    x.points
+                } else {
+                    0
+                },
+                max_points: if verdict.outcome == Outcome::NotExercised {
+                    0
+                } else {
+                    x.points
+                },
                 why: verdict.why,
                 evidence_s: verdict.at.iter().map(|t| j.s(*t)).collect(),
             }

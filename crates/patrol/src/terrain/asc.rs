@@ -7,7 +7,11 @@
 use super::{ElevationGrid, GridCrs, TerrainError};
 
 /// Parse an ESRI ASCII grid. `file` names it in errors.
-pub fn parse_esri_ascii(text: &str, file: &str, crs: GridCrs) -> Result<ElevationGrid, TerrainError> {
+pub fn parse_esri_ascii(
+    text: &str,
+    file: &str,
+    crs: GridCrs,
+) -> Result<ElevationGrid, TerrainError> {
     let mut ncols: Option<usize> = None;
     let mut nrows: Option<usize> = None;
     let mut xll: Option<(f64, bool)> = None; // (value, is_center)
@@ -34,9 +38,11 @@ pub fn parse_esri_ascii(text: &str, file: &str, crs: GridCrs) -> Result<Elevatio
         let value = parts.next().unwrap_or("");
         let place = || format!("line {}: field `{key}`", i + 1);
         let num = || {
-            value.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
-                TerrainError::new(file, place(), format!("not a number: {value:?}"))
-            })
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| TerrainError::new(file, place(), format!("not a number: {value:?}")))
         };
         let count = || {
             value
@@ -88,7 +94,8 @@ pub fn parse_esri_ascii(text: &str, file: &str, crs: GridCrs) -> Result<Elevatio
     if !(csx > 0.0 && csy > 0.0) {
         return Err(TerrainError::new(file, "field `cellsize`", "must be > 0"));
     }
-    if crs == GridCrs::Wgs84 && !((-180.0..=180.0).contains(&xll) && (-90.0..=90.0).contains(&yll)) {
+    if crs == GridCrs::Wgs84 && !((-180.0..=180.0).contains(&xll) && (-90.0..=90.0).contains(&yll))
+    {
         return Err(TerrainError::new(
             file,
             "field `xllcorner`",
@@ -97,17 +104,29 @@ pub fn parse_esri_ascii(text: &str, file: &str, crs: GridCrs) -> Result<Elevatio
             ),
         ));
     }
-    if crs == GridCrs::Lambert93 && (-180.0..=180.0).contains(&xll) && (-90.0..=90.0).contains(&yll) && csx < 0.1 {
+    if crs == GridCrs::Lambert93
+        && (-180.0..=180.0).contains(&xll)
+        && (-90.0..=90.0).contains(&yll)
+        && csx < 0.1
+    {
         return Err(TerrainError::new(
             file,
             "field `cellsize`",
-            format!("{csx} looks like degrees, not Lambert-93 metres (an SRTM export?): give its CRS"),
+            format!(
+                "{csx} looks like degrees, not Lambert-93 metres (an SRTM export?): give its CRS"
+            ),
         ));
     }
     let cap = ncols
         .checked_mul(nrows)
         .filter(|n| *n <= 200_000_000)
-        .ok_or_else(|| TerrainError::new(file, "field `ncols`", "grid too large (over 200 million cells)"))?;
+        .ok_or_else(|| {
+            TerrainError::new(
+                file,
+                "field `ncols`",
+                "grid too large (over 200 million cells)",
+            )
+        })?;
     let mut values: Vec<f32> = Vec::with_capacity(cap);
     for (i, line) in lines {
         let t = line.trim();
@@ -116,7 +135,11 @@ pub fn parse_esri_ascii(text: &str, file: &str, crs: GridCrs) -> Result<Elevatio
         }
         for tok in t.split_whitespace() {
             let v: f64 = tok.parse().map_err(|_| {
-                TerrainError::new(file, format!("line {}", i + 1), format!("not a number: {tok:?}"))
+                TerrainError::new(
+                    file,
+                    format!("line {}", i + 1),
+                    format!("not a number: {tok:?}"),
+                )
             })?;
             if values.len() == cap {
                 return Err(TerrainError::new(

@@ -84,7 +84,12 @@ pub fn parse_geotiff(
     let pixel_is_point = key(GT_RASTER_TYPE) == Some(2);
     let crs = match crs {
         Some(c) => c,
-        None => crs_from_keys(file, key(GT_MODEL_TYPE), key(GEOGRAPHIC_TYPE), key(PROJECTED_CS_TYPE))?,
+        None => crs_from_keys(
+            file,
+            key(GT_MODEL_TYPE),
+            key(GEOGRAPHIC_TYPE),
+            key(PROJECTED_CS_TYPE),
+        )?,
     };
 
     // Raster (column, row) of a pixel's origin → model (x, y): x = a + sx·i, y = b − sy·j.
@@ -179,12 +184,16 @@ fn crs_from_keys(
         (_, Some(p), _) => Err(TerrainError::new(
             file,
             "GeoKey ProjectedCSTypeGeoKey",
-            format!("EPSG:{p} is not supported: reproject the tile to EPSG:2154 or EPSG:4326 (gdalwarp -t_srs EPSG:2154)"),
+            format!(
+                "EPSG:{p} is not supported: reproject the tile to EPSG:2154 or EPSG:4326 (gdalwarp -t_srs EPSG:2154)"
+            ),
         )),
         (_, None, Some(g)) => Err(TerrainError::new(
             file,
             "GeoKey GeographicTypeGeoKey",
-            format!("EPSG:{g} is not supported: reproject the tile to EPSG:4326 (gdalwarp -t_srs EPSG:4326)"),
+            format!(
+                "EPSG:{g} is not supported: reproject the tile to EPSG:4326 (gdalwarp -t_srs EPSG:4326)"
+            ),
         )),
         _ => Err(TerrainError::new(
             file,

@@ -153,14 +153,15 @@ impl ElevationGrid {
             return Err(TerrainError::new(
                 source,
                 "values",
-                format!(
-                    "{} values for {ncols} × {nrows} cells",
-                    values.len()
-                ),
+                format!("{} values for {ncols} × {nrows} cells", values.len()),
             ));
         }
         if !(dx.is_finite() && dy.is_finite() && dx != 0.0 && dy != 0.0) {
-            return Err(TerrainError::new(source, "cell size", "must be a non-zero number"));
+            return Err(TerrainError::new(
+                source,
+                "cell size",
+                "must be a non-zero number",
+            ));
         }
         if !(x0.is_finite() && y0.is_finite()) {
             return Err(TerrainError::new(source, "origin", "must be finite"));
@@ -200,7 +201,11 @@ impl ElevationGrid {
             ));
         }
         if !(spacing_m.is_finite() && spacing_m > 0.0) {
-            return Err(TerrainError::new(source, "field `spacing_m`", "must be > 0 m"));
+            return Err(TerrainError::new(
+                source,
+                "field `spacing_m`",
+                "must be > 0 m",
+            ));
         }
         let values = rows
             .iter()

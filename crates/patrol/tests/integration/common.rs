@@ -7,9 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
-use flight_rules::{
-    Authorisation, LatLon, Limits, RuleSet, Situation, WindReading, WindSource,
-};
+use flight_rules::{Authorisation, LatLon, Limits, RuleSet, Situation, WindReading, WindSource};
 use vigie_patrol::{SimTruth, parse_sim_truth};
 
 pub fn repo() -> PathBuf {
@@ -17,7 +15,9 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 7, 15, 10, 0, 0).single().expect("valid time")
+    Utc.with_ymd_and_hms(2026, 7, 15, 10, 0, 0)
+        .single()
+        .expect("valid time")
 }
 
 pub fn forest_truth() -> SimTruth {
@@ -34,8 +34,12 @@ pub fn rules() -> RuleSet {
 pub fn istres_authorisation() -> Authorisation {
     let path = repo().join("flight-rules/rules/examples/authorisation-istres-demo.toml");
     let text = std::fs::read_to_string(&path).expect("demo authorisation");
-    Authorisation::from_toml(&text, "authorisation-istres-demo.toml", &Limits::default_embedded())
-        .expect("demo authorisation parses")
+    Authorisation::from_toml(
+        &text,
+        "authorisation-istres-demo.toml",
+        &Limits::default_embedded(),
+    )
+    .expect("demo authorisation parses")
 }
 
 fn authorisation(arrete: &str, points: &[[f64; 2]], unlocks: &[&str]) -> Authorisation {
@@ -62,15 +66,24 @@ name = "test"
 points = [{pts}]
 "#
     );
-    Authorisation::from_toml(&text, "test-authorisation.toml", &Limits::default_embedded())
-        .expect("test authorisation parses")
+    Authorisation::from_toml(
+        &text,
+        "test-authorisation.toml",
+        &Limits::default_embedded(),
+    )
+    .expect("test authorisation parses")
 }
 
 /// An arrêté over the Sainte-Victoire south face (covers the scenario's terrain grid).
 pub fn sainte_victoire_authorisation() -> Authorisation {
     authorisation(
         "TEST-SAINTE-VICTOIRE",
-        &[[43.505, 5.560], [43.505, 5.610], [43.535, 5.610], [43.535, 5.560]],
+        &[
+            [43.505, 5.560],
+            [43.505, 5.610],
+            [43.535, 5.610],
+            [43.535, 5.560],
+        ],
         &[],
     )
 }
@@ -80,7 +93,12 @@ pub fn sainte_victoire_authorisation() -> Authorisation {
 pub fn ba125_edge_authorisation() -> Authorisation {
     authorisation(
         "TEST-BA125-EDGE",
-        &[[43.498, 4.920], [43.498, 4.975], [43.530, 4.975], [43.530, 4.920]],
+        &[
+            [43.498, 4.920],
+            [43.498, 4.975],
+            [43.530, 4.975],
+            [43.530, 4.920],
+        ],
         &["LFMI-CTR-PLACEHOLDER"],
     )
 }
@@ -95,7 +113,12 @@ pub fn wind(mean_kmh: f64, gust_kmh: f64, from_deg: f64) -> WindReading {
     }
 }
 
-pub fn situation(auth: Authorisation, home: LatLon, ground_amsl_m: f64, w: WindReading) -> Situation {
+pub fn situation(
+    auth: Authorisation,
+    home: LatLon,
+    ground_amsl_m: f64,
+    w: WindReading,
+) -> Situation {
     Situation {
         authorisation: Some(auth),
         takeoff_point: Some(home),

@@ -21,19 +21,40 @@ fn report() -> PatrolReport {
     let mut poses = Vec::new();
     for (k, y) in [(0, 600.0), (1, 680.0)] {
         for i in 0..=40 {
-            let x = if k == 0 { -800.0 + 30.0 * i as f64 } else { 400.0 - 30.0 * i as f64 };
+            let x = if k == 0 {
+                -800.0 + 30.0 * i as f64
+            } else {
+                400.0 - 30.0 * i as f64
+            };
             let pos = f.to_latlon([x, y]);
             let at = now() + Duration::seconds((k * 41 + i) as i64 * 3);
-            track.push(TrackPoint { at, pos, alt_amsl_m: t.home_amsl_m + 120.0 });
+            track.push(TrackPoint {
+                at,
+                pos,
+                alt_amsl_m: t.home_amsl_m + 120.0,
+            });
             poses.push(CameraPose {
                 position: pos,
                 alt_amsl_m: t.home_amsl_m + 120.0,
-                attitude: Attitude { roll_deg: 0.0, pitch_deg: 0.0, yaw_deg: if k == 0 { 90.0 } else { 270.0 } },
+                attitude: Attitude {
+                    roll_deg: 0.0,
+                    pitch_deg: 0.0,
+                    yaw_deg: if k == 0 { 90.0 } else { 270.0 },
+                },
                 gimbal: Gimbal::NADIR,
             });
         }
     }
-    let cov = coverage(&cam, &poses, &Ground::Flat { amsl_m: t.home_amsl_m }, 1, 2000.0, 1.0);
+    let cov = coverage(
+        &cam,
+        &poses,
+        &Ground::Flat {
+            amsl_m: t.home_amsl_m,
+        },
+        1,
+        2000.0,
+        1.0,
+    );
     let mut log = HotspotLog::new(MergePolicy::default());
     for (i, h) in t.hotspots.iter().enumerate() {
         log.observe(Observation {
@@ -56,7 +77,11 @@ fn report() -> PatrolReport {
         started_at: now(),
         ended_at: now() + Duration::minutes(12),
         track,
-        planned: vec![t.home, LatLon::new(43.523, 5.575), LatLon::new(43.525, 5.595)],
+        planned: vec![
+            t.home,
+            LatLon::new(43.523, 5.575),
+            LatLon::new(43.525, 5.595),
+        ],
         coverage: cov,
         hotspots: log.hotspots().to_vec(),
     }
@@ -93,7 +118,10 @@ print("kinds", ",".join(kinds))
 for h in hs:
     print("hotspot", h["properties"]["id"], h["properties"]["error_m"], h["properties"]["snapshot"], h["geometry"]["coordinates"][0], h["geometry"]["coordinates"][1])
 "#;
-    let out = run(Command::new(python()).args(["-c", script]).arg(&gj), "python");
+    let out = run(
+        Command::new(python()).args(["-c", script]).arg(&gj),
+        "python",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -102,18 +130,37 @@ for h in hs:
         stdout,
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("kinds track,planned,coverage,hotspot,hotspot,hotspot"), "{stdout}");
-    assert!(stdout.contains("hotspot HS-1 9.5 snapshots/HS-1.jpg 5.5905 43.5262"), "{stdout}");
+    assert!(
+        stdout.contains("kinds track,planned,coverage,hotspot,hotspot,hotspot"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("hotspot HS-1 9.5 snapshots/HS-1.jpg 5.5905 43.5262"),
+        "{stdout}"
+    );
     // GDAL opens it (the driver QGIS uses) and lists the features.
-    let out = run(Command::new("ogrinfo").args(["-ro", "-al", "-q"]).arg(&gj), "ogrinfo");
+    let out = run(
+        Command::new("ogrinfo").args(["-ro", "-al", "-q"]).arg(&gj),
+        "ogrinfo",
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "ogrinfo: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ogrinfo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for id in ["HS-1", "HS-2", "HS-3"] {
-        assert!(text.contains(&format!("id (String) = {id}")), "{id} in {text}");
+        assert!(
+            text.contains(&format!("id (String) = {id}")),
+            "{id} in {text}"
+        );
     }
     assert!(text.contains("kind (String) = coverage") && text.contains("kind (String) = track"));
     assert!(text.contains("snapshot (String) = snapshots/HS-2.jpg"));
-    assert!(text.contains("fumée & flammes <visible> \"lisière\""), "{text}");
+    assert!(
+        text.contains("fumée & flammes <visible> \"lisière\""),
+        "{text}"
+    );
     assert!(text.contains("POINT Z (5.5905 43.5262 843)"), "{text}");
 }
 
@@ -123,20 +170,43 @@ fn kml_opens_in_gdal_with_the_hotspot_placemarks() {
     let r = report();
     let kml = dir.path().join("patrol.kml");
     std::fs::write(&kml, to_kml(&r)).expect("write");
-    let out = run(Command::new("ogrinfo").args(["-ro", "-so"]).arg(&kml), "ogrinfo");
+    let out = run(
+        Command::new("ogrinfo").args(["-ro", "-so"]).arg(&kml),
+        "ogrinfo",
+    );
     let layers = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "ogrinfo: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ogrinfo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for l in ["Hotspots", "Track", "Planned", "Coverage"] {
         assert!(layers.contains(l), "layer {l} in {layers}");
     }
-    let out = run(Command::new("ogrinfo").args(["-ro", "-al", "-q"]).arg(&kml).arg("Hotspots"), "ogrinfo");
+    let out = run(
+        Command::new("ogrinfo")
+            .args(["-ro", "-al", "-q"])
+            .arg(&kml)
+            .arg("Hotspots"),
+        "ogrinfo",
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "ogrinfo: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ogrinfo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for id in ["HS-1", "HS-2", "HS-3"] {
-        assert!(text.contains(&format!("Name (String) = {id}")), "{id} in {text}");
+        assert!(
+            text.contains(&format!("Name (String) = {id}")),
+            "{id} in {text}"
+        );
     }
     assert!(text.contains("snapshots/HS-1.jpg"), "{text}");
     assert!(text.contains("POINT Z (5.5905 43.5262 0)"), "{text}");
     // Escaped text survives the round trip.
-    assert!(text.contains("fumée &amp; flammes") || text.contains("fumée & flammes"), "{text}");
+    assert!(
+        text.contains("fumée &amp; flammes") || text.contains("fumée & flammes"),
+        "{text}"
+    );
 }

@@ -25,10 +25,23 @@ impl Script {
         self
     }
     fn cmd(self, s: i64, request: &str, mode: Option<&str>) -> Self {
-        self.e(s, Event::Commanded { request: request.into(), accepted: true, mode: mode.map(String::from) })
+        self.e(
+            s,
+            Event::Commanded {
+                request: request.into(),
+                accepted: true,
+                mode: mode.map(String::from),
+            },
+        )
     }
     fn refused(self, s: i64, request: &str, rules: &[&str]) -> Self {
-        self.e(s, Event::Refused { request: request.into(), rule_ids: rules.iter().map(|r| r.to_string()).collect() })
+        self.e(
+            s,
+            Event::Refused {
+                request: request.into(),
+                rule_ids: rules.iter().map(|r| r.to_string()).collect(),
+            },
+        )
     }
     fn mode(self, s: i64, m: &str) -> Self {
         self.e(s, Event::ModeChanged { mode: m.into() })
@@ -37,7 +50,14 @@ impl Script {
         self.e(s, Event::Battery { pct })
     }
     fn alarm(self, s: i64, name: &str, ack_after: Option<i64>) -> Self {
-        let x = self.e(s, Event::AlarmRaised { alarm: name.into(), rule_id: None, critical: true });
+        let x = self.e(
+            s,
+            Event::AlarmRaised {
+                alarm: name.into(),
+                rule_id: None,
+                critical: true,
+            },
+        );
         match ack_after {
             Some(d) => x.e(s + d, Event::AlarmAcknowledged { alarm: name.into() }),
             None => x,
@@ -81,22 +101,43 @@ fn good(name: &str) -> Timeline {
     match name {
         "istres-calm" | "air-base-approach" => Script::new()
             .takeoff(10)
-            .e(60, Event::BreachPredicted { time_s: Some(45.0), distance_m: 300.0, what: Some("LFMI-CTR".into()) })
+            .e(
+                60,
+                Event::BreachPredicted {
+                    time_s: Some(45.0),
+                    distance_m: 300.0,
+                    what: Some("LFMI-CTR".into()),
+                },
+            )
             .cmd(300, "rtl", None)
             .mode(301, "RTL")
             .land(360, 62.0, near_home())
             .timeline(name),
         // The good trainee does not even try.
         "istres-mistral" => Script::new()
-            .e(5, Event::WindGate { status: "AboveLimit".into(), gate_kmh: Some(88.0) })
+            .e(
+                5,
+                Event::WindGate {
+                    status: "AboveLimit".into(),
+                    gate_kmh: Some(88.0),
+                },
+            )
             .timeline(name),
         "forest-patrol" => {
             let mut s = Script::new().takeoff(10);
             for (i, h) in t.hotspots.iter().enumerate() {
                 let f = vigie_patrol::LocalFrame::new(h.pos);
-                s = s.e(100 + 60 * i as i64, Event::HotspotReported { pos: f.to_latlon([4.0, -3.0]), error_m: Some(9.0) });
+                s = s.e(
+                    100 + 60 * i as i64,
+                    Event::HotspotReported {
+                        pos: f.to_latlon([4.0, -3.0]),
+                        error_m: Some(9.0),
+                    },
+                );
             }
-            s.mode(600, "RTL").land(700, 41.0, near_home()).timeline(name)
+            s.mode(600, "RTL")
+                .land(700, 41.0, near_home())
+                .timeline(name)
         }
         "link-loss" => Script::new()
             .takeoff(10)
@@ -123,10 +164,20 @@ fn good(name: &str) -> Timeline {
 #[test]
 fn six_scenarios_ship_and_parse() {
     let names: Vec<&str> = EMBEDDED.iter().map(|(n, _, _)| *n).collect();
-    for s in ["istres-calm", "istres-mistral", "air-base-approach", "forest-patrol", "link-loss", "night-patrol-gps-loss"] {
+    for s in [
+        "istres-calm",
+        "istres-mistral",
+        "air-base-approach",
+        "forest-patrol",
+        "link-loss",
+        "night-patrol-gps-loss",
+    ] {
         assert!(names.contains(&s), "{s}");
         // The simulator has the scenario this scores.
-        assert!(repo().join(format!("sim/scenarios/{s}.toml")).exists(), "{s}");
+        assert!(
+            repo().join(format!("sim/scenarios/{s}.toml")).exists(),
+            "{s}"
+        );
         let d = def(s);
         assert_eq!(d.scenario, s);
         assert!(!d.expectations.is_empty());
@@ -162,8 +213,12 @@ fn a_scripted_good_trainee_scores_full_marks() {
         assert!((sheet.percent - 100.0).abs() < 1e-9);
         // The page and the JSON say so.
         let html = sheet.to_html();
-        assert!(html.contains("sans faute / full marks") && !html.contains("✘"), "{name}");
-        let back: vigie_patrol::ScoreSheet = serde_json::from_str(&sheet.to_json()).expect("json round trip");
+        assert!(
+            html.contains("sans faute / full marks") && !html.contains("✘"),
+            "{name}"
+        );
+        let back: vigie_patrol::ScoreSheet =
+            serde_json::from_str(&sheet.to_json()).expect("json round trip");
         assert_eq!(back, sheet);
     }
 }
@@ -176,7 +231,13 @@ fn a_careless_trainee_fails_exactly_those_items() {
             // Tries to take off in the mistral, twice; the station refuses.
             "istres-mistral",
             Script::new()
-                .e(5, Event::WindGate { status: "AboveLimit".into(), gate_kmh: Some(88.0) })
+                .e(
+                    5,
+                    Event::WindGate {
+                        status: "AboveLimit".into(),
+                        gate_kmh: Some(88.0),
+                    },
+                )
                 .e(20, Event::ChecklistCompleted)
                 .refused(30, "arm-and-takeoff", &["WIND-GATE"])
                 .refused(45, "arm", &["WIND-GATE", "CHECKLIST"])
@@ -220,8 +281,20 @@ fn a_careless_trainee_fails_exactly_those_items() {
                 .e(11, Event::Armed)
                 .e(12, Event::TookOff)
                 .e(20, Event::ChecklistCompleted)
-                .e(100, Event::HotspotReported { pos: LatLon::new(43.5262, 5.5905), error_m: Some(10.0) })
-                .e(200, Event::HotspotReported { pos: LatLon::new(43.5230, 5.5800), error_m: Some(10.0) })
+                .e(
+                    100,
+                    Event::HotspotReported {
+                        pos: LatLon::new(43.5262, 5.5905),
+                        error_m: Some(10.0),
+                    },
+                )
+                .e(
+                    200,
+                    Event::HotspotReported {
+                        pos: LatLon::new(43.5230, 5.5800),
+                        error_m: Some(10.0),
+                    },
+                )
                 .land(900, 10.0, near_home())
                 .timeline("forest-patrol"),
             vec!["checklist", "finds-fires", "landing-battery"],
@@ -232,7 +305,14 @@ fn a_careless_trainee_fails_exactly_those_items() {
             Script::new()
                 .takeoff(10)
                 .refused(30, "start-mission", &["ZONE-PROHIBITED"])
-                .e(90, Event::BreachPredicted { time_s: Some(12.0), distance_m: 90.0, what: Some("LFMI-P".into()) })
+                .e(
+                    90,
+                    Event::BreachPredicted {
+                        time_s: Some(12.0),
+                        distance_m: 90.0,
+                        what: Some("LFMI-P".into()),
+                    },
+                )
                 .cmd(95, "rtl", None)
                 .land(200, 70.0, near_home())
                 .timeline("air-base-approach"),
@@ -249,7 +329,12 @@ fn a_careless_trainee_fails_exactly_those_items() {
         assert!(!sheet.full_marks);
         for i in sheet.items.iter().filter(|i| i.outcome == Outcome::Failed) {
             assert!(sheet.to_html().contains(&format!(r#"<tr id="{}">"#, i.id)));
-            assert!(!i.why.is_empty() && !i.evidence_s.is_empty() || i.id == "finds-fires", "{name}/{}: {}", i.id, i.why);
+            assert!(
+                !i.why.is_empty() && !i.evidence_s.is_empty() || i.id == "finds-fires",
+                "{name}/{}: {}",
+                i.id,
+                i.why
+            );
         }
     }
 }
@@ -267,11 +352,25 @@ fn the_score_sheet_explains_with_times_and_escapes_its_page() {
             .land(900, 10.0, near_home())
             .timeline("link-loss"),
     );
-    let item = sheet.items.iter().find(|i| i.id == "returns-after-link-loss").expect("item");
-    assert_eq!(item.why, "link lost at T+60 s, returning at T+80 s, then sent back on patrol at T+85 s before landing");
+    let item = sheet
+        .items
+        .iter()
+        .find(|i| i.id == "returns-after-link-loss")
+        .expect("item");
+    assert_eq!(
+        item.why,
+        "link lost at T+60 s, returning at T+80 s, then sent back on patrol at T+85 s before landing"
+    );
     assert_eq!(item.evidence_s, vec![60.0, 80.0, 85.0]);
-    let batt = sheet.items.iter().find(|i| i.id == "landing-battery").expect("item");
-    assert_eq!(batt.why, "landed at T+900 s with 10 % (at least 20 % expected)");
+    let batt = sheet
+        .items
+        .iter()
+        .find(|i| i.id == "landing-battery")
+        .expect("item");
+    assert_eq!(
+        batt.why,
+        "landed at T+900 s with 10 % (at least 20 % expected)"
+    );
     // A never-exercised item scores nothing either way.
     let alarms = sheet.items.iter().find(|i| i.id == "alarms").expect("item");
     assert_eq!(alarms.outcome, Outcome::NotExercised);
@@ -279,18 +378,36 @@ fn the_score_sheet_explains_with_times_and_escapes_its_page() {
     let mut d = def("link-loss");
     d.title = "<script>alert(1)</script> & co".into();
     let html = score(&d, &good("link-loss")).to_html();
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co") && !html.contains("<script>"));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co")
+            && !html.contains("<script>")
+    );
 }
 
 #[test]
 fn bad_definitions_name_the_file_and_the_field() {
     let cases = [
         ("scenario = \"x\"\ntitle = \"t\"\n", "field `expect`"),
-        ("scenario = \"x\"\ntitle = \"t\"\n[[expect]]\nid = \"a\"\nlabel = \"l\"\nkind = \"flies_well\"\n", "field `expect[0].kind`: unknown kind \"flies_well\": one of no_refusal"),
-        ("scenario = \"x\"\ntitle = \"t\"\n[[expect]]\nid = \"a\"\nlabel = \"l\"\nkind = \"returns_after_link_loss\"\n", "field `expect[0].within_s`: required for kind returns_after_link_loss"),
-        ("scenario = \"x\"\ntitle = \"t\"\n[[expect]]\nid = \"a\"\nlabel = \"l\"\nkind = \"landing_battery\"\nmin_pct = 120\n", "field `expect[0].min_pct`"),
-        ("scenario = \"x\"\ntitle = \"t\"\n[[expect]]\nid = \"a\"\nlabel = \"l\"\nkind = \"stays_on_ground\"\ncolour = 1\n", "unknown field `colour`"),
-        ("scenario = \"x\"\ntitle = \"t\"\n[[expect]]\nid = \"a\"\nlabel = \"l\"\nkind = \"no_refusal\"\n", "field `expect[0].rules`"),
+        (
+            "scenario = \"x\"\ntitle = \"t\"\n[[expect]]\nid = \"a\"\nlabel = \"l\"\nkind = \"flies_well\"\n",
+            "field `expect[0].kind`: unknown kind \"flies_well\": one of no_refusal",
+        ),
+        (
+            "scenario = \"x\"\ntitle = \"t\"\n[[expect]]\nid = \"a\"\nlabel = \"l\"\nkind = \"returns_after_link_loss\"\n",
+            "field `expect[0].within_s`: required for kind returns_after_link_loss",
+        ),
+        (
+            "scenario = \"x\"\ntitle = \"t\"\n[[expect]]\nid = \"a\"\nlabel = \"l\"\nkind = \"landing_battery\"\nmin_pct = 120\n",
+            "field `expect[0].min_pct`",
+        ),
+        (
+            "scenario = \"x\"\ntitle = \"t\"\n[[expect]]\nid = \"a\"\nlabel = \"l\"\nkind = \"stays_on_ground\"\ncolour = 1\n",
+            "unknown field `colour`",
+        ),
+        (
+            "scenario = \"x\"\ntitle = \"t\"\n[[expect]]\nid = \"a\"\nlabel = \"l\"\nkind = \"no_refusal\"\n",
+            "field `expect[0].rules`",
+        ),
     ];
     for (text, want) in cases {
         let e = ScoringDefinition::from_toml(text, "mine.toml").expect_err(want);

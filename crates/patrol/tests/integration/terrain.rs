@@ -54,9 +54,18 @@ fn lambert93_agrees_with_gdal_on_real_places() {
         (43.5225, 4.92417),
         (48.8530, 2.3499),
     ];
-    let input: String = places.iter().map(|(lat, lon)| format!("{lon} {lat}\n")).collect();
+    let input: String = places
+        .iter()
+        .map(|(lat, lon)| format!("{lon} {lat}\n"))
+        .collect();
     let mut cmd = Command::new("gdaltransform");
-    cmd.args(["-s_srs", "+proj=longlat +datum=WGS84 +no_defs", "-t_srs", "EPSG:2154", "-output_xy"]);
+    cmd.args([
+        "-s_srs",
+        "+proj=longlat +datum=WGS84 +no_defs",
+        "-t_srs",
+        "EPSG:2154",
+        "-output_xy",
+    ]);
     let out = {
         use std::io::Write;
         let mut child = cmd
@@ -64,30 +73,55 @@ fn lambert93_agrees_with_gdal_on_real_places() {
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("gdaltransform ({e}): run `cargo xtask setup` (gdal-bin)"));
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
         child.wait_with_output().expect("gdaltransform output")
     };
-    assert!(out.status.success(), "gdaltransform: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gdaltransform: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     for ((lat, lon), line) in places.iter().zip(text.lines()) {
-        let v: Vec<f64> = line.split_whitespace().filter_map(|t| t.parse().ok()).collect();
+        let v: Vec<f64> = line
+            .split_whitespace()
+            .filter_map(|t| t.parse().ok())
+            .collect();
         let (x, y) = lambert::forward(*lat, *lon);
-        assert!((x - v[0]).abs() < 0.01 && (y - v[1]).abs() < 0.01, "{lat},{lon}: ours {x:.3} {y:.3}, GDAL {line}");
+        assert!(
+            (x - v[0]).abs() < 0.01 && (y - v[1]).abs() < 0.01,
+            "{lat},{lon}: ours {x:.3} {y:.3}, GDAL {line}"
+        );
         let (la, lo) = lambert::inverse(v[0], v[1]);
-        assert!((la - lat).abs() < 1e-8 && (lo - lon).abs() < 1e-8, "inverse of {line}: {la} {lo}");
+        assert!(
+            (la - lat).abs() < 1e-8 && (lo - lon).abs() < 1e-8,
+            "inverse of {line}: {la} {lo}"
+        );
     }
 }
 
 #[test]
 fn an_rge_alti_ascii_tile_is_read_in_lambert93_and_interpolated_exactly() {
     let text = rge_alti_asc();
-    let g = parse_esri_ascii(&text, "RGEALTI_0914_6270_L93.asc", GridCrs::Lambert93).expect("parses");
+    let g =
+        parse_esri_ascii(&text, "RGEALTI_0914_6270_L93.asc", GridCrs::Lambert93).expect("parses");
     assert_eq!(g.size(), (CELLS, CELLS));
     assert!((g.cell_size_m() - 25.0).abs() < 1e-9);
     for (lat, lon) in [(43.515, 5.575), (43.520, 5.580), (43.5255, 5.5901)] {
         let (x, y) = lambert::forward(lat, lon);
-        let got = g.elevation_m(LatLon::new(lat, lon)).expect("inside the tile");
-        assert!((got - plane(x, y)).abs() < 0.02, "{lat},{lon}: {got} vs {}", plane(x, y));
+        let got = g
+            .elevation_m(LatLon::new(lat, lon))
+            .expect("inside the tile");
+        assert!(
+            (got - plane(x, y)).abs() < 0.02,
+            "{lat},{lon}: {got} vs {}",
+            plane(x, y)
+        );
     }
     // Next to the no-data cell (row 10, col 10) there is no elevation; outside the tile neither.
     let (x, y) = (XLL + 10.5 * 25.0, YLL + (CELLS as f64 - 10.5) * 25.0);
@@ -100,12 +134,32 @@ fn an_rge_alti_ascii_tile_is_read_in_lambert93_and_interpolated_exactly() {
 fn ascii_grid_errors_name_the_file_and_the_field() {
     let good = rge_alti_asc();
     let cases: Vec<(String, GridCrs, &str)> = vec![
-        (good.replacen("ncols        120\n", "", 1), GridCrs::Lambert93, "field `ncols`"),
-        (good.replacen("ncols        120", "ncols        eighty", 1), GridCrs::Lambert93, "not a positive integer"),
-        (good.lines().take(40).collect::<Vec<_>>().join("\n"), GridCrs::Lambert93, "cut short"),
+        (
+            good.replacen("ncols        120\n", "", 1),
+            GridCrs::Lambert93,
+            "field `ncols`",
+        ),
+        (
+            good.replacen("ncols        120", "ncols        eighty", 1),
+            GridCrs::Lambert93,
+            "not a positive integer",
+        ),
+        (
+            good.lines().take(40).collect::<Vec<_>>().join("\n"),
+            GridCrs::Lambert93,
+            "cut short",
+        ),
         (good.clone(), GridCrs::Wgs84, "looks projected"),
-        (good.replacen("NODATA_value", "colour", 1), GridCrs::Lambert93, "unknown header key"),
-        (format!("{good} abc\n"), GridCrs::Lambert93, "not a number: \"abc\""),
+        (
+            good.replacen("NODATA_value", "colour", 1),
+            GridCrs::Lambert93,
+            "unknown header key",
+        ),
+        (
+            format!("{good} abc\n"),
+            GridCrs::Lambert93,
+            "not a number: \"abc\"",
+        ),
     ];
     for (text, crs, want) in cases {
         let e = parse_esri_ascii(&text, "tile.asc", crs).expect_err(want);
@@ -116,8 +170,15 @@ fn ascii_grid_errors_name_the_file_and_the_field() {
 }
 
 fn gdal_translate(args: &[&str]) {
-    let out = run(Command::new("gdal_translate").args(["-q"]).args(args), "gdal_translate");
-    assert!(out.status.success(), "gdal_translate {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        Command::new("gdal_translate").args(["-q"]).args(args),
+        "gdal_translate",
+    );
+    assert!(
+        out.status.success(),
+        "gdal_translate {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -125,18 +186,37 @@ fn geotiff_tiles_written_by_gdal_read_like_their_source() {
     let dir = tempfile::tempdir().expect("tempdir");
     let asc = dir.path().join("rgealti.asc");
     std::fs::write(&asc, rge_alti_asc()).expect("write");
-    let from_asc = parse_esri_ascii(&rge_alti_asc(), "rgealti.asc", GridCrs::Lambert93).expect("asc");
+    let from_asc =
+        parse_esri_ascii(&rge_alti_asc(), "rgealti.asc", GridCrs::Lambert93).expect("asc");
     // Float32, DEFLATE, Lambert-93 (what IGN's GeoTIFF tiles and gdalwarp outputs look like)
     // and Int16 LZW (SRTM-like integers).
     for (name, extra) in [
-        ("f32-deflate.tif", vec!["-ot", "Float32", "-co", "COMPRESS=DEFLATE"]),
+        (
+            "f32-deflate.tif",
+            vec!["-ot", "Float32", "-co", "COMPRESS=DEFLATE"],
+        ),
         ("i16-lzw.tif", vec!["-ot", "Int16", "-co", "COMPRESS=LZW"]),
-        ("f32-tiled.tif", vec!["-ot", "Float32", "-co", "TILED=YES", "-co", "BLOCKXSIZE=32", "-co", "BLOCKYSIZE=32"]),
+        (
+            "f32-tiled.tif",
+            vec![
+                "-ot",
+                "Float32",
+                "-co",
+                "TILED=YES",
+                "-co",
+                "BLOCKXSIZE=32",
+                "-co",
+                "BLOCKYSIZE=32",
+            ],
+        ),
     ] {
         let tif = dir.path().join(name);
         let mut args = vec!["-a_srs", "EPSG:2154"];
         args.extend(extra);
-        let (a, t) = (asc.to_string_lossy().to_string(), tif.to_string_lossy().to_string());
+        let (a, t) = (
+            asc.to_string_lossy().to_string(),
+            tif.to_string_lossy().to_string(),
+        );
         args.push(&a);
         args.push(&t);
         gdal_translate(&args);
@@ -145,7 +225,10 @@ fn geotiff_tiles_written_by_gdal_read_like_their_source() {
         assert_eq!(g.crs(), GridCrs::Lambert93, "{name}");
         for (lat, lon) in [(43.515, 5.575), (43.520, 5.580), (43.5255, 5.5901)] {
             let p = LatLon::new(lat, lon);
-            let (a, b) = (g.elevation_m(p).expect("tif value"), from_asc.elevation_m(p).expect("asc value"));
+            let (a, b) = (
+                g.elevation_m(p).expect("tif value"),
+                from_asc.elevation_m(p).expect("asc value"),
+            );
             let tol = if name.starts_with("i16") { 1.0 } else { 0.01 };
             assert!((a - b).abs() <= tol, "{name} at {p}: {a} vs {b}");
         }
@@ -162,7 +245,13 @@ fn an_srtm_like_wgs84_geotiff_with_nodata() {
     );
     for r in 0..nrows {
         let row: Vec<String> = (0..ncols)
-            .map(|c| if r < 2 && c < 2 { "-32768".into() } else { format!("{}", 300 + r * 10 + c) })
+            .map(|c| {
+                if r < 2 && c < 2 {
+                    "-32768".into()
+                } else {
+                    format!("{}", 300 + r * 10 + c)
+                }
+            })
             .collect();
         s.push_str(&row.join(" "));
         s.push('\n');
@@ -188,7 +277,13 @@ fn an_srtm_like_wgs84_geotiff_with_nodata() {
     let p = LatLon::new(yll + (nrows as f64 - 20.5) * cell, xll + 30.5 * cell);
     assert!((g.elevation_m(p).expect("value") - 530.0).abs() < 1e-6);
     // The north-west corner is no-data.
-    assert_eq!(g.elevation_m(LatLon::new(yll + (nrows as f64 - 0.5) * cell, xll + 0.5 * cell)), None);
+    assert_eq!(
+        g.elevation_m(LatLon::new(
+            yll + (nrows as f64 - 0.5) * cell,
+            xll + 0.5 * cell
+        )),
+        None
+    );
 }
 
 #[test]
@@ -197,13 +292,29 @@ fn geotiff_errors_name_the_file_and_the_tag() {
     let asc = dir.path().join("t.asc");
     std::fs::write(&asc, rge_alti_asc()).expect("write");
     let utm = dir.path().join("utm.tif");
-    gdal_translate(&["-a_srs", "EPSG:32631", &asc.to_string_lossy(), &utm.to_string_lossy()]);
-    let e = parse_geotiff(&std::fs::read(&utm).expect("tif"), "utm.tif", None).expect_err("UTM refused");
+    gdal_translate(&[
+        "-a_srs",
+        "EPSG:32631",
+        &asc.to_string_lossy(),
+        &utm.to_string_lossy(),
+    ]);
+    let e = parse_geotiff(&std::fs::read(&utm).expect("tif"), "utm.tif", None)
+        .expect_err("UTM refused");
     let msg = e.to_string();
-    assert!(msg.starts_with("utm.tif: GeoKey ProjectedCSTypeGeoKey: EPSG:32631"), "{msg}");
+    assert!(
+        msg.starts_with("utm.tif: GeoKey ProjectedCSTypeGeoKey: EPSG:32631"),
+        "{msg}"
+    );
     assert!(msg.contains("gdalwarp"), "{msg}");
     // Telling the CRS explicitly overrides the keys.
-    assert!(parse_geotiff(&std::fs::read(&utm).expect("tif"), "utm.tif", Some(GridCrs::Lambert93)).is_ok());
+    assert!(
+        parse_geotiff(
+            &std::fs::read(&utm).expect("tif"),
+            "utm.tif",
+            Some(GridCrs::Lambert93)
+        )
+        .is_ok()
+    );
     let e = parse_geotiff(b"not a tiff at all", "junk.tif", None).expect_err("junk");
     assert!(e.to_string().starts_with("junk.tif: header: "), "{e}");
 }
@@ -226,10 +337,20 @@ fn the_sainte_victoire_scenario_grid() {
     assert_eq!(t.home_ground_amsl_m(), home);
     assert_eq!(t.home_amsl_m, 380.0);
     // The big fire burns 330 m above home; the third fire is beyond the grid (no elevation).
-    let big = g.elevation_m(t.hotspots[0].pos).expect("fire 1 on the grid");
+    let big = g
+        .elevation_m(t.hotspots[0].pos)
+        .expect("fire 1 on the grid");
     assert!((big - 843.0).abs() < 5.0, "{big}");
     assert_eq!(g.elevation_m(t.hotspots[2].pos), None);
-    assert!(ElevationGrid::from_rows_south_first("x", LatLon::new(43.5, 5.5), 400.0, &[vec![1.0], vec![1.0, 2.0]]).is_err());
+    assert!(
+        ElevationGrid::from_rows_south_first(
+            "x",
+            LatLon::new(43.5, 5.5),
+            400.0,
+            &[vec![1.0], vec![1.0, 2.0]]
+        )
+        .is_err()
+    );
 }
 
 #[test]
