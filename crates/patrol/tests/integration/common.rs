@@ -103,6 +103,20 @@ pub fn ba125_edge_authorisation() -> Authorisation {
     )
 }
 
+/// A wider arrêté around the runway's southern end (both sides of the strip, and south of it).
+pub fn ba125_south_authorisation() -> Authorisation {
+    authorisation(
+        "TEST-BA125-SOUTH",
+        &[
+            [43.480, 4.900],
+            [43.480, 4.975],
+            [43.520, 4.975],
+            [43.520, 4.900],
+        ],
+        &["LFMI-CTR-PLACEHOLDER"],
+    )
+}
+
 pub fn wind(mean_kmh: f64, gust_kmh: f64, from_deg: f64) -> WindReading {
     WindReading {
         source: WindSource::Anemometer,

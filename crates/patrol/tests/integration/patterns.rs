@@ -208,6 +208,66 @@ fn a_survey_grid_clipped_by_the_ba125_runway_strip() {
     }
 }
 
+#[test]
+fn the_way_out_and_back_goes_round_the_runway_strip() {
+    // Home west of the prohibited strip, the forest east of it: the straight way out crosses the
+    // runway's axis; the mission goes round the strip's southern end, inside the arrêté.
+    let rules = rules();
+    let auth = ba125_south_authorisation();
+    let home = LatLon::new(43.5000, 4.9250);
+    let forest = poly(&[
+        [43.5000, 4.9530],
+        [43.5000, 4.9610],
+        [43.5060, 4.9610],
+        [43.5060, 4.9530],
+    ]);
+    let mut settings = PatrolSettings::new(
+        home,
+        20.0,
+        AltitudeMode::RelativeHome { alt_m: 60.0 },
+        CameraModel::vigie_sim_thermal(),
+    );
+    settings.cruise_speed_mps = Some(12.0);
+    let margin = Limits::default_embedded().zones.leg_margin_m + 30.0;
+    let obstacles = blocking_obstacles(
+        &rules,
+        Some(&auth),
+        &forest,
+        20.0,
+        60.0,
+        margin,
+        (now(), now() + chrono::Duration::hours(2)),
+    );
+    let s = situation(auth, home, 20.0, wind(8.0, 14.0, 200.0));
+    let opts = CheckOptions::default();
+    let direct = perimeter_pattern(&forest, 30.0, &settings, &[]).expect("loop");
+    let c = check_mission(
+        &rules,
+        &s,
+        &direct.mission(None).expect("m"),
+        None,
+        &opts,
+        now(),
+    );
+    assert!(
+        c.decision.blocks_on(rule_id::ZONE_PROHIBITED),
+        "{:#?}",
+        c.decision
+    );
+    let round = perimeter_pattern(&forest, 30.0, &settings, &obstacles).expect("loop");
+    let m = round.mission(None).expect("m");
+    let c = check_mission(&rules, &s, &m, None, &opts, now());
+    assert!(!c.is_denied(), "{:#?}", c.decision);
+    // Out and back by the strip's southern end (43.493 N, pushed out by the margin).
+    let south = m
+        .items
+        .iter()
+        .filter_map(|i| i.position())
+        .filter(|p| p.lat_deg < 43.4935)
+        .count();
+    assert!(south >= 2, "{m:#?}");
+}
+
 fn sv_settings(mode: AltitudeMode) -> PatrolSettings {
     let t = forest_truth();
     let mut s = PatrolSettings::new(
