@@ -48,6 +48,9 @@ const PACKAGES: &[&str] = &[
     "openssl",
     // pdftoppm / pdftotext: the register's flight reports are rendered and read back by tests.
     "poppler-utils",
+    // GDAL (ogrinfo, gdal_translate, gdaltransform): the patrol reports are opened as QGIS opens
+    // them, elevation tiles are written by it, Lambert-93 is checked against it.
+    "gdal-bin",
     // The Python peers' venv.
     "python3-venv",
     "python3-pip",
@@ -58,8 +61,9 @@ const PYTHON_PEERS: &[&str] = &[
     "pymavlink==2.4.50",
     "MAVProxy==1.8.75",
     "cryptography==50.0.2",
+    "geojson==3.3.0",
 ];
-const PYTHON_CHECK: &str = "import pymavlink, MAVProxy, cryptography";
+const PYTHON_CHECK: &str = "import pymavlink, MAVProxy, cryptography, geojson";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -254,6 +258,8 @@ const INTERNAL: &[(&str, &[&str])] = &[
     ("vigie_video", &[]),
     ("vigie_register", &[]),
     ("vigie_feeds", &["flight_rules"]),
+    // Forest patrols and training scores: pure, over the rules only.
+    ("vigie_patrol", &["flight_rules"]),
     (
         "vigie_station",
         &[
@@ -295,9 +301,10 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("eframe", &["vigie"]),
     ("walkers", &["vigie"]),
     ("egui_plot", &["vigie"]),
+    ("tiff", &["vigie_patrol"]),
 ];
 
-/// flight_rules is pure: none of these anywhere below it.
+/// flight_rules and vigie_patrol are pure: none of these anywhere below them.
 const PURE_FORBIDDEN: &[&str] = &[
     "tokio",
     "mavlink",
@@ -357,11 +364,13 @@ fn check_deps() -> Result<()> {
             }
         }
     }
-    for d in deps_of("flight_rules", None)? {
-        if PURE_FORBIDDEN.contains(&d.as_str()) {
-            broken.push(format!(
-                "flight_rules depends (directly or not) on {d}: it must stay pure"
-            ));
+    for pure in ["flight_rules", "vigie_patrol"] {
+        for d in deps_of(pure, None)? {
+            if PURE_FORBIDDEN.contains(&d.as_str()) {
+                broken.push(format!(
+                    "{pure} depends (directly or not) on {d}: it must stay pure"
+                ));
+            }
         }
     }
     for d in deps_of("vigie_sim", None)? {
