@@ -451,6 +451,19 @@ fn auth_rules(
     f: &mut Vec<Finding>,
 ) {
     let Some(a) = &s.authorisation else {
+        // A basis that needs no préfet's arrêté (natural-risk prevention, plain aviation) flies
+        // without one; every other flight needs it (L242-5), and an unknown basis fails closed.
+        if let Some(b) = s.legal_basis.as_ref().filter(|b| !b.basis.requires_authorisation) {
+            f.push(finding(
+                rule_id::AUTH_MISSING,
+                Severity::Info,
+                format!(
+                    "no préfet's authorisation: the legal basis {} does not require one",
+                    b.basis.id
+                ),
+            ));
+            return;
+        }
         f.push(finding(
             rule_id::AUTH_MISSING,
             Severity::Blocking,

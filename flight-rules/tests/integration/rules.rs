@@ -605,3 +605,21 @@ fn a_slab_between_the_ground_and_the_takeoff_altitude_is_caught() {
         low.findings
     );
 }
+
+#[test]
+fn a_basis_without_an_authorisation_flies_without_an_arrete_and_the_police_basis_does_not() {
+    let rules = RuleSet::default_embedded();
+    let mut s = good_situation(&rules);
+    s.authorisation = None;
+    // Police (CSI L242): an arrêté is required.
+    let d = eval(&rules, &s, Action::UploadMission);
+    assert!(d.blocks_on(rule_id::AUTH_MISSING), "{:#?}", d.findings);
+    // Natural-risk prevention (code de l'environnement): none is.
+    s.legal_basis = Some(
+        LegalBases::default_embedded()
+            .select("env-risques-naturels", "feux_de_forets", Default::default(), false)
+            .unwrap(),
+    );
+    let d = eval(&rules, &s, Action::UploadMission);
+    assert!(!d.blocks_on(rule_id::AUTH_MISSING), "{:#?}", d.findings);
+}
