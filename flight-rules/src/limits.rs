@@ -141,13 +141,23 @@ impl Default for VehicleLimits {
             reserve_battery_pct: 25.0,
             default_endurance_min: 25.0,
             default_cruise_mps: 8.0,
-            airframe: BTreeMap::from([(
-                "ANAFI Ai".to_string(),
-                AirframePerf {
-                    endurance_min: Some(32.0),
-                    cruise_mps: Some(10.0),
-                },
-            )]),
+            airframe: BTreeMap::from([
+                (
+                    "ANAFI Ai".to_string(),
+                    AirframePerf {
+                        endurance_min: Some(32.0),
+                        cruise_mps: Some(10.0),
+                    },
+                ),
+                (
+                    // The built-in simulator's quadcopter (sim/README.md).
+                    "vigie-sim".to_string(),
+                    AirframePerf {
+                        endurance_min: Some(35.0),
+                        cruise_mps: Some(10.0),
+                    },
+                ),
+            ]),
         }
     }
 }

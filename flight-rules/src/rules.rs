@@ -197,6 +197,9 @@ pub struct Situation {
     pub takeoff_point: Option<LatLon>,
     /// Terrain elevation AMSL at the take-off point, when known.
     pub ground_amsl_m: Option<f64>,
+    /// Terrain elevation AMSL under the vehicle now, from the station's terrain model when it has
+    /// one: with `ground_amsl_m` it reads the height above home as height above this ground.
+    pub ground_below_vehicle_amsl_m: Option<f64>,
     pub geoid_undulation_m: Option<f64>,
     /// IDs of manual checklist items the pilot ticked.
     pub checklist_ticks: BTreeSet<String>,
@@ -348,19 +351,85 @@ fn mission_home(s: &Situation, now: DateTime<Utc>, limits: &Limits) -> Option<La
 
 /// Estimated flight time of the mission, seconds (cruise speed reduced by the wind).
 pub fn mission_duration_s(rules: &RuleSet, s: &Situation, m: &Mission, home: LatLon) -> f64 {
+    mission_time(rules, s, m, home).total_s
+}
+
+/// How long a mission takes, and how that was reckoned.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MissionTime {
+    pub total_s: f64,
+    /// Horizontal flight, leg by leg with the wind.
+    pub horizontal_s: f64,
+    pub length_m: f64,
+    /// Height changes along the path, flown at 2.5 m/s.
+    pub climb_m: f64,
+    /// The wind it was reckoned with, m/s, and where it blows from (None: a headwind on every
+    /// leg, the worst case, because no reading gave a direction).
+    pub wind_mps: f64,
+    pub wind_from_deg: Option<f64>,
+}
+
+/// Below this ground speed a leg is taken as not flyable at all (it still counts, slowly).
+const MIN_GROUND_SPEED_MPS: f64 = 1.0;
+
+/// The wind a mission is reckoned with: halfway between the strongest mean and the strongest
+/// gust of the readings (a mission lasts many gusts; the reserve covers the rest), from the
+/// direction of the freshest reading that gives one.
+fn mission_wind(s: &Situation) -> (f64, Option<f64>) {
+    let peak = s.wind.iter().map(WindReading::peak_mps).fold(0.0, f64::max);
+    let from = s
+        .wind
+        .iter()
+        .filter(|w| w.from_deg.is_some_and(f64::is_finite))
+        .max_by_key(|w| w.observed_at)
+        .and_then(|w| w.from_deg);
+    // The gust, not the mean: the battery decision fails closed. With a direction, each leg
+    // gets its own head or tail wind; without one, the gust is a headwind everywhere.
+    (peak, from)
+}
+
+/// Ground speed along a leg of bearing `track_deg` at airspeed `cruise` in a wind of `w` from
+/// `from_deg` (the wind triangle: the crosswind is crabbed into, the headwind subtracted).
+fn leg_ground_speed(cruise: f64, w: f64, from_deg: Option<f64>, track_deg: f64) -> f64 {
+    let Some(from) = from_deg else {
+        return (cruise - w).max(MIN_GROUND_SPEED_MPS);
+    };
+    let rel = (track_deg - from).to_radians();
+    let head = w * rel.cos();
+    let cross = w * rel.sin();
+    if cross.abs() >= cruise {
+        return MIN_GROUND_SPEED_MPS;
+    }
+    ((cruise * cruise - cross * cross).sqrt() - head).max(MIN_GROUND_SPEED_MPS)
+}
+
+pub fn mission_time(rules: &RuleSet, s: &Situation, m: &Mission, home: LatLon) -> MissionTime {
     let airframe = s.vehicle.as_ref().map_or("", |v| v.airframe.as_str());
     let cruise = m
         .cruise_speed_mps
         .unwrap_or_else(|| rules.limits.cruise_mps(airframe));
-    let wind = s.wind.iter().map(WindReading::peak_mps).fold(0.0, f64::max);
-    // Worst case: the wind is a headwind all the way.
-    let ground = (cruise - wind).max(1.0);
+    let (wind, from) = mission_wind(s);
     let path = m.path(home);
-    let climb: f64 = path
-        .windows(2)
-        .map(|w| (w[1].alt.value_m - w[0].alt.value_m).abs())
-        .sum();
-    m.length_m(home) / ground + climb / 2.5 + 30.0
+    let mut horizontal_s = 0.0;
+    let mut length_m = 0.0;
+    let mut climb_m = 0.0;
+    for w in path.windows(2) {
+        let d = w[0].pos.distance_m(&w[1].pos);
+        length_m += d;
+        climb_m += (w[1].alt.value_m - w[0].alt.value_m).abs();
+        if d > 0.5 {
+            let track = w[0].pos.bearing_deg(&w[1].pos);
+            horizontal_s += d / leg_ground_speed(cruise, wind, from, track);
+        }
+    }
+    MissionTime {
+        total_s: horizontal_s + climb_m / 2.5 + 30.0,
+        horizontal_s,
+        length_m,
+        climb_m,
+        wind_mps: wind,
+        wind_from_deg: from,
+    }
 }
 
 fn mission_end(rules: &RuleSet, s: &Situation, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -451,9 +520,23 @@ fn auth_rules(
     f: &mut Vec<Finding>,
 ) {
     let Some(a) = &s.authorisation else {
+        // A training flight with no basis is plain aviation: no camera use under the CSI, so no
+        // arrêté to hold (its zones and ceiling still apply).
+        if s.training && s.legal_basis.is_none() {
+            f.push(finding(
+                rule_id::AUTH_MISSING,
+                Severity::Info,
+                "training flight under plain aviation: no préfet's authorisation needed",
+            ));
+            return;
+        }
         // A basis that needs no préfet's arrêté (natural-risk prevention, plain aviation) flies
         // without one; every other flight needs it (L242-5), and an unknown basis fails closed.
-        if let Some(b) = s.legal_basis.as_ref().filter(|b| !b.basis.requires_authorisation) {
+        if let Some(b) = s
+            .legal_basis
+            .as_ref()
+            .filter(|b| !b.basis.requires_authorisation)
+        {
             f.push(finding(
                 rule_id::AUTH_MISSING,
                 Severity::Info,
@@ -1191,7 +1274,18 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
         ));
         return;
     };
-    let ctx = vertical_ctx(rules, s);
+    // Over relief (a massif) the ground under the vehicle is not home's: with both known, the
+    // height above home reads as height above that ground (± the model's relief bound).
+    let ctx = match (s.ground_below_vehicle_amsl_m, s.ground_amsl_m) {
+        (Some(below), Some(home)) => VerticalContext {
+            ground_amsl_m: Some(below),
+            ground_uncertainty_m: rules.limits.ceiling.terrain_relief_m,
+            home_amsl_m: Some(home),
+            geoid_undulation_m: s.geoid_undulation_m,
+            relief_vs_home_m: None,
+        },
+        _ => vertical_ctx(rules, s),
+    };
     let alt = s
         .vehicle
         .as_ref()

@@ -55,8 +55,10 @@ pub struct Endurance {
     pub battery_available_pct: f64,
     pub length_m: f64,
     pub climb_m: f64,
-    /// The wind taken as a headwind on every leg, m/s.
+    /// The wind reckoned with, m/s: through the wind triangle from `wind_from_deg`, or as a
+    /// headwind on every leg when no reading gave a direction.
     pub headwind_mps: f64,
+    pub wind_from_deg: Option<f64>,
     pub ground_speed_mps: f64,
     /// No wind reading: the take-off limit was assumed.
     pub wind_assumed: bool,
@@ -130,9 +132,10 @@ fn amsl_of(
     }
 }
 
-/// Flight time and battery of `mission` with the wind taken as a headwind all the way; never
-/// less than what the rules' own estimate (`mission_duration_s`) says, so a sortie that fits
-/// here is not refused at arming for its battery.
+/// Flight time and battery of `mission` with the wind (the rules' `mission_time`: leg by leg
+/// through the wind triangle when a reading gives the direction, a headwind on every leg
+/// otherwise), plus the climbs the terrain model imposes; never less than the rules' own
+/// estimate, so a sortie that fits here is not refused at arming for its battery.
 pub fn endurance(
     rules: &RuleSet,
     s: &Situation,
@@ -161,6 +164,7 @@ pub fn endurance(
             length_m: f64::NAN,
             climb_m: f64::NAN,
             headwind_mps: wind,
+            wind_from_deg: None,
             ground_speed_mps: ground,
             wind_assumed,
         };
@@ -217,8 +221,15 @@ pub fn endurance(
             observed_at: chrono::DateTime::<Utc>::MIN_UTC,
         });
     }
-    let rules_s = flight_rules::rules::mission_duration_s(rules, &sw, mission, home);
-    let duration_s = (length / ground + climb / 2.5 + 30.0).max(rules_s);
+    // The rules' own reckoning, leg by leg with the wind (the same the arming check makes), with
+    // the height changes the terrain really imposes.
+    let t = flight_rules::rules::mission_time(rules, &sw, mission, home);
+    let duration_s = t.horizontal_s + climb / 2.5 + 30.0;
+    let ground = if t.horizontal_s > 0.0 {
+        (t.length_m / t.horizontal_s).max(1.0)
+    } else {
+        ground
+    };
     let battery_needed_pct = rules.limits.vehicle.reserve_battery_pct
         + 100.0 * (duration_s / 60.0) / rules.limits.endurance_min(airframe);
     Endurance {
@@ -227,7 +238,8 @@ pub fn endurance(
         battery_available_pct: opts.battery_start_pct - opts.battery_margin_pct,
         length_m: length,
         climb_m: climb,
-        headwind_mps: wind,
+        headwind_mps: t.wind_mps,
+        wind_from_deg: t.wind_from_deg,
         ground_speed_mps: ground,
         wind_assumed,
     }
@@ -261,11 +273,14 @@ pub fn check_mission(
             rule_id::PATROL_ENDURANCE,
             Severity::Blocking,
             format!(
-                "the patrol needs {:.0} % of the battery ({:.0} min at {:.1} m/s over the ground against a {:.0} km/h headwind{}, with the {:.0} % reserve), {:.0} % is available: split it into sorties",
+                "the patrol needs {:.0} % of the battery ({:.0} min at {:.1} m/s over the ground on average, {}{}, with the {:.0} % reserve), {:.0} % is available: split it into sorties",
                 e.battery_needed_pct,
                 e.duration_s / 60.0,
                 e.ground_speed_mps,
-                e.headwind_mps * 3.6,
+                match e.wind_from_deg {
+                    Some(d) => format!("a {:.0} km/h wind from {d:.0}°", e.headwind_mps * 3.6),
+                    None => format!("a {:.0} km/h headwind on every leg", e.headwind_mps * 3.6),
+                },
                 if e.wind_assumed { " — no wind reading, the take-off limit assumed" } else { "" },
                 rules.limits.vehicle.reserve_battery_pct,
                 e.battery_available_pct

@@ -84,6 +84,7 @@ pub fn good_situation(rules: &RuleSet) -> Situation {
         mission: None,
         takeoff_point: Some(ISTRES_CENTRE),
         ground_amsl_m: Some(22.0),
+        ground_below_vehicle_amsl_m: None,
         geoid_undulation_m: Some(49.5),
         checklist_ticks: rules
             .checklist

@@ -412,6 +412,27 @@ fn in_flight_wind_warns_at_80_percent_and_recommends_rtl_at_the_limit() {
 }
 
 #[test]
+fn over_a_massif_the_ceiling_is_read_above_the_ground_under_the_vehicle() {
+    let rules = RuleSet::default_embedded();
+    let mut s = good_situation(&rules);
+    let v = s.vehicle.as_mut().unwrap();
+    v.airborne = true;
+    v.armed = true;
+    // 400 m above a home at 200 m AMSL, over a ridge at 500 m: 100 m above the ground.
+    v.alt_rel_home_m = Some(400.0);
+    s.ground_amsl_m = Some(200.0);
+    s.ground_below_vehicle_amsl_m = Some(500.0);
+    let d = eval(&rules, &s, Action::Monitor);
+    assert!(!d.has(rule_id::CEILING), "{:?}", ids(&d));
+    // The same height over the plain (ground at home's level) is 400 m above the ground.
+    s.ground_below_vehicle_amsl_m = Some(200.0);
+    assert!(eval(&rules, &s, Action::Monitor).blocks_on(rule_id::CEILING));
+    // Without a terrain model, the height above home is all the rules can go by.
+    s.ground_below_vehicle_amsl_m = None;
+    assert!(eval(&rules, &s, Action::Monitor).blocks_on(rule_id::CEILING));
+}
+
+#[test]
 fn breach_predicted_when_heading_out_of_the_perimeter() {
     let rules = RuleSet::default_embedded();
     let mut s = good_situation(&rules);
@@ -489,16 +510,29 @@ fn battery_for_a_long_mission_against_the_wind() {
     let needed = flight_rules::rules::battery_needed_pct(&rules, &s, now());
     assert!(needed > 50.0 && needed < 70.0, "{needed}");
     assert!(!eval(&rules, &s, Action::Arm).has(rule_id::VEHICLE_BATTERY));
-    // A 4 m/s gust cuts the worst-case ground speed to 6 m/s: the same battery no longer suffices.
-    s.wind = vec![WindReading {
+    // A 4 m/s gust of unknown direction is a headwind on every leg (6 m/s over the ground):
+    // the same battery no longer suffices.
+    let gust = |from_deg| WindReading {
         source: WindSource::Anemometer,
         mean_mps: 3.0,
         gust_mps: Some(4.0),
-        from_deg: Some(330.0),
+        from_deg,
         observed_at: now(),
-    }];
+    };
+    s.wind = vec![gust(None)];
+    let worst = flight_rules::rules::battery_needed_pct(&rules, &s, now());
     let d = eval(&rules, &s, Action::Arm);
     assert!(d.blocks_on(rule_id::VEHICLE_BATTERY), "{:#?}", d.findings);
+    // Known from the north, it is a crosswind on these east-west legs: the wind triangle needs
+    // more than calm air and less than the worst case, and still the gust, not the mean.
+    s.wind = vec![gust(Some(0.0))];
+    let north = flight_rules::rules::battery_needed_pct(&rules, &s, now());
+    assert!(needed < north && north < worst, "{needed} {north} {worst}");
+    s.wind = vec![WindReading {
+        gust_mps: Some(3.0),
+        ..gust(Some(0.0))
+    }];
+    assert!(flight_rules::rules::battery_needed_pct(&rules, &s, now()) < north);
 }
 
 #[test]
@@ -617,9 +651,29 @@ fn a_basis_without_an_authorisation_flies_without_an_arrete_and_the_police_basis
     // Natural-risk prevention (code de l'environnement): none is.
     s.legal_basis = Some(
         LegalBases::default_embedded()
-            .select("env-risques-naturels", "feux_de_forets", Default::default(), false)
+            .select(
+                "env-risques-naturels",
+                "feux_de_forets",
+                Default::default(),
+                false,
+            )
             .unwrap(),
     );
     let d = eval(&rules, &s, Action::UploadMission);
     assert!(!d.blocks_on(rule_id::AUTH_MISSING), "{:#?}", d.findings);
+}
+
+#[test]
+fn a_training_flight_under_plain_aviation_needs_no_arrete_but_a_legal_one_does() {
+    let rules = RuleSet::default_embedded();
+    let mut s = good_situation(&rules);
+    s.authorisation = None;
+    s.legal_basis = None;
+    s.training = true;
+    let d = eval(&rules, &s, Action::UploadMission);
+    assert!(!d.blocks_on(rule_id::AUTH_MISSING), "{:#?}", d.findings);
+    // The same flight in legal mode, with no basis either: refused.
+    s.training = false;
+    let d = eval(&rules, &s, Action::UploadMission);
+    assert!(d.blocks_on(rule_id::AUTH_MISSING), "{:#?}", d.findings);
 }

@@ -329,8 +329,10 @@ fn a_patrol_longer_than_one_battery_is_split_in_sorties() {
         whole.decision
     );
     assert!(!whole.endurance.fits());
-    // Worst case: the 45 km/h gust as a headwind against 15 m/s.
-    assert!((whole.endurance.ground_speed_mps - (15.0 - 12.5)).abs() < 1e-9);
+    // The 45 km/h gust, from its direction, leg by leg: slower over the ground than the
+    // 15 m/s airspeed, faster than the gust as a headwind on every leg.
+    let g = whole.endurance.ground_speed_mps;
+    assert!(g > 15.0 - 12.5 + 0.5 && g < 15.0, "{g}");
 
     let sorties = split_sorties(&plan, &rules, &s, Some(&grid), &opts).expect("split");
     assert!(sorties.len() >= 2, "{} sorties", sorties.len());
