@@ -764,12 +764,21 @@ impl Register {
                 dep.deployment_id
             )));
         }
-        if self
-            .latest(
-                &format!("authorisation:{}", dep.arrete_number),
-                kind::AUTHORISATION,
-            )?
-            .is_none()
+        // No arrêté number: a flight that needs none (training under plain aviation,
+        // natural-risk prevention), its finalité saying which.
+        if dep.arrete_number.is_empty() && dep.finalite.trim().is_empty() {
+            return Err(Error::BadInput(format!(
+                "deployment {}: without an arrêté, say what the flight is for (finalité)",
+                dep.deployment_id
+            )));
+        }
+        if !dep.arrete_number.is_empty()
+            && self
+                .latest(
+                    &format!("authorisation:{}", dep.arrete_number),
+                    kind::AUTHORISATION,
+                )?
+                .is_none()
         {
             return Err(Error::BadInput(format!(
                 "deployment {}: authorisation {} is not in the register; add it first",
