@@ -90,10 +90,12 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
                 .collect(),
             legal_bases: config.legal_bases.clone(),
             legal_basis_id: config.legal_basis_id.clone(),
+            operation_area: config.operation_area.clone(),
             ..Default::default()
         },
         airframe: config.airframe,
         ground_amsl_m: config.ground_amsl_m,
+        terrain: config.terrain.clone(),
         recording: recording.is_some(),
         policy: config.policy.clone(),
     });

@@ -23,6 +23,9 @@ pub struct StationConfig {
     pub checklist_ticks: BTreeSet<String>,
     /// Terrain elevation at the take-off point when known (AMSL limits are judged with it).
     pub ground_amsl_m: Option<f64>,
+    /// An elevation model of the area (RGE ALTI, SRTM): missions are judged for their clearance
+    /// over the real ground, not only home's elevation.
+    pub terrain: Option<std::sync::Arc<vigie_patrol::ElevationGrid>>,
     /// Where the register lives (the station's data directory); `None`: flights are not recorded.
     pub register_dir: Option<PathBuf>,
     /// Aircraft registration number, for the register.
@@ -41,6 +44,8 @@ pub struct StationConfig {
     pub policy: FlightPolicy,
     /// Ground feeds: launch-site anemometer, METAR, manned traffic.
     pub feeds: Feeds,
+    /// The fence's area when flying without an arrêté (see `SessionRequest::SetOperationArea`).
+    pub operation_area: Option<crate::state::OperationArea>,
 }
 
 /// Where the ground feeds come from (see `vigie_feeds` for the address forms).
@@ -64,6 +69,7 @@ impl StationConfig {
             airframe: "ArduCopter".into(),
             checklist_ticks: BTreeSet::new(),
             ground_amsl_m: None,
+            terrain: None,
             register_dir: None,
             aircraft_registration: String::new(),
             authorisations: Vec::new(),
@@ -73,6 +79,7 @@ impl StationConfig {
             witnesses: Vec::new(),
             policy: FlightPolicy::default(),
             feeds: Feeds::default(),
+            operation_area: None,
         }
     }
 }

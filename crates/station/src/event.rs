@@ -46,10 +46,11 @@ pub enum EventKind {
         request: &'static str,
         decision: Decision,
     },
-    /// A request that reached the vehicle, and its answer.
+    /// A request that reached the vehicle, and its answer (`mode` for a mode change).
     Commanded {
         request: &'static str,
         result: CommandResult,
+        mode: Option<CopterMode>,
     },
     RequestFailed {
         request: &'static str,
@@ -154,6 +155,42 @@ pub enum EventKind {
         link: String,
         message: String,
     },
+    /// Every manual item of the pre-flight checklist is ticked.
+    ChecklistCompleted,
+    /// The vehicle left the ground (armed and climbing), where.
+    TookOff {
+        pos: Option<(f64, f64)>,
+    },
+    /// The vehicle is back on the ground and disarmed, where, and with what battery left.
+    Landed {
+        pos: Option<(f64, f64)>,
+        battery_pct: Option<f64>,
+    },
+    /// The condition behind an alarm is over (the alarm stays listed until acknowledged).
+    AlarmCleared {
+        alarm: AlarmId,
+        what: String,
+    },
+    /// Someone acknowledged an alarm.
+    AlarmAcknowledged {
+        alarm: AlarmId,
+        by: String,
+    },
+    /// The predicted breach came closer than ever in this flight (recorded under a minute).
+    BreachPredicted {
+        time_s: f64,
+        distance_m: f64,
+        what: String,
+    },
+    /// A hot spot observed (thermal detection, the pilot's click) and merged into the patrol's
+    /// list: its id, merged position and error, how many sightings so far.
+    HotspotObserved {
+        id: String,
+        pos: (f64, f64),
+        error_m: f64,
+        source: vigie_patrol::HotspotSource,
+        observations: u32,
+    },
 }
 
 impl EventKind {
@@ -199,6 +236,13 @@ impl EventKind {
             EventKind::RegisterFault { .. } => "REGISTER-FAULT",
             EventKind::SigningRejected { .. } => "SIGNING-REJECTED",
             EventKind::CommandDropped { .. } => "COMMAND-DROPPED",
+            EventKind::ChecklistCompleted => "CHECKLIST-COMPLETED",
+            EventKind::TookOff { .. } => "TOOK-OFF",
+            EventKind::Landed { .. } => "LANDED",
+            EventKind::AlarmCleared { .. } => "ALARM-CLEARED",
+            EventKind::AlarmAcknowledged { .. } => "ALARM-ACKNOWLEDGED",
+            EventKind::BreachPredicted { .. } => "BREACH-PREDICTED",
+            EventKind::HotspotObserved { .. } => "HOTSPOT",
         }
     }
 }
@@ -211,6 +255,15 @@ pub struct StationEvent {
     pub kind: EventKind,
     /// The rules behind it (refusals, in-flight findings, the wind gate).
     pub rule_ids: Vec<&'static str>,
+    /// The alarm it raised (or raised again), when it did.
+    pub alarm: Option<AlarmRef>,
+}
+
+/// An alarm as its raising event names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AlarmRef {
+    pub id: AlarmId,
+    pub severity: AlarmSeverity,
 }
 
 impl StationEvent {
@@ -228,6 +281,7 @@ impl StationEvent {
             EventKind::WindGate { .. } => vec![flight_rules::rule_id::WIND_GATE],
             EventKind::AutomaticAction { rule_id, .. } => vec![*rule_id],
             EventKind::AuthorisationEnding { .. } => vec![flight_rules::rule_id::AUTH_WINDOW],
+            EventKind::BreachPredicted { .. } => vec![flight_rules::rule_id::BREACH_PREDICTED],
             _ => vec![],
         };
         Self {
@@ -236,6 +290,7 @@ impl StationEvent {
             vehicle,
             kind,
             rule_ids,
+            alarm: None,
         }
     }
 
@@ -270,7 +325,14 @@ impl StationEvent {
             EventKind::Refused { request, decision } => {
                 format!("{request} refused for {who}: {}", findings(decision))
             }
-            EventKind::Commanded { request, result } => format!("{request} → {who}: {result:?}"),
+            EventKind::Commanded {
+                request,
+                result,
+                mode: Some(m),
+            } => format!("{request} {m} → {who}: {result:?}"),
+            EventKind::Commanded {
+                request, result, ..
+            } => format!("{request} → {who}: {result:?}"),
             EventKind::RequestFailed { request, failure } => {
                 format!("{request} for {who} failed: {failure}")
             }
@@ -361,8 +423,44 @@ impl StationEvent {
             EventKind::CommandDropped { link, message } => {
                 format!("dropped {message} from read-only output {link}")
             }
+            EventKind::ChecklistCompleted => "pre-flight checklist completed".to_string(),
+            EventKind::TookOff { pos } => format!("{who} took off{}", at_pos(*pos)),
+            EventKind::Landed { pos, battery_pct } => format!(
+                "{who} landed{}{}",
+                at_pos(*pos),
+                battery_pct.map_or_else(String::new, |b| format!(" with {b:.0} % battery"))
+            ),
+            EventKind::AlarmCleared { alarm, what } => {
+                format!("alarm {} over: {what}", alarm.0)
+            }
+            EventKind::AlarmAcknowledged { alarm, by } => {
+                format!("alarm {} acknowledged by {by}", alarm.0)
+            }
+            EventKind::BreachPredicted {
+                time_s,
+                distance_m,
+                what,
+            } => format!(
+                "{who}: {what} predicted in {time_s:.0} s ({distance_m:.0} m away), the closest of the flight"
+            ),
+            EventKind::HotspotObserved {
+                id,
+                pos,
+                error_m,
+                source,
+                observations,
+            } => format!(
+                "hot spot {id} at {:.5}, {:.5} (± {error_m:.0} m, {observations} sighting{}, latest {source:?})",
+                pos.0,
+                pos.1,
+                if *observations == 1 { "" } else { "s" }
+            ),
         }
     }
+}
+
+fn at_pos(pos: Option<(f64, f64)>) -> String {
+    pos.map_or_else(String::new, |(lat, lon)| format!(" at {lat:.5}, {lon:.5}"))
 }
 
 #[derive(
@@ -391,7 +489,9 @@ pub enum AlarmKind {
     ReadBack,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 pub enum AlarmSeverity {
     Warning,
     Critical,

@@ -74,9 +74,15 @@ impl Step {
 pub struct PlanContext<'a> {
     pub rules: &'a RuleSet,
     pub authorisation: Option<&'a Authorisation>,
+    /// The fence's inclusion when there is no authorisation (a basis that needs none).
+    pub operation_area: Option<&'a crate::state::OperationArea>,
     pub position: Option<LatLon>,
     pub home: Option<LatLon>,
     pub airborne: bool,
+    /// The terrain model and home's elevation, when loaded: the fence ceiling (above home) then
+    /// makes room for the relief inside the perimeter, the AGL ceiling being the station's watch.
+    pub terrain: Option<&'a vigie_patrol::ElevationGrid>,
+    pub home_amsl_m: Option<f64>,
     pub now: DateTime<Utc>,
 }
 
@@ -176,9 +182,81 @@ fn go_to(target: LatLon, alt_rel_m: f64) -> Step {
     )
 }
 
+/// The highest ground the terrain model knows inside a polygon (sampled at the grid's cell size,
+/// vertices included); None when the model covers none of it.
+fn highest_ground_m(g: &vigie_patrol::ElevationGrid, poly: &geo::Polygon<f64>) -> Option<f64> {
+    let ring: Vec<LatLon> = poly
+        .exterior()
+        .coords()
+        .map(|c| LatLon::new(c.y, c.x))
+        .collect();
+    let first = ring.first()?;
+    let (lat0, lat1, lon0, lon1) = ring.iter().fold(
+        (first.lat_deg, first.lat_deg, first.lon_deg, first.lon_deg),
+        |(a, b, c, d), p| {
+            (
+                a.min(p.lat_deg),
+                b.max(p.lat_deg),
+                c.min(p.lon_deg),
+                d.max(p.lon_deg),
+            )
+        },
+    );
+    let step_lat = (g.cell_size_m().max(1.0) / 2.0) / 111_320.0;
+    let step_lon = step_lat / lat0.to_radians().cos().max(0.1);
+    let mut best: Option<f64> = None;
+    let mut keep = |p: LatLon| {
+        if let Some(e) = g.elevation_m(p) {
+            best = Some(best.map_or(e, |b: f64| b.max(e)));
+        }
+    };
+    ring.iter().copied().for_each(&mut keep);
+    // Bounded: a huge perimeter is sampled coarser rather than for ever.
+    let n_lat = ((lat1 - lat0) / step_lat).ceil().min(500.0) as usize;
+    let n_lon = ((lon1 - lon0) / step_lon).ceil().min(500.0) as usize;
+    for i in 0..=n_lat {
+        for j in 0..=n_lon {
+            let p = LatLon::new(
+                lat0 + (lat1 - lat0) * i as f64 / n_lat.max(1) as f64,
+                lon0 + (lon1 - lon0) * j as f64 / n_lon.max(1) as f64,
+            );
+            if flight_rules::zone::polygon_contains(poly, p) {
+                keep(p);
+            }
+        }
+    }
+    best
+}
+
+/// Hours an operation area's fence looks ahead for zones becoming active.
+const OPERATION_AREA_HOURS: i64 = 12;
+
 fn fence_steps(cx: &PlanContext) -> Result<Vec<Step>, Failure> {
-    let Some(auth) = cx.authorisation else {
-        return Err(Failure::NoAuthorisation);
+    // Without an arrêté, the operation area stands for its perimeter (its window: the next
+    // hours, for the zones that may become active).
+    let area_auth;
+    let auth = match (cx.authorisation, cx.operation_area) {
+        (Some(a), _) => a,
+        (None, Some(area)) => {
+            area_auth = Authorisation {
+                arrete: format!("zone d'opération {}", area.name),
+                issuer: String::new(),
+                signed_on: None,
+                valid_from: cx.now,
+                valid_until: cx.now + chrono::Duration::hours(OPERATION_AREA_HOURS),
+                finalite: String::new(),
+                commune: None,
+                max_cameras: 0,
+                public_information: None,
+                pdf_sha256: None,
+                revoked_at: None,
+                unlocks_zones: vec![],
+                derogations: Default::default(),
+                perimeter: vec![(area.name.clone(), area.polygon.clone())],
+            };
+            &area_auth
+        }
+        (None, None) => return Err(Failure::NoAuthorisation),
     };
     let plan = flight_rules::fence_plan(
         &cx.rules.zones,
@@ -188,6 +266,18 @@ fn fence_steps(cx: &PlanContext) -> Result<Vec<Step>, Failure> {
         cx.now,
     )
     .map_err(|e| Failure::Fence(e.to_string()))?;
+    let mut plan = plan;
+    if let (Some(g), Some(home)) = (cx.terrain, cx.home_amsl_m) {
+        let rise = auth
+            .perimeter
+            .iter()
+            .filter_map(|(_, poly)| highest_ground_m(g, poly))
+            .fold(f64::NEG_INFINITY, f64::max)
+            - home;
+        if rise.is_finite() && rise > 0.0 {
+            plan.alt_max_rel_home_m += rise;
+        }
+    }
     let mut steps = vec![Step {
         action: Action::UploadFence,
         work: VehicleWork::Upload {
@@ -242,11 +332,27 @@ pub fn mission_items(m: &Mission, home: Option<LatLon>) -> Vec<MissionItem> {
 /// warning, and the step goes out.
 pub fn judge_step(
     rules: &RuleSet,
+    terrain: Option<&vigie_patrol::ElevationGrid>,
     situation: &Situation,
     step: &Step,
     now: DateTime<Utc>,
 ) -> Decision {
-    let mut d = flight_rules::evaluate(rules, situation, &step.action, now);
+    let mut d = match (&step.action, &step.role) {
+        // A mission is judged as a patrol: the rules' own findings, plus the battery it needs
+        // against the wind and, with a terrain model, its clearance over the ground.
+        (Action::UploadMission, StepRole::MissionItems(m)) => {
+            let opts = vigie_patrol::CheckOptions {
+                battery_start_pct: situation
+                    .vehicle
+                    .as_ref()
+                    .and_then(|v| v.battery_pct)
+                    .unwrap_or(100.0),
+                ..Default::default()
+            };
+            vigie_patrol::check_mission(rules, situation, m, terrain, &opts, now).decision
+        }
+        _ => flight_rules::evaluate(rules, situation, &step.action, now),
+    };
     if is_safety_action(&step.action) && d.verdict == Verdict::Deny {
         for f in &mut d.findings {
             if f.severity == flight_rules::Severity::Blocking {
@@ -270,6 +376,7 @@ pub fn is_safety_action(a: &Action) -> bool {
 /// procedure that would be refused at its third step is refused before its first is sent).
 pub fn judge_all(
     rules: &RuleSet,
+    terrain: Option<&vigie_patrol::ElevationGrid>,
     situation: &Situation,
     steps: &[Step],
     now: DateTime<Utc>,
@@ -280,7 +387,7 @@ pub fn judge_all(
         if let StepRole::MissionItems(m) = &s.role {
             sit.mission = Some(m.clone());
         }
-        for f in judge_step(rules, &sit, s, now).findings {
+        for f in judge_step(rules, terrain, &sit, s, now).findings {
             if !findings.contains(&f) {
                 findings.push(f);
             }

@@ -9,11 +9,13 @@
 //!   [`StationSnapshot`], each vehicle's telemetry, events, and commands with typed outcomes.
 //! - [`protocol`], [`event`], [`snapshot`]: the typed inputs and outputs; [`translate`]: link
 //!   telemetry into the rules' types; [`fence`]: a fence plan as ArduPilot items;
-//!   [`register_thread`]: the register's own thread.
+//!   [`register_thread`]: the register's own thread; [`facts`]: what each event keeps in the
+//!   register beside its sentence, and the training timeline read back from it.
 
 pub mod actor;
 pub mod config;
 pub mod event;
+pub mod facts;
 pub mod fence;
 pub mod handle;
 pub mod interlock;
@@ -25,7 +27,9 @@ pub mod translate;
 
 pub use actor::start;
 pub use config::{AutoRtl, Feeds, FlightPolicy, StationConfig};
-pub use event::{Alarm, AlarmId, AlarmKind, AlarmSeverity, EventKind, EventLevel, StationEvent};
+pub use event::{
+    Alarm, AlarmId, AlarmKind, AlarmRef, AlarmSeverity, EventKind, EventLevel, StationEvent,
+};
 pub use handle::StationHandle;
 pub use protocol::{
     Done, Failure, Outcome, SessionRequest, StationCommand, VehicleId, VehicleRequest,
@@ -33,7 +37,7 @@ pub use protocol::{
 pub use snapshot::{
     FenceStatus, FlightPhase, MissionStatus, SessionView, StationSnapshot, VehicleView,
 };
-pub use state::{Effect, ShutdownReport, StationState};
+pub use state::{Effect, OperationArea, ShutdownReport, StationState};
 pub use translate::vehicle_snapshot;
 
 #[derive(Debug, thiserror::Error)]

@@ -150,6 +150,19 @@ pub enum SessionRequest {
         alarm: crate::event::AlarmId,
         by: String,
     },
+    /// A hot spot seen (a thermal detection projected to the ground, the pilot's click on the
+    /// video or the map): merged with the fire it is, recorded in the register.
+    ObserveHotspot {
+        vehicle: Option<VehicleId>,
+        observation: Box<vigie_patrol::Observation>,
+    },
+    /// Where the flight operates when no arrêté gives a perimeter (None: forget it).
+    SetOperationArea(Option<crate::state::OperationArea>),
+    /// The pilot's note on a hot spot.
+    AnnotateHotspot {
+        id: String,
+        note: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -198,6 +211,13 @@ pub enum Done {
     AuthorisationOffered {
         arrete: String,
     },
+    HotspotObserved {
+        id: String,
+    },
+    HotspotAnnotated {
+        id: String,
+    },
+    OperationAreaSet,
 }
 
 /// Why something that the rules allowed did not happen.
@@ -209,7 +229,9 @@ pub enum Failure {
     VehicleAnswered(CommandResult),
     #[error("link: {0}")]
     Link(String),
-    #[error("no authorisation selected: the fence's inclusion is its perimeter")]
+    #[error(
+        "no authorisation selected (nor an operation area): the fence's inclusion is its perimeter"
+    )]
     NoAuthorisation,
     #[error("cannot build the fence: {0}")]
     Fence(String),
@@ -238,6 +260,10 @@ pub enum Failure {
     InFlight(&'static str),
     #[error("the station has stopped")]
     Stopped,
+    #[error("hot spot refused: its position or its error is not a number")]
+    BadHotspot,
+    #[error("no hot spot {0:?} in this patrol")]
+    UnknownHotspot(String),
 }
 
 /// The answer to one command.

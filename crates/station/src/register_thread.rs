@@ -34,6 +34,9 @@ pub struct SessionRecord {
     pub pilot: Option<Pilot>,
     pub authorisation: Option<Authorisation>,
     pub legal_basis: Option<FlightLegalBasis>,
+    pub training: bool,
+    /// The operating area's name, when flying without an arrêté.
+    pub operation_area: Option<String>,
 }
 
 pub enum RecordMsg {
@@ -191,11 +194,7 @@ fn event_record(flight_id: Option<String>, e: &StationEvent) -> EventRecord {
         code: e.kind.code().to_string(),
         text: e.describe(),
         rule_ids: e.rule_ids.iter().map(|r| (*r).to_string()).collect(),
-        data: match &e.kind {
-            EventKind::FenceUploaded { uploaded, .. }
-            | EventKind::MissionUploaded { uploaded, .. } => serde_json::to_value(uploaded).ok(),
-            _ => None,
-        },
+        data: crate::facts::event_data(e),
         vehicle: e.vehicle.map(|v| v.0),
     }
 }
@@ -499,13 +498,15 @@ impl Thread {
         }
     }
 
-    /// Deployments follow the session: one opens when a pilot flies under an authorisation
-    /// (R242-9: place, purpose, times), and ends when either changes.
+    /// Deployments follow the session: one opens when a pilot flies under an authorisation, or
+    /// in an operating area when no arrêté is needed (R242-9: place, purpose, times), and ends
+    /// when any changes.
     fn session_changed(&mut self, s: SessionRecord) {
         let same_auth = self.session.authorisation.as_ref().map(|a| &a.arrete)
             == s.authorisation.as_ref().map(|a| &a.arrete);
         let same_pilot =
             self.session.pilot.as_ref().map(|p| &p.id) == s.pilot.as_ref().map(|p| &p.id);
+        let same_area = self.session.operation_area == s.operation_area;
         self.session = s;
         if let (Some(reg), Some(p)) = (self.reg.as_mut(), &self.session.pilot)
             && matches!(reg.pilot(&p.id), Ok(None))
@@ -527,7 +528,7 @@ impl Thread {
                 self.say(RegisterFeedback::Note(format!("pilot not recorded: {e}")));
             }
         }
-        if same_auth && same_pilot && self.deployment.is_some() {
+        if same_auth && same_pilot && same_area && self.deployment.is_some() {
             return;
         }
         self.end_deployment();
@@ -537,23 +538,47 @@ impl Thread {
     fn open_deployment(&mut self) {
         let now = Utc::now();
         let Some(reg) = self.reg.as_mut() else { return };
-        let (Some(_), Some(a)) = (&self.session.pilot, &self.session.authorisation) else {
+        if self.session.pilot.is_none() {
             return;
-        };
-        let mut notes = Vec::new();
-        if let Err(e) = reg.add_authorisation(&authorisation_record(a)) {
-            notes.push(format!("authorisation not recorded: {e}"));
         }
+        let mut notes = Vec::new();
         let id = format!("dep-{}", now.format("%Y%m%dT%H%M%S%.3fZ"));
-        let dep = DeploymentRecord {
-            deployment_id: id.clone(),
-            arrete_number: a.arrete.clone(),
-            finalite: a.finalite.clone(),
-            place: a.commune.clone().unwrap_or_default(),
-            planned_start: now,
-            // A deployment has an end (no permanent use, L242-4): the working day, within the
-            // arrêté.
-            planned_end: (now + chrono::Duration::hours(12)).min(a.valid_until),
+        // A deployment has an end (no permanent use, L242-4): the working day, within the arrêté.
+        let day_end = now + chrono::Duration::hours(12);
+        let area = self.session.operation_area.clone().unwrap_or_default();
+        let dep = match (&self.session.authorisation, &self.session.legal_basis) {
+            (Some(a), _) => {
+                if let Err(e) = reg.add_authorisation(&authorisation_record(a)) {
+                    notes.push(format!("authorisation not recorded: {e}"));
+                }
+                DeploymentRecord {
+                    deployment_id: id.clone(),
+                    arrete_number: a.arrete.clone(),
+                    finalite: a.finalite.clone(),
+                    place: a.commune.clone().unwrap_or_default(),
+                    planned_start: now,
+                    planned_end: day_end.min(a.valid_until),
+                }
+            }
+            // Without an arrêté: a training flight (plain aviation), or a basis that needs none
+            // (natural-risk prevention), in its operating area.
+            (None, None) if self.session.training => DeploymentRecord {
+                deployment_id: id.clone(),
+                arrete_number: String::new(),
+                finalite: "formation".into(),
+                place: area,
+                planned_start: now,
+                planned_end: day_end,
+            },
+            (None, Some(b)) if !b.basis.requires_authorisation => DeploymentRecord {
+                deployment_id: id.clone(),
+                arrete_number: String::new(),
+                finalite: b.purpose.clone(),
+                place: area,
+                planned_start: now,
+                planned_end: day_end,
+            },
+            _ => return,
         };
         let res = reg.start_deployment(&dep);
         for n in notes {
@@ -592,7 +617,7 @@ impl Thread {
         let Some(dep) = self.deployment.clone() else {
             not_opened(
                 self,
-                "no deployment is open (log in and pick an authorisation)".into(),
+                "no deployment is open (log in and pick an authorisation, or an operating area under a basis that needs none)".into(),
             );
             return;
         };

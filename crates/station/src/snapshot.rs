@@ -118,6 +118,8 @@ pub struct StationSnapshot {
     pub events: VecDeque<StationEvent>,
     /// Every alarm not yet acknowledged and cleared, oldest first.
     pub alarms: Vec<Alarm>,
+    /// The patrol's hot spots, in order of first sighting.
+    pub hotspots: Vec<vigie_patrol::Hotspot>,
     /// Bumped on every publication (a script can tell two snapshots apart).
     pub version: u64,
 }

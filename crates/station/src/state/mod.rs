@@ -14,10 +14,12 @@ use flight_rules::{Action, Decision, RuleSet, Severity, Situation, Verdict};
 use vigie_link::telemetry::TelemetryChange;
 use vigie_link::{CommandResult, LinkEventKind, VehicleTelemetry};
 
-pub use session::SessionState;
+pub use session::{OperationArea, SessionState};
 pub use vehicle::{Lane, OpId, Procedure, RequestId, VehicleState};
 
-use crate::event::{Alarm, AlarmId, AlarmKind, AlarmSeverity, EventKind, EventLevel, StationEvent};
+use crate::event::{
+    Alarm, AlarmId, AlarmKind, AlarmRef, AlarmSeverity, EventKind, EventLevel, StationEvent,
+};
 use crate::interlock::{self, PlanContext, StepRole, VehicleWork};
 use crate::protocol::{
     Done, Failure, Outcome, Secret, SessionRequest, StationCommand, VehicleId, VehicleRequest,
@@ -195,6 +197,22 @@ fn kind_key(k: vigie_link::MissionType) -> u8 {
     }
 }
 
+/// Off the ground: the autopilot says so, or (without EXTENDED_SYS_STATE) it climbed.
+fn airborne_now(t: &vigie_link::VehicleTelemetry) -> bool {
+    match t.landed_state {
+        Some(
+            vigie_link::LandedState::InAir
+            | vigie_link::LandedState::Takeoff
+            | vigie_link::LandedState::Landing,
+        ) => true,
+        Some(vigie_link::LandedState::OnGround) => false,
+        _ => t.position.is_some_and(|p| p.alt_rel_m > 2.0),
+    }
+}
+
+/// Predicted breaches sooner than this are recorded (each new low of the flight).
+const BREACH_RECORD_UNDER_S: f64 = 60.0;
+
 /// Automatic RTL is sent at most this often per vehicle (it is not repeated while it flies home).
 const AUTO_RTL_EVERY_S: i64 = 10;
 
@@ -207,6 +225,8 @@ pub struct CoreConfig {
     pub airframe: String,
     /// Terrain elevation at the take-off point when known (AMSL limits are judged with it).
     pub ground_amsl_m: Option<f64>,
+    /// The area's elevation model, when loaded (missions judged over the real ground).
+    pub terrain: Option<Arc<vigie_patrol::ElevationGrid>>,
     /// Flights are recorded (a register thread runs).
     pub recording: bool,
     pub policy: crate::config::FlightPolicy,
@@ -216,6 +236,7 @@ pub struct StationState {
     rules: Arc<RuleSet>,
     airframe: String,
     ground_amsl_m: Option<f64>,
+    terrain: Option<Arc<vigie_patrol::ElevationGrid>>,
     recording: bool,
     policy: crate::config::FlightPolicy,
     pub session: SessionState,
@@ -231,6 +252,8 @@ pub struct StationState {
     next_alarm: u64,
     events: VecDeque<StationEvent>,
     alarms: Vec<Alarm>,
+    /// Hot spots of the patrol (thermal detections and the pilot's marks, merged).
+    hotspots: vigie_patrol::HotspotLog,
     /// Logins waiting for the register: token → (request, pilot).
     pending_logins: BTreeMap<u64, (RequestId, String)>,
     next_token: u64,
@@ -250,6 +273,7 @@ impl StationState {
             rules: c.rules,
             airframe: c.airframe,
             ground_amsl_m: c.ground_amsl_m,
+            terrain: c.terrain,
             recording: c.recording,
             policy: c.policy,
             session: c.session,
@@ -262,6 +286,7 @@ impl StationState {
             next_alarm: 1,
             events: VecDeque::new(),
             alarms: Vec::new(),
+            hotspots: vigie_patrol::HotspotLog::new(vigie_patrol::MergePolicy::default()),
             pending_logins: BTreeMap::new(),
             next_token: 1,
             last_now: None,
@@ -278,6 +303,8 @@ impl StationState {
             pilot: self.session.pilot.clone(),
             authorisation: self.session.authorisation.clone(),
             legal_basis: self.session.legal_basis.clone(),
+            training: self.session.training,
+            operation_area: self.session.operation_area.as_ref().map(|a| a.name.clone()),
         }
     }
 
@@ -287,6 +314,16 @@ impl StationState {
 
     pub fn rules(&self) -> &Arc<RuleSet> {
         &self.rules
+    }
+
+    /// Ground elevation at home: configured, else read from the terrain model at the vehicle's home.
+    fn home_amsl_m(&self, v: Option<&VehicleState>) -> Option<f64> {
+        self.ground_amsl_m.or_else(|| {
+            let h = v?.telemetry.home?;
+            self.terrain
+                .as_deref()?
+                .elevation_m(flight_rules::LatLon::new(h.lat_deg, h.lon_deg))
+        })
     }
 
     /// Everything the rules know about one vehicle's flight now.
@@ -306,7 +343,11 @@ impl StationState {
             wind_last_exceeded_at: v.and_then(|v| v.wind_exceeded_at),
             mission: v.and_then(|v| v.mission.mission.clone()),
             takeoff_point: None,
-            ground_amsl_m: self.ground_amsl_m,
+            ground_amsl_m: self.home_amsl_m(v),
+            ground_below_vehicle_amsl_m: self.terrain.as_deref().zip(v).and_then(|(g, v)| {
+                let p = v.telemetry.position?;
+                g.elevation_m(flight_rules::LatLon::new(p.lat_deg, p.lon_deg))
+            }),
             geoid_undulation_m: None,
             checklist_ticks: self.session.checklist_ticks.clone(),
             cameras_in_use: None,
@@ -348,18 +389,30 @@ impl StationState {
         };
         match s {
             SessionRequest::TickChecklist(id) => {
+                let was_complete = self.checklist_complete();
                 self.session.checklist_ticks.insert(id);
-                self.rejudge_all(now);
-                vec![ok(Done::ChecklistChanged {
+                let mut out = self.rejudge_all(now);
+                if !was_complete && self.checklist_complete() {
+                    self.push_event(
+                        &mut out,
+                        now,
+                        EventLevel::Info,
+                        None,
+                        EventKind::ChecklistCompleted,
+                    );
+                }
+                out.push(ok(Done::ChecklistChanged {
                     ticked: self.session.checklist_ticks.clone(),
-                })]
+                }));
+                out
             }
             SessionRequest::UntickChecklist(id) => {
                 self.session.checklist_ticks.remove(&id);
-                self.rejudge_all(now);
-                vec![ok(Done::ChecklistChanged {
+                let mut out = self.rejudge_all(now);
+                out.push(ok(Done::ChecklistChanged {
                     ticked: self.session.checklist_ticks.clone(),
-                })]
+                }));
+                out
             }
             SessionRequest::AddWind(w) => {
                 self.session.add_wind(w);
@@ -464,6 +517,49 @@ impl StationState {
                 out.push(ok(Done::AuthorisationSelected { arrete }));
                 out
             }
+            SessionRequest::ObserveHotspot {
+                vehicle,
+                observation,
+            } => {
+                let source = observation.source;
+                let Some(id) = self.hotspots.observe(*observation) else {
+                    return vec![Effect::Reply {
+                        request,
+                        outcome: Outcome::failed(Failure::BadHotspot),
+                    }];
+                };
+                let mut out = Vec::new();
+                if let Some(h) = self.hotspots.get(&id) {
+                    let kind = EventKind::HotspotObserved {
+                        id: id.clone(),
+                        pos: (h.pos.lat_deg, h.pos.lon_deg),
+                        error_m: h.error_m,
+                        source,
+                        observations: h.observations,
+                    };
+                    self.push_event(&mut out, now, EventLevel::Info, vehicle, kind);
+                }
+                out.push(ok(Done::HotspotObserved { id }));
+                out
+            }
+            SessionRequest::SetOperationArea(area) => {
+                self.session.operation_area = area;
+                self.dirty = true;
+                vec![
+                    Effect::SessionChanged(Box::new(self.session_record())),
+                    ok(Done::OperationAreaSet),
+                ]
+            }
+            SessionRequest::AnnotateHotspot { id, note } => {
+                if !self.hotspots.annotate(&id, &note) {
+                    return vec![Effect::Reply {
+                        request,
+                        outcome: Outcome::failed(Failure::UnknownHotspot(id)),
+                    }];
+                }
+                self.dirty = true;
+                vec![ok(Done::HotspotAnnotated { id })]
+            }
             SessionRequest::AcknowledgeAlarm { alarm, by } => {
                 let Some(a) = self.alarms.iter_mut().find(|a| a.id == alarm) else {
                     return vec![Effect::Reply {
@@ -471,9 +567,19 @@ impl StationState {
                         outcome: Outcome::failed(Failure::UnknownAlarm),
                     }];
                 };
-                a.acknowledged_by = Some(by);
+                a.acknowledged_by = Some(by.clone());
+                let vehicle = a.vehicle;
                 self.alarms.retain(Alarm::is_active);
-                vec![ok(Done::AlarmAcknowledged)]
+                let mut out = Vec::new();
+                self.push_event(
+                    &mut out,
+                    now,
+                    EventLevel::Info,
+                    vehicle,
+                    EventKind::AlarmAcknowledged { alarm, by },
+                );
+                out.push(ok(Done::AlarmAcknowledged));
+                out
             }
         }
     }
@@ -500,6 +606,7 @@ impl StationState {
         let cx = PlanContext {
             rules: &self.rules,
             authorisation: self.session.authorisation.as_ref(),
+            operation_area: self.session.operation_area.as_ref(),
             position: t
                 .position
                 .map(|p| flight_rules::LatLon::new(p.lat_deg, p.lon_deg)),
@@ -507,6 +614,8 @@ impl StationState {
                 .home
                 .map(|h| flight_rules::LatLon::new(h.lat_deg, h.lon_deg)),
             airborne: t.airborne(),
+            terrain: self.terrain.as_deref(),
+            home_amsl_m: self.home_amsl_m(Some(v)),
             now,
         };
         let steps = match interlock::plan(&r, &cx) {
@@ -527,7 +636,13 @@ impl StationState {
             }
         };
         let situation = self.situation(id, now);
-        let decision = interlock::judge_all(&self.rules, &situation, &steps, now);
+        let decision = interlock::judge_all(
+            &self.rules,
+            self.terrain.as_deref(),
+            &situation,
+            &steps,
+            now,
+        );
         let lane = if r.is_safety() {
             Lane::Safety
         } else if r.is_configuration() {
@@ -586,6 +701,10 @@ impl StationState {
         let proc = Procedure {
             request,
             name: r.name(),
+            mode: match &r {
+                VehicleRequest::SetMode(m) => Some(*m),
+                _ => None,
+            },
             lane,
             steps: steps.into(),
             decision,
@@ -620,7 +739,7 @@ impl StationState {
         if let StepRole::MissionItems(m) = &step.role {
             sit.mission = Some(m.clone());
         }
-        let d = interlock::judge_step(&self.rules, &sit, &step, now);
+        let d = interlock::judge_step(&self.rules, self.terrain.as_deref(), &sit, &step, now);
         if d.verdict == Verdict::Deny {
             // Things changed since the request was judged (the wind rose between arming and
             // take-off): stop here, nothing more is sent.
@@ -723,6 +842,7 @@ impl StationState {
                         EventKind::Commanded {
                             request: p.name,
                             result: CommandResult::Accepted,
+                            mode: p.mode,
                         },
                     ),
                 };
@@ -749,6 +869,7 @@ impl StationState {
                     Failure::VehicleAnswered(result) => EventKind::Commanded {
                         request: p.name,
                         result,
+                        mode: p.mode,
                     },
                     failure => EventKind::RequestFailed {
                         request: p.name,
@@ -957,31 +1078,62 @@ impl StationState {
         };
         // The flight lifecycle, from the armed flag (whatever event ordering the link had).
         let armed = v.telemetry.armed;
+        let pos = v.telemetry.position.map(|p| (p.lat_deg, p.lon_deg));
+        let mut landed = None;
+        let mut close = None;
+        let mut took_off = false;
         if armed && !v.was_armed {
             v.was_armed = true;
             v.track.clear();
-            let takeoff = v.telemetry.position.map(|p| (p.lat_deg, p.lon_deg));
             if self.recording {
                 v.flight = FlightPhase::Opening { since: now };
                 out.push(Effect::OpenFlight {
                     vehicle: id,
                     at: now,
-                    takeoff,
+                    takeoff: pos,
                 });
             } else {
                 v.flight = FlightPhase::Unrecorded { since: now };
             }
         } else if !armed && v.was_armed {
             v.was_armed = false;
-            if let Some(flight_id) = v.flight.flight_id() {
-                out.push(Effect::CloseFlight {
-                    vehicle: id,
-                    flight_id: flight_id.to_string(),
-                    at: now,
+            if std::mem::take(&mut v.took_off) {
+                landed = Some(EventKind::Landed {
+                    pos,
+                    battery_pct: v.telemetry.battery.and_then(|b| b.remaining_pct),
                 });
+                v.closest_breach_s = None;
             }
+            close = v.flight.flight_id().map(str::to_string);
             v.flight = FlightPhase::Idle;
         }
+        if armed && !v.took_off && airborne_now(&v.telemetry) {
+            v.took_off = true;
+            took_off = true;
+        }
+        // The landing is recorded in the flight, before it is closed.
+        if let Some(e) = landed {
+            self.push_event(&mut out, now, EventLevel::Info, Some(id), e);
+        }
+        if let Some(flight_id) = close {
+            out.push(Effect::CloseFlight {
+                vehicle: id,
+                flight_id,
+                at: now,
+            });
+        }
+        if took_off {
+            self.push_event(
+                &mut out,
+                now,
+                EventLevel::Info,
+                Some(id),
+                EventKind::TookOff { pos },
+            );
+        }
+        let Some(v) = self.vehicles.get_mut(&id) else {
+            return out;
+        };
         if armed {
             v.extend_track();
             if let Some(flight_id) = v.flight.flight_id()
@@ -1044,7 +1196,7 @@ impl StationState {
             }
             LinkEventKind::VehicleRegained { sysid, .. } => {
                 let id = VehicleId(*sysid);
-                self.clear(now, Some(id), &AlarmKind::LinkLost);
+                self.clear(&mut out, now, Some(id), &AlarmKind::LinkLost);
                 self.push_event(
                     &mut out,
                     now,
@@ -1169,7 +1321,7 @@ impl StationState {
                 EventKind::FenceBreach,
             ),
             TelemetryChange::FenceBreachChanged(false) => {
-                self.clear(now, Some(id), &AlarmKind::FenceBreach);
+                self.clear(out, now, Some(id), &AlarmKind::FenceBreach);
                 self.push_event(
                     out,
                     now,
@@ -1442,10 +1594,39 @@ impl StationState {
             && airborne
             && v.last_auto_rtl_at
                 .is_none_or(|t| (now - t).num_seconds() >= AUTO_RTL_EVERY_S);
+        let breaches = if airborne {
+            flight_rules::predicted_breaches(&self.rules, &s, now)
+        } else {
+            vec![]
+        };
+        // The closest call of the flight, each new low under a minute kept in the register.
+        let closer = breaches
+            .iter()
+            .filter_map(|b| b.time_s.map(|t| (t, b)))
+            .filter(|(t, _)| *t < BREACH_RECORD_UNDER_S)
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .filter(|(t, _)| v.closest_breach_s.is_none_or(|c| *t < c - 1.0))
+            .map(|(t, b)| {
+                (
+                    t,
+                    EventKind::BreachPredicted {
+                        time_s: t,
+                        distance_m: b.distance_m,
+                        what: match &b.kind {
+                            flight_rules::BreachKind::Zone { zone_name, .. } => {
+                                format!("entering zone {zone_name}")
+                            }
+                            flight_rules::BreachKind::PerimeterExit => {
+                                "leaving the authorised perimeter".to_string()
+                            }
+                        },
+                    },
+                )
+            });
         let trigger: Option<&'static str> = if !rtl_due {
             None
         } else if auto.predicted_breach_under_s.is_some_and(|limit| {
-            flight_rules::predicted_breaches(&self.rules, &s, now)
+            breaches
                 .iter()
                 .any(|b| b.time_s.is_some_and(|t| t > 0.0 && t < limit))
         }) {
@@ -1489,6 +1670,12 @@ impl StationState {
             if trigger.is_some() {
                 v.last_auto_rtl_at = Some(now);
             }
+            if let Some((t, _)) = &closer {
+                v.closest_breach_s = Some(*t);
+            }
+        }
+        if let Some((_, e)) = closer {
+            self.push_event(&mut out, now, EventLevel::Warning, Some(id), e);
         }
         if changed_gate {
             let level = match status {
@@ -1508,7 +1695,7 @@ impl StationState {
             );
         }
         for rule in gone {
-            self.clear(now, Some(id), &AlarmKind::InFlight(rule));
+            self.clear(&mut out, now, Some(id), &AlarmKind::InFlight(rule));
         }
         for (threshold, arrete, left_s) in auth_warnings {
             self.raise(
@@ -1705,7 +1892,7 @@ impl StationState {
                 self.mark_all_stale();
             }
             FeedInput::Up { feed, detail } => {
-                self.clear(now, None, &AlarmKind::Feed(feed));
+                self.clear(&mut out, now, None, &AlarmKind::Feed(feed));
                 self.push_event(
                     &mut out,
                     now,
@@ -1724,6 +1911,16 @@ impl StationState {
             ),
         }
         out
+    }
+
+    /// Every manual item of the rules' checklist is ticked (automatic items are the rules' own).
+    fn checklist_complete(&self) -> bool {
+        self.rules
+            .checklist
+            .items
+            .iter()
+            .filter(|i| matches!(i.kind, flight_rules::ChecklistKind::Manual))
+            .all(|i| self.session.checklist_ticks.contains(&i.id))
     }
 
     fn mark_all_stale(&mut self) {
@@ -1760,7 +1957,7 @@ impl StationState {
         severity: AlarmSeverity,
         event: EventKind,
     ) {
-        let e = StationEvent::new(now, EventLevel::Alarm, vehicle, event);
+        let mut e = StationEvent::new(now, EventLevel::Alarm, vehicle, event);
         let detail = e.describe();
         if let Some(a) = self
             .alarms
@@ -1770,9 +1967,14 @@ impl StationState {
             // The same condition again: one alarm, its latest detail, its worst severity.
             a.detail = detail;
             a.severity = a.severity.max(severity);
+            e.alarm = Some(AlarmRef {
+                id: a.id,
+                severity: a.severity,
+            });
         } else {
+            let id = AlarmId(self.next_alarm);
             self.alarms.push(Alarm {
-                id: AlarmId(self.next_alarm),
+                id,
                 kind,
                 vehicle,
                 severity,
@@ -1782,6 +1984,7 @@ impl StationState {
                 cleared_at: None,
             });
             self.next_alarm += 1;
+            e.alarm = Some(AlarmRef { id, severity });
         }
         self.events.push_back(e.clone());
         while self.events.len() > EVENTS_KEPT {
@@ -1791,14 +1994,28 @@ impl StationState {
         out.push(Effect::Event(e));
     }
 
-    fn clear(&mut self, now: DateTime<Utc>, vehicle: Option<VehicleId>, kind: &AlarmKind) {
+    fn clear(
+        &mut self,
+        out: &mut Vec<Effect>,
+        now: DateTime<Utc>,
+        vehicle: Option<VehicleId>,
+        kind: &AlarmKind,
+    ) {
+        let mut cleared = Vec::new();
         for a in &mut self.alarms {
             if &a.kind == kind && a.vehicle == vehicle && a.cleared_at.is_none() {
                 a.cleared_at = Some(now);
+                cleared.push(EventKind::AlarmCleared {
+                    alarm: a.id,
+                    what: a.detail.clone(),
+                });
             }
         }
         self.alarms.retain(Alarm::is_active);
         self.dirty = true;
+        for e in cleared {
+            self.push_event(out, now, EventLevel::Info, vehicle, e);
+        }
     }
 
     pub fn alarms(&self) -> &[Alarm] {
@@ -1848,6 +2065,7 @@ impl StationState {
             },
             events: self.events.clone(),
             alarms: self.alarms.clone(),
+            hotspots: self.hotspots.hotspots().to_vec(),
             version: self.version,
         }
     }

@@ -28,6 +28,16 @@ pub struct SessionState {
     pub lockout_until: Option<DateTime<Utc>>,
     /// Manned traffic from the ground feed (SBS-1).
     pub traffic: Vec<flight_rules::Traffic>,
+    /// Where the flight operates when no arrêté gives a perimeter (a basis that needs none,
+    /// such as a forest-fire patrol): the fence is built from it.
+    pub operation_area: Option<OperationArea>,
+}
+
+/// A named area (lon/lat polygon) the pilot operates in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OperationArea {
+    pub name: String,
+    pub polygon: geo::Polygon<f64>,
 }
 
 /// `WindSource` as a map key (its derive has no `Ord`).

@@ -38,6 +38,8 @@ pub struct OpId(pub u64);
 pub struct Procedure {
     pub request: Option<RequestId>,
     pub name: &'static str,
+    /// The mode asked for, for a mode change (recorded with the command).
+    pub mode: Option<vigie_link::CopterMode>,
     pub lane: Lane,
     pub steps: VecDeque<Step>,
     /// The decision the whole request got when it was judged.
@@ -103,6 +105,10 @@ pub struct VehicleState {
     pub gcs_failsafe: GcsFailsafe,
     /// Its failsafe parameters were asked for.
     pub failsafe_asked: bool,
+    /// Left the ground in this flight (armed and climbing).
+    pub took_off: bool,
+    /// The soonest breach predicted in this flight, seconds (the register keeps each new low).
+    pub closest_breach_s: Option<f64>,
 }
 
 impl VehicleState {

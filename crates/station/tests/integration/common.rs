@@ -137,6 +137,7 @@ pub fn core_config(training: bool) -> CoreConfig {
         rules,
         airframe: "ArduCopter".into(),
         ground_amsl_m: Some(20.0),
+        terrain: None,
         recording: false,
         policy: Default::default(),
     }

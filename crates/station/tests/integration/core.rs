@@ -661,3 +661,57 @@ fn stopping_the_station_interrupts_open_flights_and_says_who_is_airborne() {
     assert_eq!(report.airborne.len(), 1);
     assert_eq!(report.interrupted_flights, vec!["F-1".to_string()]);
 }
+
+/// The fence parameters a fence upload sets, by name.
+fn fence_params(s: &mut StationState) -> Vec<(&'static str, f64)> {
+    let mut fx = ask(s, 70, V1, VehicleRequest::UploadFence);
+    let mut params = vec![];
+    for _ in 0..6 {
+        let w = work(&fx);
+        let Some((_, _, w)) = w.first() else { break };
+        if let VehicleWork::SetParam { name, value, .. } = w {
+            params.push((*name, *value));
+        }
+        let r = match w {
+            VehicleWork::Command(_) => OpResult::Acked(CommandResult::Accepted),
+            _ => OpResult::Completed,
+        };
+        fx = ack(s, &fx, r);
+    }
+    params
+}
+
+#[test]
+fn over_relief_the_fence_ceiling_makes_room_for_the_ground_inside_the_perimeter() {
+    // Flat: the ceiling above home is the 120 m AGL ceiling less the assumed relief.
+    let mut flat = ready(Some(calm(now())));
+    let alt_max = |p: &[(&str, f64)]| p.iter().find(|x| x.0 == "FENCE_ALT_MAX").unwrap().1;
+    let flat_max = alt_max(&fence_params(&mut flat));
+    assert!((flat_max - 110.0).abs() < 0.5, "{flat_max}");
+    // Ground 60 m above home everywhere in the perimeter: FENCE_ALT_MAX (above home) must let
+    // the drone stand 120 m above it, the AGL ceiling being watched by the station on terrain.
+    let rows = vec![vec![80.0; 30]; 30];
+    let grid = vigie_patrol::ElevationGrid::from_rows_south_first(
+        "test-grid",
+        LatLon::new(43.49, 4.96),
+        200.0,
+        &rows,
+    )
+    .unwrap();
+    let mut c = core_config(false);
+    c.terrain = Some(std::sync::Arc::new(grid));
+    let mut s = StationState::new(c);
+    s.on_telemetry(now(), V1, healthy(now()));
+    s.on_command(
+        now(),
+        RequestId(999),
+        StationCommand::Session(SessionRequest::AddWind(calm(now()))),
+    );
+    let raised = alt_max(&fence_params(&mut s));
+    assert!((raised - (flat_max + 60.0)).abs() < 0.5, "{raised}");
+    // And the rules read the height above the ground under the drone from the same model.
+    assert_eq!(
+        s.situation(V1, now()).ground_below_vehicle_amsl_m,
+        Some(80.0)
+    );
+}

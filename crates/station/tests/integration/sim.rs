@@ -349,8 +349,8 @@ async fn two_vehicles_are_commanded_apart_and_their_flights_sealed_apart() {
         .unwrap();
     assert_eq!(flights.len(), 2, "{flights:#?}");
     assert!(flights.iter().all(|f| f.sealed));
-    assert!(flights.iter().any(|f| f.flight_id.ends_with("-v1")));
-    assert!(flights.iter().any(|f| f.flight_id.ends_with("-v2")));
+    assert!(flights.iter().any(|f| f.flight_id.contains("-drone-1-")));
+    assert!(flights.iter().any(|f| f.flight_id.contains("-drone-2-")));
     assert!(reg.verify().unwrap().is_ok());
 }
 
