@@ -285,6 +285,9 @@ enum AutoStage {
         n: f64,
         e: f64,
         d: f64,
+        /// A terrain-frame waypoint: this height above the ground all along the leg (ArduPilot
+        /// with terrain data follows the terrain, not only the end point's elevation).
+        agl: Option<f64>,
     },
     Hold {
         n: f64,
@@ -764,7 +767,7 @@ impl Vehicle {
     pub fn status_line(&self) -> String {
         let p = self.position();
         format!(
-            "vehicle {} t={:.1}s mode={} armed={} lat={:.6} lon={:.6} alt_rel={:.1}m gs={:.1}m/s batt={:.2}V {:.0}% gps={} wind={:.1}m/s fence_breach={} ekf={} prearm={}",
+            "vehicle {} t={:.1}s mode={} armed={} lat={:.6} lon={:.6} alt_rel={:.1}m gs={:.1}m/s batt={:.2}V {:.0}% gps={} wind={:.1}m/s wind_from={:.0}deg fence_breach={} ekf={} prearm={}",
             self.sysid,
             self.time_s,
             self.mode.name(),
@@ -777,6 +780,7 @@ impl Vehicle {
             self.battery.remaining_pct(),
             if self.gps.lost { "lost" } else { "3D" },
             self.wind.speed_10m_mps(),
+            self.wind.setting.from_deg,
             self.fence_rt.breached,
             match self.ekf.aiding() {
                 _ if !self.ekf.initialised() => "starting",
@@ -1418,7 +1422,17 @@ impl Vehicle {
                 MavCmd::MAV_CMD_NAV_WAYPOINT
                 | MavCmd::MAV_CMD_NAV_LOITER_UNLIM
                 | MavCmd::MAV_CMD_NAV_LOITER_TIME
-                | MavCmd::MAV_CMD_NAV_LOITER_TURNS => AutoStage::Fly { n, e, d },
+                | MavCmd::MAV_CMD_NAV_LOITER_TURNS => AutoStage::Fly {
+                    n,
+                    e,
+                    d,
+                    agl: matches!(
+                        it.frame,
+                        MavFrame::MAV_FRAME_GLOBAL_TERRAIN_ALT
+                            | MavFrame::MAV_FRAME_GLOBAL_TERRAIN_ALT_INT
+                    )
+                    .then_some(f64::from(it.z)),
+                },
                 MavCmd::MAV_CMD_NAV_LAND => AutoStage::LandAt {
                     n,
                     e,
@@ -1492,7 +1506,7 @@ impl Vehicle {
                     .min(-0.1_f64.min(d - self.body.pos.d));
                 (Some(V3::ZERO), vd, self.body.yaw_rad)
             }
-            AutoStage::Fly { n, e, d } => {
+            AutoStage::Fly { n, e, d, agl } => {
                 if self.body.on_ground {
                     // A waypoint while landed: take off vertically to its altitude first.
                     return (None, -self.speed_up(), self.body.yaw_rad);
@@ -1533,9 +1547,29 @@ impl Vehicle {
                     };
                 }
                 let speed = self.wp_speed();
+                // Following the terrain: the height over the highest ground just ahead (the
+                // next few seconds of the leg), the end point's once there.
+                let d_now = match agl {
+                    Some(h) if dist > radius => {
+                        let ahead = (speed * 6.0).min(dist);
+                        let (un, ue) = ((n - self.body.pos.n) / dist, (e - self.body.pos.e) / dist);
+                        let ground = [0.0, 0.5, 1.0]
+                            .iter()
+                            .map(|k| {
+                                let p = self.frame.to_latlon(
+                                    self.body.pos.n + un * ahead * k,
+                                    self.body.pos.e + ue * ahead * k,
+                                );
+                                self.terrain.elevation_m(p)
+                            })
+                            .fold(f64::NEG_INFINITY, f64::max);
+                        self.origin_ground_amsl_m - (ground + h)
+                    }
+                    _ => d,
+                };
                 (
                     Some(self.pos_to_vel(n, e, speed)),
-                    self.vd_to(d, self.speed_up(), self.speed_dn()),
+                    self.vd_to(d_now, self.speed_up(), self.speed_dn()),
                     self.desired_yaw(Some((n, e))),
                 )
             }
