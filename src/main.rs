@@ -5,6 +5,10 @@
 
 mod cmd;
 mod exit;
+mod hotspot_watch;
+mod patrol_report;
+mod sim_process;
+mod trainee;
 mod ui;
 
 use std::path::PathBuf;
@@ -80,6 +84,9 @@ enum Command {
     /// The legal flight register: list, show, verify, export, purge, legal holds.
     #[command(subcommand)]
     Register(cmd::register::RegisterCommand),
+    /// Training on the built-in simulator: a scenario, a trainee (you, or a scripted one), the
+    /// score sheet from the training register; forest patrols write the fire-service report.
+    Train(cmd::train::TrainArgs),
     /// Open a flight's .rrd recording in the Rerun viewer.
     Replay(cmd::replay::ReplayArgs),
     /// Telemetry logs (.tlog) as written by Vigie, MAVProxy and QGroundControl.
@@ -102,6 +109,7 @@ fn main() -> ExitCode {
         Some(Command::Zones(c)) => cmd::zones::run(&cli.global, c),
         Some(Command::Plan(c)) => cmd::plan::run(&cli.global, c),
         Some(Command::Register(c)) => cmd::register::run(&cli.global, c),
+        Some(Command::Train(a)) => cmd::train::run(&cli.global, a),
         Some(Command::Replay(a)) => cmd::replay::run(&cli.global, a),
         Some(Command::Tlog(c)) => cmd::tlog::run(&cli.global, c),
         Some(Command::Video(c)) => cmd::video::run(&cli.global, c),

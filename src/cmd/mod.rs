@@ -9,5 +9,6 @@ pub mod register;
 pub mod replay;
 pub mod stop;
 pub mod tlog;
+pub mod train;
 pub mod video;
 pub mod zones;

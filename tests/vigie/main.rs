@@ -7,4 +7,5 @@ mod cli_rules;
 mod demo;
 mod fly;
 mod recovery;
+mod train;
 mod ui;

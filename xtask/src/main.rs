@@ -267,6 +267,7 @@ const INTERNAL: &[(&str, &[&str])] = &[
             "vigie_link",
             "vigie_register",
             "vigie_feeds",
+            "vigie_patrol",
         ],
     ),
     (
@@ -280,6 +281,7 @@ const INTERNAL: &[(&str, &[&str])] = &[
             "vigie_register",
             "vigie_station",
             "vigie_feeds",
+            "vigie_patrol",
         ],
     ),
     // The simulator is an independent peer: no station crate at all.
