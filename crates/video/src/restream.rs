@@ -217,10 +217,9 @@ impl RtspRestream {
         // Plain RTSP: we accept, so we know each viewer's address. RTSPS: the server must accept
         // itself (its TLS handshake runs only on that path), and the address is not exposed to us.
         let listener = if config.tls.is_none() {
+            // Blocking accept (no polling while idle); shutdown wakes it with a connection.
             let l = TcpListener::bind(config.bind)
                 .map_err(|e| VideoError::Rtsp(format!("cannot listen on {}: {e}", config.bind)))?;
-            l.set_nonblocking(true)
-                .map_err(|e| VideoError::Rtsp(e.to_string()))?;
             Some(l)
         } else {
             server.set_address(&config.bind.ip().to_string());
@@ -419,6 +418,17 @@ impl RtspRestream {
 
     fn shutdown(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        if !self.tls {
+            // Wake the blocking accept so it sees `stop`.
+            let mut wake = self.local_addr;
+            if wake.ip().is_unspecified() {
+                wake.set_ip(match wake {
+                    SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            let _ = std::net::TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+        }
         let server = self.server.clone();
         self.context.invoke(move || {
             server.client_filter(Some(&mut |_, client| {
@@ -459,8 +469,8 @@ fn accept_loop(
 ) {
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
+            Ok(_) if stop.load(Ordering::Relaxed) => break,
             Ok((stream, peer)) => {
-                let _ = stream.set_nonblocking(false);
                 let _ = stream.set_nodelay(true);
                 let fd = std::os::fd::OwnedFd::from(stream);
                 let (server, state) = (server.clone(), state.clone());
@@ -485,9 +495,6 @@ fn accept_loop(
                         tracing::warn!(%peer, error = %e, "RTSP server refused a connection");
                     }
                 });
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(10))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "RTSP accept failed");

@@ -185,10 +185,12 @@ fn run(args: &[String]) -> Result<(), String> {
             // The display: take the latest frame as a UI would, at 60 Hz.
             let frames = ingest.frames();
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let decode = !flag(args, "--no-decode");
             let ui = {
                 let stop = stop.clone();
                 std::thread::spawn(move || {
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    // A relay (no decoding) has no display.
+                    while decode && !stop.load(std::sync::atomic::Ordering::Relaxed) {
                         let _ = frames.latest();
                         std::thread::sleep(Duration::from_millis(16));
                     }
