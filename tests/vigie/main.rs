@@ -4,6 +4,7 @@
 
 mod cli_register;
 mod cli_rules;
+mod cli_video;
 mod demo;
 mod fly;
 mod recovery;

@@ -241,6 +241,7 @@ fn main() {
                 bind: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
                 users_file: None,
                 tls: None,
+                admission: None,
             },
             events.clone(),
         )

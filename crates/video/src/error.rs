@@ -31,6 +31,12 @@ pub enum VideoError {
     },
     #[error("recording: {0}")]
     Recording(String),
+    /// A passphrase or password that cannot be used (the message never repeats it).
+    #[error("{0}")]
+    BadSecret(String),
+    /// A configuration that would weaken a promise (an SRT listener without a passphrase, …).
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl VideoError {

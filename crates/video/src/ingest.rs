@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
 
 use crate::error::{Result, VideoError};
 use crate::events::{Events, VideoEvent};
 use crate::frame::{Frame, FrameSlot};
 use crate::stamp::now_unix_us;
 use crate::tap::EncodedTap;
-use crate::uri::{Codec, RtspTransport, SourceUri, SrtMode};
+use crate::uri::{Codec, SourceUri};
 
 /// Receive profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -120,6 +121,8 @@ pub(crate) struct Shared {
     pub(crate) tap: EncodedTap,
     epoch: Instant,
     frames_decoded: AtomicU64,
+    /// Decoded buffers that could not be frames (geometry does not fit the buffer).
+    bad_frames: AtomicU64,
     queue_drops: AtomicU64,
     bytes: AtomicU64,
     /// µs since `epoch` of the newest access unit, +1 (0 = none yet).
@@ -156,6 +159,19 @@ impl Ingest {
     pub fn start(config: IngestConfig, events: Events) -> Result<Ingest> {
         crate::init()?;
         validate_name(&config.stream)?;
+        if let SourceUri::Srt {
+            mode: crate::uri::SrtMode::Listener,
+            passphrase: None,
+            ..
+        } = &config.source
+        {
+            // Anyone reaching the port could push video into the flight's record.
+            return Err(VideoError::Refused(format!(
+                "{}: an SRT listener needs a passphrase (10 to 79 bytes); set VIGIE_SRT_PASSPHRASE \
+                 or give a passphrase file",
+                config.source.redacted()
+            )));
+        }
         crate::plugins::check(&crate::plugins::for_source(&config.source))?;
         let shared = Arc::new(Shared {
             stream: config.stream.clone(),
@@ -164,6 +180,7 @@ impl Ingest {
             tap: EncodedTap::default(),
             epoch: Instant::now(),
             frames_decoded: AtomicU64::new(0),
+            bad_frames: AtomicU64::new(0),
             queue_drops: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             last_unit_us: AtomicU64::new(0),
@@ -257,109 +274,6 @@ pub(crate) fn validate_name(name: &str) -> Result<()> {
     }
 }
 
-/// The receive pipeline's description (gst-launch syntax) and the element with dynamic pads, if any.
-pub(crate) fn describe(
-    name: &str,
-    source: &SourceUri,
-    profile: Profile,
-    decode: bool,
-) -> (String, Option<String>) {
-    let codec = source.codec();
-    let low = profile == Profile::LowLatency;
-    let jitter = if low {
-        String::new()
-    } else {
-        format!("rtpjitterbuffer name={name}-jitter latency=200 drop-on-latency=true ! ")
-    };
-    let depay_parse = format!(
-        "{depay} name={name}-depay ! {parse} name={name}-parse config-interval=-1 ! {caps} ! tee name={name}-tee allow-not-linked=true",
-        depay = codec.depay(),
-        parse = codec.parse(),
-        caps = codec.es_caps()
-    );
-    let parse_only = format!(
-        "{parse} name={name}-parse config-interval=-1 ! {caps} ! tee name={name}-tee allow-not-linked=true",
-        parse = codec.parse(),
-        caps = codec.es_caps()
-    );
-    let ts_latency = if low { 0 } else { 200 };
-    let (head, dynamic) = match source {
-        SourceUri::RtpUdp {
-            listen_host, port, ..
-        } => (
-            format!(
-                "udpsrc name={name}-src address={listen_host} port={port} buffer-size=4194304 \
-                 caps=\"application/x-rtp,media=video,clock-rate=90000,encoding-name={enc}\" ! {jitter}{depay_parse}",
-                enc = codec.rtp_encoding()
-            ),
-            None,
-        ),
-        SourceUri::MpegTsUdp {
-            listen_host, port, ..
-        } => (
-            format!(
-                "udpsrc name={name}-src address={listen_host} port={port} buffer-size=4194304 \
-                 caps=\"video/mpegts,systemstream=(boolean)true,packetsize=(int)188\" ! \
-                 tsdemux name={name}-demux latency={ts_latency}  {parse_only}"
-            ),
-            Some(format!("{name}-demux")),
-        ),
-        SourceUri::Rtsp { url, transport, .. } => {
-            let protocols = match transport {
-                RtspTransport::Any => "udp+tcp",
-                RtspTransport::Tcp => "tcp",
-                RtspTransport::Udp => "udp",
-            };
-            // rtspsrc's default 2000 ms jitter buffer is the trap: 0 for low latency.
-            let latency = if low { 0 } else { 200 };
-            (
-                format!(
-                    "rtspsrc name={name}-demux location=\"{url}\" latency={latency} drop-on-latency=true \
-                     protocols={protocols} tcp-timeout=5000000 timeout=5000000  {depay_parse}"
-                ),
-                Some(format!("{name}-demux")),
-            )
-        }
-        SourceUri::Srt {
-            host, port, mode, ..
-        } => {
-            let (mode, host) = match mode {
-                SrtMode::Caller => ("caller", host.as_str()),
-                SrtMode::Listener => ("listener", host.as_str()),
-            };
-            let latency = if low { 20 } else { 200 };
-            (
-                format!(
-                    "srtsrc name={name}-src uri=\"srt://{host}:{port}?mode={mode}\" latency={latency} ! \
-                     tsdemux name={name}-demux latency={ts_latency}  {parse_only}"
-                ),
-                Some(format!("{name}-demux")),
-            )
-        }
-    };
-    let mut desc = head;
-    desc.push_str(&format!(
-        "  {name}-tee. ! appsink name={name}-encoded sync=false async=false emit-signals=false"
-    ));
-    if decode {
-        let (dec_opts, sync) = if low {
-            (
-                "thread-type=slice max-threads=2 output-corrupt=false",
-                "false",
-            )
-        } else {
-            ("output-corrupt=false", "true")
-        };
-        desc.push_str(&format!(
-            "  {name}-tee. ! queue name={name}-decq max-size-buffers=0 max-size-bytes=0 max-size-time=500000000 leaky=downstream \
-             ! {dec} name={name}-dec {dec_opts} ! videoconvert name={name}-conv n-threads=2 ! video/x-raw,format=RGBA \
-             ! appsink name={name}-frames sync={sync} async=false max-buffers=1 drop=true emit-signals=false",
-            dec = codec.decoder()
-        ));
-    }
-    (desc, dynamic)
-}
-
 enum Outcome {
     Stopped,
     Failed(String),
@@ -441,20 +355,16 @@ impl Actor {
 
     fn build(&self) -> Result<gst::Pipeline> {
         let name = &self.shared.stream;
-        let (desc, dynamic) = describe(
+        tracing::debug!(stream = %name, source = %self.config.source.redacted(), "building receive pipeline");
+        let receiver = crate::receive::build(
             name,
             &self.config.source,
             self.config.profile,
             self.config.decode,
-        );
-        tracing::debug!(stream = %name, pipeline = %desc, "building receive pipeline");
-        let pipeline = gst::parse::launch(&desc)
-            .map_err(|e| VideoError::pipeline(name, e))?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| VideoError::pipeline(name, "not a pipeline"))?;
+        )?;
+        let pipeline = receiver.pipeline.clone();
         pipeline.set_property("name", format!("{name}-receive"));
-        let by_name = |n: &str| pipeline.by_name(&format!("{name}-{n}"));
-        if let Some(demux) = dynamic.and_then(|d| pipeline.by_name(&d)) {
+        if let Some((demux, target)) = receiver.dynamic.clone() {
             let is_rtsp = demux.factory().is_some_and(|f| f.name() == "rtspsrc");
             if is_rtsp {
                 // Never even SETUP an audio stream (CSI L242-4: no sound).
@@ -468,13 +378,6 @@ impl Actor {
                     Some(video.to_value())
                 });
             }
-            let target = if is_rtsp {
-                by_name("depay")
-            } else {
-                by_name("parse")
-            };
-            let target =
-                target.ok_or_else(|| VideoError::pipeline(name, "missing depayloader/parser"))?;
             let weak_pipeline = pipeline.downgrade();
             let stream = name.clone();
             demux.connect_pad_added(move |_, pad| {
@@ -495,11 +398,14 @@ impl Actor {
                 // Audio and data pads end in a fakesink: nothing of them goes further (CSI L242-4).
                 tracing::info!(stream = %stream, pad = %pad.name(), "dropping a non-video pad at ingest");
                 let Some(pipeline) = weak_pipeline.upgrade() else { return };
-                let Ok(sink) = gst::ElementFactory::make("fakesink")
-                    .property("sync", false)
-                    .property("async", false)
-                    .build()
-                else {
+                let Ok(sink) = crate::elements::make(
+                    "fakesink",
+                    &format!("{stream}-drop-{}", pad.name()),
+                    &[
+                        ("sync", crate::elements::P::Bool(false)),
+                        ("async", crate::elements::P::Bool(false)),
+                    ],
+                ) else {
                     return;
                 };
                 if pipeline.add(&sink).is_ok() {
@@ -510,10 +416,16 @@ impl Actor {
                 }
             });
         }
+        if let SourceUri::Srt {
+            mode: crate::uri::SrtMode::Listener,
+            ..
+        } = &self.config.source
+            && let Some(src) = pipeline.by_name(&format!("{name}-src"))
+        {
+            watch_srt_callers(&src, name, &self.events);
+        }
         // Parsed access units → tap (restream, recorder) and liveness/bitrate.
-        let encoded = by_name("encoded")
-            .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
-            .ok_or_else(|| VideoError::pipeline(name, "missing encoded appsink"))?;
+        let encoded = receiver.encoded.clone();
         let shared = self.shared.clone();
         encoded.set_callbacks(
             gst_app::AppSinkCallbacks::builder()
@@ -538,7 +450,7 @@ impl Actor {
                 })
                 .build(),
         );
-        if let Some(q) = by_name("decq") {
+        if let Some(q) = &receiver.decoder_queue {
             let shared = self.shared.clone();
             q.connect("overrun", false, move |_| {
                 shared.queue_drops.fetch_add(1, Ordering::Relaxed);
@@ -563,46 +475,53 @@ impl Actor {
                 });
             }
         }
-        if let Some(frames) = by_name("frames").and_then(|e| e.downcast::<gst_app::AppSink>().ok())
-        {
+        if let Some(frames) = &receiver.frames {
             let shared = self.shared.clone();
             frames.set_callbacks(
                 gst_app::AppSinkCallbacks::builder()
                     .new_sample(move |sink| {
                         let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                        let (w, h) = sample
-                            .caps()
-                            .and_then(|c| c.structure(0))
-                            .map(|s| {
-                                (
-                                    s.get::<i32>("width").unwrap_or(0),
-                                    s.get::<i32>("height").unwrap_or(0),
-                                )
-                            })
-                            .unwrap_or((0, 0));
+                        let layout = sample.caps().and_then(frame_layout);
                         let Some(buffer) = sample.buffer_owned() else {
+                            return Ok(gst::FlowSuccess::Ok);
+                        };
+                        // The buffer's own video meta wins over the caps: a decoder may pad rows.
+                        let layout = buffer
+                            .meta::<gst_video::VideoMeta>()
+                            .and_then(|m| {
+                                let stride = usize::try_from(*m.stride().first()?).ok()?;
+                                Some(crate::frame::Layout {
+                                    width: m.width(),
+                                    height: m.height(),
+                                    stride_bytes: stride,
+                                    offset: *m.offset().first()?,
+                                })
+                            })
+                            .or(layout);
+                        let Some(layout) = layout else {
+                            shared.bad_frames.fetch_add(1, Ordering::Relaxed);
                             return Ok(gst::FlowSuccess::Ok);
                         };
                         let pts_ns = buffer.pts().map(|t| t.nseconds());
                         let Ok(map) = buffer.into_mapped_buffer_readable() else {
                             return Err(gst::FlowError::Error);
                         };
-                        let (width, height) = (w.max(0) as u32, h.max(0) as u32);
-                        if map.len() < width as usize * height as usize * 4 {
-                            return Ok(gst::FlowSuccess::Ok);
-                        }
-                        let seq = shared.frames_decoded.fetch_add(1, Ordering::Relaxed) + 1;
+                        let seq = shared.frames_decoded.load(Ordering::Relaxed) + 1;
+                        let frame = match Frame::new(map, layout, pts_ns, now_unix_us(), seq) {
+                            Ok(f) => f,
+                            Err(reason) => {
+                                // Counted and skipped: a bad buffer never reaches the UI.
+                                if shared.bad_frames.fetch_add(1, Ordering::Relaxed) == 0 {
+                                    tracing::warn!(stream = %shared.stream, ?reason, "decoded buffer refused");
+                                }
+                                return Ok(gst::FlowSuccess::Ok);
+                            }
+                        };
+                        shared.frames_decoded.store(seq, Ordering::Relaxed);
                         if let Ok(mut size) = shared.size.lock() {
-                            *size = (width, height);
+                            *size = (frame.width, frame.height);
                         }
-                        shared.frames.put(Frame {
-                            width,
-                            height,
-                            pts_ns,
-                            received_unix_us: now_unix_us(),
-                            seq,
-                            map,
-                        });
+                        shared.frames.put(frame);
                         Ok(gst::FlowSuccess::Ok)
                     })
                     .build(),
@@ -726,13 +645,98 @@ impl Actor {
                     hl.bitrate_bps = ((bytes - last_tick.2) as f64 * 8.0 / secs) as u64;
                     hl.frames_decoded = frames;
                     hl.frames_dropped = self.shared.frames.overwritten()
-                        + self.shared.queue_drops.load(Ordering::Relaxed);
+                        + self.shared.queue_drops.load(Ordering::Relaxed)
+                        + self.shared.bad_frames.load(Ordering::Relaxed);
                     hl.decode_errors = decode_errors;
                     hl.last_frame_age_ms = age.map(|a| a.as_millis() as u64);
                 }
                 last_tick = (now, frames, bytes);
             }
         }
+    }
+}
+
+/// Rows of a decoded RGBA picture as its caps describe them.
+fn frame_layout(caps: &gst::CapsRef) -> Option<crate::frame::Layout> {
+    let info = gst_video::VideoInfo::from_caps(caps).ok()?;
+    Some(crate::frame::Layout {
+        width: info.width(),
+        height: info.height(),
+        stride_bytes: usize::try_from(*info.stride().first()?).ok()?,
+        offset: *info.offset().first()?,
+    })
+}
+
+/// An SRT listener reports who connects as [`VideoEvent::SourceCaller`]: the address, and the
+/// stream id where GStreamer gives it (`caller-connecting`, which GStreamer 1.22.0's srtsrc never
+/// emits: it registers its listen callback after `srt_listen`). A caller with a wrong passphrase
+/// is reported too: it reaches the listener, and gets no video through.
+fn watch_srt_callers(src: &gst::Element, stream: &str, events: &Events) {
+    use gstreamer_rtsp_server::gio;
+    use gstreamer_rtsp_server::gio::prelude::*;
+    use std::collections::HashMap;
+    fn peer_of(v: Option<&gst::glib::Value>) -> String {
+        v.and_then(|v| v.get::<gio::SocketAddress>().ok())
+            .and_then(|a| a.downcast::<gio::InetSocketAddress>().ok())
+            .map(|a| {
+                std::net::SocketAddr::new(
+                    a.address()
+                        .to_string()
+                        .parse()
+                        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
+                    a.port(),
+                )
+                .to_string()
+            })
+            .unwrap_or_else(|| "unknown".into())
+    }
+    // The caller's own text: printable ASCII only, bounded.
+    fn clean(id: Option<String>) -> Option<String> {
+        id.map(|s| {
+            s.chars()
+                .filter(|c| c.is_ascii_graphic() || *c == ' ')
+                .take(512)
+                .collect::<String>()
+        })
+        .filter(|s| !s.is_empty())
+    }
+    let ids: Arc<Mutex<HashMap<String, Option<String>>>> = Arc::default();
+    if crate::elements::has_signal(src, "caller-connecting") {
+        let ids = ids.clone();
+        src.connect("caller-connecting", false, move |args| {
+            let peer = peer_of(args.get(1));
+            let id = clean(
+                args.get(2)
+                    .and_then(|v| v.get::<Option<String>>().ok())
+                    .flatten(),
+            );
+            if let Ok(mut m) = ids.lock() {
+                m.insert(peer, id);
+            }
+            Some(true.to_value())
+        });
+    }
+    for (signal, connected) in [("caller-added", true), ("caller-removed", false)] {
+        if !crate::elements::has_signal(src, signal) {
+            continue;
+        }
+        let (ids, events, stream) = (ids.clone(), events.clone(), stream.to_owned());
+        src.connect(signal, false, move |args| {
+            let peer = peer_of(args.get(2));
+            let stream_id = ids
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&peer).cloned())
+                .flatten();
+            tracing::info!(%stream, %peer, ?stream_id, connected, "SRT caller");
+            events.emit(VideoEvent::SourceCaller {
+                stream: stream.clone(),
+                peer,
+                stream_id,
+                connected,
+            });
+            None
+        });
     }
 }
 
@@ -749,49 +753,6 @@ mod tests {
         let got: Vec<u64> = (0..8).map(|n| b.delay(n).as_millis() as u64).collect();
         assert_eq!(got, [500, 1000, 2000, 4000, 8000, 10000, 10000, 10000]);
         assert_eq!(b.delay(u32::MAX), Duration::from_secs(10));
-    }
-
-    #[test]
-    fn low_latency_has_no_jitter_buffer_and_drops_late_frames() {
-        let src = SourceUri::parse("udp://127.0.0.1:5600").unwrap();
-        let (low, _) = describe("d1", &src, Profile::LowLatency, true);
-        assert!(!low.contains("rtpjitterbuffer"), "{low}");
-        assert!(low.contains("thread-type=slice"), "{low}");
-        assert!(
-            low.contains("sync=false async=false max-buffers=1 drop=true"),
-            "{low}"
-        );
-        let (smooth, _) = describe("d1", &src, Profile::Smooth, true);
-        assert!(
-            smooth.contains("rtpjitterbuffer name=d1-jitter latency=200"),
-            "{smooth}"
-        );
-        let rtsp = SourceUri::parse("rtsp://h:8554/x").unwrap();
-        let (r, dynamic) = describe("d1", &rtsp, Profile::LowLatency, false);
-        assert!(r.contains("latency=0"), "{r}");
-        assert_eq!(dynamic.as_deref(), Some("d1-demux"));
-        assert!(!r.contains("avdec"), "{r}");
-    }
-
-    #[test]
-    fn every_description_parses_as_a_pipeline() {
-        crate::init().unwrap();
-        for uri in [
-            "udp://127.0.0.1:0",
-            "mpegts://127.0.0.1:0?codec=h265",
-            "rtsp://127.0.0.1:1/x",
-            "srt://127.0.0.1:1",
-        ] {
-            let src = SourceUri::parse(uri).unwrap_or_else(|_| SourceUri::RtpUdp {
-                listen_host: "127.0.0.1".into(),
-                port: 1,
-                codec: Codec::H264,
-            });
-            for profile in [Profile::LowLatency, Profile::Smooth] {
-                let (d, _) = describe("t", &src, profile, true);
-                gst::parse::launch(&d).unwrap_or_else(|e| panic!("{uri}: {e}: {d}"));
-            }
-        }
     }
 
     #[test]

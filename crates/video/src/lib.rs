@@ -13,14 +13,17 @@
 //!
 //! Only this crate names `gstreamer`; it hands out plain frames, handles and events.
 
+mod elements;
 mod error;
 mod events;
 mod forward;
 mod frame;
 mod ingest;
 pub mod plugins;
-mod record;
+mod receive;
+pub mod record;
 mod restream;
+pub mod secret;
 pub mod snapshot;
 pub mod stamp;
 mod tap;
@@ -29,12 +32,13 @@ pub mod uri;
 pub mod users;
 
 pub use error::{Result, VideoError};
-pub use events::{Events, SegmentInfo, VideoEvent, ViewerSession};
-pub use forward::{Forward, ForwardTarget};
-pub use frame::{Frame, FrameSlot};
+pub use events::{Events, SegmentEnd, SegmentInfo, VideoEvent, ViewerSession};
+pub use forward::{Forward, ForwardTarget, SrtCaller};
+pub use frame::{Frame, FrameRejected, FrameSlot};
 pub use ingest::{Backoff, Ingest, IngestConfig, Profile, StreamHealth, StreamState};
 pub use record::{RecordConfig, Recorder};
-pub use restream::{RestreamConfig, RtspRestream};
+pub use restream::{Admission, RestreamConfig, RtspRestream};
+pub use secret::{Credentials, Secret, SrtPassphrase};
 pub use uri::{Codec, SourceUri};
 
 /// Initialise GStreamer once (idempotent).

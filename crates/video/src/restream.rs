@@ -38,6 +38,41 @@ pub struct RestreamConfig {
     pub users_file: Option<PathBuf>,
     /// PEM certificate and key for RTSPS (TLS).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Asked before each PLAY is answered: an error refuses the viewer (503). The journal goes
+    /// here, so that nobody watches unless their session is on record (fail closed).
+    pub admission: Option<Admission>,
+}
+
+impl RestreamConfig {
+    pub fn new(bind: SocketAddr) -> RestreamConfig {
+        RestreamConfig {
+            bind,
+            users_file: None,
+            tls: None,
+            admission: None,
+        }
+    }
+}
+
+/// Whether a viewer may start (see [`RestreamConfig::admission`]); called on the RTSP server's
+/// thread, so it should answer within a few milliseconds.
+#[derive(Clone)]
+pub struct Admission(Arc<AdmitFn>);
+
+type AdmitFn = dyn Fn(&ViewerSession) -> std::result::Result<(), String> + Send + Sync;
+
+impl Admission {
+    pub fn new(
+        f: impl Fn(&ViewerSession) -> std::result::Result<(), String> + Send + Sync + 'static,
+    ) -> Admission {
+        Admission(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for Admission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Admission")
+    }
 }
 
 /// Token field carrying the authenticated account name.
@@ -93,6 +128,10 @@ fn load_one_account(
 
 struct ServerState {
     events: Events,
+    /// `v-SERVERSTART-PID`: with the per-server id, unique across restarts (the register's key).
+    instance: String,
+    scheme: &'static str,
+    admission: Option<Admission>,
     viewers: Mutex<BTreeMap<u64, ViewerSession>>,
     next_id: AtomicU64,
     pending_peer: Mutex<Option<SocketAddr>>,
@@ -103,7 +142,7 @@ impl ServerState {
         let ended = self.viewers.lock().ok().and_then(|mut v| v.remove(&id));
         if let Some(mut s) = ended {
             s.end_unix_us = Some(now_unix_us());
-            tracing::info!(user = %s.user, peer = %s.peer, path = %s.path, "CSU viewer session ended");
+            tracing::info!(user = %s.user, peer = %s.peer, path = %s.path, "viewer session ended");
             self.events.emit(VideoEvent::ViewerEnded(s));
         }
     }
@@ -178,10 +217,9 @@ impl RtspRestream {
         // Plain RTSP: we accept, so we know each viewer's address. RTSPS: the server must accept
         // itself (its TLS handshake runs only on that path), and the address is not exposed to us.
         let listener = if config.tls.is_none() {
+            // Blocking accept (no polling while idle); shutdown wakes it with a connection.
             let l = TcpListener::bind(config.bind)
                 .map_err(|e| VideoError::Rtsp(format!("cannot listen on {}: {e}", config.bind)))?;
-            l.set_nonblocking(true)
-                .map_err(|e| VideoError::Rtsp(e.to_string()))?;
             Some(l)
         } else {
             server.set_address(&config.bind.ip().to_string());
@@ -191,6 +229,13 @@ impl RtspRestream {
 
         let state = Arc::new(ServerState {
             events,
+            instance: format!("v-{}-{}", now_unix_us(), std::process::id()),
+            scheme: if config.tls.is_some() {
+                "rtsps"
+            } else {
+                "rtsp"
+            },
+            admission: config.admission.clone(),
             viewers: Mutex::new(BTreeMap::new()),
             next_id: AtomicU64::new(1),
             pending_peer: Mutex::new(None),
@@ -321,7 +366,13 @@ impl RtspRestream {
         factory.set_shared(shared_media);
         factory.set_suspend_mode(rtsp::RTSPSuspendMode::None);
         factory.set_eos_shutdown(false);
-        factory.set_protocols(gst_rtsp::RTSPLowerTrans::TCP | gst_rtsp::RTSPLowerTrans::UDP);
+        // TLS end to end: on RTSPS the RTP goes interleaved inside the TLS connection, never in
+        // clear UDP beside it (a SETUP asking for UDP is refused: 461 Unsupported transport).
+        factory.set_protocols(if self.tls {
+            gst_rtsp::RTSPLowerTrans::TCP
+        } else {
+            gst_rtsp::RTSPLowerTrans::TCP | gst_rtsp::RTSPLowerTrans::UDP
+        });
         factory.set_latency(0);
         factory.add_role_from_structure(
             &gst::Structure::builder("viewer")
@@ -367,6 +418,17 @@ impl RtspRestream {
 
     fn shutdown(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        if !self.tls {
+            // Wake the blocking accept so it sees `stop`.
+            let mut wake = self.local_addr;
+            if wake.ip().is_unspecified() {
+                wake.set_ip(match wake {
+                    SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            let _ = std::net::TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+        }
         let server = self.server.clone();
         self.context.invoke(move || {
             server.client_filter(Some(&mut |_, client| {
@@ -407,8 +469,8 @@ fn accept_loop(
 ) {
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
+            Ok(_) if stop.load(Ordering::Relaxed) => break,
             Ok((stream, peer)) => {
-                let _ = stream.set_nonblocking(false);
                 let _ = stream.set_nodelay(true);
                 let fd = std::os::fd::OwnedFd::from(stream);
                 let (server, state) = (server.clone(), state.clone());
@@ -434,9 +496,6 @@ fn accept_loop(
                     }
                 });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(10))
-            }
             Err(e) => {
                 tracing::warn!(error = %e, "RTSP accept failed");
                 std::thread::sleep(Duration::from_millis(100));
@@ -458,21 +517,48 @@ fn on_client(state: &Arc<ServerState>, client: &rtsp::RTSPClient) {
     for_each_media_request(client, user.clone());
     {
         let state = state.clone();
-        client.connect_play_request(move |_, ctx| {
+        // Before the PLAY is answered: a viewer the admission (the journal) refuses gets nothing.
+        client.connect_pre_play_request(move |_, ctx| {
             let from_ctx = ctx.token().and_then(|t| t.string(USER_FIELD));
             let user = from_ctx
                 .or_else(|| user.lock().ok().and_then(|u| u.clone()))
                 .unwrap_or_else(|| "anonymous".into());
-            let path = ctx.uri().map(|u| path_of(&u.request_uri())).unwrap_or_default();
-            let Ok(mut viewers) = state.viewers.lock() else { return };
-            if viewers.contains_key(&id) {
-                return;
+            let path = ctx
+                .uri()
+                .map(|u| path_of(&u.request_uri()))
+                .unwrap_or_default();
+            if state
+                .viewers
+                .lock()
+                .map(|v| v.contains_key(&id))
+                .unwrap_or(false)
+            {
+                return gst_rtsp::RTSPStatusCode::Ok;
             }
-            let session = ViewerSession { id, user, peer: peer.clone(), path, start_unix_us: now_unix_us(), end_unix_us: None };
-            tracing::info!(user = %session.user, peer = %session.peer, path = %session.path, "CSU viewer session started");
-            viewers.insert(id, session.clone());
-            drop(viewers);
+            let session = ViewerSession {
+                id,
+                session_id: format!("{}-{id}", state.instance),
+                user,
+                peer: peer.clone(),
+                stream: path.trim_start_matches('/').to_owned(),
+                path,
+                scheme: state.scheme.to_owned(),
+                start_unix_us: now_unix_us(),
+                end_unix_us: None,
+            };
+            if let Some(admission) = &state.admission
+                && let Err(reason) = (admission.0)(&session)
+            {
+                tracing::error!(user = %session.user, peer = %session.peer, path = %session.path, %reason, "viewer refused: the session could not be journaled");
+                state.events.emit(VideoEvent::ViewerRefused { session, reason });
+                return gst_rtsp::RTSPStatusCode::ServiceUnavailable;
+            }
+            tracing::info!(user = %session.user, peer = %session.peer, path = %session.path, "viewer session started");
+            if let Ok(mut viewers) = state.viewers.lock() {
+                viewers.insert(id, session.clone());
+            }
             state.events.emit(VideoEvent::ViewerStarted(session));
+            gst_rtsp::RTSPStatusCode::Ok
         });
     }
     {
@@ -524,11 +610,7 @@ mod tests {
 
     #[test]
     fn an_open_server_must_stay_on_loopback() {
-        let cfg = RestreamConfig {
-            bind: "0.0.0.0:0".parse().unwrap(),
-            users_file: None,
-            tls: None,
-        };
+        let cfg = RestreamConfig::new("0.0.0.0:0".parse().unwrap());
         let err = RtspRestream::start(cfg, Events::log_only())
             .err()
             .unwrap()

@@ -177,8 +177,25 @@ pub struct TestCamera {
 
 impl TestCamera {
     pub fn start(config: &SenderConfig) -> Result<TestCamera> {
+        Self::start_with_account(config, None)
+    }
+
+    /// The same camera, asking for this account (`user`, `password`; Basic authentication, as
+    /// many cameras do).
+    pub fn start_with_account(
+        config: &SenderConfig,
+        account: Option<(&str, &str)>,
+    ) -> Result<TestCamera> {
         crate::init()?;
         let server = rtsp::RTSPServer::new();
+        if let Some((user, password)) = account {
+            let auth = rtsp::RTSPAuth::new();
+            let token = rtsp::RTSPToken::builder()
+                .field("media.factory.role", "camera-user")
+                .build();
+            auth.add_basic(&rtsp::RTSPAuth::make_basic(user, password), &token);
+            server.set_auth(Some(&auth));
+        }
         server.set_address("127.0.0.1");
         server.set_service("0");
         let factory = rtsp::RTSPMediaFactory::new();
@@ -190,6 +207,14 @@ impl TestCamera {
             pay = config.codec.pay()
         ));
         factory.set_shared(true);
+        if account.is_some() {
+            factory.add_role_from_structure(
+                &gst::Structure::builder("camera-user")
+                    .field("media.factory.access", true)
+                    .field("media.factory.construct", true)
+                    .build(),
+            );
+        }
         let (w, h) = (config.width, config.height);
         factory.connect_media_configure(move |_, media| {
             let element = media.element();

@@ -7,10 +7,16 @@
 //! - `rtsp://[USER:PASS@]HOST[:PORT]/PATH` (`?transport=tcp|udp` picks the RTSP transport),
 //! - `srt://HOST:PORT` (MPEG-TS over SRT; `?mode=listener` to wait for the sender),
 //! - `?codec=h265` on any of them (H.264 otherwise).
+//!
+//! A URI is text from outside (the command line, a camera's VIDEO_STREAM_INFORMATION): only the
+//! characters RFC 3986 allows are accepted, hosts must be addresses or host names, and a camera's
+//! `user:password@` is taken out of the URL into [`Credentials`] (given to `rtspsrc` as properties,
+//! so no URL, log line, error or event carries the password). SRT passphrases never come in a URI.
 
 use std::fmt;
 
 use crate::error::{Result, VideoError};
+use crate::secret::{Credentials, Secret, SrtPassphrase};
 
 /// Video codec carried by a source (and re-payloaded as-is by the restream).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -50,13 +56,13 @@ impl Codec {
             Codec::H265 => "avdec_h265",
         }
     }
-    /// Caps of the parsed elementary stream handed between pipelines: one access unit per buffer, in
-    /// the format the depayloader/demuxer gives. (Converting RTP's avc to byte-stream with h264parse
-    /// gave undecodable P-frames from x264 zerolatency streams here: no conversion.)
-    pub(crate) fn es_caps(self) -> &'static str {
+    /// Media type of the elementary stream. Between pipelines it travels one access unit per
+    /// buffer, in the format the depayloader/demuxer gives. (Converting RTP's avc to byte-stream
+    /// with h264parse gave undecodable P-frames from x264 zerolatency streams here: no conversion.)
+    pub(crate) fn media_type(self) -> &'static str {
         match self {
-            Codec::H264 => "video/x-h264,alignment=au",
-            Codec::H265 => "video/x-h265,alignment=au",
+            Codec::H264 => "video/x-h264",
+            Codec::H265 => "video/x-h265",
         }
     }
 }
@@ -101,18 +107,21 @@ pub enum SourceUri {
         port: u16,
         codec: Codec,
     },
-    /// An RTSP camera or server; `url` is what `rtspsrc` gets (credentials included, our query keys removed).
+    /// An RTSP camera or server; `url` is what `rtspsrc` gets as its location: no credentials
+    /// (they are in `credentials`), our query keys removed. `rtsps://` is always read over TCP.
     Rtsp {
         url: String,
+        credentials: Option<Credentials>,
         transport: RtspTransport,
         codec: Codec,
     },
-    /// MPEG-TS over SRT.
+    /// MPEG-TS over SRT. A listener needs a passphrase ([`SourceUri::with_srt_passphrase`]).
     Srt {
         host: String,
         port: u16,
         mode: SrtMode,
         codec: Codec,
+        passphrase: Option<SrtPassphrase>,
     },
 }
 
@@ -121,9 +130,14 @@ impl SourceUri {
     pub fn parse(text: &str) -> Result<SourceUri> {
         let text = text.trim();
         let bad = |reason: &str| VideoError::BadUri {
-            uri: text.to_owned(),
+            uri: redact_text(text),
             reason: reason.to_owned(),
         };
+        if let Some(c) = text.chars().find(|c| !uri_char(*c)) {
+            return Err(bad(&format!(
+                "the character {c:?} is not allowed in a URI; percent-encode it (RFC 3986)"
+            )));
+        }
         if text.is_empty() {
             return Err(bad(
                 "empty; give e.g. `udp://0.0.0.0:5600`, `rtsp://HOST:8554/PATH` or a port number",
@@ -192,6 +206,12 @@ impl SourceUri {
                         }
                     }
                 }
+                "passphrase" | "pbkeylen" if scheme == "srt" => {
+                    return Err(bad(
+                        "an SRT passphrase never goes in a URI (it would show in the process list \
+                         and the logs); give it in VIGIE_SRT_PASSPHRASE or a passphrase file",
+                    ));
+                }
                 "mode" if scheme == "srt" => {
                     srt_mode = match v.to_ascii_lowercase().as_str() {
                         "caller" => SrtMode::Caller,
@@ -215,6 +235,7 @@ impl SourceUri {
                     )));
                 }
                 let (host, port) = split_host_port(body).map_err(|r| bad(&r))?;
+                check_host(&host, true).map_err(|r| bad(&r))?;
                 let listen_host = if host.is_empty() {
                     "0.0.0.0".to_owned()
                 } else {
@@ -235,25 +256,63 @@ impl SourceUri {
                 }
             }
             "rtsp" | "rtsps" | "rtspt" => {
-                let authority = body.split('/').next().unwrap_or("");
-                let host_part = authority.rsplit('@').next().unwrap_or("");
+                let (authority, path) = match body.find('/') {
+                    Some(i) => (&body[..i], &body[i..]),
+                    None => (body, ""),
+                };
+                let (userinfo, host_part) = match authority.rfind('@') {
+                    Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+                    None => (None, authority),
+                };
                 if host_part.is_empty() {
                     return Err(bad("no host; use rtsp://HOST:PORT/PATH"));
                 }
-                if host_part.contains(':') {
-                    split_host_port(host_part).map_err(|r| bad(&r))?;
+                let host = if host_part.ends_with(']') || !host_part.contains(':') {
+                    host_part
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_owned()
+                } else {
+                    split_host_port(host_part).map_err(|r| bad(&r))?.0
+                };
+                check_host(&host, false).map_err(|r| bad(&r))?;
+                let credentials = match userinfo {
+                    None => None,
+                    Some(info) => {
+                        let (user, password) = info.split_once(':').unwrap_or((info, ""));
+                        let user = percent_decode(user).map_err(|r| bad(&r))?;
+                        let password = percent_decode(password).map_err(|r| bad(&r))?;
+                        if user.is_empty() {
+                            return Err(bad("an empty account name before `@`"));
+                        }
+                        Some(Credentials {
+                            user,
+                            password: Secret::new(password),
+                        })
+                    }
+                };
+                if scheme == "rtspt" {
+                    transport = RtspTransport::Tcp;
                 }
-                // Keys we do not know belong to the camera's own URL.
-                let mut url = format!("{scheme}://{body}");
+                if scheme == "rtsps" {
+                    // TLS end to end: RTP inside the TLS connection, never beside it in clear UDP.
+                    if transport == RtspTransport::Udp {
+                        return Err(bad(
+                            "rtsps:// carries the video inside its TLS connection: transport=udp \
+                             would send it in clear; remove transport=udp",
+                        ));
+                    }
+                    transport = RtspTransport::Tcp;
+                }
+                // Keys we do not know belong to the camera's own URL; the account does not.
+                let mut url = format!("{scheme}://{host_part}{path}");
                 if !unknown.is_empty() {
                     url.push('?');
                     url.push_str(&unknown.join("&"));
                 }
-                if scheme == "rtspt" {
-                    transport = RtspTransport::Tcp;
-                }
                 Ok(SourceUri::Rtsp {
                     url,
+                    credentials,
                     transport,
                     codec,
                 })
@@ -266,11 +325,18 @@ impl SourceUri {
                     )));
                 }
                 let (host, port) = split_host_port(body).map_err(|r| bad(&r))?;
+                check_host(&host, srt_mode == SrtMode::Listener).map_err(|r| bad(&r))?;
+                let host = if host.is_empty() {
+                    "0.0.0.0".to_owned()
+                } else {
+                    host
+                };
                 Ok(SourceUri::Srt {
                     host,
                     port,
                     mode: srt_mode,
                     codec,
+                    passphrase: None,
                 })
             }
             other => Err(bad(&format!(
@@ -284,7 +350,7 @@ impl SourceUri {
     /// VIDEO_STREAM_ENCODING (0 unknown, 1 H.264, 2 H.265), `uri` as sent. A `?codec=` in the URI wins.
     pub fn from_stream_information(stream_type: u8, encoding: u8, uri: &str) -> Result<SourceUri> {
         let bad = |reason: &str| VideoError::BadUri {
-            uri: uri.to_owned(),
+            uri: redact_text(uri),
             reason: reason.to_owned(),
         };
         let mut parsed = match stream_type {
@@ -328,7 +394,15 @@ impl SourceUri {
         }
     }
 
-    /// The URI with any password replaced, for logs and events.
+    /// The same source with the passphrase of its SRT connection (ignored by other sources).
+    pub fn with_srt_passphrase(mut self, passphrase: SrtPassphrase) -> SourceUri {
+        if let SourceUri::Srt { passphrase: p, .. } = &mut self {
+            *p = Some(passphrase);
+        }
+        self
+    }
+
+    /// The URI without any secret, for logs and events.
     pub fn redacted(&self) -> String {
         match self {
             SourceUri::RtpUdp {
@@ -341,21 +415,106 @@ impl SourceUri {
                 port,
                 codec,
             } => format!("mpegts://{listen_host}:{port} ({codec})"),
-            SourceUri::Rtsp { url, .. } => redact_userinfo(url),
-            SourceUri::Srt { host, port, .. } => format!("srt://{host}:{port}"),
+            SourceUri::Rtsp {
+                url, credentials, ..
+            } => match credentials {
+                // `url` never holds the account: put the name back, never the password.
+                Some(c) => url.replacen("://", &format!("://{}:***@", c.user), 1),
+                None => url.clone(),
+            },
+            SourceUri::Srt {
+                host, port, mode, ..
+            } => format!(
+                "srt://{host}:{port}{}",
+                if *mode == SrtMode::Listener {
+                    "?mode=listener"
+                } else {
+                    ""
+                }
+            ),
         }
     }
 }
 
-fn redact_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+/// Text that may be a URI with a password (bad input being reported): the userinfo and any
+/// `passphrase=` value replaced by `***`.
+pub fn redact_text(text: &str) -> String {
+    let mut out = match text.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '?']).unwrap_or(rest.len());
+            match rest[..end].rfind('@') {
+                Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+                None => text.to_owned(),
+            }
+        }
+        None => text.to_owned(),
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => url.to_owned(),
+    for key in ["passphrase=", "password=", "pass="] {
+        let mut from = 0;
+        while let Some(i) = out[from..].to_ascii_lowercase().find(key) {
+            let start = from + i + key.len();
+            let end = out[start..]
+                .find(['&', ' ', '#'])
+                .map_or(out.len(), |j| start + j);
+            out.replace_range(start..end, "***");
+            from = start + 3;
+        }
     }
+    out
+}
+
+/// Characters RFC 3986 allows in a URI (unreserved, reserved, `%`).
+fn uri_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+}
+
+/// An IP address or a host name (letters, digits, '-', '.'); empty only where a listener may
+/// mean "every interface".
+pub(crate) fn check_host(host: &str, empty_ok: bool) -> std::result::Result<(), String> {
+    if host.is_empty() {
+        return if empty_ok {
+            Ok(())
+        } else {
+            Err("no host; give an address or a host name".into())
+        };
+    }
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(());
+    }
+    let name_ok = host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !host.starts_with(['-', '.']);
+    if name_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "host `{host}` is neither an IP address nor a host name"
+        ))
+    }
+}
+
+/// Decode `%XX` escapes (RFC 3986) of a URL's userinfo.
+fn percent_decode(text: &str) -> std::result::Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or("a `%` in the account is not followed by two hex digits")?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "the account is not UTF-8 once decoded".to_owned())
 }
 
 fn parse_port(text: &str) -> std::result::Result<u16, String> {
@@ -423,8 +582,24 @@ mod tests {
             (
                 "rtsp://cam:secret@192.168.1.10:8554/live?transport=tcp&channel=1",
                 SourceUri::Rtsp {
-                    url: "rtsp://cam:secret@192.168.1.10:8554/live?channel=1".into(),
+                    url: "rtsp://192.168.1.10:8554/live?channel=1".into(),
+                    credentials: Some(Credentials {
+                        user: "cam".into(),
+                        password: Secret::new("secret"),
+                    }),
                     transport: RtspTransport::Tcp,
+                    codec: Codec::H264,
+                },
+            ),
+            (
+                "rtsp://op%40csu:p%3Ass%25w@cam.local/live",
+                SourceUri::Rtsp {
+                    url: "rtsp://cam.local/live".into(),
+                    credentials: Some(Credentials {
+                        user: "op@csu".into(),
+                        password: Secret::new("p:ss%w"),
+                    }),
+                    transport: RtspTransport::Any,
                     codec: Codec::H264,
                 },
             ),
@@ -432,8 +607,18 @@ mod tests {
                 "rtsp://10.0.0.5/thermal?codec=h265",
                 SourceUri::Rtsp {
                     url: "rtsp://10.0.0.5/thermal".into(),
+                    credentials: None,
                     transport: RtspTransport::Any,
                     codec: Codec::H265,
+                },
+            ),
+            (
+                "rtsps://[fe80::1]:322/main",
+                SourceUri::Rtsp {
+                    url: "rtsps://[fe80::1]:322/main".into(),
+                    credentials: None,
+                    transport: RtspTransport::Tcp,
+                    codec: Codec::H264,
                 },
             ),
             (
@@ -443,6 +628,7 @@ mod tests {
                     port: 7001,
                     mode: SrtMode::Listener,
                     codec: Codec::H264,
+                    passphrase: None,
                 },
             ),
         ];
@@ -464,6 +650,13 @@ mod tests {
             ("rtsp:///path", "no host"),
             ("rtsp://h/p?transport=sctp", "transport=tcp"),
             ("localhost:5600", "no scheme"),
+            ("rtsp://h/p q", "not allowed in a URI"),
+            ("rtsp://h/p\"q", "not allowed in a URI"),
+            ("udp://a_b:5600", "neither an IP address nor a host name"),
+            ("rtsps://h/p?transport=udp", "in clear"),
+            ("srt://h:1?passphrase=0123456789abc", "never goes in a URI"),
+            ("rtsp://:pw@h/p", "empty account name"),
+            ("rtsp://u:%zz@h/p", "two hex digits"),
         ];
         for (text, needle) in rows {
             let err = SourceUri::parse(text).unwrap_err().to_string();
@@ -510,6 +703,7 @@ mod tests {
                 "rtsp://192.168.144.25:8554/main.264",
                 SourceUri::Rtsp {
                     url: "rtsp://192.168.144.25:8554/main.264".into(),
+                    credentials: None,
                     transport: RtspTransport::Any,
                     codec: Codec::H265,
                 },
@@ -532,8 +726,33 @@ mod tests {
     }
 
     #[test]
-    fn redaction_hides_the_camera_password() {
-        let uri = SourceUri::parse("rtsp://cam:secret@10.0.0.1:554/live").unwrap();
-        assert_eq!(uri.redacted(), "rtsp://***@10.0.0.1:554/live");
+    fn the_camera_password_is_in_no_text_of_the_source() {
+        let uri = SourceUri::parse("rtsp://cam:s3cr3t-pw@10.0.0.1:554/live").unwrap();
+        assert_eq!(uri.redacted(), "rtsp://cam:***@10.0.0.1:554/live");
+        let debug = format!("{uri:?}");
+        assert!(!debug.contains("s3cr3t"), "{debug}");
+        let SourceUri::Rtsp { url, .. } = &uri else {
+            panic!("{uri:?}")
+        };
+        assert!(!url.contains("s3cr3t") && !url.contains("cam@"), "{url}");
+        // Refused input is reported without its secrets too.
+        for text in [
+            "rtsp://cam:s3cr3t-pw@10.0.0.1:554/live?transport=sctp",
+            "rtsp://cam:s3cr3t-pw@10.0.0.1:554/li ve",
+            "srt://h:1?passphrase=s3cr3t-pw&mode=x",
+        ] {
+            let e = SourceUri::parse(text).unwrap_err();
+            let all = format!("{e} {e:?}");
+            assert!(!all.contains("s3cr3t"), "{all}");
+        }
+        let e = SourceUri::from_stream_information(2, 1, "rtsp://a:s3cr3t@h/p").unwrap_err();
+        assert!(!e.to_string().contains("s3cr3t"), "{e}");
+    }
+
+    #[test]
+    fn a_uri_crafted_to_add_elements_is_refused() {
+        let attack = r#"rtsp://127.0.0.1:1/x" ! fakesink filesrc location=/etc/hostname ! filesink location=pwned rtspsrc location="rtsp://127.0.0.1:1/y"#;
+        let e = SourceUri::parse(attack).unwrap_err().to_string();
+        assert!(e.contains("not allowed in a URI"), "{e}");
     }
 }

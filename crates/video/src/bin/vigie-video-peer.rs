@@ -2,13 +2,16 @@
 //!
 //! ```text
 //! vigie-video-peer send --to HOST:PORT[,HOST:PORT…] [--size WxH] [--fps N] [--mpegts] [--audio] [--h265]
-//! vigie-video-peer record --from URI --dir DIR [--segment-ms N]
+//! vigie-video-peer record --from URI --dir DIR [--segment-ms N] [--session ID]
 //! vigie-video-peer station --from URI --rtsp HOST:PORT [--record DIR] [--no-decode]
+//!                          [--push HOST:PORT [--push-latency-ms N]] [--forward HOST:PORT]
+//!     (a relay is `station --from srt://…?mode=listener --no-decode`; SRT passphrase from
+//!      VIGIE_SRT_PASSPHRASE)
 //! vigie-video-peer check-plugins --uri URI
 //! vigie-video-peer latency --from URI [--seconds N]   (median/p95 of a stamped source at the slot)
 //! ```
-//! Lines on stdout: `READY …`, `SEGMENT <path> <sha256>`, `EVENT <debug>`. Runs until stdin closes, or
-//! until killed with `--until-killed`.
+//! `record` reads `flag NAME` and `cut` lines on stdin. Lines on stdout: `READY …`, `OPENED <path>`, `SEGMENT <path> <sha256> <closed_by> <flags,…>`,
+//! `EVENT <debug>`. Runs until stdin closes, or until killed with `--until-killed`.
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -53,9 +56,14 @@ fn wait_for_stdin_close() {
 
 fn events_to_stdout() -> Events {
     Events::new(|e| match &e {
-        VideoEvent::SegmentClosed(s) => {
-            say(&format!("SEGMENT {} {}", s.path.display(), s.sha256_hex))
-        }
+        VideoEvent::SegmentClosed(s) => say(&format!(
+            "SEGMENT {} {} {:?} {}",
+            s.path.display(),
+            s.sha256_hex,
+            s.closed_by,
+            s.flags.join(",")
+        )),
+        VideoEvent::SegmentOpened { path, .. } => say(&format!("OPENED {}", path.display())),
         other => say(&format!("EVENT {other:?}")),
     })
 }
@@ -101,9 +109,20 @@ fn run(args: &[String]) -> Result<(), String> {
             let mut rcfg = RecordConfig::new(dir);
             rcfg.segment = Duration::from_millis(seg.parse().map_err(|_| "--segment-ms N")?);
             rcfg.min_free_bytes = 0;
+            rcfg.session = arg(args, "--session");
             let recorder = Recorder::start(rcfg, &ingest, events).map_err(|e| e.to_string())?;
             say("READY");
-            wait_for_stdin_close();
+            // Commands on stdin: `flag NAME` (the segment being written), `cut`; EOF stops.
+            for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+                match line.split_once(' ') {
+                    Some(("flag", name)) => {
+                        recorder.flag_current(name.trim());
+                        say(&format!("FLAGGED {}", name.trim()));
+                    }
+                    _ if line.trim() == "cut" => recorder.cut(),
+                    _ => {}
+                }
+            }
             recorder.stop();
             ingest.stop();
             Ok(())
@@ -111,16 +130,20 @@ fn run(args: &[String]) -> Result<(), String> {
         "station" => {
             let from = arg(args, "--from").ok_or("station needs --from URI")?;
             let bind = arg(args, "--rtsp").ok_or("station needs --rtsp HOST:PORT")?;
-            let source = SourceUri::parse(&from).map_err(|e| e.to_string())?;
+            let mut source = SourceUri::parse(&from).map_err(|e| e.to_string())?;
+            let passphrase = std::env::var("VIGIE_SRT_PASSPHRASE")
+                .ok()
+                .map(|p| vigie_video::SrtPassphrase::new(&p).map_err(|e| e.to_string()))
+                .transpose()?;
+            if let Some(p) = &passphrase {
+                source = source.with_srt_passphrase(p.clone());
+            }
             let events = events_to_stdout();
             let mut icfg = IngestConfig::new("drone1", source);
             icfg.decode = !flag(args, "--no-decode");
             let ingest = Ingest::start(icfg, events.clone()).map_err(|e| e.to_string())?;
-            let rcfg = RestreamConfig {
-                bind: bind.parse().map_err(|e| format!("--rtsp {bind}: {e}"))?,
-                users_file: None,
-                tls: None,
-            };
+            let rcfg =
+                RestreamConfig::new(bind.parse().map_err(|e| format!("--rtsp {bind}: {e}"))?);
             let server = RtspRestream::start(rcfg, events.clone()).map_err(|e| e.to_string())?;
             let url = server.add_stream(&ingest).map_err(|e| e.to_string())?;
             let recorder = match arg(args, "--record") {
@@ -131,14 +154,43 @@ fn run(args: &[String]) -> Result<(), String> {
                 }
                 None => None,
             };
+            let mut forwards = Vec::new();
+            if let Some(to) = arg(args, "--push") {
+                let (host, port) = to.rsplit_once(':').ok_or("--push HOST:PORT")?;
+                let p = passphrase
+                    .clone()
+                    .ok_or("--push needs VIGIE_SRT_PASSPHRASE")?;
+                let mut c = vigie_video::SrtCaller::new(
+                    host,
+                    port.parse().map_err(|_| "--push HOST:PORT")?,
+                    p,
+                );
+                c.latency_ms = arg(args, "--push-latency-ms")
+                    .map(|v| v.parse().map_err(|_| "--push-latency-ms N"))
+                    .transpose()?
+                    .unwrap_or(200);
+                forwards.push(vigie_video::ForwardTarget::SrtCaller(c));
+            }
+            if let Some(to) = arg(args, "--forward") {
+                forwards.push(vigie_video::ForwardTarget::RtpUdp(
+                    to.parse().map_err(|e| format!("--forward {to}: {e}"))?,
+                ));
+            }
+            let forwards = forwards
+                .into_iter()
+                .map(|t| vigie_video::Forward::start(t, &ingest, events_to_stdout()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
             say(&format!("READY {url}"));
             // The display: take the latest frame as a UI would, at 60 Hz.
             let frames = ingest.frames();
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let decode = !flag(args, "--no-decode");
             let ui = {
                 let stop = stop.clone();
                 std::thread::spawn(move || {
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    // A relay (no decoding) has no display.
+                    while decode && !stop.load(std::sync::atomic::Ordering::Relaxed) {
                         let _ = frames.latest();
                         std::thread::sleep(Duration::from_millis(16));
                     }
@@ -147,6 +199,7 @@ fn run(args: &[String]) -> Result<(), String> {
             wait_for_stdin_close();
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
             let _ = ui.join();
+            drop(forwards);
             drop(recorder);
             drop(server);
             ingest.stop();

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use vigie_video::testsrc::{SenderConfig, TestSender};
 use vigie_video::{
-    Events, Ingest, IngestConfig, RecordConfig, Recorder, RestreamConfig, RtspRestream,
+    Events, Ingest, IngestConfig, RecordConfig, Recorder, RestreamConfig, RtspRestream, SegmentEnd,
     SegmentInfo, SourceUri, VideoEvent,
 };
 
@@ -68,6 +68,7 @@ fn a_source_with_audio_yields_hashed_playable_segments_and_a_restream_without_au
             bind: "127.0.0.1:0".parse().unwrap(),
             users_file: None,
             tls: None,
+            admission: None,
         },
         events,
     )
@@ -228,4 +229,146 @@ fn recording_refuses_to_start_below_the_threshold() {
         err.contains("free in") && err.contains("free space or record elsewhere"),
         "{err}"
     );
+}
+
+fn closed(rx: &std::sync::mpsc::Receiver<VideoEvent>, what: &str) -> SegmentInfo {
+    let (VideoEvent::SegmentClosed(s), _) =
+        wait_event(rx, T, what, |e| matches!(e, VideoEvent::SegmentClosed(_)))
+    else {
+        unreachable!()
+    };
+    s
+}
+
+fn opened(rx: &std::sync::mpsc::Receiver<VideoEvent>, what: &str) -> (Option<String>, u32) {
+    let (VideoEvent::SegmentOpened { session, index, .. }, _) = wait_event(rx, T, what, |e| {
+        matches!(e, VideoEvent::SegmentOpened { .. })
+    }) else {
+        unreachable!()
+    };
+    (session, index)
+}
+
+fn check_segment(s: &SegmentInfo) {
+    assert_eq!(
+        s.sha256_hex,
+        sha256sum(&s.path),
+        "hash of {}",
+        s.path.display()
+    );
+    assert_eq!(s.bytes, std::fs::metadata(&s.path).unwrap().len());
+    let (ok, report) = discover(&s.path);
+    assert!(
+        ok && report.contains("video #"),
+        "{}: {report}",
+        s.path.display()
+    );
+}
+
+/// QGroundControl's recordings stop on a link loss: ours close the segment and resume in a new
+/// segment of the same flight when the video comes back.
+#[test]
+fn after_a_stream_outage_recording_resumes_in_a_new_segment_of_the_same_flight() {
+    let port = free_udp_port();
+    let dir = tempfile::tempdir().unwrap();
+    let (events, rx) = Events::channel();
+    let mut icfg = IngestConfig::new(
+        "out1",
+        SourceUri::parse(&format!("udp://127.0.0.1:{port}")).unwrap(),
+    );
+    icfg.decode = false;
+    icfg.lost_after = Duration::from_millis(600);
+    let ingest = Ingest::start(icfg, events.clone()).unwrap();
+    let sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
+    let mut rcfg = RecordConfig::new(dir.path());
+    rcfg.session = Some("F-OUTAGE-1".into());
+    rcfg.segment = Duration::from_secs(30);
+    rcfg.gap = Duration::from_millis(600);
+    rcfg.min_free_bytes = 0;
+    let recorder = Recorder::start(rcfg, &ingest, events).unwrap();
+    assert_eq!(
+        opened(&rx, "the first segment"),
+        (Some("F-OUTAGE-1".into()), 0)
+    );
+    // The link goes: the segment in progress is closed and hashed.
+    drop(sender);
+    let first = closed(&rx, "the segment cut by the outage");
+    assert_eq!(first.closed_by, SegmentEnd::StreamLost);
+    // The link comes back (a restarted sender: new parameters): a new segment, same flight.
+    let _sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
+    assert_eq!(
+        opened(&rx, "the segment after the outage"),
+        (Some("F-OUTAGE-1".into()), 1)
+    );
+    let slot_wait = std::time::Instant::now();
+    wait_until(T, "a second of video after the outage", || {
+        (slot_wait.elapsed() > Duration::from_secs(1) && ingest.health().bitrate_bps > 0)
+            .then_some(())
+    });
+    recorder.stop();
+    let second = closed(&rx, "the last segment");
+    assert_eq!(second.closed_by, SegmentEnd::Stopped);
+    for s in [&first, &second] {
+        assert_eq!(s.session.as_deref(), Some("F-OUTAGE-1"));
+        check_segment(s);
+    }
+    assert_eq!((first.index, second.index), (0, 1));
+    assert!(
+        second.start_unix_us >= first.end_unix_us,
+        "{first:?} {second:?}"
+    );
+    assert!(
+        first
+            .path
+            .to_string_lossy()
+            .contains("out1.F-OUTAGE-1.00000.mkv")
+    );
+}
+
+#[test]
+fn a_new_segment_on_demand_and_a_new_flight_tag_in_its_own_directory() {
+    let port = free_udp_port();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (events, rx) = Events::channel();
+    let mut icfg = IngestConfig::new(
+        "tag1",
+        SourceUri::parse(&format!("udp://127.0.0.1:{port}")).unwrap(),
+    );
+    icfg.decode = false;
+    let ingest = Ingest::start(icfg, events.clone()).unwrap();
+    let _sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
+    let mut rcfg = RecordConfig::new(dir_a.path());
+    rcfg.session = Some("F-A".into());
+    rcfg.segment = Duration::from_secs(30);
+    rcfg.min_free_bytes = 0;
+    let recorder = Recorder::start(rcfg, &ingest, events).unwrap();
+    assert_eq!(opened(&rx, "F-A 0"), (Some("F-A".into()), 0));
+    recorder.cut();
+    let cut = closed(&rx, "the cut segment");
+    assert_eq!((cut.closed_by.clone(), cut.index), (SegmentEnd::Cut, 0));
+    assert_eq!(opened(&rx, "F-A 1"), (Some("F-A".into()), 1));
+    recorder
+        .set_session(Some("F-B".into()), dir_b.path())
+        .unwrap();
+    assert_eq!(recorder.session().as_deref(), Some("F-B"));
+    let changed = closed(&rx, "the last segment of F-A");
+    assert_eq!(
+        (
+            changed.closed_by.clone(),
+            changed.session.as_deref(),
+            changed.index
+        ),
+        (SegmentEnd::SessionChanged, Some("F-A"), 1)
+    );
+    assert_eq!(opened(&rx, "F-B 0"), (Some("F-B".into()), 0));
+    recorder.stop();
+    let last = closed(&rx, "F-B's segment");
+    assert_eq!(
+        (last.closed_by.clone(), last.session.as_deref(), last.index),
+        (SegmentEnd::Stopped, Some("F-B"), 0)
+    );
+    assert!(last.path.starts_with(dir_b.path()) && cut.path.starts_with(dir_a.path()));
+    for s in [&cut, &changed, &last] {
+        check_segment(s);
+    }
 }

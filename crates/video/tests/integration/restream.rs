@@ -24,6 +24,10 @@ struct Setup {
 }
 
 fn setup(stream: &str) -> Setup {
+    setup_with(stream, None)
+}
+
+fn setup_with(stream: &str, admission: Option<vigie_video::Admission>) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let users_file = dir.path().join("viewers.htdigest");
     users::add(&users_file, "alice", PASSWORD).unwrap();
@@ -44,6 +48,7 @@ fn setup(stream: &str) -> Setup {
             bind: "127.0.0.1:0".parse().unwrap(),
             users_file: Some(users_file),
             tls: None,
+            admission,
         },
         events,
     )
@@ -225,6 +230,7 @@ fn a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers() {
             bind: "127.0.0.1:0".parse().unwrap(),
             users_file: Some(users_file),
             tls: None,
+            admission: None,
         },
         events,
     )
@@ -320,6 +326,7 @@ fn rtsps_serves_over_tls_when_a_certificate_is_configured() {
             bind: "127.0.0.1:0".parse().unwrap(),
             users_file: Some(users_file),
             tls: Some((cert, key)),
+            admission: None,
         },
         events,
     )
@@ -347,6 +354,28 @@ fn rtsps_serves_over_tls_when_a_certificate_is_configured() {
     assert_eq!(
         (session.user.as_str(), session.path.as_str()),
         ("alice", "/secure")
+    );
+    // TLS end to end: a viewer asking for RTP over UDP beside the TLS connection is refused.
+    let udp = run_with_timeout(
+        Command::new("gst-launch-1.0").args([
+            "rtspsrc",
+            &format!("location={url}"),
+            "protocols=udp",
+            "tls-validation-flags=0",
+            "user-id=alice",
+            &user_pw,
+            "!",
+            "rtph264depay",
+            "!",
+            "fakesink",
+            "num-buffers=30",
+        ]),
+        Duration::from_secs(20),
+    );
+    assert!(
+        !got_eos(&udp),
+        "RTP over clear UDP on an RTSPS stream: {}",
+        text(&udp)
     );
     // Plain RTSP on the TLS port does not get the stream.
     let plain = run_with_timeout(
@@ -391,6 +420,7 @@ fn a_vehicle_with_a_thermal_camera_serves_two_streams() {
             bind: "127.0.0.1:0".parse().unwrap(),
             users_file: Some(users_file),
             tls: None,
+            admission: None,
         },
         events,
     )
@@ -421,4 +451,54 @@ fn a_vehicle_with_a_thermal_camera_serves_two_streams() {
             text(&o)
         );
     }
+}
+
+/// Every viewer journaled (L242-4), fail closed: a session the journal cannot record is refused
+/// before it gets a single frame.
+#[test]
+fn a_viewer_the_journal_cannot_record_is_refused() {
+    let admission = vigie_video::Admission::new(|session| {
+        if session.user == "bob" {
+            Err("the register is unavailable".into())
+        } else {
+            Ok(())
+        }
+    });
+    let s = setup_with("drone8", Some(admission));
+    let refused = run_with_timeout(
+        &mut rtspsrc_client(&with_credentials(&s.url, "bob", "bob-secret-2026"), 30),
+        T,
+    );
+    assert!(!got_eos(&refused), "served unjournaled: {}", text(&refused));
+    let (e, seen) = wait_event(&s.rx, T, "ViewerRefused", |e| {
+        matches!(e, VideoEvent::ViewerRefused { .. })
+    });
+    let VideoEvent::ViewerRefused { session, reason } = e else {
+        unreachable!()
+    };
+    assert_eq!(
+        (session.user.as_str(), reason.as_str()),
+        ("bob", "the register is unavailable")
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, VideoEvent::ViewerStarted(_)))
+    );
+    let ok = run_with_timeout(
+        &mut rtspsrc_client(&with_credentials(&s.url, "alice", PASSWORD), 30),
+        T,
+    );
+    assert!(got_eos(&ok), "{}", text(&ok));
+    let (e, _) = wait_event(&s.rx, T, "alice's session", |e| {
+        matches!(e, VideoEvent::ViewerStarted(_))
+    });
+    let VideoEvent::ViewerStarted(v) = e else {
+        unreachable!()
+    };
+    assert_eq!(
+        (v.user.as_str(), v.stream.as_str(), v.scheme.as_str()),
+        ("alice", "drone8", "rtsp")
+    );
+    assert!(v.session_id.starts_with("v-") && v.session_id.ends_with(&format!("-{}", v.id)));
 }
