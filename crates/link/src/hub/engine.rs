@@ -544,8 +544,8 @@ impl Hub {
                     sysid,
                     frame.compid,
                     Autopilot::from_mav(hb.autopilot),
-                    link,
-                    peer,
+                    (link, peer),
+                    auth,
                     now,
                 );
                 let id = SystemId {
@@ -723,8 +723,8 @@ impl Hub {
         sysid: u8,
         compid: u8,
         autopilot: Autopilot,
-        link: usize,
-        peer: PeerKey,
+        (link, peer): (usize, PeerKey),
+        auth: Auth,
         now: Instant,
     ) {
         if self.vehicles.contains_key(&sysid) {
@@ -757,8 +757,13 @@ impl Hub {
         let keyed = self.key_for(sysid).is_some();
         let pinned = self.config.links.get(link).is_some_and(|l| l.pinned);
         let route_name = format!("{} peer {peer}", self.names[link]);
+        let signed = auth == Auth::Signed;
+        let now_wall = SystemTime::now();
+        // Before the handle is published: whoever sees the vehicle sees how its link stands.
         s.telemetry.send_modify(|t| {
             t.link.keyed = keyed;
+            t.link.signed = signed;
+            t.link.signed_since = signed.then_some(now_wall);
             t.link.route = Some(route_name);
             t.link.pinned = pinned;
         });
@@ -774,7 +779,7 @@ impl Hub {
                     last_heard: now,
                     gone: false,
                 },
-                signed: None,
+                signed: Some(signed),
                 published_rejected: RejectCounts::default(),
                 published_after_signed: None,
             },
@@ -1093,6 +1098,16 @@ impl Hub {
             "vehicle {sysid} confirmed its new signing key after {:?}",
             p.started.elapsed()
         );
+        // The telemetry says so before the caller hears it.
+        let now_wall = SystemTime::now();
+        if let Some(v) = self.vehicles.get_mut(&sysid) {
+            v.signed = Some(true);
+            v.telemetry.send_modify(|t| {
+                t.link.keyed = true;
+                t.link.signed = true;
+                t.link.signed_since = Some(now_wall);
+            });
+        }
         let _ = p.reply.send(Ok(()));
     }
 

@@ -2,9 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a panic is the failure report
 
 mod peer;
+mod raw;
 
 mod faults;
 mod proxy;
 mod pymavlink;
+mod signing;
+mod spoofer;
 mod tlog;
 mod vectors;
