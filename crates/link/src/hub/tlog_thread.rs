@@ -74,3 +74,60 @@ impl TlogThread {
         let _ = self.tx.try_send(TlogMsg::Flush);
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn a_stalled_disk_drops_and_counts_frames_instead_of_queueing_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stalled.tlog");
+        // A FIFO nobody reads stands for a disk that stopped answering.
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&path)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let reader_path = path.clone();
+        let (open_tx, open_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let reader = std::thread::spawn(move || {
+            let mut f = std::fs::File::open(&reader_path).unwrap();
+            open_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            let mut all = Vec::new();
+            f.read_to_end(&mut all).unwrap();
+            all.len()
+        });
+        let dropped = Arc::new(AtomicU64::new(0));
+        let t = TlogThread::start(&path, dropped.clone()).unwrap();
+        open_rx.recv().unwrap();
+        let frame = crate::frame::encode_v2(
+            mavlink::MavHeader {
+                system_id: 1,
+                component_id: 1,
+                sequence: 0,
+            },
+            &crate::MavMessage::HEARTBEAT(Default::default()),
+        );
+        let n = TLOG_QUEUE + 20_000;
+        for _ in 0..n {
+            t.write(SystemTime::now(), &frame.as_ref());
+        }
+        let lost = dropped.load(Ordering::Relaxed);
+        assert!(
+            lost >= 10_000,
+            "only {lost} of {n} frames counted as dropped"
+        );
+        // The disk comes back: what was queued is written, then the log closes.
+        go_tx.send(()).unwrap();
+        t.close();
+        let written = reader.join().unwrap();
+        assert!(written > 0 && written < n * frame.bytes.len());
+    }
+}

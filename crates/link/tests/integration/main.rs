@@ -4,10 +4,14 @@
 mod peer;
 mod raw;
 
+mod airspace;
+mod caps;
 mod faults;
+mod keys;
 mod proxy;
 mod pymavlink;
 mod signing;
 mod spoofer;
 mod tlog;
+mod transports;
 mod vectors;
