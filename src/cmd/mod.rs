@@ -1,6 +1,7 @@
 //! One module per subcommand group; each owns its clap types and a `run` function.
 
 pub mod demo;
+pub mod keys;
 pub mod plan;
 pub mod register;
 pub mod replay;

@@ -109,6 +109,7 @@ pub(super) async fn start(config: HubConfig) -> Result<LinkHub, HubError> {
         sys: (0..=255).map(|_| SysState::default()).collect(),
         tracker: SystemTracker::new(config.lost_timeout),
         vehicles: HashMap::new(),
+        spawned: 0,
         seq: 0,
         outs,
         protected,
@@ -166,6 +167,8 @@ struct VehicleEntry {
     /// What the telemetry last showed, to publish only changes.
     published_rejected: RejectCounts,
     published_after_signed: Option<SystemTime>,
+    /// Order of appearance (older vehicles keep their protected peer first).
+    spawn_order: u64,
 }
 
 struct Hub {
@@ -188,6 +191,8 @@ struct Hub {
     sys: Vec<SysState>,
     tracker: SystemTracker,
     vehicles: HashMap<u8, VehicleEntry>,
+    /// Vehicles spawned so far.
+    spawned: u64,
     seq: u8,
     outs: Vec<mpsc::Sender<Outgoing>>,
     /// Per link: the peers the transport must never evict (routes and the pinned peer).
@@ -602,9 +607,11 @@ impl Hub {
         } else if v.route.link == link && v.route.peer == peer {
             v.route.last_heard = now;
         }
+        let mut protect_changed = route_changed;
         if from_autopilot {
             let signed = auth == Auth::Signed;
             if v.signed != Some(signed) {
+                protect_changed = true;
                 v.signed = Some(signed);
                 v.telemetry.send_modify(|t| {
                     t.link.signed = signed;
@@ -619,13 +626,15 @@ impl Hub {
                 t.link.pinned = pin;
             });
         }
-        // Never block the hub on a slow actor: telemetry is replaced by the next message anyway.
         let compid = frame.compid;
         let known_compid = v.compid;
-        if v.inbound.try_send((sysid, compid, msg.clone())).is_err() {
+        let autopilot_heartbeat = matches!(&msg, MavMessage::HEARTBEAT(hb)
+            if heartbeat_is_autopilot(hb.mavtype, hb.autopilot));
+        // Never block the hub on a slow actor: telemetry is replaced by the next message anyway.
+        if v.inbound.try_send((sysid, compid, msg)).is_err() {
             self.stats.hub.inbound_dropped += 1;
         }
-        if route_changed {
+        if protect_changed {
             self.update_protected(link);
         }
         if pin && self.links[link].pinned_peer.is_none() {
@@ -635,11 +644,10 @@ impl Hub {
         // Liveness from the autopilot only: a camera's heartbeat does not prove the aircraft.
         if compid == known_compid {
             let id = SystemId { sysid, compid };
-            let presence = match &msg {
-                MavMessage::HEARTBEAT(hb) if heartbeat_is_autopilot(hb.mavtype, hb.autopilot) => {
-                    self.tracker.on_heartbeat(id, now)
-                }
-                _ => self.tracker.on_frame(id, now),
+            let presence = if autopilot_heartbeat {
+                self.tracker.on_heartbeat(id, now)
+            } else {
+                self.tracker.on_frame(id, now)
             };
             if presence == Some(Presence::Regained) {
                 self.regained(id);
@@ -663,13 +671,29 @@ impl Hub {
         }
     }
 
+    /// The peers the link's transport must never evict: the pinned one, the routes of signed
+    /// vehicles, then the oldest unsigned vehicles' routes up to half the table — the other half
+    /// stays free to turn over, so vehicles invented by a flood cannot fill it and lock every
+    /// newcomer out.
     fn update_protected(&mut self, link: usize) {
-        let mut set: BTreeSet<PeerKey> = self
+        let half = self
+            .config
+            .links
+            .get(link)
+            .map_or(1, |l| (l.max_peers / 2).max(1));
+        let mut routes: Vec<(bool, u64, PeerKey)> = self
             .vehicles
             .values()
             .filter(|v| v.route.link == link && !v.route.gone)
-            .map(|v| v.route.peer)
+            .map(|v| (v.signed != Some(true), v.spawn_order, v.route.peer))
             .collect();
+        routes.sort();
+        let mut set = BTreeSet::new();
+        for (unsigned, _, peer) in routes {
+            if !unsigned || set.len() < half {
+                set.insert(peer);
+            }
+        }
         if let Some(p) = self.links.get(link).and_then(|l| l.pinned_peer) {
             set.insert(p);
         }
@@ -782,8 +806,10 @@ impl Hub {
                 signed: Some(signed),
                 published_rejected: RejectCounts::default(),
                 published_after_signed: None,
+                spawn_order: self.spawned,
             },
         );
+        self.spawned += 1;
         if let Some(l) = self.links.get_mut(link) {
             l.vehicles += 1;
         }

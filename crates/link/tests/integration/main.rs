@@ -7,6 +7,7 @@ mod raw;
 mod airspace;
 mod caps;
 mod faults;
+mod flood;
 mod keys;
 mod proxy;
 mod pymavlink;
