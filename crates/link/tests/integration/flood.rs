@@ -182,7 +182,7 @@ fn flood_datagrams() -> Vec<(Vec<u8>, u64)> {
                 0 => {
                     let len = 20 + (rng.next() % 80) as usize;
                     bytes.extend((0..len).map(|k| {
-                        if k == 0 && rng.0 % 2 == 0 {
+                        if k == 0 && rng.0.is_multiple_of(2) {
                             0xFD
                         } else {
                             rng.next() as u8
@@ -200,7 +200,7 @@ fn flood_datagrams() -> Vec<(Vec<u8>, u64)> {
                 }
                 // The real vehicle's system id, unsigned: armed, and somewhere else.
                 3 => {
-                    let m = if rng.next() % 2 == 0 {
+                    let m = if rng.next().is_multiple_of(2) {
                         &armed_hb
                     } else {
                         &spoof_pos
@@ -209,7 +209,7 @@ fn flood_datagrams() -> Vec<(Vec<u8>, u64)> {
                 }
                 // The same, signed with another key.
                 4 => {
-                    let m = if rng.next() % 2 == 0 {
+                    let m = if rng.next().is_multiple_of(2) {
                         &armed_hb
                     } else {
                         &spoof_pos
