@@ -95,6 +95,9 @@ enum Command {
     /// Video: headless relay (ingest → RTSP restream → recording) and CSU viewer accounts.
     #[command(subcommand)]
     Video(cmd::video::VideoCommand),
+    /// MAVLink signing keys: new, import (hex or passphrase), list, remove, assign, unassign.
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCommand),
 }
 
 fn main() -> ExitCode {
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Some(Command::Replay(a)) => cmd::replay::run(&cli.global, a),
         Some(Command::Tlog(c)) => cmd::tlog::run(&cli.global, c),
         Some(Command::Video(c)) => cmd::video::run(&cli.global, c),
+        Some(Command::Keys(c)) => cmd::keys::run(&cli.global, c),
     };
     exit::report(result)
 }

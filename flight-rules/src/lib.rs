@@ -13,7 +13,9 @@ pub mod fence;
 mod geom;
 pub mod legal_basis;
 pub mod limits;
+pub mod link;
 pub mod mission;
+pub mod remote_id;
 pub mod rules;
 pub mod traffic;
 pub mod types;
@@ -33,8 +35,14 @@ pub use fence::{
 };
 pub use legal_basis::{FlightLegalBasis, LegalBases, LegalBasis, RequiredDocument};
 pub use limits::Limits;
+pub use link::LinkLimits;
 pub use mission::{
     Mission, MissionItem, PathPoint, PlanFence, QgcPlan, RallyPoint, parse_qgc_plan,
+};
+pub use remote_id::{
+    OperatorRegistration, RegistrationError, RemoteIdArmStatus, RemoteIdBasicId,
+    RemoteIdFlightStatus, RemoteIdIdType, RemoteIdLimits, RemoteIdLocation, RemoteIdOperatorId,
+    RemoteIdSnapshot, RemoteIdSystem,
 };
 pub use rules::{
     Action, Decision, Finding, FlightMode, RuleSet, Severity, Situation, Verdict, evaluate,

@@ -102,6 +102,8 @@ pub struct Limits {
     pub fence: FenceLimits,
     pub breach: BreachLimits,
     pub traffic: crate::traffic::TrafficLimits,
+    pub link: crate::link::LinkLimits,
+    pub remote_id: crate::remote_id::RemoteIdLimits,
 }
 
 // Defaults equal the shipped file (a test checks they agree), so a partial operator file works.
@@ -286,6 +288,9 @@ impl Limits {
         }
         if !(self.zones.leg_margin_m >= 0.0 && self.zones.default_h_accuracy_m >= 0.0) {
             return bad("zones.leg_margin_m", "margins must be ≥ 0");
+        }
+        if !(self.remote_id.stale_s.is_finite() && self.remote_id.stale_s > 0.0) {
+            return bad("remote_id.stale_s", "must be a positive number of seconds");
         }
         self.traffic.validate(file)
     }

@@ -51,6 +51,8 @@ pub mod rule_id {
     pub const POSITION_UNKNOWN: &str = "POSITION-UNKNOWN";
     pub const TRAFFIC_NEARBY: &str = "TRAFFIC-NEARBY";
     pub const LEGAL_BASIS: &str = "LEGAL-BASIS";
+    pub const LINK_UNSIGNED: &str = "LINK-UNSIGNED";
+    pub const REMOTE_ID: &str = "REMOTE-ID";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -240,6 +242,8 @@ pub fn evaluate(rules: &RuleSet, s: &Situation, action: &Action, now: DateTime<U
             }
             wind_rules(rules, s, false, now, &mut f);
             vehicle_rules(rules, s, now, &mut f);
+            crate::link::link_rule(rules, s, &mut f);
+            crate::remote_id::remote_id_rule(rules, s, now, &mut f);
             crate::traffic::traffic_rules(rules, s, true, now, &mut f);
             checklist_rule(&rules.checklist, &s.checklist_ticks, &mut f);
         }

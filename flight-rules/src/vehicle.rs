@@ -46,6 +46,12 @@ pub struct VehicleSnapshot {
     pub autopilot_ready: Option<bool>,
     /// What the autopilot says is wrong ("PreArm: Need Position Estimate"), newest last.
     pub autopilot_reasons: Vec<String>,
+    /// Whether the frames the station accepts from the vehicle are signed with its key (MAVLink 2
+    /// signing): Some(true) signed, Some(false) not, None not known yet. `LINK-UNSIGNED` reads it.
+    pub link_signed: Option<bool>,
+    /// What the vehicle's Remote ID broadcasts and its module's verdict; None when nothing was
+    /// heard. `REMOTE-ID` reads it.
+    pub remote_id: Option<crate::remote_id::RemoteIdSnapshot>,
 }
 
 impl VehicleSnapshot {

@@ -6,6 +6,7 @@ mod integration {
     mod config;
     mod fence;
     mod legal_basis;
+    mod link_and_remote_id;
     mod plan;
     mod properties;
     mod rules;

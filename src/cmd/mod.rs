@@ -3,6 +3,7 @@
 pub mod authorisation;
 pub mod demo;
 pub mod fly;
+pub mod keys;
 pub mod pilots;
 pub mod plan;
 pub mod register;

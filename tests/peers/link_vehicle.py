@@ -6,7 +6,11 @@ answered with the deprecated MISSION_REQUEST, parameters, signing) and reports w
 lines on stdout, so the Rust test can assert on the vehicle's side of each exchange.
 
 Usage: link_vehicle.py --connect udpout:127.0.0.1:PORT [--params N] [--drop-commands K]
-       [--in-progress] [--key HEX] [--duration S]
+       [--in-progress] [--key HEX] [--clock-offset-s S] [--accept-setup-signing]
+       [--remote-id ready|failing] [--adsb] [--duration S]
+
+The signing key may also come from the environment (VIGIE_PEER_KEY), as arguments are visible in
+ps; tests pass throwaway keys either way.
 """
 
 import argparse
@@ -33,7 +37,16 @@ def main():
                     help="ignore the first K COMMAND_LONGs (to exercise retries)")
     ap.add_argument("--in-progress", action="store_true",
                     help="answer NAV_TAKEOFF with IN_PROGRESS, then ACCEPTED")
-    ap.add_argument("--key", help="signing key, 64 hex digits; unsigned frames are then refused")
+    ap.add_argument("--key", default=os.environ.get("VIGIE_PEER_KEY"),
+                    help="signing key, 64 hex digits; unsigned frames are then refused")
+    ap.add_argument("--clock-offset-s", type=float, default=0.0,
+                    help="the vehicle's signing clock runs this far ahead of the host's (negative: behind)")
+    ap.add_argument("--accept-setup-signing", action="store_true",
+                    help="take the key of a SETUP_SIGNING and sign with it from then on (as ArduPilot disarmed)")
+    ap.add_argument("--remote-id", choices=["ready", "failing"],
+                    help="send OPEN_DRONE_ID_* at 1 Hz, the module's arm status good or failing")
+    ap.add_argument("--adsb", action="store_true",
+                    help="send ADSB_VEHICLE of a helicopter 300 m north of the vehicle, 150 ft above")
     ap.add_argument("--duration", type=float, default=900.0, help="stop after S seconds (a safety net; tests kill it)")
     ap.add_argument("--request-timeout", type=float, default=0.6)
     args = ap.parse_args()
@@ -41,9 +54,17 @@ def main():
     m = mavutil.mavlink_connection(args.connect, source_system=args.sysid, source_component=1,
                                    dialect="ardupilotmega", autoreconnect=True)
     m.mav.robust_parsing = True
+
+    def signing_clock():
+        # 10 us since 2015-01-01, on the vehicle's (possibly skewed) clock.
+        return int((time.time() + args.clock_offset_s - 1420070400) * 100 * 1000)
+
+    def start_signing(key, initial=None):
+        m.setup_signing(key, sign_outgoing=True, allow_unsigned_callback=lambda _mav, _msgid: False,
+                        link_id=0, initial_timestamp=max(initial or 0, signing_clock()))
+
     if args.key:
-        m.setup_signing(bytes.fromhex(args.key), sign_outgoing=True,
-                        allow_unsigned_callback=lambda _mav, _msgid: False, link_id=0)
+        start_signing(bytes.fromhex(args.key))
 
     params = [(f"PARAM_{i:04d}", float(i) * 0.5, mav.MAV_PARAM_TYPE_REAL32) for i in range(args.params)]
     stores = {0: [], 1: [], 2: []}
@@ -53,6 +74,8 @@ def main():
     pending_acks = []  # (due_time, command, result)
     last_hb = 0.0
     last_tel = 0.0
+    last_rid = 0.0
+    last_stats = 0.0
     gcs_heartbeats = 0
     start = time.time()
     say(event="started")
@@ -72,6 +95,40 @@ def main():
             m.mav.global_position_int_send(int((now - start) * 1000) & 0xFFFFFFFF, 435150000, 49890000,
                                            20000, 0, 0, 0, 0, 9000)
             m.mav.wind_send(330.0, 12.5, 0.0)
+            if args.adsb:
+                flags = (mav.ADSB_FLAGS_VALID_COORDS | mav.ADSB_FLAGS_VALID_ALTITUDE | mav.ADSB_FLAGS_VALID_HEADING
+                         | mav.ADSB_FLAGS_VALID_VELOCITY | mav.ADSB_FLAGS_VALID_CALLSIGN | mav.ADSB_FLAGS_VALID_SQUAWK)
+                # 300 m north of 43.515 N 4.989 E; the vehicle is at 20 m AMSL, the helicopter
+                # 150 ft (45.7 m) above it.
+                m.mav.adsb_vehicle_send(0x39C4A5, 435176980, 49890000, mav.ADSB_ALTITUDE_TYPE_PRESSURE_QNH,
+                                        65720, 27000, 4000, 0, b"DRAGON13", mav.ADSB_EMITTER_TYPE_ROTOCRAFT,
+                                        1, flags, 7000)
+        if args.remote_id and now - last_rid >= 1.0:
+            last_rid = now
+            blank = [0] * 20
+            uas_id = list(b"1596F3501234") + [0] * 8
+            m.mav.open_drone_id_basic_id_send(0, 0, blank, mav.MAV_ODID_ID_TYPE_SERIAL_NUMBER,
+                                              mav.MAV_ODID_UA_TYPE_HELICOPTER_OR_MULTIROTOR, uas_id)
+            m.mav.open_drone_id_location_send(0, 0, blank, mav.MAV_ODID_STATUS_GROUND, 9000, 0, 0,
+                                              435150000, 49890000, 20.0, 69.5, mav.MAV_ODID_HEIGHT_REF_OVER_TAKEOFF,
+                                              0.0, mav.MAV_ODID_HOR_ACC_3_METER, mav.MAV_ODID_VER_ACC_3_METER,
+                                              mav.MAV_ODID_VER_ACC_3_METER, mav.MAV_ODID_SPEED_ACC_1_METERS_PER_SECOND,
+                                              0.0, mav.MAV_ODID_TIME_ACC_1_0_SECOND)
+            m.mav.open_drone_id_system_send(0, 0, blank, mav.MAV_ODID_OPERATOR_LOCATION_TYPE_TAKEOFF,
+                                            mav.MAV_ODID_CLASSIFICATION_TYPE_EU, 435151000, 49891000, 1, 0,
+                                            -1000.0, -1000.0, mav.MAV_ODID_CATEGORY_EU_OPEN, mav.MAV_ODID_CLASS_EU_CLASS_2,
+                                            20.0, 0)
+            m.mav.open_drone_id_operator_id_send(0, 0, blank, mav.MAV_ODID_OPERATOR_ID_TYPE_CAA, b"FIN87astrdge12k8")
+            if args.remote_id == "ready":
+                m.mav.open_drone_id_arm_status_send(mav.MAV_ODID_ARM_STATUS_GOOD_TO_ARM, b"")
+            else:
+                m.mav.open_drone_id_arm_status_send(mav.MAV_ODID_ARM_STATUS_PRE_ARM_FAIL_GENERIC, b"missing basic ID")
+        if now - last_stats >= 1.0:
+            last_stats = now
+            sg = m.mav.signing
+            if sg.secret_key is not None:
+                say(event="signing_stats", good=sg.goodsig_count, bad=sg.badsig_count, rejected=sg.reject_count,
+                    timestamp=sg.timestamp)
         for due, command, result in [p for p in pending_acks if p[0] <= now]:
             m.mav.command_ack_send(command, result, 100, 0, 255, 190)
             pending_acks.remove((due, command, result))
@@ -92,6 +149,12 @@ def main():
                 say(event="gcs_heartbeat", type=msg.type, autopilot=msg.autopilot,
                     compid=msg.get_srcComponent(), count=gcs_heartbeats,
                     signed=bool(getattr(msg, "_signed", False)))
+        elif t == "SETUP_SIGNING":
+            # Never print the key: only that it came, and what happened to it.
+            say(event="setup_signing", accepted=args.accept_setup_signing, signed=bool(msg._signed),
+                initial_timestamp=msg.initial_timestamp)
+            if args.accept_setup_signing:
+                start_signing(bytes(msg.secret_key), msg.initial_timestamp)
         elif t == "COMMAND_LONG":
             say(event="command", command=msg.command, confirmation=msg.confirmation,
                 param1=msg.param1, param2=msg.param2, param7=msg.param7, signed=bool(msg._signed))

@@ -2,6 +2,7 @@
 //! the desktop UI (egui_kittest, and a real window under Xvfb).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a panic is the failure report
 
+mod cli_keys;
 mod cli_register;
 mod cli_rules;
 mod cli_video;

@@ -62,8 +62,13 @@ const PYTHON_PEERS: &[&str] = &[
     "MAVProxy==1.8.75",
     "cryptography==50.0.2",
     "geojson==3.3.0",
+    // InterUSS' EN 4709-002 operator registration numbers, against which the link's tests check
+    // flight_rules' AlphaTango number check.
+    "uas_standards==4.4.0",
+    "implicitdict==5.0.0",
 ];
-const PYTHON_CHECK: &str = "import pymavlink, MAVProxy, cryptography, geojson";
+const PYTHON_CHECK: &str =
+    "import pymavlink, MAVProxy, cryptography, geojson, uas_standards.en4709_02";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -254,7 +259,9 @@ fn demo(extra: &[String]) -> Result<()> {
 /// edge not listed here fails CI, and so does a listed edge that is no longer used.
 const INTERNAL: &[(&str, &[&str])] = &[
     ("flight_rules", &[]),
-    ("vigie_link", &[]),
+    // The link hands out flight_rules values where the rules' type is the right one (manned
+    // traffic, Remote ID), converted once at the edge.
+    ("vigie_link", &["flight_rules"]),
     ("vigie_video", &[]),
     ("vigie_register", &[]),
     ("vigie_feeds", &["flight_rules"]),

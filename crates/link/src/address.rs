@@ -15,11 +15,31 @@ pub enum LinkAddress {
     TcpIn { bind: String },
     /// A serial port (`serial:/dev/ttyUSB0:57600`), reopened when it comes back.
     Serial { path: String, baud: u32 },
+    /// Broadcast UDP to a subnet (`udpbcast:192.168.1.255:14550`) until a vehicle answers, then
+    /// talk to that vehicle only, as pymavlink's and MAVProxy's `udpbcast:` do. The first
+    /// answer wins: on a network the station does not control, use signing.
+    UdpBcast { remote: String },
+    /// Replay a telemetry log (`file:flight.tlog`, as MAVProxy takes a .tlog for `--master`):
+    /// its frames arrive at their recorded pace (`?speed=N` N times faster, `?speed=max` as fast
+    /// as they are read); what the station sends is dropped. A file that is not a tlog is read
+    /// as raw MAVLink bytes.
+    File { path: String, speed: ReplaySpeed },
 }
+
+/// How fast a `file:` link replays its log.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReplaySpeed {
+    /// N times the recorded pace (1 = as recorded).
+    Factor(f64),
+    /// As fast as the hub takes the frames.
+    Max,
+}
+
+impl Eq for ReplaySpeed {}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "connection {input:?}: {reason}; write e.g. udpin:0.0.0.0:14550, udpout:HOST:PORT, tcpout:HOST:PORT, tcpin:0.0.0.0:PORT or serial:/dev/ttyUSB0:57600"
+    "connection {input:?}: {reason}; write e.g. udpin:0.0.0.0:14550, udpout:HOST:PORT, udpbcast:192.168.1.255:14550, tcpout:HOST:PORT, tcpin:0.0.0.0:PORT, serial:/dev/ttyUSB0:57600 or file:flight.tlog"
 )]
 pub struct AddressError {
     pub input: String,
@@ -75,6 +95,30 @@ impl FromStr for LinkAddress {
                     baud,
                 })
             }
+            "udpbcast" => Ok(Self::UdpBcast {
+                remote: host_port(input, rest)?,
+            }),
+            "file" => {
+                let (path, speed) = match rest.rsplit_once("?speed=") {
+                    None => (rest, ReplaySpeed::Factor(1.0)),
+                    Some((p, "max")) => (p, ReplaySpeed::Max),
+                    Some((p, n)) => match n.parse::<f64>() {
+                        Ok(f) if f.is_finite() && f > 0.0 => (p, ReplaySpeed::Factor(f)),
+                        _ => {
+                            return Err(err(
+                                "?speed= takes a positive number (2 = twice as fast) or max",
+                            ));
+                        }
+                    },
+                };
+                if path.is_empty() {
+                    return Err(err("missing file path"));
+                }
+                Ok(Self::File {
+                    path: path.to_string(),
+                    speed,
+                })
+            }
             other => Err(err(&format!("unknown scheme {other:?}"))),
         }
     }
@@ -88,6 +132,12 @@ impl fmt::Display for LinkAddress {
             Self::TcpOut { remote } => write!(f, "tcpout:{remote}"),
             Self::TcpIn { bind } => write!(f, "tcpin:{bind}"),
             Self::Serial { path, baud } => write!(f, "serial:{path}:{baud}"),
+            Self::UdpBcast { remote } => write!(f, "udpbcast:{remote}"),
+            Self::File { path, speed } => match speed {
+                ReplaySpeed::Factor(x) if *x == 1.0 => write!(f, "file:{path}"),
+                ReplaySpeed::Factor(x) => write!(f, "file:{path}?speed={x}"),
+                ReplaySpeed::Max => write!(f, "file:{path}?speed=max"),
+            },
         }
     }
 }
@@ -136,6 +186,33 @@ mod tests {
                     bind: "[::1]:14550".into(),
                 },
             ),
+            (
+                "udpbcast:192.168.1.255:14550",
+                LinkAddress::UdpBcast {
+                    remote: "192.168.1.255:14550".into(),
+                },
+            ),
+            (
+                "file:/data/flight.tlog",
+                LinkAddress::File {
+                    path: "/data/flight.tlog".into(),
+                    speed: ReplaySpeed::Factor(1.0),
+                },
+            ),
+            (
+                "file:flight.tlog?speed=10",
+                LinkAddress::File {
+                    path: "flight.tlog".into(),
+                    speed: ReplaySpeed::Factor(10.0),
+                },
+            ),
+            (
+                "file:flight.tlog?speed=max",
+                LinkAddress::File {
+                    path: "flight.tlog".into(),
+                    speed: ReplaySpeed::Max,
+                },
+            ),
         ];
         for (s, want) in ok {
             let got: LinkAddress = s.parse().unwrap();
@@ -150,6 +227,10 @@ mod tests {
             "ftp:a:1",
             "serial::57600",
             "serial:/dev/x:fast",
+            "udpbcast:14550",
+            "file:",
+            "file:x.tlog?speed=0",
+            "file:x.tlog?speed=fast",
         ] {
             let e = bad.parse::<LinkAddress>().unwrap_err();
             assert!(

@@ -42,7 +42,22 @@ pub struct RawFrame {
     pub bytes: Vec<u8>,
 }
 
-impl RawFrame {
+/// A frame borrowed from the buffer it was found in (a tlog in memory, a datagram): the same
+/// header fields as [`RawFrame`], no copy. [`FrameRef::to_owned`] makes a [`RawFrame`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRef<'a> {
+    pub version: MavlinkVersion,
+    pub incompat_flags: u8,
+    pub compat_flags: u8,
+    pub seq: u8,
+    pub sysid: u8,
+    pub compid: u8,
+    pub msgid: u32,
+    /// The whole frame, STX to signature.
+    pub bytes: &'a [u8],
+}
+
+impl<'a> FrameRef<'a> {
     fn header_len(&self) -> usize {
         match self.version {
             MavlinkVersion::V1 => V1_HEADER,
@@ -51,14 +66,18 @@ impl RawFrame {
     }
 
     /// Payload as sent (MAVLink 2 trims trailing zeros).
-    pub fn payload(&self) -> &[u8] {
+    pub fn payload(&self) -> &'a [u8] {
         let start = self.header_len();
         let len = self.bytes.get(1).copied().unwrap_or(0) as usize;
         self.bytes.get(start..start + len).unwrap_or(&[])
     }
 
+    pub fn is_signed(&self) -> bool {
+        self.version == MavlinkVersion::V2 && self.incompat_flags & IFLAG_SIGNED != 0
+    }
+
     pub fn signature(&self) -> Option<Signature> {
-        if self.version != MavlinkVersion::V2 || self.incompat_flags & IFLAG_SIGNED == 0 {
+        if !self.is_signed() {
             return None;
         }
         let at = self.bytes.len().checked_sub(SIGNATURE_LEN)?;
@@ -75,16 +94,62 @@ impl RawFrame {
     }
 
     /// The bytes the signature covers: header, payload, CRC (everything before the signature).
-    pub fn signed_part(&self) -> &[u8] {
+    pub fn signed_part(&self) -> &'a [u8] {
         let end = self
             .bytes
             .len()
-            .saturating_sub(if self.signature().is_some() {
-                SIGNATURE_LEN
-            } else {
-                0
-            });
+            .saturating_sub(if self.is_signed() { SIGNATURE_LEN } else { 0 });
         &self.bytes[..end]
+    }
+
+    /// Decode the payload into a typed message of the ardupilotmega dialect.
+    pub fn decode(&self) -> Result<MavMessage, DecodeError> {
+        MavMessage::parse(self.version, self.msgid, self.payload()).map_err(|e| DecodeError {
+            msgid: self.msgid,
+            reason: e.to_string(),
+        })
+    }
+
+    pub fn to_owned(&self) -> RawFrame {
+        RawFrame {
+            version: self.version,
+            incompat_flags: self.incompat_flags,
+            compat_flags: self.compat_flags,
+            seq: self.seq,
+            sysid: self.sysid,
+            compid: self.compid,
+            msgid: self.msgid,
+            bytes: self.bytes.to_vec(),
+        }
+    }
+}
+
+impl RawFrame {
+    pub fn as_ref(&self) -> FrameRef<'_> {
+        FrameRef {
+            version: self.version,
+            incompat_flags: self.incompat_flags,
+            compat_flags: self.compat_flags,
+            seq: self.seq,
+            sysid: self.sysid,
+            compid: self.compid,
+            msgid: self.msgid,
+            bytes: &self.bytes,
+        }
+    }
+
+    /// Payload as sent (MAVLink 2 trims trailing zeros).
+    pub fn payload(&self) -> &[u8] {
+        self.as_ref().payload()
+    }
+
+    pub fn signature(&self) -> Option<Signature> {
+        self.as_ref().signature()
+    }
+
+    /// The bytes the signature covers: header, payload, CRC (everything before the signature).
+    pub fn signed_part(&self) -> &[u8] {
+        self.as_ref().signed_part()
     }
 
     pub fn header(&self) -> MavHeader {
@@ -97,10 +162,7 @@ impl RawFrame {
 
     /// Decode the payload into a typed message of the ardupilotmega dialect.
     pub fn decode(&self) -> Result<MavMessage, DecodeError> {
-        MavMessage::parse(self.version, self.msgid, self.payload()).map_err(|e| DecodeError {
-            msgid: self.msgid,
-            reason: e.to_string(),
-        })
+        self.as_ref().decode()
     }
 }
 
@@ -127,21 +189,96 @@ pub enum FrameError {
 }
 
 /// CRC-16/MCRF4XX (X.25) over `data`, then the message's CRC_EXTRA byte, as MAVLink defines it.
+/// Slicing-by-8 over tables of the reflected polynomial 0x8408: the CRC is most of the cost of
+/// reading a tlog, and a byte-at-a-time loop is bound by its dependency chain.
 pub fn crc_x25(data: &[u8], extra: u8) -> u16 {
     let mut crc: u16 = 0xFFFF;
-    for &b in data.iter().chain(std::iter::once(&extra)) {
-        let mut tmp = b ^ (crc as u8);
-        tmp ^= tmp << 4;
-        crc = (crc >> 8) ^ (u16::from(tmp) << 8) ^ (u16::from(tmp) << 3) ^ (u16::from(tmp) >> 4);
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_le_bytes(w) ^ u64::from(crc);
+        let b = v.to_le_bytes();
+        crc = CRC_TABLES[7][usize::from(b[0])]
+            ^ CRC_TABLES[6][usize::from(b[1])]
+            ^ CRC_TABLES[5][usize::from(b[2])]
+            ^ CRC_TABLES[4][usize::from(b[3])]
+            ^ CRC_TABLES[3][usize::from(b[4])]
+            ^ CRC_TABLES[2][usize::from(b[5])]
+            ^ CRC_TABLES[1][usize::from(b[6])]
+            ^ CRC_TABLES[0][usize::from(b[7])];
+    }
+    for &b in chunks.remainder().iter().chain(std::iter::once(&extra)) {
+        crc = (crc >> 8) ^ CRC_TABLES[0][usize::from((crc as u8) ^ b)];
     }
     crc
 }
 
+/// `CRC_TABLES[k][i]`: the CRC of byte `i` followed by `k` zero bytes.
+const CRC_TABLES: [[u16; 256]; 8] = {
+    let mut t = [[0u16; 256]; 8];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u16;
+        let mut bit = 0;
+        while bit < 8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0x8408
+            } else {
+                c >> 1
+            };
+            bit += 1;
+        }
+        t[0][i] = c;
+        i += 1;
+    }
+    let mut k = 1;
+    while k < 8 {
+        let mut i = 0;
+        while i < 256 {
+            let prev = t[k - 1][i];
+            t[k][i] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// Message ids of the dialect all lie below this (ardupilotmega's highest is 50005).
+const TABLE_IDS: usize = 1 << 16;
+
+struct DialectTable {
+    /// CRC_EXTRA per id, `None` for an id the dialect does not have.
+    extra: Vec<Option<u8>>,
+    name: Vec<Option<&'static str>>,
+}
+
+/// Built once: asking the generated dialect whether an id exists builds a default message, far
+/// too slow to do for every frame.
+fn dialect() -> &'static DialectTable {
+    static TABLE: std::sync::OnceLock<DialectTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut extra = vec![None; TABLE_IDS];
+        let mut name = vec![None; TABLE_IDS];
+        for id in 0..TABLE_IDS as u32 {
+            if let Some(m) = MavMessage::default_message_from_id(id) {
+                extra[id as usize] = Some(MavMessage::extra_crc(id));
+                name[id as usize] = Some(m.message_name());
+            }
+        }
+        DialectTable { extra, name }
+    })
+}
+
 /// Known CRC_EXTRA for a message id of our dialect, `None` when the id is unknown.
 pub fn crc_extra(msgid: u32) -> Option<u8> {
-    // The generated dialect answers 0 for unknown ids; a real message may also have extra 0, so we
-    // also ask whether the dialect can build a message of that id.
-    MavMessage::default_message_from_id(msgid).map(|_| MavMessage::extra_crc(msgid))
+    dialect().extra.get(msgid as usize).copied().flatten()
+}
+
+/// The dialect's name for a message id (`GLOBAL_POSITION_INT`), `None` when unknown.
+pub fn message_name(msgid: u32) -> Option<&'static str> {
+    dialect().name.get(msgid as usize).copied().flatten()
 }
 
 /// Incremental frame finder. Feed it bytes as they arrive; take frames and errors out.
@@ -156,6 +293,13 @@ pub enum Parsed {
     Error(FrameError),
 }
 
+/// What [`FrameParser::push_with`] hands out: frames borrowed from the bytes pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParsedRef<'a> {
+    Frame(FrameRef<'a>),
+    Error(FrameError),
+}
+
 impl FrameParser {
     pub fn new() -> Self {
         Self::default()
@@ -163,47 +307,46 @@ impl FrameParser {
 
     /// Append bytes and return everything that can be decided now. Incomplete frames stay buffered.
     pub fn push(&mut self, data: &[u8]) -> Vec<Parsed> {
-        self.buf.extend_from_slice(data);
         let mut out = Vec::new();
-        let mut pos = 0;
-        loop {
-            // Skip to the next start marker.
-            let Some(rel) = self.buf[pos..]
-                .iter()
-                .position(|&b| b == STX_V1 || b == STX_V2)
-            else {
-                if self.buf.len() > pos {
-                    out.push(Parsed::Error(FrameError::Garbage {
-                        bytes: self.buf.len() - pos,
-                    }));
-                }
-                pos = self.buf.len();
-                break;
-            };
-            if rel > 0 {
-                out.push(Parsed::Error(FrameError::Garbage { bytes: rel }));
-                pos += rel;
-            }
-            match try_frame(&self.buf[pos..]) {
-                Attempt::NeedMore => break,
-                Attempt::Frame(frame, len) => {
-                    out.push(Parsed::Frame(frame));
-                    pos += len;
-                }
-                Attempt::Skip(err, len) => {
-                    out.push(Parsed::Error(err));
-                    pos += len;
-                }
-            }
-        }
-        self.buf.drain(..pos);
-        // A stream of junk that never completes a frame must not grow without bound.
-        if self.buf.len() > MAX_FRAME * 4 {
-            let n = self.buf.len();
-            self.buf.clear();
-            out.push(Parsed::Error(FrameError::Garbage { bytes: n }));
-        }
+        self.push_with(data, |p| {
+            out.push(match p {
+                ParsedRef::Frame(f) => Parsed::Frame(f.to_owned()),
+                ParsedRef::Error(e) => Parsed::Error(e),
+            })
+        });
         out
+    }
+
+    /// Like [`push`](Self::push), without copying: each frame is borrowed for the call of `f`.
+    /// When nothing is buffered (a datagram of whole frames, a tlog) the bytes are parsed where
+    /// they are and only an incomplete tail is kept.
+    pub fn push_with(&mut self, data: &[u8], mut f: impl FnMut(ParsedRef<'_>)) {
+        if self.buf.is_empty() {
+            let used = scan(data, &mut f);
+            self.keep_tail(&data[used..], &mut f);
+        } else {
+            let mut buf = std::mem::take(&mut self.buf);
+            buf.extend_from_slice(data);
+            let used = scan(&buf, &mut f);
+            buf.drain(..used);
+            self.buf = buf;
+            self.bound(&mut f);
+        }
+    }
+
+    fn keep_tail(&mut self, tail: &[u8], f: &mut impl FnMut(ParsedRef<'_>)) {
+        self.buf.extend_from_slice(tail);
+        self.bound(f);
+    }
+
+    /// A stream of junk that never completes a frame must not grow without bound.
+    fn bound(&mut self, f: &mut impl FnMut(ParsedRef<'_>)) {
+        if self.buf.len() > MAX_FRAME * 4 {
+            f(ParsedRef::Error(FrameError::Garbage {
+                bytes: self.buf.len(),
+            }));
+            self.buf.clear();
+        }
     }
 
     /// Bytes held waiting for the rest of a frame.
@@ -212,22 +355,58 @@ impl FrameParser {
     }
 }
 
-enum Attempt {
+/// Report every frame and error in `b`; returns how many bytes were decided (the rest is an
+/// incomplete frame).
+fn scan(b: &[u8], f: &mut impl FnMut(ParsedRef<'_>)) -> usize {
+    let mut pos = 0;
+    loop {
+        // Skip to the next start marker.
+        let Some(rel) = b[pos..].iter().position(|&x| x == STX_V1 || x == STX_V2) else {
+            if b.len() > pos {
+                f(ParsedRef::Error(FrameError::Garbage {
+                    bytes: b.len() - pos,
+                }));
+            }
+            return b.len();
+        };
+        if rel > 0 {
+            f(ParsedRef::Error(FrameError::Garbage { bytes: rel }));
+            pos += rel;
+        }
+        match find_frame(&b[pos..]) {
+            Found::NeedMore => return pos,
+            Found::Frame(frame) => {
+                pos += frame.bytes.len();
+                f(ParsedRef::Frame(frame));
+            }
+            Found::Skip(err, len) => {
+                f(ParsedRef::Error(err));
+                pos += len;
+            }
+        }
+    }
+}
+
+/// What starts at a start marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found<'a> {
+    /// The frame is not complete yet.
     NeedMore,
-    Frame(RawFrame, usize),
+    Frame(FrameRef<'a>),
     /// Skip this many bytes and report the error. For a bad CRC we skip only the marker byte, so
     /// a real frame that started inside the bad one is still found.
     Skip(FrameError, usize),
 }
 
-fn try_frame(b: &[u8]) -> Attempt {
+/// The frame that starts at `b[0]` (which must be a start marker), checked: flags, known id, CRC.
+pub fn find_frame(b: &[u8]) -> Found<'_> {
     let (version, header_len) = match b.first() {
         Some(&STX_V1) => (MavlinkVersion::V1, V1_HEADER),
         Some(&STX_V2) => (MavlinkVersion::V2, V2_HEADER),
-        _ => return Attempt::Skip(FrameError::Garbage { bytes: 1 }, 1),
+        _ => return Found::Skip(FrameError::Garbage { bytes: 1 }, 1),
     };
     if b.len() < header_len {
-        return Attempt::NeedMore;
+        return Found::NeedMore;
     }
     let payload_len = b[1] as usize;
     let (incompat, compat, seq, sysid, compid, msgid) = match version {
@@ -242,7 +421,7 @@ fn try_frame(b: &[u8]) -> Attempt {
         ),
     };
     if incompat & !IFLAG_SIGNED != 0 {
-        return Attempt::Skip(FrameError::UnsupportedFlags { flags: incompat }, 1);
+        return Found::Skip(FrameError::UnsupportedFlags { flags: incompat }, 1);
     }
     let sig_len = if incompat & IFLAG_SIGNED != 0 {
         SIGNATURE_LEN
@@ -251,19 +430,19 @@ fn try_frame(b: &[u8]) -> Attempt {
     };
     let total = header_len + payload_len + 2 + sig_len;
     if b.len() < total {
-        return Attempt::NeedMore;
+        return Found::NeedMore;
     }
     let Some(extra) = crc_extra(msgid) else {
         // Without CRC_EXTRA we cannot tell a real unknown frame from noise that looks like one;
         // skip it whole, as pymavlink does.
-        return Attempt::Skip(FrameError::UnknownMessage { msgid }, total);
+        return Found::Skip(FrameError::UnknownMessage { msgid }, total);
     };
     let crc_at = header_len + payload_len;
     let crc = u16::from_le_bytes([b[crc_at], b[crc_at + 1]]);
     if crc_x25(&b[1..crc_at], extra) != crc {
-        return Attempt::Skip(FrameError::BadCrc { msgid }, 1);
+        return Found::Skip(FrameError::BadCrc { msgid }, 1);
     }
-    let frame = RawFrame {
+    Found::Frame(FrameRef {
         version,
         incompat_flags: incompat,
         compat_flags: compat,
@@ -271,9 +450,8 @@ fn try_frame(b: &[u8]) -> Attempt {
         sysid,
         compid,
         msgid,
-        bytes: b[..total].to_vec(),
-    };
-    Attempt::Frame(frame, total)
+        bytes: &b[..total],
+    })
 }
 
 /// Encode a message as an unsigned MAVLink 2 frame (payload trailing zeros trimmed, as the spec
@@ -390,6 +568,36 @@ mod tests {
             system_status: apm::MavState::MAV_STATE_ACTIVE,
             mavlink_version: 3,
         })
+    }
+
+    /// MAVLink's own byte-wise `crc_accumulate` (mavlink_helpers/checksum.h), the reference.
+    fn crc_accumulate_reference(data: &[u8], extra: u8) -> u16 {
+        let mut crc: u16 = 0xFFFF;
+        for &b in data.iter().chain(std::iter::once(&extra)) {
+            let mut tmp = b ^ (crc as u8);
+            tmp ^= tmp << 4;
+            crc =
+                (crc >> 8) ^ (u16::from(tmp) << 8) ^ (u16::from(tmp) << 3) ^ (u16::from(tmp) >> 4);
+        }
+        crc
+    }
+
+    #[test]
+    fn table_crc_equals_mavlinks_crc_accumulate() {
+        let mut x: u32 = 12345;
+        for len in 0..300 {
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    (x >> 16) as u8
+                })
+                .collect();
+            let extra = (len * 7) as u8;
+            assert_eq!(
+                crc_x25(&data, extra),
+                crc_accumulate_reference(&data, extra)
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,12 @@
 //! - [`command`], [`mission`], [`params`]: the protocols as pure state machines ([`protocol`]);
 //! - [`telemetry`]: messages translated once into values with units in their names;
 //! - [`tracker`]: heartbeats → appeared / lost / regained;
-//! - [`tlog`]: MAVProxy-compatible logs with signing keys redacted;
+//! - [`tlog`]: MAVProxy-compatible logs with signing keys redacted, and the one fast reader;
+//! - [`keystore`], [`passphrase`]: signing keys on disk, and passphrases derived as MAVProxy,
+//!   Mission Planner and QGroundControl do;
+//! - [`reject`]: refused frames counted by kind, reported at a limited rate;
+//! - [`adsb`], [`remote_id`]: manned traffic and Remote ID from the vehicle, as `flight_rules`
+//!   types;
 //! - [`values`]: MAVLink enumerations (fix, landed state, autopilot, flight mode, parameter type)
 //!   as plain Rust types, and fence / mission item builders in [`mission`];
 //! - [`hub`]: the running [`LinkHub`] (transports, routing, heartbeat, forwarder, tlogs) and the
@@ -15,14 +20,19 @@
 //! a raw message (tests, tools).
 
 pub mod address;
+pub mod adsb;
 pub mod command;
 pub mod events;
 pub mod forward;
 pub mod frame;
 pub mod hub;
+pub mod keystore;
 pub mod mission;
 pub mod params;
+pub mod passphrase;
 pub mod protocol;
+pub mod reject;
+pub mod remote_id;
 pub mod signing;
 pub mod stats;
 pub mod telemetry;
@@ -40,8 +50,11 @@ pub use address::LinkAddress;
 pub use command::{CommandResult, VehicleCommand};
 pub use events::{LinkEvent, LinkEventKind};
 pub use hub::{HubConfig, HubError, LinkConfig, LinkHub, LinkRole};
+pub use keystore::{Assignment, KeyStore};
 pub use mission::{MissionItem, MissionType};
+pub use passphrase::PassphraseScheme;
+pub use reject::{RejectCounts, RejectKind};
 pub use signing::SigningKey;
-pub use telemetry::VehicleTelemetry;
+pub use telemetry::{LinkSecurity, VehicleTelemetry};
 pub use values::{Autopilot, CopterMode, GpsFix, LandedState, ParamType};
 pub use vehicle::{RequestError, VehicleHandle};

@@ -10,7 +10,7 @@ use mavlink::MavHeader;
 use sha2::{Digest, Sha256};
 
 use crate::MavMessage;
-use crate::frame::{IFLAG_SIGNED, RawFrame, encode_v2_flags};
+use crate::frame::{FrameRef, IFLAG_SIGNED, RawFrame, encode_v2_flags};
 
 /// Seconds from the Unix epoch to 2015-01-01 00:00:00 UTC.
 const EPOCH_2015_S: u64 = 1_420_070_400;
@@ -109,9 +109,11 @@ pub enum SignatureCheck {
     Unsigned,
     /// Signed, but not with our key (or corrupted).
     BadSignature,
-    /// Good signature, but its timestamp does not advance on its stream, or a new stream starts
-    /// more than a minute in the past: a replay.
+    /// Good signature, but its timestamp does not advance on its stream: a replay.
     Replay,
+    /// Good signature on a new stream more than a minute older than the local timestamp: a
+    /// replay, or a vehicle whose clock is behind (freshly booted, no GPS time yet).
+    TooOld,
 }
 
 /// Per-key verifier with the replay state the spec requires: one timestamp per
@@ -136,8 +138,14 @@ impl Verifier {
         &self.key
     }
 
-    /// Check `frame`; `now_ts` is [`timestamp_at`] of the local clock.
-    pub fn check(&mut self, frame: &RawFrame, now_ts: u64) -> SignatureCheck {
+    /// The newest valid timestamp received.
+    pub fn newest(&self) -> u64 {
+        self.newest
+    }
+
+    /// Check `frame`; `local_ts` is the local timestamp (the clock, or the newer timestamp the
+    /// station already signs with): a new stream more than a minute older is a replay.
+    pub fn check(&mut self, frame: &FrameRef<'_>, local_ts: u64) -> SignatureCheck {
         let Some(sig) = frame.signature() else {
             return SignatureCheck::Unsigned;
         };
@@ -145,11 +153,11 @@ impl Verifier {
             return SignatureCheck::BadSignature;
         }
         let stream = (sig.link_id, frame.sysid, frame.compid);
-        let reference = self.newest.max(now_ts);
+        let reference = self.newest.max(local_ts);
         match self.streams.get(&stream) {
             Some(&last) if sig.timestamp <= last => return SignatureCheck::Replay,
             None if sig.timestamp + NEW_STREAM_MAX_AGE < reference => {
-                return SignatureCheck::Replay;
+                return SignatureCheck::TooOld;
             }
             _ => {}
         }
@@ -159,7 +167,11 @@ impl Verifier {
     }
 }
 
-/// Signs outgoing frames with a timestamp that never goes backwards, even if the clock does.
+/// Signs outgoing frames with timestamps as the MAVLink signing spec wants them: each one at
+/// least one above the last sent, never behind the clock, never behind a floor (the value stored
+/// before a restart), and raised to the newest valid timestamp received from the vehicle — so a
+/// laptop whose clock is minutes behind the vehicle's still signs frames the vehicle accepts
+/// (it refuses a new stream more than a minute older than its own timestamp).
 #[derive(Debug)]
 pub struct Signer {
     key: SigningKey,
@@ -176,9 +188,31 @@ impl Signer {
         }
     }
 
+    /// Never sign below `floor` (the stored timestamp of a previous run).
+    pub fn starting_at(mut self, floor: u64) -> Self {
+        self.last = self.last.max(floor);
+        self
+    }
+
+    /// The next timestamp, taken.
+    pub fn next_timestamp(&mut self, now_ts: u64) -> u64 {
+        self.last = (self.last + 1).max(now_ts) & 0xFFFF_FFFF_FFFF;
+        self.last
+    }
+
     pub fn sign(&mut self, header: MavHeader, msg: &MavMessage, now_ts: u64) -> RawFrame {
-        self.last = (self.last + 1).max(now_ts);
-        encode_signed(header, msg, &self.key, self.link_id, self.last)
+        let ts = self.next_timestamp(now_ts);
+        encode_signed(header, msg, &self.key, self.link_id, ts)
+    }
+
+    /// A validly signed frame came in with this timestamp: never sign below it.
+    pub fn raise(&mut self, incoming_ts: u64) {
+        self.last = self.last.max(incoming_ts);
+    }
+
+    /// The newest timestamp used (or raised to).
+    pub fn last(&self) -> u64 {
+        self.last
     }
 
     pub fn key(&self) -> &SigningKey {
@@ -236,13 +270,13 @@ mod tests {
         let f1 = encode_signed(hdr, &gcs_heartbeat(), &key, 0, now);
         let f2 = encode_signed(hdr, &gcs_heartbeat(), &key, 0, now + 5);
         let mut v = Verifier::new(key.clone());
-        assert_eq!(v.check(&f1, now), SignatureCheck::Valid);
+        assert_eq!(v.check(&f1.as_ref(), now), SignatureCheck::Valid);
         assert_eq!(
-            v.check(&f1, now),
+            v.check(&f1.as_ref(), now),
             SignatureCheck::Replay,
             "same timestamp twice"
         );
-        assert_eq!(v.check(&f2, now), SignatureCheck::Valid);
+        assert_eq!(v.check(&f2.as_ref(), now), SignatureCheck::Valid);
         let old = encode_signed(
             MavHeader {
                 system_id: 2,
@@ -254,14 +288,17 @@ mod tests {
             now - 61 * 100_000,
         );
         assert_eq!(
-            v.check(&old, now),
-            SignatureCheck::Replay,
+            v.check(&old.as_ref(), now),
+            SignatureCheck::TooOld,
             "new stream a minute in the past"
         );
         let mut other = Verifier::new(SigningKey::new([8; 32]));
-        assert_eq!(other.check(&f2, now), SignatureCheck::BadSignature);
+        assert_eq!(other.check(&f2.as_ref(), now), SignatureCheck::BadSignature);
         let unsigned = crate::frame::encode_v2(hdr, &gcs_heartbeat());
-        assert_eq!(other.check(&unsigned, now), SignatureCheck::Unsigned);
+        assert_eq!(
+            other.check(&unsigned.as_ref(), now),
+            SignatureCheck::Unsigned
+        );
     }
 
     #[test]
@@ -286,9 +323,25 @@ mod tests {
         let n = tampered.bytes.len();
         tampered.bytes[n - 1] ^= 1;
         assert_eq!(
-            Verifier::new(key).check(&tampered, 1000),
+            Verifier::new(key).check(&tampered.as_ref(), 1000),
             SignatureCheck::BadSignature
         );
+    }
+
+    #[test]
+    fn timestamps_never_go_back_and_follow_the_vehicle() {
+        let mut s = Signer::new(SigningKey::new([3; 32]), 0).starting_at(5_000);
+        // The clock is behind the stored floor: the floor wins, then +1 per frame.
+        assert_eq!(s.next_timestamp(100), 5_001);
+        assert_eq!(s.next_timestamp(100), 5_002);
+        // The clock jumps back: still increasing.
+        assert_eq!(s.next_timestamp(1), 5_003);
+        // The vehicle's clock is ahead: its newest valid timestamp raises ours.
+        s.raise(60_000_000);
+        assert_eq!(s.next_timestamp(5_004), 60_000_001);
+        // A stale one never lowers it.
+        s.raise(10);
+        assert_eq!(s.next_timestamp(0), 60_000_002);
     }
 
     #[test]

@@ -20,6 +20,20 @@ pub struct LinkStats {
     pub unsigned_rejected: u64,
     /// Frames from a read-only output that would have commanded a vehicle.
     pub commands_dropped: u64,
+    /// Frames with a vehicle's system id from another peer than the vehicle's (or any frame
+    /// from a peer other than a pinned link's).
+    pub foreign_peer: u64,
+    /// Unsigned frames with the system id of a vehicle that had been signing.
+    pub unsigned_after_signed: u64,
+    /// Autopilot heartbeats of new system ids refused because the link already has its
+    /// maximum of vehicles.
+    pub vehicles_refused: u64,
+    /// Peers turned away (UDP table full of routed peers, TCP clients beyond the cap), and
+    /// peers forgotten (evicted, idle, closed).
+    pub peers_refused: u64,
+    pub peers_gone: u64,
+    /// Frames not sent because the transport's queue was full.
+    pub tx_dropped: u64,
     pub connected: bool,
     pub last_error: Option<String>,
 }
@@ -56,11 +70,35 @@ impl SeqStats {
     }
 }
 
+/// How full the hub's tables are: each is bounded, and the flood test checks it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct HubTables {
+    /// One frame parser per peer heard (bounded by each link's peer cap).
+    pub parsers: usize,
+    pub vehicles: usize,
+    /// Systems whose sequence numbers are followed ([`MAX_SENDERS`] at most).
+    pub senders: usize,
+    /// Frames from systems beyond that, counted but not followed.
+    pub senders_untracked: u64,
+    /// Rate-limit slots of refused-frame reports.
+    pub reject_slots: usize,
+    /// Frames a vehicle actor could not take (its queue full): telemetry only, replaced by the
+    /// next message.
+    pub inbound_dropped: u64,
+    /// Frames a tlog writer could not take (the disk behind).
+    pub tlog_dropped: u64,
+}
+
+/// Senders whose sequence numbers the statistics follow: a spoofer inventing 65 536
+/// (system, component) pairs gets none of its own.
+pub const MAX_SENDERS: usize = 64;
+
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct StatsSnapshot {
     /// By link name (its connection string).
     pub links: BTreeMap<String, LinkStats>,
     pub senders: BTreeMap<SystemId, SeqStats>,
+    pub hub: HubTables,
 }
 
 #[cfg(test)]

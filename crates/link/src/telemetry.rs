@@ -106,6 +106,29 @@ pub struct Readiness {
 
 const KEEP_ARMING_REASONS: usize = 8;
 
+/// How far the station can trust the link to this vehicle (set by the hub, not by messages).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct LinkSecurity {
+    /// The station has a key for this vehicle: frames without its signature are refused.
+    pub keyed: bool,
+    /// The frames accepted from the vehicle are signed with its key (MAVLink 2 signing). What
+    /// the rules' `VehicleSnapshot::link_signed` is made of.
+    pub signed: bool,
+    /// Since when the accepted frames have been signed (None while they are not).
+    pub signed_since: Option<SystemTime>,
+    /// The vehicle had been signing, then unsigned frames came with its system id (refused when
+    /// it has a key): when the last one came. A spoofer, or a vehicle that lost its key; the
+    /// station alarms on it.
+    pub unsigned_after_signed_at: Option<SystemTime>,
+    /// Frames refused that claimed this vehicle's system id, by kind, since the hub started
+    /// (published once a second).
+    pub rejected: crate::reject::RejectCounts,
+    /// Where commands go: the link and the peer the vehicle's route is bound to.
+    pub route: Option<String>,
+    /// That link only accepts its first peer (the operator pinned it).
+    pub pinned: bool,
+}
+
 /// Everything the station knows of one vehicle, from its telemetry.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct VehicleTelemetry {
@@ -144,6 +167,13 @@ pub struct VehicleTelemetry {
     pub status_texts: Vec<StatusText>,
     pub last_heartbeat_at: Option<SystemTime>,
     pub lost: bool,
+    /// Signed or not, since when, refused frames, where the route is.
+    pub link: LinkSecurity,
+    /// Manned aircraft heard by the vehicle's own ADS-B receiver (ADSB_VEHICLE), in the type the
+    /// SBS-1 feed uses, so the station merges both.
+    pub traffic: Vec<flight_rules::Traffic>,
+    /// The vehicle's Remote ID as broadcast, and its module's own verdict.
+    pub remote_id: flight_rules::RemoteIdSnapshot,
 }
 
 /// Something worth an event, found while applying a message.
@@ -229,6 +259,15 @@ impl VehicleTelemetry {
                 self.video_streams.retain(|s| s.stream_id != info.stream_id);
                 self.video_streams.push(info.clone());
                 changes.push(TelemetryChange::VideoStream(info));
+            }
+            // Other aircraft and the Remote ID module: whichever component of the system says it.
+            MavMessage::ADSB_VEHICLE(a) => crate::adsb::apply(&mut self.traffic, a, now),
+            MavMessage::OPEN_DRONE_ID_BASIC_ID(_)
+            | MavMessage::OPEN_DRONE_ID_LOCATION(_)
+            | MavMessage::OPEN_DRONE_ID_SYSTEM(_)
+            | MavMessage::OPEN_DRONE_ID_OPERATOR_ID(_)
+            | MavMessage::OPEN_DRONE_ID_ARM_STATUS(_) => {
+                crate::remote_id::apply(&mut self.remote_id, msg, now);
             }
             _ if !from_autopilot => {}
             MavMessage::HEARTBEAT(hb) => {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::MavMessage;
-use crate::frame::{FrameParser, Parsed, RawFrame, crc_x25};
+use crate::frame::{Found, FrameRef, RawFrame, crc_x25, find_frame, message_name};
 
 const SETUP_SIGNING_ID: u32 = 256;
 
@@ -100,6 +100,64 @@ pub struct TlogEntry {
     pub frame: RawFrame,
 }
 
+/// One entry of a tlog in memory, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct TlogRecord<'a> {
+    pub at_us: u64,
+    pub frame: FrameRef<'a>,
+}
+
+/// The one tlog reader (summary, replay over `file:`, benchmarks): walks a tlog in memory
+/// without copying — timestamp, frame, repeated — and resynchronises byte by byte on damage,
+/// counting the bytes it had to skip.
+#[derive(Debug, Clone)]
+pub struct TlogReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    skipped: usize,
+}
+
+impl<'a> TlogReader<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Self {
+            data,
+            pos: 0,
+            skipped: 0,
+        }
+    }
+
+    /// Bytes skipped so far because they were not a timestamp followed by a frame.
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+}
+
+impl<'a> Iterator for TlogReader<'a> {
+    type Item = TlogRecord<'a>;
+
+    fn next(&mut self) -> Option<TlogRecord<'a>> {
+        while self.pos + 8 < self.data.len() {
+            let rest = &self.data[self.pos + 8..];
+            // The frame must start right after the timestamp.
+            if let Found::Frame(frame) = find_frame(rest) {
+                let mut ts = [0u8; 8];
+                ts.copy_from_slice(&self.data[self.pos..self.pos + 8]);
+                self.pos += 8 + frame.bytes.len();
+                return Some(TlogRecord {
+                    at_us: u64::from_be_bytes(ts),
+                    frame,
+                });
+            }
+            self.skipped += 1;
+            self.pos += 1;
+        }
+        // Trailing bytes too short for a record.
+        self.skipped += self.data.len().saturating_sub(self.pos);
+        self.pos = self.data.len();
+        None
+    }
+}
+
 /// Read a whole tlog. Bytes that are not frames are skipped and counted in the returned summary.
 pub fn read_all(path: &Path) -> io::Result<(Vec<TlogEntry>, usize)> {
     let mut data = Vec::new();
@@ -107,31 +165,17 @@ pub fn read_all(path: &Path) -> io::Result<(Vec<TlogEntry>, usize)> {
     Ok(parse(&data))
 }
 
-/// Parse tlog bytes: timestamp, then one frame, repeated. Resynchronises on damage.
+/// Parse tlog bytes into owned entries (see [`TlogReader`] to walk them without copying).
 pub fn parse(data: &[u8]) -> (Vec<TlogEntry>, usize) {
-    let mut entries = Vec::new();
-    let mut skipped = 0;
-    let mut pos = 0;
-    while pos + 8 < data.len() {
-        let mut ts = [0u8; 8];
-        ts.copy_from_slice(&data[pos..pos + 8]);
-        let at_us = u64::from_be_bytes(ts);
-        let rest = &data[pos + 8..];
-        // The frame must start right after the timestamp.
-        let mut parser = FrameParser::new();
-        let take = rest.len().min(280);
-        match parser.push(&rest[..take]).into_iter().next() {
-            Some(Parsed::Frame(frame)) if rest.first() == frame.bytes.first() => {
-                pos += 8 + frame.bytes.len();
-                entries.push(TlogEntry { at_us, frame });
-            }
-            _ => {
-                skipped += 1;
-                pos += 1;
-            }
-        }
-    }
-    (entries, skipped)
+    let mut reader = TlogReader::new(data);
+    let entries = reader
+        .by_ref()
+        .map(|r| TlogEntry {
+            at_us: r.at_us,
+            frame: r.frame.to_owned(),
+        })
+        .collect();
+    (entries, reader.skipped())
 }
 
 /// What `vigie tlog summary` prints.
@@ -146,25 +190,77 @@ pub struct TlogSummary {
     pub systems: BTreeMap<String, usize>,
 }
 
-pub fn summarise(entries: &[TlogEntry], skipped: usize) -> TlogSummary {
-    let mut s = TlogSummary {
-        frames: entries.len(),
-        skipped_bytes: skipped,
-        ..Default::default()
-    };
-    for e in entries {
-        s.first_us = Some(s.first_us.map_or(e.at_us, |f| f.min(e.at_us)));
-        s.last_us = Some(s.last_us.map_or(e.at_us, |l| l.max(e.at_us)));
-        let name = match e.frame.decode() {
-            Ok(m) => mavlink::Message::message_name(&m).to_string(),
-            Err(_) => format!("UNDECODABLE({})", e.frame.msgid),
-        };
-        *s.by_type.entry(name).or_default() += 1;
-        *s.systems
-            .entry(format!("{}:{}", e.frame.sysid, e.frame.compid))
-            .or_default() += 1;
+/// Counts kept by integer keys while reading, turned into names once at the end.
+#[derive(Default)]
+struct Counts {
+    frames: usize,
+    first_us: Option<u64>,
+    last_us: Option<u64>,
+    by_msgid: std::collections::HashMap<u32, usize>,
+    undecodable: std::collections::HashMap<u32, usize>,
+    systems: std::collections::HashMap<(u8, u8), usize>,
+}
+
+impl Counts {
+    fn add(&mut self, at_us: u64, f: &FrameRef<'_>) {
+        self.frames += 1;
+        self.first_us = Some(self.first_us.map_or(at_us, |x| x.min(at_us)));
+        self.last_us = Some(self.last_us.map_or(at_us, |x| x.max(at_us)));
+        // A frame whose payload does not decode (an enum value outside the dialect) is listed
+        // apart, as before; the decode is the price of saying so.
+        if f.decode().is_ok() {
+            *self.by_msgid.entry(f.msgid).or_default() += 1;
+        } else {
+            *self.undecodable.entry(f.msgid).or_default() += 1;
+        }
+        *self.systems.entry((f.sysid, f.compid)).or_default() += 1;
     }
-    s
+
+    fn finish(self, skipped: usize) -> TlogSummary {
+        let mut by_type = BTreeMap::new();
+        for (id, n) in self.by_msgid {
+            let name = message_name(id).map_or_else(|| format!("ID{id}"), str::to_string);
+            *by_type.entry(name).or_default() += n;
+        }
+        for (id, n) in self.undecodable {
+            *by_type.entry(format!("UNDECODABLE({id})")).or_default() += n;
+        }
+        TlogSummary {
+            frames: self.frames,
+            skipped_bytes: skipped,
+            first_us: self.first_us,
+            last_us: self.last_us,
+            by_type,
+            systems: self
+                .systems
+                .into_iter()
+                .map(|((s, c), n)| (format!("{s}:{c}"), n))
+                .collect(),
+        }
+    }
+}
+
+/// Summarise tlog bytes in one pass, without copying a frame.
+pub fn summarise_bytes(data: &[u8]) -> TlogSummary {
+    let mut counts = Counts::default();
+    let mut reader = TlogReader::new(data);
+    for r in reader.by_ref() {
+        counts.add(r.at_us, &r.frame);
+    }
+    counts.finish(reader.skipped())
+}
+
+/// Read and summarise a tlog file.
+pub fn summarise_file(path: &Path) -> io::Result<TlogSummary> {
+    Ok(summarise_bytes(&std::fs::read(path)?))
+}
+
+pub fn summarise(entries: &[TlogEntry], skipped: usize) -> TlogSummary {
+    let mut counts = Counts::default();
+    for e in entries {
+        counts.add(e.at_us, &e.frame.as_ref());
+    }
+    counts.finish(skipped)
 }
 
 /// Convenience for writing messages directly (tests, the simulator-less demo).
@@ -176,7 +272,7 @@ pub fn is_setup_signing(msg: &MavMessage) -> bool {
 mod tests {
     use super::*;
     use crate::ardupilotmega as apm;
-    use crate::frame::encode_v2;
+    use crate::frame::{FrameParser, Parsed, encode_v2};
     use mavlink::MavHeader;
 
     #[test]

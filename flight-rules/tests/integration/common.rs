@@ -58,6 +58,8 @@ pub fn healthy_vehicle(at: LatLon, now: DateTime<Utc>) -> VehicleSnapshot {
         airborne: false,
         autopilot_ready: Some(true),
         autopilot_reasons: vec![],
+        link_signed: Some(true),
+        remote_id: None,
     }
 }
 

@@ -2,9 +2,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a panic is the failure report
 
 mod peer;
+mod raw;
 
+mod airspace;
+mod caps;
 mod faults;
+mod flood;
+mod keys;
 mod proxy;
 mod pymavlink;
+mod signing;
+mod spoofer;
 mod tlog;
+mod transports;
 mod vectors;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use vigie_link::hub::{HubConfig, LinkConfig, LinkHub, LinkRole};
+use vigie_link::hub::{HubConfig, LinkConfig, LinkHub};
 use vigie_link::mission::{MissionItem, MissionType};
 use vigie_link::{CommandResult, LinkAddress, LinkEventKind, SigningKey, VehicleCommand};
 
@@ -396,13 +396,9 @@ async fn read_only_output_gets_telemetry_and_cannot_command() {
     // Link 0: the vehicle (udpin); link 1: a CSU output we send to (udpout to a socket of ours).
     let csu = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let csu_addr = csu.local_addr().unwrap();
-    let cfg = quiet_config(vec![LinkConfig {
-        address: LinkAddress::UdpOut {
-            remote: csu_addr.to_string(),
-        },
-        role: LinkRole::ReadOnlyOutput,
-        secure: false,
-    }]);
+    let cfg = quiet_config(vec![LinkConfig::read_only(LinkAddress::UdpOut {
+        remote: csu_addr.to_string(),
+    })]);
     let (gcs, addr) = gcs_on_udp(cfg).await;
     let mut p = peer(addr, &[]);
     gcs.wait_vehicle(Some(1), WAIT).await.unwrap();

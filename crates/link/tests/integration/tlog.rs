@@ -90,15 +90,19 @@ async fn signing_key_is_redacted_in_the_tlog() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keys.tlog");
     let mut cfg = quiet_config(vec![]);
-    cfg.links.push(vigie_link::LinkConfig {
-        address: "udpin:127.0.0.1:0".parse().unwrap(),
-        role: vigie_link::LinkRole::Vehicle,
-        secure: true,
-    });
+    cfg.links
+        .push(vigie_link::LinkConfig::vehicle("udpin:127.0.0.1:0".parse().unwrap()).secure());
     let gcs = vigie_link::LinkHub::start(cfg).await.unwrap();
     // The vehicle on the secure (wired) link.
     let addr = gcs.local_addrs[0].unwrap();
-    let _p = Peer::spawn("link_vehicle.py", &["--connect", &format!("udpout:{addr}")]);
+    let _p = Peer::spawn(
+        "link_vehicle.py",
+        &[
+            "--connect",
+            &format!("udpout:{addr}"),
+            "--accept-setup-signing",
+        ],
+    );
     gcs.wait_vehicle(Some(1), Duration::from_secs(20))
         .await
         .unwrap();

@@ -98,7 +98,7 @@ fn check_file(file: &str) -> Tally {
             let sig = f.signature().expect("signature");
             let mut verifier = vigie_link::signing::Verifier::new(SigningKey::new(key));
             assert_eq!(
-                verifier.check(f, sig.timestamp),
+                verifier.check(&f.as_ref(), sig.timestamp),
                 vigie_link::signing::SignatureCheck::Valid,
                 "{}",
                 v["name"]
