@@ -13,6 +13,7 @@ pub mod fence;
 mod geom;
 pub mod legal_basis;
 pub mod limits;
+pub mod message;
 pub mod mission;
 pub mod rules;
 pub mod traffic;
@@ -33,6 +34,7 @@ pub use fence::{
 };
 pub use legal_basis::{FlightLegalBasis, LegalBases, LegalBasis, RequiredDocument};
 pub use limits::Limits;
+pub use message::{Arg, Message};
 pub use mission::{
     Mission, MissionItem, PathPoint, PlanFence, QgcPlan, RallyPoint, parse_qgc_plan,
 };

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -39,6 +38,15 @@ pub struct DemoArgs {
     /// heartbeats in simulated time).
     #[arg(long, default_value_t = 1.0)]
     pub speedup: f64,
+    /// Open the window on this screen: fly, plan, register, session, settings (screenshots).
+    #[arg(long, default_value = "fly", value_parser = ["fly", "plan", "register", "session", "settings"])]
+    pub screen: String,
+    /// Print launch → first frame and frame times when the window closes (scripts/bench-app.sh).
+    #[arg(long)]
+    pub report_frames: bool,
+    /// Simulated video height in pixels (e.g. 1080 for the frame-time benchmark).
+    #[arg(long)]
+    pub video_height: Option<u32>,
     /// A METAR for the launch site (e.g. "LFMI 281400Z 33012KT CAVOK 18/05 Q1015"): its wind
     /// group feeds the wind gate. With the built-in simulator, its wind at 10 m plays the
     /// launch-site anemometer.
@@ -162,6 +170,9 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 let vp = free_udp_port()?;
                 video_port = Some(vp);
                 cmd.args(["--video", &format!("rtp://127.0.0.1:{vp}")]);
+                if let Some(h) = args.video_height {
+                    cmd.args(["--video-height", &h.to_string()]);
+                }
             }
             // The simulator is quiet like the station unless asked (-v).
             if std::env::var_os("RUST_LOG").is_none() {
@@ -197,7 +208,8 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "vigie-sim".into()
     };
     let station = rt.block_on(vigie_station::start(config))?;
-    let video = video_port.and_then(|p| crate::ui::start_video(&format!("rtp://127.0.0.1:{p}")));
+    let video = video_port
+        .and_then(|p| vigie::app::video::start_video("vehicle-1", &format!("rtp://127.0.0.1:{p}")));
     if let Some(text) = &args.metar {
         let reading = flight_rules::parse_metar(text, chrono::Utc::now())
             .map_err(|e| BadInput(format!("--metar: {e}")))?;
@@ -211,7 +223,7 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         rt.spawn(anemometer(station.clone(), cport));
     }
 
-    let headless = args.headless || !crate::ui::display_available();
+    let headless = args.headless || !vigie::app::display_available();
     let duration = args.duration.map(Duration::from_secs_f64);
     let code = if headless {
         let st = station.clone();
@@ -223,17 +235,25 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 None => fly(&st, print_line).await,
             }
         });
-        report_end(result?, video.as_ref(), &data_dir)
+        report_end(
+            result?,
+            video.as_ref().and_then(|v| v.ingest.as_deref()),
+            &data_dir,
+        )
     } else {
         let st = station.clone();
         let script = rt.spawn(async move { fly(&st, |l| tracing::info!("demo: {l}")).await });
-        crate::ui::run_window(
-            "Vigie — démonstration (entraînement)",
-            station.clone(),
-            rt.handle().clone(),
-            video.map(Arc::new),
+        vigie::app::run_window(vigie::app::AppConfig {
+            title: "Vigie — démonstration".into(),
+            station: station.clone(),
+            lang: global.lang(),
+            data_dir: data_dir.clone(),
+            video,
             duration,
-        )?;
+            screen: screen_of(&args.screen),
+            report_frames: args.report_frames,
+        })
+        .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
         script.abort();
         ExitCode::SUCCESS
     };
@@ -575,7 +595,7 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
 
 /// `vigie` with no subcommand: the desktop app, listening for vehicles like QGroundControl.
 pub fn run_app(global: &crate::Global) -> anyhow::Result<ExitCode> {
-    if !crate::ui::display_available() {
+    if !vigie::app::display_available() {
         return Err(BadInput("no display: run `vigie demo --headless`, or start the app from a desktop session (DISPLAY unset)".into()).into());
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -588,9 +608,30 @@ pub fn run_app(global: &crate::Global) -> anyhow::Result<ExitCode> {
         true,
     )?;
     let station = rt.block_on(vigie_station::start(config))?;
-    let video = crate::ui::start_video("rtp://0.0.0.0:5600").map(Arc::new);
-    crate::ui::run_window("Vigie", station, rt.handle().clone(), video, None)?;
+    let video = vigie::app::video::start_video("vehicle-1", "rtp://0.0.0.0:5600");
+    vigie::app::run_window(vigie::app::AppConfig {
+        title: "Vigie".into(),
+        station,
+        lang: global.lang(),
+        data_dir: global.data_dir(),
+        video,
+        duration: None,
+        screen: vigie::app::Screen::Fly,
+        report_frames: false,
+    })
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn screen_of(name: &str) -> vigie::app::Screen {
+    use vigie::app::Screen;
+    match name {
+        "plan" => Screen::Plan,
+        "register" => Screen::Register,
+        "session" => Screen::Session,
+        "settings" => Screen::Settings,
+        _ => Screen::Fly,
+    }
 }
 
 fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
