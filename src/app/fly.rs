@@ -375,7 +375,7 @@ pub fn confirm_ui(ui: &mut egui::Ui, tr: &Tr, p: &Palette, state: &mut FlyState)
         .inner_margin(10)
         .show(ui, |ui| {
             ui.label(
-                RichText::new(format!("❓ {}", c.question))
+                RichText::new(format!("? {}", c.question))
                     .strong()
                     .size(19.0),
             );
@@ -453,7 +453,7 @@ fn distance_m(a: LatLon, b: LatLon) -> f64 {
 
 fn row(ui: &mut egui::Ui, label: String, value: String) {
     ui.label(RichText::new(label).size(15.0));
-    ui.label(RichText::new(value).size(20.0).strong());
+    ui.add(egui::Label::new(RichText::new(value).size(19.0).strong()).wrap());
     ui.end_row();
 }
 
@@ -474,7 +474,8 @@ pub fn instruments_ui(
     let dash = || "—".to_string();
     egui::Grid::new("instruments")
         .num_columns(2)
-        .spacing([12.0, 4.0])
+        .spacing([10.0, 2.0])
+        .max_col_width(200.0)
         .show(ui, |ui| {
             row(
                 ui,
@@ -792,7 +793,8 @@ pub fn fly_ui(
         .selected
         .and_then(|id| snap.vehicles.get(&id).map(|v| (id, v)));
     egui::Panel::left("fly-controls")
-        .default_size(470.0)
+        .default_size(430.0)
+        .max_size(520.0)
         .resizable(true)
         .show(ui, |ui| {
             egui::ScrollArea::vertical()
@@ -810,7 +812,8 @@ pub fn fly_ui(
                 });
         });
     egui::Panel::right("fly-instruments")
-        .default_size(360.0)
+        .default_size(340.0)
+        .max_size(420.0)
         .resizable(true)
         .show(ui, |ui| {
             egui::ScrollArea::vertical()

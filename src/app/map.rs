@@ -794,7 +794,7 @@ fn chrome_ui(
         .last()
         .unwrap_or(10.0);
     let len = metres as f32 * px_per_m;
-    let o = rect.left_bottom() + Vec2::new(12.0, -14.0);
+    let o = rect.left_bottom() + Vec2::new(12.0, -48.0);
     painter.rect_filled(
         Rect::from_min_max(o + Vec2::new(-6.0, -30.0), o + Vec2::new(len + 60.0, 6.0)),
         4.0,
@@ -879,7 +879,12 @@ fn chrome_ui(
     }
     if !attribution.is_empty() {
         let font = FontId::proportional(12.0);
-        let galley = painter.layout_no_wrap(attribution.to_string(), font, Color32::BLACK);
+        let galley = painter.layout(
+            attribution.to_string(),
+            font,
+            Color32::BLACK,
+            (rect.width() - 24.0).max(100.0),
+        );
         let at = rect.right_bottom() - galley.size() - Vec2::splat(6.0);
         painter.rect_filled(
             Rect::from_min_size(at - Vec2::splat(3.0), galley.size() + Vec2::splat(6.0)),

@@ -388,7 +388,7 @@ pub fn training_badge_ui(ui: &mut egui::Ui, ctx: &Context) {
         .corner_radius(4)
         .show(ui, |ui| {
             ui.label(
-                RichText::new(format!("🎓 {}", ctx.tr.t("training-badge")))
+                RichText::new(format!("▲ {}", ctx.tr.t("training-badge")))
                     .color(Color32::WHITE)
                     .strong()
                     .size(20.0),
@@ -466,5 +466,12 @@ pub fn run_window(config: AppConfig) -> eframe::Result<()> {
         ..Default::default()
     };
     let app = VigieApp::new(config);
-    eframe::run_native("vigie", options, Box::new(|_cc| Ok(Box::new(app))))
+    eframe::run_native(
+        "vigie",
+        options,
+        Box::new(|cc| {
+            theme::install_fonts(&cc.egui_ctx);
+            Ok(Box::new(app))
+        }),
+    )
 }

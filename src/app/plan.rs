@@ -148,7 +148,7 @@ pub fn route_overlay(ctx: &Context, state: &PlanState, decision: &Decision) -> R
             .map(|(i, p)| {
                 let it = &state.doc.items[*i];
                 let mark = match it.command {
-                    cmd::NAV_LOITER_TIME | cmd::NAV_LOITER_UNLIM | cmd::NAV_LOITER_TURNS => "⟳",
+                    cmd::NAV_LOITER_TIME | cmd::NAV_LOITER_UNLIM | cmd::NAV_LOITER_TURNS => "L",
                     cmd::NAV_TAKEOFF => "↑",
                     cmd::NAV_LAND => "↓",
                     _ => "",
@@ -621,8 +621,9 @@ pub fn plan_tools_ui(
     }
     ui.separator();
     // Files.
-    ui.label(tr.t("plan-file"));
-    ui.add(egui::TextEdit::singleline(&mut state.path).desired_width(440.0));
+    let l = ui.label(tr.t("plan-file"));
+    ui.add(egui::TextEdit::singleline(&mut state.path).desired_width(440.0))
+        .labelled_by(l.id);
     ui.horizontal_wrapped(|ui| {
         if ui
             .add(egui::Button::new(tr.t("btn-import")).min_size(Vec2::new(0.0, TARGET_PX)))

@@ -434,8 +434,9 @@ impl DeskState {
 }
 
 fn field(ui: &mut egui::Ui, label: String, value: &mut String, width: f32) {
-    ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).desired_width(width));
+    let l = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).desired_width(width))
+        .labelled_by(l.id);
     ui.end_row();
 }
 
@@ -564,7 +565,7 @@ pub fn register_desk_ui(
                                     format!("○ {}", tr.t("desk-open"))
                                 };
                                 if f.on_hold {
-                                    st.push_str(&format!(" · ⚖ {}", tr.t("desk-on-hold")));
+                                    st.push_str(&format!(" · § {}", tr.t("desk-on-hold")));
                                 }
                                 ui.label(st);
                                 if ui
@@ -648,7 +649,7 @@ fn flight_ui(
     if let Some(h) = &view.active_hold {
         ui.label(
             RichText::new(format!(
-                "⚖ {}",
+                "§ {}",
                 tr.ta(
                     "desk-hold-line",
                     &[
@@ -693,7 +694,7 @@ fn flight_ui(
             for (id, seg) in &view.video_segments {
                 match seg {
                     Some(sg) => ui.label(format!(
-                        "🎥 #{id} {} {}–{} {}",
+                        "▶ #{id} {} {}–{} {}",
                         sg.camera,
                         tr.clock(sg.started_at),
                         tr.clock(sg.ended_at),
@@ -703,7 +704,7 @@ fn flight_ui(
                             String::new()
                         }
                     )),
-                    None => ui.label(format!("🎥 #{id} {}", tr.t("desk-segment-erased"))),
+                    None => ui.label(format!("▶ #{id} {}", tr.t("desk-segment-erased"))),
                 };
             }
         });
@@ -746,8 +747,9 @@ fn flight_ui(
         }
     });
     ui.horizontal_wrapped(|ui| {
-        ui.label(tr.t("desk-procedure"));
-        ui.add(egui::TextEdit::singleline(&mut state.procedure_ref).desired_width(200.0));
+        let l = ui.label(tr.t("desk-procedure"));
+        ui.add(egui::TextEdit::singleline(&mut state.procedure_ref).desired_width(200.0))
+            .labelled_by(l.id);
         if view.active_hold.is_none() {
             if ui
                 .add_enabled(

@@ -202,23 +202,27 @@ pub fn settings_ui(
             ui.label(tr.t("settings-alarm-sound"));
             ui.checkbox(&mut draft.alarm_sound, "");
             ui.end_row();
-            ui.label(tr.t("settings-online-url"));
-            ui.add(egui::TextEdit::singleline(&mut state.online_url).desired_width(520.0));
+            let l = ui.label(tr.t("settings-online-url"));
+            ui.add(egui::TextEdit::singleline(&mut state.online_url).desired_width(520.0))
+                .labelled_by(l.id);
             ui.end_row();
-            ui.label(tr.t("settings-online-attribution"));
+            let l = ui.label(tr.t("settings-online-attribution"));
             ui.add(
                 egui::TextEdit::singleline(&mut draft.tiles.online_attribution)
                     .desired_width(520.0),
-            );
+            )
+            .labelled_by(l.id);
             ui.end_row();
-            ui.label(tr.t("settings-offline-path"));
-            ui.add(egui::TextEdit::singleline(&mut state.offline_path).desired_width(520.0));
+            let l = ui.label(tr.t("settings-offline-path"));
+            ui.add(egui::TextEdit::singleline(&mut state.offline_path).desired_width(520.0))
+                .labelled_by(l.id);
             ui.end_row();
-            ui.label(tr.t("settings-offline-attribution"));
+            let l = ui.label(tr.t("settings-offline-attribution"));
             ui.add(
                 egui::TextEdit::singleline(&mut draft.tiles.offline_attribution)
                     .desired_width(520.0),
-            );
+            )
+            .labelled_by(l.id);
             ui.end_row();
         });
     ui.label(tr.t("settings-tiles-hint"));

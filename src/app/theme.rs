@@ -157,3 +157,30 @@ impl Theme {
         });
     }
 }
+
+/// DejaVu Sans first: regular weight (Ubuntu Light, egui's default, is too thin in the sun)
+/// and it has every mark the screens use (✔ ✖ ⚠ ▲ ▽ ○ ◉ →). Same files as the register's
+/// reports (Bitstream Vera licence, `crates/register/assets/fonts/LICENSE-DejaVu.txt`).
+pub fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    fonts.font_data.insert(
+        "DejaVuSans".into(),
+        std::sync::Arc::new(egui::FontData::from_static(include_bytes!(
+            "../../crates/register/assets/fonts/DejaVuSans.ttf"
+        ))),
+    );
+    fonts.font_data.insert(
+        "DejaVuSansMono".into(),
+        std::sync::Arc::new(egui::FontData::from_static(include_bytes!(
+            "../../crates/register/assets/fonts/DejaVuSansMono.ttf"
+        ))),
+    );
+    if let Some(f) = fonts.families.get_mut(&FontFamily::Proportional) {
+        f.insert(0, "DejaVuSans".into());
+    }
+    if let Some(f) = fonts.families.get_mut(&FontFamily::Monospace) {
+        f.insert(0, "DejaVuSansMono".into());
+        f.push("DejaVuSans".into());
+    }
+    ctx.set_fonts(fonts);
+}

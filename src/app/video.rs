@@ -161,7 +161,7 @@ impl VideoPane {
 
     pub fn pane_ui(&self, ui: &mut egui::Ui, tr: &Tr, p: &Palette, full: &mut bool) {
         ui.horizontal(|ui| {
-            ui.label(RichText::new(format!("🎥 {}", self.feed.label)).strong());
+            ui.label(RichText::new(format!("▶ {}", self.feed.label)).strong());
             if ui
                 .add(egui::Button::new(tr.t("video-full")).min_size(Vec2::new(0.0, TARGET_PX)))
                 .clicked()
@@ -217,7 +217,7 @@ impl VideoPane {
 }
 
 pub fn no_video_ui(ui: &mut egui::Ui, tr: &Tr) {
-    ui.label(format!("🎥 {}", tr.t("video-none")));
+    ui.label(format!("▶ {}", tr.t("video-none")));
 }
 
 /// Frame times of the window, for `scripts/bench-app.sh`.

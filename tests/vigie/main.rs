@@ -1,8 +1,12 @@
 //! The `vigie` package's one integration-test binary: the CLI, the demo flying the real simulator,
-//! the desktop UI (egui_kittest, and a real window under Xvfb).
+//! the desktop app's views (egui_kittest, through the library), tile sources, plan files, the
+//! catalogue, and a real window under Xvfb.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a panic is the failure report
 
 mod cli_register;
 mod cli_rules;
 mod demo;
+mod i18n;
+mod plan_file;
+mod tiles;
 mod ui;

@@ -48,6 +48,9 @@ const PACKAGES: &[&str] = &[
     "openssl",
     // pdftoppm / pdftotext: the register's flight reports are rendered and read back by tests.
     "poppler-utils",
+    // Screenshots of the app's real window under Xvfb (scripts/screenshots.sh, the Xvfb test).
+    "imagemagick",
+    "x11-apps",
     // The Python peers' venv.
     "python3-venv",
     "python3-pip",
@@ -283,7 +286,8 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("gstreamer-rtsp", &["vigie_video"]),
     ("gstreamer-rtsp-server", &["vigie_video"]),
     ("rerun", &["vigie_register"]),
-    ("rusqlite", &["vigie_register"]),
+    // The app reads MBTiles basemaps (SQLite files, read-only); the register owns its database.
+    ("rusqlite", &["vigie_register", "vigie"]),
     ("postgres", &["vigie_register"]),
     ("egui", &["vigie"]),
     ("eframe", &["vigie"]),

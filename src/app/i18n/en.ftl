@@ -315,17 +315,44 @@ rule-alt-agl = { $m } m AGL
 rule-alt-amsl = { $m } m AMSL
 rule-alt-wgs84 = { $m } m (WGS84)
 rule-alt-rel-home = { $m } m above home
-rule-zone-prohibited = { $what } { $how } PROHIBITED zone { $zone } "{ $name }"{ $message -> [none] {""} *[other] {" "}— { $message } }
+rule-zone-prohibited = { $what } { $how } PROHIBITED zone { $zone } "{ $name }"{ $message ->
+    [none] {""}
+   *[other] {" "}— { $message }
+    }
 rule-zone-auth-covered = { $what } { $how } zone { $zone } "{ $name }", covered by arrêté { $arrete }
-rule-zone-auth-required = { $what } { $how } zone { $zone } "{ $name }", which needs an authorisation naming it{ $message -> [none] {""} *[other] {" "}— { $message } }
-rule-zone-conditional = { $what } { $how } conditional zone { $zone } "{ $name }"{ $message -> [none] {""} *[other] {" "}— { $message } }
+rule-zone-auth-required = { $what } { $how } zone { $zone } "{ $name }", which needs an authorisation naming it{ $message ->
+    [none] {""}
+   *[other] {" "}— { $message }
+    }
+rule-zone-conditional = { $what } { $how } conditional zone { $zone } "{ $name }"{ $message ->
+    [none] {""}
+   *[other] {" "}— { $message }
+    }
 rule-pilot-training = training flight: pilot rules do not block
-rule-pilot-missing = no pilot logged in{ $training -> [yes] {" "}(training: not blocking) *[no] {""} }
-rule-pilot-cert-expired = certificate { $cert } of { $pilot } expired on { $date }{ $training -> [yes] {" "}(training: not blocking) *[no] {""} }
-rule-pilot-unqualified = { $pilot } is not qualified on "{ $airframe }" (qualified: { $qualified }){ $training -> [yes] {" "}(training: not blocking) *[no] {""} }
-rule-pilot-airframe-unknown = airframe unknown: qualification cannot be checked{ $training -> [yes] {" "}(training: not blocking) *[no] {""} }
-rule-pilot-not-current = { $pilot } last flew on { $date }: not current (a flight within { $days } days is required){ $training -> [yes] {" "}(training: not blocking) *[no] {""} }
-rule-pilot-no-flight = no recorded flight for { $pilot }: recency unknown{ $training -> [yes] {" "}(training: not blocking) *[no] {""} }
+rule-pilot-missing = no pilot logged in{ $training ->
+    [yes] {" "}(training: not blocking)
+   *[no] {""}
+    }
+rule-pilot-cert-expired = certificate { $cert } of { $pilot } expired on { $date }{ $training ->
+    [yes] {" "}(training: not blocking)
+   *[no] {""}
+    }
+rule-pilot-unqualified = { $pilot } is not qualified on "{ $airframe }" (qualified: { $qualified }){ $training ->
+    [yes] {" "}(training: not blocking)
+   *[no] {""}
+    }
+rule-pilot-airframe-unknown = airframe unknown: qualification cannot be checked{ $training ->
+    [yes] {" "}(training: not blocking)
+   *[no] {""}
+    }
+rule-pilot-not-current = { $pilot } last flew on { $date }: not current (a flight within { $days } days is required){ $training ->
+    [yes] {" "}(training: not blocking)
+   *[no] {""}
+    }
+rule-pilot-no-flight = no recorded flight for { $pilot }: recency unknown{ $training ->
+    [yes] {" "}(training: not blocking)
+   *[no] {""}
+    }
 rule-auth-missing = no préfet's authorisation selected (L242-5)
 rule-auth-revoked = arrêté { $arrete } was revoked
 rule-auth-not-yet = arrêté { $arrete } is valid only from { $from }
@@ -359,8 +386,14 @@ rule-source-anemometer = anemometer
 rule-source-metar = METAR
 rule-source-vehicle = drone's estimate
 rule-vehicle-unknown = no drone connected
-rule-vehicle-prearm-not-ready = the autopilot is not ready to arm{ $reasons -> [none] {""} *[other] : { $reasons } }
-rule-vehicle-prearm-unknown = the autopilot does not report its pre-arm checks; it runs them when asked to arm{ $reasons -> [none] {""} *[other] : { $reasons } }
+rule-vehicle-prearm-not-ready = the autopilot is not ready to arm{ $reasons ->
+    [none] {""}
+   *[other] : { $reasons }
+    }
+rule-vehicle-prearm-unknown = the autopilot does not report its pre-arm checks; it runs them when asked to arm{ $reasons ->
+    [none] {""}
+   *[other] : { $reasons }
+    }
 rule-vehicle-gps-fix = GPS fix { $fix } with { $sats } satellites (need fix ≥ { $min_fix } and ≥ { $min_sats } satellites)
 rule-vehicle-position-old = position is { $age } s old (limit { $limit } s)
 rule-vehicle-no-position = no position from the drone
@@ -378,10 +411,22 @@ rule-breach-perimeter-soon = the edge of the perimeter is { $distance } m away, 
 rule-traffic-own-unknown = the drone's position is unknown: { $n } manned aircraft heard nearby cannot be judged
 rule-traffic-takeoff = { $traffic } within the { $radius } m / { $height } ft take-off radius: wait until it clears
 rule-traffic-inflight = { $traffic } within { $radius } m and { $height } ft of the drone
-rule-traffic-above = manned traffic { $label } { $distance } m away, { $ft } ft above{ $ground -> [yes] , on the ground *[no] {""} } (position { $age } s old)
-rule-traffic-below = manned traffic { $label } { $distance } m away, { $ft } ft below{ $ground -> [yes] , on the ground *[no] {""} } (position { $age } s old)
-rule-traffic-amsl = manned traffic { $label } { $distance } m away, at about { $ft } ft AMSL{ $ground -> [yes] , on the ground *[no] {""} } (position { $age } s old)
-rule-traffic-unknown-height = manned traffic { $label } { $distance } m away, at an unknown height{ $ground -> [yes] , on the ground *[no] {""} } (position { $age } s old)
+rule-traffic-above = manned traffic { $label } { $distance } m away, { $ft } ft above{ $ground ->
+    [yes] , on the ground
+   *[no] {""}
+} (position { $age } s old)
+rule-traffic-below = manned traffic { $label } { $distance } m away, { $ft } ft below{ $ground ->
+    [yes] , on the ground
+   *[no] {""}
+} (position { $age } s old)
+rule-traffic-amsl = manned traffic { $label } { $distance } m away, at about { $ft } ft AMSL{ $ground ->
+    [yes] , on the ground
+   *[no] {""}
+} (position { $age } s old)
+rule-traffic-unknown-height = manned traffic { $label } { $distance } m away, at an unknown height{ $ground ->
+    [yes] , on the ground
+   *[no] {""}
+} (position { $age } s old)
 rule-legal-training-plain = training flight: plain aviation (no personal data, no recording kept)
 rule-legal-missing = no legal basis selected for this flight (CSI L242, natural-risk prevention, plain aviation…)
 rule-legal-training-personal = training flights fly under plain aviation, not under { $basis }

@@ -315,17 +315,44 @@ rule-alt-agl = { $m } m sol
 rule-alt-amsl = { $m } m mer
 rule-alt-wgs84 = { $m } m (WGS84)
 rule-alt-rel-home = { $m } m au-dessus du départ
-rule-zone-prohibited = { $what } { $how } la zone INTERDITE { $zone } « { $name } »{ $message -> [none] {""} *[other] {" "}— { $message } }
+rule-zone-prohibited = { $what } { $how } la zone INTERDITE { $zone } « { $name } »{ $message ->
+    [none] {""}
+   *[other] {" "}— { $message }
+    }
 rule-zone-auth-covered = { $what } { $how } la zone { $zone } « { $name } », couverte par l'arrêté { $arrete }
-rule-zone-auth-required = { $what } { $how } la zone { $zone } « { $name } », qui exige une autorisation la nommant{ $message -> [none] {""} *[other] {" "}— { $message } }
-rule-zone-conditional = { $what } { $how } la zone conditionnelle { $zone } « { $name } »{ $message -> [none] {""} *[other] {" "}— { $message } }
+rule-zone-auth-required = { $what } { $how } la zone { $zone } « { $name } », qui exige une autorisation la nommant{ $message ->
+    [none] {""}
+   *[other] {" "}— { $message }
+    }
+rule-zone-conditional = { $what } { $how } la zone conditionnelle { $zone } « { $name } »{ $message ->
+    [none] {""}
+   *[other] {" "}— { $message }
+    }
 rule-pilot-training = vol d'entraînement : les règles pilote ne bloquent pas
-rule-pilot-missing = aucun pilote connecté{ $training -> [yes] {" "}(entraînement : non bloquant) *[no] {""} }
-rule-pilot-cert-expired = le certificat { $cert } de { $pilot } a expiré le { $date }{ $training -> [yes] {" "}(entraînement : non bloquant) *[no] {""} }
-rule-pilot-unqualified = { $pilot } n'est pas qualifié sur « { $airframe } » (qualifié : { $qualified }){ $training -> [yes] {" "}(entraînement : non bloquant) *[no] {""} }
-rule-pilot-airframe-unknown = type d'aéronef inconnu : qualification invérifiable{ $training -> [yes] {" "}(entraînement : non bloquant) *[no] {""} }
-rule-pilot-not-current = { $pilot } a volé pour la dernière fois le { $date } : pas à jour (un vol dans les { $days } jours est exigé){ $training -> [yes] {" "}(entraînement : non bloquant) *[no] {""} }
-rule-pilot-no-flight = aucun vol enregistré pour { $pilot } : récence inconnue{ $training -> [yes] {" "}(entraînement : non bloquant) *[no] {""} }
+rule-pilot-missing = aucun pilote connecté{ $training ->
+    [yes] {" "}(entraînement : non bloquant)
+   *[no] {""}
+    }
+rule-pilot-cert-expired = le certificat { $cert } de { $pilot } a expiré le { $date }{ $training ->
+    [yes] {" "}(entraînement : non bloquant)
+   *[no] {""}
+    }
+rule-pilot-unqualified = { $pilot } n'est pas qualifié sur « { $airframe } » (qualifié : { $qualified }){ $training ->
+    [yes] {" "}(entraînement : non bloquant)
+   *[no] {""}
+    }
+rule-pilot-airframe-unknown = type d'aéronef inconnu : qualification invérifiable{ $training ->
+    [yes] {" "}(entraînement : non bloquant)
+   *[no] {""}
+    }
+rule-pilot-not-current = { $pilot } a volé pour la dernière fois le { $date } : pas à jour (un vol dans les { $days } jours est exigé){ $training ->
+    [yes] {" "}(entraînement : non bloquant)
+   *[no] {""}
+    }
+rule-pilot-no-flight = aucun vol enregistré pour { $pilot } : récence inconnue{ $training ->
+    [yes] {" "}(entraînement : non bloquant)
+   *[no] {""}
+    }
 rule-auth-missing = aucun arrêté préfectoral choisi (L242-5)
 rule-auth-revoked = l'arrêté { $arrete } a été abrogé
 rule-auth-not-yet = l'arrêté { $arrete } n'est valide qu'à partir du { $from }
@@ -359,8 +386,14 @@ rule-source-anemometer = anémomètre
 rule-source-metar = METAR
 rule-source-vehicle = estimation du drone
 rule-vehicle-unknown = aucun drone connecté
-rule-vehicle-prearm-not-ready = l'autopilote n'est pas prêt à armer{ $reasons -> [none] {""} *[other] {" "}: { $reasons } }
-rule-vehicle-prearm-unknown = l'autopilote ne signale pas ses contrôles pré-armement ; il les fera à l'armement{ $reasons -> [none] {""} *[other] {" "}: { $reasons } }
+rule-vehicle-prearm-not-ready = l'autopilote n'est pas prêt à armer{ $reasons ->
+    [none] {""}
+   *[other] {" "}: { $reasons }
+    }
+rule-vehicle-prearm-unknown = l'autopilote ne signale pas ses contrôles pré-armement ; il les fera à l'armement{ $reasons ->
+    [none] {""}
+   *[other] {" "}: { $reasons }
+    }
 rule-vehicle-gps-fix = GPS : fix { $fix } avec { $sats } satellites (il faut fix ≥ { $min_fix } et ≥ { $min_sats } satellites)
 rule-vehicle-position-old = position vieille de { $age } s (limite { $limit } s)
 rule-vehicle-no-position = aucune position du drone
@@ -378,10 +411,22 @@ rule-breach-perimeter-soon = le bord du périmètre est à { $distance } m, atte
 rule-traffic-own-unknown = position du drone inconnue : { $n } aéronefs habités entendus à proximité ne peuvent être jugés
 rule-traffic-takeoff = { $traffic } dans le rayon de décollage de { $radius } m / { $height } ft : attendre qu'il s'éloigne
 rule-traffic-inflight = { $traffic } à moins de { $radius } m et { $height } ft du drone
-rule-traffic-above = trafic habité { $label } à { $distance } m, { $ft } ft au-dessus{ $ground -> [yes] , au sol *[no] {""} } (position vieille de { $age } s)
-rule-traffic-below = trafic habité { $label } à { $distance } m, { $ft } ft au-dessous{ $ground -> [yes] , au sol *[no] {""} } (position vieille de { $age } s)
-rule-traffic-amsl = trafic habité { $label } à { $distance } m, vers { $ft } ft mer{ $ground -> [yes] , au sol *[no] {""} } (position vieille de { $age } s)
-rule-traffic-unknown-height = trafic habité { $label } à { $distance } m, hauteur inconnue{ $ground -> [yes] , au sol *[no] {""} } (position vieille de { $age } s)
+rule-traffic-above = trafic habité { $label } à { $distance } m, { $ft } ft au-dessus{ $ground ->
+    [yes] , au sol
+   *[no] {""}
+} (position vieille de { $age } s)
+rule-traffic-below = trafic habité { $label } à { $distance } m, { $ft } ft au-dessous{ $ground ->
+    [yes] , au sol
+   *[no] {""}
+} (position vieille de { $age } s)
+rule-traffic-amsl = trafic habité { $label } à { $distance } m, vers { $ft } ft mer{ $ground ->
+    [yes] , au sol
+   *[no] {""}
+} (position vieille de { $age } s)
+rule-traffic-unknown-height = trafic habité { $label } à { $distance } m, hauteur inconnue{ $ground ->
+    [yes] , au sol
+   *[no] {""}
+} (position vieille de { $age } s)
 rule-legal-training-plain = vol d'entraînement : aviation ordinaire (aucune donnée personnelle, aucun enregistrement conservé)
 rule-legal-missing = aucune base légale choisie pour ce vol (CSI L242, prévention des risques naturels, aviation ordinaire…)
 rule-legal-training-personal = les vols d'entraînement relèvent de l'aviation ordinaire, pas de { $basis }
