@@ -416,7 +416,8 @@ pub fn vehicles_ui(
                 tr.t("disarmed")
             };
             let text = format!("{} · {status}", vehicle_name(tr, *id));
-            let b = egui::Button::selectable(on, RichText::new(text).size(18.0))
+            let b = egui::Button::new(RichText::new(text).size(18.0))
+                .selected(on)
                 .min_size(Vec2::new(0.0, TARGET_PX));
             if ui.add(b).clicked() {
                 out.push(UiCommand::Select(*id));
@@ -475,7 +476,8 @@ pub fn instruments_ui(
     egui::Grid::new("instruments")
         .num_columns(2)
         .spacing([10.0, 2.0])
-        .max_col_width(200.0)
+        .min_col_width(90.0)
+        .max_col_width(220.0)
         .show(ui, |ui| {
             row(
                 ui,
@@ -793,7 +795,7 @@ pub fn fly_ui(
         .selected
         .and_then(|id| snap.vehicles.get(&id).map(|v| (id, v)));
     egui::Panel::left("fly-controls")
-        .default_size(430.0)
+        .default_size(410.0)
         .max_size(520.0)
         .resizable(true)
         .show(ui, |ui| {
@@ -812,7 +814,7 @@ pub fn fly_ui(
                 });
         });
     egui::Panel::right("fly-instruments")
-        .default_size(340.0)
+        .default_size(330.0)
         .max_size(420.0)
         .resizable(true)
         .show(ui, |ui| {
@@ -846,7 +848,8 @@ pub fn fly_ui(
             };
             if ui
                 .add(
-                    egui::Button::selectable(state.map.follow, label)
+                    egui::Button::new(label)
+                        .selected(state.map.follow)
                         .min_size(Vec2::new(0.0, TARGET_PX)),
                 )
                 .clicked()

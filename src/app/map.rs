@@ -208,8 +208,9 @@ pub fn parse_places(text: &str) -> Vec<Place> {
 #[derive(Debug, Clone, Default)]
 pub struct RouteOverlay {
     pub points: Vec<(LatLon, String)>,
-    /// Leg index i goes from point i-1 (or home for 0) to point i; each refused one with why.
-    pub bad_legs: Vec<(usize, String)>,
+    /// Leg index i goes from point i-1 (or home for 0) to point i; each refused one with its
+    /// short label (rule and zone, drawn on the map) and its full reason.
+    pub bad_legs: Vec<(usize, String, String)>,
     pub home: Option<LatLon>,
     /// Polygons being drawn or used by a generator.
     pub polygons: Vec<Vec<LatLon>>,
@@ -358,11 +359,15 @@ pub fn map_ui(
                 pts.clone(),
                 Stroke::new(4.0, p.perimeter),
             ));
-            if let Some(top) = pts.iter().min_by(|a, b| a.y.total_cmp(&b.y)) {
+            let top_left = pts
+                .iter()
+                .copied()
+                .reduce(|a, b| Pos2::new(a.x.min(b.x), a.y.min(b.y)));
+            if let Some(top) = top_left {
                 halo_text(
                     &painter,
-                    *top + Vec2::new(0.0, -4.0),
-                    Align2::CENTER_BOTTOM,
+                    top + Vec2::new(0.0, -6.0),
+                    Align2::LEFT_BOTTOM,
                     &tr.ta("map-perimeter", &[("name", name.as_str().into())]),
                     FontId::proportional(15.0),
                     p.perimeter,
@@ -502,7 +507,14 @@ fn zones_ui(painter: &egui::Painter, tr: &Tr, proj: &Projector, scene: &MapScene
     let p = &scene.palette;
     for z in &scene.layers.zones {
         let c = zone_colour(p, z.restriction);
-        let fill = Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), 46);
+        // A prohibited zone is filled strongly; a large authorisation zone (a CTR) only tints,
+        // so the basemap under it stays readable: its dashed edge and its name say what it is.
+        let alpha = if z.restriction == Restriction::Prohibited {
+            70
+        } else {
+            18
+        };
+        let fill = Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), alpha);
         let mut mesh = egui::Mesh::default();
         for t in &z.triangles {
             let base = u32::try_from(mesh.vertices.len()).unwrap_or(u32::MAX);
@@ -565,9 +577,9 @@ fn route_ui(
     for (i, (q, _)) in route.points.iter().enumerate() {
         let here = screen(proj, *q);
         if let Some(a) = prev {
-            let bad = route.bad_legs.iter().find(|(k, _)| *k == i);
+            let bad = route.bad_legs.iter().find(|(k, _, _)| *k == i);
             match bad {
-                Some((_, why)) => {
+                Some((_, why, _)) => {
                     painter.line_segment([a, here], Stroke::new(6.0, p.deny));
                     let mid = a + (here - a) * 0.5;
                     halo_text(
@@ -790,8 +802,7 @@ fn chrome_ui(
     let metres = steps
         .iter()
         .copied()
-        .filter(|m| (*m as f32) * px_per_m <= 160.0)
-        .last()
+        .rfind(|m| (*m as f32) * px_per_m <= 160.0)
         .unwrap_or(10.0);
     let len = metres as f32 * px_per_m;
     let o = rect.left_bottom() + Vec2::new(12.0, -48.0);

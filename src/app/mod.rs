@@ -104,6 +104,11 @@ pub struct AppConfig {
     pub screen: Screen,
     /// Print the time to the first frame and frame times when closing (scripts/bench-app.sh).
     pub report_frames: bool,
+    /// A QGroundControl plan to open in the plan view.
+    pub plan: Option<PathBuf>,
+    /// Open the register desk for this reader and motive and list the flights (a deliberate,
+    /// journaled read, as `vigie register list --actor --motive` is).
+    pub desk: Option<register_desk::Who>,
 }
 
 /// When the process started (set first thing by `main`): launch → first frame is measured
@@ -158,12 +163,27 @@ impl VigieApp {
             shipped,
             config.data_dir.clone(),
         );
+        let mut plan = plan::PlanState::new(&ctx);
+        if let Some(p) = &config.plan {
+            plan.load(&ctx.tr, p);
+        }
+        let mut desk = register_desk::DeskState::new(config.data_dir.clone());
+        if let Some(who) = config.desk {
+            desk.training = config.station.snapshot().borrow().session.training;
+            desk.who = who;
+            desk.open_first = true;
+            desk.send(register_desk::DeskRequest::List {
+                training: desk.training,
+                who: desk.who.clone(),
+                filters: desk.filters.clone(),
+            });
+        }
         VigieApp {
             snapshot: config.station.snapshot(),
             station: config.station,
             fly: fly::FlyState::new(&settings),
-            plan: plan::PlanState::new(&ctx),
-            desk: register_desk::DeskState::new(config.data_dir.clone()),
+            plan,
+            desk,
             session: session::SessionState::default(),
             settings_view: SettingsViewState::default(),
             ctx,
@@ -321,13 +341,15 @@ pub fn app_ui(
                 (Screen::Settings, "screen-settings"),
             ] {
                 let on = *views.screen == screen;
-                let b = egui::Button::selectable(on, RichText::new(tr.t(key)).strong())
+                let b = egui::Button::new(RichText::new(tr.t(key)).strong())
+                    .selected(on)
                     .min_size(Vec2::new(0.0, TARGET_PX));
                 if ui.add(b).clicked() {
                     out.push(UiCommand::Show(screen));
                 }
             }
-            ui.separator();
+        });
+        ui.horizontal_wrapped(|ui| {
             ui.label(
                 tr.ta(
                     "top-session",

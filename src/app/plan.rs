@@ -75,6 +75,54 @@ impl PlanState {
         }
     }
 
+    /// Open a `.plan` (the message says what happened).
+    pub fn load(&mut self, tr: &super::i18n::Tr, path: &std::path::Path) {
+        let shown = path.display().to_string();
+        self.path = shown.clone();
+        self.message = Some(match std::fs::read_to_string(path) {
+            Ok(text) => match PlanFile::parse(&text, &shown) {
+                Ok(doc) => {
+                    self.doc = doc;
+                    self.selected = None;
+                    self.fit_view();
+                    tr.ta("plan-imported", &[("n", self.doc.items.len().into())])
+                }
+                Err(e) => e.to_string(),
+            },
+            Err(e) => format!("{shown}: {e}"),
+        });
+    }
+
+    /// Centre the map on the plan and zoom so all of it shows (for a map about 800 px wide).
+    pub fn fit_view(&mut self) {
+        let mut pts: Vec<LatLon> = route_points(&self.doc)
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        pts.extend(self.home());
+        let Some(c) = centroid(&pts) else { return };
+        let span_deg = pts
+            .iter()
+            .map(|p| {
+                (p.lon_deg - c.lon_deg)
+                    .abs()
+                    .max((p.lat_deg - c.lat_deg).abs() / c.lat_deg.to_radians().cos())
+            })
+            .fold(0.0_f64, f64::max)
+            * 2.0
+            * 1.3;
+        // 256 px per tile: the zoom at which `span_deg` fits in 800 px.
+        let zoom = if span_deg > 0.0 {
+            (800.0 * 360.0 / (span_deg * 256.0)).log2().clamp(8.0, 17.0)
+        } else {
+            15.0
+        };
+        let _ = self.map.memory.set_zoom(zoom.floor());
+        self.map
+            .memory
+            .center_at(walkers::lon_lat(c.lon_deg, c.lat_deg));
+    }
+
     pub fn home(&self) -> Option<LatLon> {
         self.doc.planned_home.map(|h| h.0)
     }
@@ -120,6 +168,24 @@ pub fn finding_item(f: &Finding) -> Option<u16> {
     walk(&f.message)
 }
 
+/// What a refused leg says on the map: the rule and the zone, short enough to read there (the
+/// full reason is in the list).
+fn short_reason(f: &Finding) -> String {
+    fn zone(m: &flight_rules::Message) -> Option<String> {
+        if let Some(Arg::Text(z)) = m.arg("zone") {
+            return Some(z.clone());
+        }
+        m.args.iter().find_map(|(_, a)| match a {
+            Arg::Msg(inner) => zone(inner),
+            _ => None,
+        })
+    }
+    match zone(&f.message) {
+        Some(z) => format!("{} {z}", f.rule_id),
+        None => f.rule_id.to_string(),
+    }
+}
+
 /// Route points of the plan (items with a position, ROI excluded) and the item of each.
 pub fn route_points(doc: &PlanFile) -> Vec<(usize, LatLon)> {
     doc.items
@@ -137,9 +203,9 @@ pub fn route_overlay(ctx: &Context, state: &PlanState, decision: &Decision) -> R
     for f in decision.blocking() {
         if let Some(seq) = finding_item(f)
             && let Some(k) = pts.iter().position(|(i, _)| *i == usize::from(seq))
-            && !bad.iter().any(|(b, _)| *b == k)
+            && !bad.iter().any(|(b, _, _)| *b == k)
         {
-            bad.push((k, ctx.tr.finding(f)));
+            bad.push((k, short_reason(f), ctx.tr.finding(f)));
         }
     }
     RouteOverlay {
@@ -217,7 +283,7 @@ fn centroid(poly: &[LatLon]) -> Option<LatLon> {
 /// A closed patrol loop `offset_m` inside `polygon` (miter joins keep its corners). None when
 /// the polygon is degenerate or too narrow for the offset.
 pub fn perimeter_patrol(polygon: &[LatLon], offset_m: f64) -> Option<Vec<LatLon>> {
-    if polygon.len() < 3 || !(offset_m >= 0.0) {
+    if polygon.len() < 3 || offset_m.is_nan() || offset_m < 0.0 {
         return None;
     }
     let local = Local::new(centroid(polygon)?);
@@ -252,7 +318,7 @@ pub fn perimeter_patrol(polygon: &[LatLon], offset_m: f64) -> Option<Vec<LatLon>
 /// A survey grid ("lawnmower") over `polygon`: parallel passes `spacing_m` apart along
 /// `heading_deg`, alternating direction, each clipped to the polygon.
 pub fn survey_grid(polygon: &[LatLon], spacing_m: f64, heading_deg: f64) -> Vec<LatLon> {
-    if polygon.len() < 3 || !(spacing_m > 1.0) {
+    if polygon.len() < 3 || spacing_m.is_nan() || spacing_m <= 1.0 {
         return vec![];
     }
     let Some(c) = centroid(polygon) else {
@@ -304,7 +370,7 @@ fn item_label(tr: &super::i18n::Tr, it: &PlanItem) -> String {
         cmd::NAV_LAND => "item-land",
         cmd::NAV_RETURN_TO_LAUNCH => "item-rtl",
         DO_SET_ROI_LOCATION => "item-roi",
-        _ => "item-other",
+        _ => return tr.ta("item-other", &[("command", i64::from(it.command).into())]),
     })
 }
 
@@ -447,7 +513,8 @@ pub fn plan_tools_ui(
             (Tool::Polygon, "tool-polygon"),
             (Tool::Home, "tool-home"),
         ] {
-            let b = egui::Button::selectable(state.tool == tool, tr.t(key))
+            let b = egui::Button::new(tr.t(key))
+                .selected(state.tool == tool)
                 .min_size(Vec2::new(0.0, TARGET_PX));
             if ui.add(b).clicked() {
                 state.tool = tool;
@@ -548,8 +615,9 @@ pub fn plan_tools_ui(
                     {
                         state.selected = Some(i);
                     }
-                    if it.command != cmd::NAV_RETURN_TO_LAUNCH && it.command != DO_SET_ROI_LOCATION
-                    {
+                    let has_alt = it.command == cmd::NAV_TAKEOFF
+                        || (it.position().is_some() && it.command != DO_SET_ROI_LOCATION);
+                    if has_alt {
                         let mut alt = it.alt_m().unwrap_or(0.0);
                         if ui
                             .add(
@@ -629,18 +697,8 @@ pub fn plan_tools_ui(
             .add(egui::Button::new(tr.t("btn-import")).min_size(Vec2::new(0.0, TARGET_PX)))
             .clicked()
         {
-            let path = state.path.trim().to_string();
-            state.message = Some(match std::fs::read_to_string(&path) {
-                Ok(text) => match PlanFile::parse(&text, &path) {
-                    Ok(doc) => {
-                        state.doc = doc;
-                        state.selected = None;
-                        tr.ta("plan-imported", &[("n", state.doc.items.len().into())])
-                    }
-                    Err(e) => e.to_string(),
-                },
-                Err(e) => format!("{path}: {e}"),
-            });
+            let path = std::path::PathBuf::from(state.path.trim());
+            state.load(tr, &path);
         }
         if ui
             .add(egui::Button::new(tr.t("btn-export")).min_size(Vec2::new(0.0, TARGET_PX)))

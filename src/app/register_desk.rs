@@ -190,7 +190,7 @@ fn serve(
             if filters.on_hold_only {
                 flights.retain(|f| f.on_hold);
             }
-            flights.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+            flights.sort_by_key(|f| std::cmp::Reverse(f.started_at));
             Ok(DeskReply::Flights(flights))
         }
         DeskRequest::Show {
@@ -314,13 +314,16 @@ fn serve(
     }
 }
 
+/// One flight's record as read, and its track (lat, lon).
+pub type OpenFlight = (Box<FlightView>, Vec<(f64, f64)>);
+
 /// The desk's state, and the worker it talks to.
 pub struct DeskState {
     pub training: bool,
     pub who: Who,
     pub filters: Filters,
     pub flights: Vec<FlightSummary>,
-    pub flight: Option<(Box<FlightView>, Vec<(f64, f64)>)>,
+    pub flight: Option<OpenFlight>,
     pub recipient: String,
     pub out_dir: String,
     pub procedure_ref: String,
@@ -328,6 +331,8 @@ pub struct DeskState {
     pub progress: Option<(u64, u64)>,
     pub message: Option<String>,
     pub map: MapState,
+    /// Open the newest flight when the list comes back (the desk opened with a motive).
+    pub open_first: bool,
     requests: Option<mpsc::Sender<DeskRequest>>,
     replies_tx: mpsc::Sender<DeskReply>,
     replies: mpsc::Receiver<DeskReply>,
@@ -350,6 +355,7 @@ impl DeskState {
             progress: None,
             message: None,
             map: MapState::new(false),
+            open_first: false,
             requests: None,
             replies_tx,
             replies,
@@ -410,8 +416,25 @@ impl DeskState {
                 DeskReply::Flights(f) => {
                     self.message = None;
                     self.flights = f;
+                    if std::mem::take(&mut self.open_first)
+                        && let Some(first) = self.flights.first()
+                    {
+                        let req = DeskRequest::Show {
+                            training: self.training,
+                            who: self.who.clone(),
+                            flight_id: first.flight_id.clone(),
+                        };
+                        self.busy = None;
+                        self.send(req);
+                        continue;
+                    }
                 }
-                DeskReply::Flight(v, t) => self.flight = Some((v, t)),
+                DeskReply::Flight(v, t) => {
+                    if let Some(&(lat, lon)) = t.first() {
+                        self.map.memory.center_at(walkers::lon_lat(lon, lat));
+                    }
+                    self.flight = Some((v, t));
+                }
                 DeskReply::Exported {
                     dir,
                     files,

@@ -13,7 +13,7 @@ use super::theme::Theme;
 pub const FILE_NAME: &str = "settings.toml";
 
 /// Where the map's tiles come from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct TileSettings {
     /// An XYZ or WMTS (PM tile matrix) URL template with `{z}`, `{x}`, `{y}`, used when set
@@ -26,17 +26,6 @@ pub struct TileSettings {
     pub offline_path: Option<PathBuf>,
     /// Attribution of the offline file (its licence).
     pub offline_attribution: String,
-}
-
-impl Default for TileSettings {
-    fn default() -> Self {
-        Self {
-            online_url: None,
-            online_attribution: String::new(),
-            offline_path: None,
-            offline_attribution: String::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -217,8 +217,7 @@ impl LocalTiles {
                 while let Ok(id) = req_rx.recv() {
                     let tile = match store.read(id) {
                         Ok(Some(bytes)) => {
-                            match Tile::new(&bytes, &walkers::Style::default(), id.zoom, 256, &ctx)
-                            {
+                            match Tile::new(&bytes, &walkers::Style, id.zoom, 256, &ctx) {
                                 Ok(t) => Some(t),
                                 Err(e) => {
                                     if let Ok(mut g) = err.lock() {

@@ -44,6 +44,13 @@ pub struct DemoArgs {
     /// Print launch → first frame and frame times when the window closes (scripts/bench-app.sh).
     #[arg(long)]
     pub report_frames: bool,
+    /// Open this QGroundControl plan in the plan view.
+    #[arg(long, value_name = "FILE.plan")]
+    pub plan: Option<PathBuf>,
+    /// Open the register desk and list the flights, journaled with this motive and the reader
+    /// named by VIGIE_ACTOR (default "demo").
+    #[arg(long, value_name = "TEXT")]
+    pub register_motive: Option<String>,
     /// Simulated video height in pixels (e.g. 1080 for the frame-time benchmark).
     #[arg(long)]
     pub video_height: Option<u32>,
@@ -252,6 +259,16 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
             duration,
             screen: screen_of(&args.screen),
             report_frames: args.report_frames,
+            plan: args.plan.clone(),
+            desk: args
+                .register_motive
+                .as_ref()
+                .map(|m| vigie::app::register_desk::Who {
+                    actor_id: std::env::var("VIGIE_ACTOR").unwrap_or_else(|_| "demo".into()),
+                    actor_name: std::env::var("VIGIE_ACTOR_NAME").unwrap_or_default(),
+                    role: std::env::var("VIGIE_ROLE").unwrap_or_else(|_| "formateur".into()),
+                    motive: m.clone(),
+                }),
         })
         .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
         script.abort();
@@ -618,6 +635,8 @@ pub fn run_app(global: &crate::Global) -> anyhow::Result<ExitCode> {
         duration: None,
         screen: vigie::app::Screen::Fly,
         report_frames: false,
+        plan: None,
+        desk: None,
     })
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
     Ok(ExitCode::SUCCESS)

@@ -413,11 +413,15 @@ fn a_plan_leg_over_the_air_base_is_refused_with_the_zone_and_its_reason() {
     );
     // The leg to item 3 is drawn red with the zone's reason.
     let overlay = route_overlay(&ctx, &plan, &decision);
-    let (leg, why) = overlay
+    let (leg, short, why) = overlay
         .bad_legs
         .iter()
-        .find(|(_, w)| w.contains("ZONE-PROHIBITED"))
+        .find(|(_, _, w)| w.contains("ZONE-PROHIBITED"))
         .expect("a red leg");
+    assert_eq!(
+        short, "ZONE-PROHIBITED LFMI-P-PLACEHOLDER",
+        "drawn on the map beside the leg"
+    );
     assert_eq!(
         *leg, 1,
         "the second route point (item 3) is reached by the bad leg"
