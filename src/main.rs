@@ -67,6 +67,14 @@ struct Cli {
 enum Command {
     /// Run the demo: simulator + station, in a window when there is a display, headless otherwise.
     Demo(cmd::demo::DemoArgs),
+    /// Fly for real: login with PIN, the préfet's arrêté, fence and plan uploaded and read back.
+    Fly(cmd::fly::FlyArgs),
+    /// The pilot registry: import the chief's file, set PINs, list.
+    #[command(subcommand)]
+    Pilots(cmd::pilots::PilotsCommand),
+    /// The préfet's arrêtés: import (perimeter, scanned PDF digest), list, revoke.
+    #[command(subcommand)]
+    Authorisation(cmd::authorisation::AuthorisationCommand),
     /// Check a point against the geozones (shipped defaults + configured + --zones files).
     #[command(subcommand)]
     Zones(cmd::zones::ZonesCommand),
@@ -94,6 +102,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => cmd::demo::run_app(&cli.global),
         Some(Command::Demo(args)) => cmd::demo::run(&cli.global, args),
+        Some(Command::Fly(args)) => cmd::fly::run(&cli.global, args),
+        Some(Command::Pilots(c)) => cmd::pilots::run(&cli.global, c),
+        Some(Command::Authorisation(c)) => cmd::authorisation::run(&cli.global, c),
         Some(Command::Zones(c)) => cmd::zones::run(&cli.global, c),
         Some(Command::Plan(c)) => cmd::plan::run(&cli.global, c),
         Some(Command::Register(c)) => cmd::register::run(&cli.global, c),

@@ -46,8 +46,16 @@ struct RawAuthorisation {
     arrete: String,
     issuer: String,
     signed_on: Option<TomlTime>,
-    valid_from: TomlTime,
-    valid_until: TomlTime,
+    valid_from: Option<TomlTime>,
+    valid_until: Option<TomlTime>,
+    /// Sample files only (`example = true`): valid from the start of the day it is loaded, for
+    /// this many days, so the shipped example never goes stale.
+    rolling_validity_days: Option<u32>,
+    #[serde(default)]
+    example: bool,
+    /// The perimeter as GeoJSON text (Polygon, MultiPolygon, Feature or FeatureCollection of
+    /// them), as a préfecture's GIS exports it; beside or instead of `[[perimeter]]` points.
+    perimeter_geojson: Option<String>,
     finalite: String,
     commune: Option<String>,
     max_cameras: u32,
@@ -67,6 +75,43 @@ struct RawAuthorisation {
 pub struct Derogations {
     /// Ceiling above ground granted instead of the default (arrêté "espace" art. 9).
     pub ceiling_agl_m: Option<f64>,
+}
+
+/// Polygons of a GeoJSON text: Polygon, MultiPolygon, or Features / a FeatureCollection of them.
+fn geojson_polygons(text: &str) -> Result<Vec<geo::Polygon<f64>>, String> {
+    let gj: geojson::GeoJson = text.parse().map_err(|e| {
+        format!("not GeoJSON ({e}): give a Polygon, MultiPolygon or a FeatureCollection of them")
+    })?;
+    let mut geoms = Vec::new();
+    match gj {
+        geojson::GeoJson::Geometry(g) => geoms.push(g),
+        geojson::GeoJson::Feature(f) => geoms.extend(f.geometry),
+        geojson::GeoJson::FeatureCollection(fc) => {
+            geoms.extend(fc.features.into_iter().filter_map(|f| f.geometry));
+        }
+    }
+    let mut out = Vec::new();
+    for g in geoms {
+        match geo::Geometry::<f64>::try_from(g) {
+            Ok(geo::Geometry::Polygon(p)) => out.push(p),
+            Ok(geo::Geometry::MultiPolygon(mp)) => out.extend(mp.0),
+            Ok(other) => {
+                return Err(format!(
+                    "a perimeter is made of polygons, not {}",
+                    match other {
+                        geo::Geometry::Point(_) => "a point",
+                        geo::Geometry::LineString(_) => "a line",
+                        _ => "this geometry",
+                    }
+                ));
+            }
+            Err(e) => return Err(format!("bad geometry: {e}")),
+        }
+    }
+    if out.is_empty() {
+        return Err("no polygon in it".into());
+    }
+    Ok(out)
 }
 
 /// A validated authorisation.
@@ -94,6 +139,17 @@ pub struct Authorisation {
 impl Authorisation {
     /// Parse and validate; `finalites` come from the limits (R242-8 list, configurable).
     pub fn from_toml(text: &str, file: &str, limits: &Limits) -> Result<Self, ConfigError> {
+        Self::from_toml_at(text, file, limits, None)
+    }
+
+    /// As [`Authorisation::from_toml`]; `now` resolves a sample file's rolling window (a real
+    /// arrêté has fixed dates and never needs it).
+    pub fn from_toml_at(
+        text: &str,
+        file: &str,
+        limits: &Limits,
+        now: Option<DateTime<Utc>>,
+    ) -> Result<Self, ConfigError> {
         let raw: RawAuthorisation =
             toml::from_str(text).map_err(|e| ConfigError::toml(file, &e))?;
         let bad = |field: &str, problem: &str| ConfigError::field(file, field, problem);
@@ -104,8 +160,48 @@ impl Authorisation {
             t.to_utc()
                 .ok_or_else(|| bad(field, "not a date-time (use 2026-01-01T00:00:00Z)"))
         };
-        let valid_from = time(&raw.valid_from, "valid_from")?;
-        let valid_until = time(&raw.valid_until, "valid_until")?;
+        let (valid_from, valid_until) = match (
+            &raw.valid_from,
+            &raw.valid_until,
+            raw.rolling_validity_days,
+        ) {
+            (Some(f), Some(u), None) => (time(f, "valid_from")?, time(u, "valid_until")?),
+            (None, None, Some(days)) => {
+                if !raw.example {
+                    return Err(bad(
+                        "rolling_validity_days",
+                        "only sample files (example = true) may have a rolling window: a real arrêté gives valid_from and valid_until",
+                    ));
+                }
+                let Some(now) = now else {
+                    return Err(bad(
+                        "rolling_validity_days",
+                        "a rolling window is resolved when the station loads the file",
+                    ));
+                };
+                let start = now
+                    .date_naive()
+                    .and_hms_opt(0, 0, 0)
+                    .map(|d| d.and_utc())
+                    .unwrap_or(now);
+                (
+                    start,
+                    start + chrono::Duration::days(i64::from(days.max(1))),
+                )
+            }
+            (_, _, Some(_)) => {
+                return Err(bad(
+                    "rolling_validity_days",
+                    "give either valid_from and valid_until, or a rolling window, not both",
+                ));
+            }
+            (None, _, None) => {
+                return Err(bad("valid_from", "missing (e.g. 2026-01-01T00:00:00Z)"));
+            }
+            (_, None, None) => {
+                return Err(bad("valid_until", "missing (e.g. 2026-03-31T23:59:59Z)"));
+            }
+        };
         if valid_until <= valid_from {
             return Err(bad("valid_until", "must be after valid_from"));
         }
@@ -137,13 +233,22 @@ impl Authorisation {
         if raw.max_cameras == 0 {
             return Err(bad("max_cameras", "must be at least 1"));
         }
-        if raw.perimeter.is_empty() {
+        let mut perimeter = vec![];
+        if let Some(gj) = &raw.perimeter_geojson {
+            for (i, poly) in geojson_polygons(gj)
+                .map_err(|e| bad("perimeter_geojson", &e))?
+                .into_iter()
+                .enumerate()
+            {
+                perimeter.push((format!("périmètre GeoJSON {}", i + 1), poly));
+            }
+        }
+        if raw.perimeter.is_empty() && perimeter.is_empty() {
             return Err(bad(
                 "perimeter",
-                "at least one [[perimeter]] polygon is required (L242-5 geographic perimeter)",
+                "at least one [[perimeter]] polygon (or perimeter_geojson) is required (L242-5 geographic perimeter)",
             ));
         }
-        let mut perimeter = vec![];
         for (i, p) in raw.perimeter.iter().enumerate() {
             let pts: Vec<LatLon> = p
                 .points

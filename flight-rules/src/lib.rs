@@ -39,7 +39,8 @@ pub use mission::{
     Mission, MissionItem, PathPoint, PlanFence, QgcPlan, RallyPoint, parse_qgc_plan,
 };
 pub use rules::{
-    Action, Decision, Finding, FlightMode, RuleSet, Severity, Situation, Verdict, evaluate, rule_id,
+    Action, Decision, Finding, FlightMode, RuleSet, Severity, Situation, Verdict, evaluate,
+    predicted_breaches, return_battery_needed_pct, rule_id,
 };
 pub use traffic::{
     IcaoAddress, Ownship, Traffic, TrafficAltRef, TrafficLimits, TrafficProximity,

@@ -170,6 +170,9 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("vehicle-battery-low", &["pct", "needed", "reserve"]),
     // checklist
     ("checklist-incomplete", &["items"]),
+    ("battery-return-now", &["pct", "needed"]),
+    ("battery-return-soon", &["pct", "needed"]),
+    ("gps-degraded", &["fix", "sats", "min_fix", "min_sats"]),
     // in flight
     ("monitor-no-position", &[]),
     ("breach-zone", &["zone", "name", "distance"]),

@@ -44,6 +44,8 @@ pub mod rule_id {
     pub const VEHICLE_HOME: &str = "VEHICLE-HOME";
     pub const VEHICLE_FENCE: &str = "VEHICLE-FENCE";
     pub const VEHICLE_PREARM: &str = "VEHICLE-PREARM";
+    pub const BATTERY_RETURN: &str = "BATTERY-RETURN";
+    pub const GPS_DEGRADED: &str = "GPS-DEGRADED";
     pub const MISSION_INVALID: &str = "MISSION-INVALID";
     pub const CHECKLIST: &str = "CHECKLIST";
     pub const BREACH_PREDICTED: &str = "BREACH-PREDICTED";
@@ -1132,6 +1134,48 @@ fn wind_rules(
     }
 }
 
+/// In flight: the battery against the way home, and the GPS.
+fn monitor_vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<Finding>) {
+    let Some(v) = &s.vehicle else { return };
+    let l = &rules.limits.vehicle;
+    if let (Some(b), Some(needed)) = (v.battery_pct, return_battery_needed_pct(rules, s, now)) {
+        if !b.is_finite() || b <= needed {
+            f.push(finding(
+                rule_id::BATTERY_RETURN,
+                Severity::Blocking,
+                format!("battery {b:.0} %: the reserve for the way home against the wind is reached ({needed:.0} % needed): return now"),
+                Message::new("battery-return-now")
+                    .num("pct", b, 0)
+                    .num("needed", needed, 0),
+            ));
+        } else if b <= needed + 10.0 {
+            f.push(finding(
+                rule_id::BATTERY_RETURN,
+                Severity::Warning,
+                format!("battery {b:.0} %: {needed:.0} % is needed to come home against the wind with the reserve"),
+                Message::new("battery-return-soon")
+                    .num("pct", b, 0)
+                    .num("needed", needed, 0),
+            ));
+        }
+    }
+    if v.gps_fix_type < l.min_fix_type || v.satellites < l.min_satellites {
+        f.push(finding(
+            rule_id::GPS_DEGRADED,
+            Severity::Warning,
+            format!(
+                "GPS degraded: fix type {} with {} satellites (need fix ≥ {} and ≥ {})",
+                v.gps_fix_type, v.satellites, l.min_fix_type, l.min_satellites
+            ),
+            Message::new("gps-degraded")
+                .int("fix", v.gps_fix_type)
+                .int("sats", v.satellites)
+                .int("min_fix", l.min_fix_type)
+                .int("min_sats", l.min_satellites),
+        ));
+    }
+}
+
 fn vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<Finding>) {
     let Some(v) = &s.vehicle else {
         f.push(finding(
@@ -1289,7 +1333,84 @@ fn checklist_rule(cl: &Checklist, ticks: &BTreeSet<String>, f: &mut Vec<Finding>
     }
 }
 
+/// Where and when the vehicle would cross a blocking zone's boundary or leave the perimeter at
+/// its present ground velocity (or drifting with the wind), soonest first. The monitor warns
+/// from it; the station may command RTL from it (its operator's policy).
+pub fn predicted_breaches(
+    rules: &RuleSet,
+    s: &Situation,
+    now: DateTime<Utc>,
+) -> Vec<crate::breach::BreachPrediction> {
+    let Some((p, _)) = current_fix(s, now, &rules.limits) else {
+        return vec![];
+    };
+    let wind = s
+        .wind
+        .iter()
+        .filter(|w| {
+            now - w.observed_at
+                <= Duration::seconds(
+                    rules
+                        .limits
+                        .wind
+                        .stale_vehicle_s
+                        .max(rules.limits.wind.stale_anemometer_s),
+                )
+        })
+        .max_by(|x, y| x.peak_mps().total_cmp(&y.peak_mps()));
+    let unlocked: &[String] = s
+        .authorisation
+        .as_ref()
+        .map_or(&[], |a| a.unlocks_zones.as_slice());
+    let per = s
+        .authorisation
+        .as_ref()
+        .map(Authorisation::perimeter_polygons)
+        .unwrap_or_default();
+    let input = BreachInput {
+        pos: p,
+        ground_velocity_ne_mps: s
+            .vehicle
+            .as_ref()
+            .and_then(|v| v.ground_velocity_ne_mps)
+            .unwrap_or([0.0, 0.0]),
+        wind,
+        unlocked,
+        now,
+        search_m: rules.limits.zones.fence_lookahead_m,
+    };
+    breach_prediction(&rules.zones, &per, &input)
+}
+
+/// Battery percentage needed to fly home from here against the wind and land, plus the reserve
+/// (None when position, home or battery is unknown).
+pub fn return_battery_needed_pct(
+    rules: &RuleSet,
+    s: &Situation,
+    now: DateTime<Utc>,
+) -> Option<f64> {
+    let v = s.vehicle.as_ref()?;
+    let (p, _) = current_fix(s, now, &rules.limits)?;
+    let home = v.home.filter(|_| v.home_set)?;
+    let airframe = v.airframe.as_str();
+    let cruise = rules.limits.cruise_mps(airframe);
+    let wind = s
+        .wind
+        .iter()
+        .map(crate::types::WindReading::peak_mps)
+        .fold(0.0, f64::max);
+    // Worst case: all of it a headwind on the way home.
+    let ground = (cruise - wind).max(1.0);
+    let descent_s = v.alt_rel_home_m.unwrap_or(0.0).max(0.0) / 1.5;
+    let minutes = (p.distance_m(&home) / ground + descent_s + 30.0) / 60.0;
+    Some(
+        rules.limits.vehicle.reserve_battery_pct
+            + 100.0 * minutes / rules.limits.endurance_min(airframe),
+    )
+}
+
 fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<Finding>) {
+    monitor_vehicle_rules(rules, s, now, f);
     auth_rules(rules, s, now, None, f);
     wind_rules(rules, s, true, now, f);
     let Some((p, acc)) = current_fix(s, now, &rules.limits) else {
@@ -1350,37 +1471,7 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
         ));
     }
     {
-        let wind = s
-            .wind
-            .iter()
-            .filter(|w| {
-                now - w.observed_at
-                    <= Duration::seconds(
-                        rules
-                            .limits
-                            .wind
-                            .stale_vehicle_s
-                            .max(rules.limits.wind.stale_anemometer_s),
-                    )
-            })
-            .max_by(|x, y| x.peak_mps().total_cmp(&y.peak_mps()));
-        let unlocked: &[String] = s
-            .authorisation
-            .as_ref()
-            .map_or(&[], |a| a.unlocks_zones.as_slice());
-        let input = BreachInput {
-            pos: p,
-            ground_velocity_ne_mps: s
-                .vehicle
-                .as_ref()
-                .and_then(|v| v.ground_velocity_ne_mps)
-                .unwrap_or([0.0, 0.0]),
-            wind,
-            unlocked,
-            now,
-            search_m: rules.limits.zones.fence_lookahead_m,
-        };
-        for b in breach_prediction(&rules.zones, &per, &input) {
+        for b in predicted_breaches(rules, s, now) {
             let b_l = &rules.limits.breach;
             let soon = b.time_s.is_some_and(|t| t < b_l.warn_time_s);
             if (soon || b.distance_m < b_l.warn_distance_m) && b.time_s != Some(0.0) {

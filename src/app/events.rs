@@ -49,6 +49,34 @@ pub fn failure_text(tr: &Tr, f: &Failure) -> String {
         Failure::Busy => tr.t("failure-busy"),
         Failure::NoMission => tr.t("failure-no-mission"),
         Failure::UnknownAlarm => tr.t("failure-unknown-alarm"),
+        Failure::LoginRefused {
+            reason,
+            locked_until,
+        } => match locked_until {
+            Some(t) => tr.ta(
+                "failure-login-locked",
+                &[
+                    ("reason", reason.as_str().into()),
+                    ("until", tr.time(*t).into()),
+                ],
+            ),
+            None => tr.ta(
+                "failure-login-refused",
+                &[("reason", reason.as_str().into())],
+            ),
+        },
+        Failure::UnknownAuthorisation(a) => tr.ta(
+            "failure-unknown-authorisation",
+            &[("arrete", a.as_str().into())],
+        ),
+        Failure::BadAuthorisation(d) => tr.ta(
+            "failure-bad-authorisation",
+            &[("detail", d.as_str().into())],
+        ),
+        Failure::InFlight(what) => tr.ta(
+            "failure-in-flight",
+            &[("request", request_text(tr, what).into())],
+        ),
         Failure::Stopped => tr.t("failure-stopped"),
     }
 }
@@ -176,6 +204,47 @@ pub fn event_text(tr: &Tr, e: &StationEvent) -> String {
             "event-flight-opened",
             &[w(), ("flight", flight_id.as_str().into())],
         ),
+        EventKind::AutomaticAction { action, rule_id } => tr.ta(
+            "event-automatic-action",
+            &[
+                w(),
+                ("action", request_text(tr, action).into()),
+                ("rule", (*rule_id).into()),
+            ],
+        ),
+        EventKind::LoggedIn { pilot_id } => {
+            tr.ta("event-logged-in", &[("pilot", pilot_id.as_str().into())])
+        }
+        EventKind::LoginRefused { pilot_id, reason } => tr.ta(
+            "event-login-refused",
+            &[
+                ("pilot", pilot_id.as_str().into()),
+                ("reason", reason.as_str().into()),
+            ],
+        ),
+        EventKind::LoggedOut { pilot_id } => {
+            tr.ta("event-logged-out", &[("pilot", pilot_id.as_str().into())])
+        }
+        EventKind::AuthorisationEnding { arrete, left_s } => tr.ta(
+            "event-authorisation-ending",
+            &[
+                ("arrete", arrete.as_str().into()),
+                ("minutes", (left_s / 60).into()),
+            ],
+        ),
+        EventKind::AuthorisationSelected { arrete } => tr.ta(
+            "event-authorisation-selected",
+            &[("arrete", arrete.as_str().into())],
+        ),
+        EventKind::MetarReceived { raw } => tr.ta("event-metar", &[("raw", raw.as_str().into())]),
+        EventKind::FeedUp { feed, detail } => tr.ta(
+            "event-feed-up",
+            &[("feed", (*feed).into()), ("detail", detail.as_str().into())],
+        ),
+        EventKind::FeedFault { feed, reason } => tr.ta(
+            "event-feed-fault",
+            &[("feed", (*feed).into()), ("reason", reason.as_str().into())],
+        ),
         EventKind::FlightSealed { flight_id } => tr.ta(
             "event-flight-sealed",
             &[w(), ("flight", flight_id.as_str().into())],
@@ -236,6 +305,11 @@ pub fn alarm_text(tr: &Tr, snap: &StationSnapshot, a: &Alarm) -> String {
         ),
         AlarmKind::RegisterFault => tr.t("alarm-register-fault"),
         AlarmKind::SigningRejected => tr.t("alarm-signing-rejected"),
+        AlarmKind::AuthorisationEnding { seconds } => tr.ta(
+            "alarm-authorisation-ending",
+            &[("minutes", ((*seconds).max(0) / 60).into())],
+        ),
+        AlarmKind::Feed(feed) => tr.ta("alarm-feed", &[("feed", (*feed).into())]),
     };
     tr.ta("alarm-line", &[("who", who.into()), ("what", what.into())])
 }

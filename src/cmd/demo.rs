@@ -120,23 +120,20 @@ pub(crate) fn demo_station_config(
         .filter(|i| matches!(i.kind, flight_rules::ChecklistKind::Manual))
         .map(|i| i.id.clone())
         .collect();
-    Ok(StationConfig {
-        link: vigie_link::HubConfig {
-            links: vec![link],
-            ..Default::default()
-        },
-        rules,
-        authorisation: Some(authorisation),
-        pilot: Some(pilot),
-        // Training flights fly under plain aviation (no personal data kept).
-        legal_basis: None,
-        training,
-        airframe: "multirotor".into(),
-        checklist_ticks: ticks,
-        ground_amsl_m: None,
-        register_dir: Some(global.data_dir()),
-        aircraft_registration: "SIM-ISTRES-1".into(),
-    })
+    let mut config = StationConfig::new(vigie_link::HubConfig {
+        links: vec![link],
+        ..Default::default()
+    });
+    config.rules = rules;
+    config.authorisation = Some(authorisation);
+    config.pilot = Some(pilot);
+    // Training flights fly under plain aviation (no personal data kept).
+    config.training = training;
+    config.airframe = "multirotor".into();
+    config.checklist_ticks = ticks;
+    config.register_dir = Some(global.data_dir());
+    config.aircraft_registration = "SIM-ISTRES-1".into();
+    Ok(config)
 }
 
 pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {

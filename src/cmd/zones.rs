@@ -121,8 +121,13 @@ pub(crate) fn load_zones(
 
 pub(crate) fn load_authorisation(path: &Path, limits: &Limits) -> anyhow::Result<Authorisation> {
     let text = read_input(path)?;
-    Authorisation::from_toml(&text, &path.display().to_string(), limits)
-        .map_err(|e| bad(e.to_string()))
+    Authorisation::from_toml_at(
+        &text,
+        &path.display().to_string(),
+        limits,
+        Some(chrono::Utc::now()),
+    )
+    .map_err(|e| bad(e.to_string()))
 }
 
 pub(crate) fn load_rules(

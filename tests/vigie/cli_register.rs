@@ -45,6 +45,8 @@ fn record(dir: &Path) -> Register {
         certificate_issued_on: start.date_naive() - TimeDelta::days(300),
         certificate_expires_on: start.date_naive() + TimeDelta::days(300),
         pin_hash: None,
+        airframes: vec![],
+        logbook_last_flight_on: None,
     })
     .unwrap();
     reg.add_aircraft(&AircraftRecord {

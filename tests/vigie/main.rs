@@ -6,6 +6,7 @@
 mod cli_register;
 mod cli_rules;
 mod demo;
+mod fly;
 mod i18n;
 mod plan_file;
 mod tiles;

@@ -487,3 +487,104 @@ fn the_demo_window_opens_under_xvfb() {
         let _ = std::fs::copy(&shot, std::path::Path::new(&dir).join("demo-window.png"));
     }
 }
+
+fn login_harness(
+    snap: StationSnapshot,
+) -> (
+    Harness<
+        'static,
+        (
+            Context,
+            vigie::app::session::SessionState,
+            StationSnapshot,
+            Vec<StationCommand>,
+        ),
+    >,
+    tempfile::TempDir,
+) {
+    let (ctx, dir) = context(Lang::Fr);
+    let h = Harness::builder()
+        .with_context_setup(vigie::app::theme::install_fonts)
+        .with_size(egui::vec2(900.0, 700.0))
+        .build_ui_state(
+            |ui,
+             (ctx, st, snap, sent): &mut (
+                Context,
+                vigie::app::session::SessionState,
+                StationSnapshot,
+                Vec<StationCommand>,
+            )| {
+                for c in vigie::app::session::login_ui(ui, ctx, snap, st) {
+                    if let UiCommand::Station(s) = c {
+                        sent.push(s);
+                    }
+                }
+            },
+            (
+                ctx,
+                vigie::app::session::SessionState::default(),
+                snap,
+                vec![],
+            ),
+        );
+    (h, dir)
+}
+
+#[test]
+fn login_sends_the_pin_once_and_forgets_it_and_a_refusal_is_shown_with_the_lockout() {
+    let (mut h, _dir) = login_harness(StationSnapshot::default());
+    h.run();
+    assert!(
+        h.get_by_label("SE CONNECTER")
+            .accesskit_node()
+            .is_disabled(),
+        "nothing typed yet"
+    );
+    h.get_by_label("Identifiant").click();
+    h.run();
+    h.get_by_label("Identifiant").type_text("PM-ISTRES-07");
+    h.run();
+    h.get_by_label("Code (PIN)").click();
+    h.run();
+    h.get_by_label("Code (PIN)").type_text("0000");
+    h.run();
+    h.get_by_label("SE CONNECTER").click();
+    h.run();
+    let sent = &h.state().3;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    match &sent[0] {
+        StationCommand::Session(vigie_station::SessionRequest::Login { pilot_id, pin }) => {
+            assert_eq!(pilot_id, "PM-ISTRES-07");
+            assert_eq!(pin.0, "0000");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(h.state().1.pin.is_empty(), "the PIN is not kept once sent");
+
+    // The station refused it (wrong PIN, too many times): the screen says so, and locks.
+    let mut snap = StationSnapshot::default();
+    snap.session.lockout_until = Some(Utc::now() + chrono::Duration::minutes(15));
+    snap.events.push_back(vigie_station::StationEvent::new(
+        Utc::now(),
+        vigie_station::EventLevel::Warning,
+        None,
+        vigie_station::EventKind::LoginRefused {
+            pilot_id: "PM-ISTRES-07".into(),
+            reason: "wrong PIN".into(),
+        },
+    ));
+    let (mut h, _dir) = login_harness(snap);
+    h.run();
+    h.get_by_label("✖ connexion du pilote PM-ISTRES-07 refusée : wrong PIN");
+    assert!(
+        h.query_all_by_label_contains("compte bloqué jusqu'au")
+            .count()
+            >= 1
+    );
+    assert!(
+        h.get_by_label("SE CONNECTER")
+            .accesskit_node()
+            .is_disabled(),
+        "locked out"
+    );
+}

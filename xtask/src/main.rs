@@ -259,7 +259,12 @@ const INTERNAL: &[(&str, &[&str])] = &[
     ("vigie_feeds", &["flight_rules"]),
     (
         "vigie_station",
-        &["flight_rules", "vigie_link", "vigie_register"],
+        &[
+            "flight_rules",
+            "vigie_link",
+            "vigie_register",
+            "vigie_feeds",
+        ],
     ),
     (
         // The binary's CLI tools (zones, plan, register, tlog, video relay) use the crates
@@ -271,6 +276,7 @@ const INTERNAL: &[(&str, &[&str])] = &[
             "vigie_video",
             "vigie_register",
             "vigie_station",
+            "vigie_feeds",
         ],
     ),
     // The simulator is an independent peer: no station crate at all.

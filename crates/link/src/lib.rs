@@ -32,6 +32,7 @@ pub mod transport;
 pub mod values;
 pub mod vehicle;
 
+pub use mavlink::MavHeader;
 pub use mavlink::dialects::ardupilotmega;
 pub use mavlink::dialects::ardupilotmega::MavMessage;
 

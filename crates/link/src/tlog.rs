@@ -61,8 +61,16 @@ pub struct TlogWriter {
 }
 
 impl TlogWriter {
+    /// Created readable by its owner only: a flight's tlog holds positions of people's homes.
     pub fn create(path: &Path) -> io::Result<Self> {
-        let file = File::options().create(true).append(true).open(path)?;
+        let mut options = File::options();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(path)?;
         Ok(Self {
             path: path.to_path_buf(),
             out: BufWriter::new(file),

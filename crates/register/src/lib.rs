@@ -13,6 +13,7 @@ pub mod chain;
 mod error;
 mod fsutil;
 pub mod keys;
+pub mod login;
 mod purge;
 mod recorder;
 pub mod records;
@@ -30,6 +31,7 @@ pub use bundle::{
 };
 pub use chain::{Entry, GENESIS_HASH, entry_hash};
 pub use error::{Error, Result};
+pub use login::{LoginAttempt, LoginOutcome, LoginPolicy, LoginRefusal, hash_pin, verify_pin};
 pub use purge::AUTOMATIC_PURGE;
 pub use recorder::{
     EventLevel, FlightRecorder, RecordingSummary, RrdGeo, RrdSummary, TelemetrySample, ZoneStyle,
@@ -43,4 +45,8 @@ pub use register::{
 };
 pub use report::{Report, ReportData, ReportZone};
 pub use verify::VerifyOptions;
+/// Write a file only its owner can read (recordings and reports hold personal data).
+pub fn write_private_file(path: &std::path::Path, data: &[u8]) -> Result<()> {
+    fsutil::write_private(path, data)
+}
 pub use witness::{DirWitness, PostgresWitness, SignedHead, Witness, WitnessReport, open_witness};

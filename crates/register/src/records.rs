@@ -60,6 +60,13 @@ pub struct PilotRecord {
     /// PHC string (e.g. argon2id) of the PIN, computed by the station.
     #[serde(default)]
     pub pin_hash: Option<String>,
+    /// Airframe types the pilot is qualified on (matched against the vehicle's airframe).
+    #[serde(default)]
+    pub airframes: Vec<String>,
+    /// The last flight the chief recorded from the pilot's logbook (flights flown outside this
+    /// station); recency is the later of it and the register's own flights.
+    #[serde(default)]
+    pub logbook_last_flight_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -36,6 +36,8 @@ pub mod kind {
     pub const HOLD_RELEASE: &str = "hold_release";
     pub const ERASURE: &str = "erasure";
     pub const JOURNAL_SEAL: &str = "journal_seal";
+    /// A login attempt at a station (who, when, accepted or why not).
+    pub const LOGIN: &str = "login";
     /// A chief's approval of a transparency export.
     pub const TRANSPARENCY_APPROVAL: &str = "transparency_approval";
     /// Kinds that form the access journal (R242-12), sealed daily.
@@ -604,6 +606,27 @@ impl Register {
     }
 
     // ---- appends -------------------------------------------------------------------------------
+
+    pub(crate) fn store_by_subject(&mut self, subject: &str) -> Result<Vec<Entry>> {
+        self.store.by_subject(subject)
+    }
+
+    pub(crate) fn store_by_kind(&mut self, kind: &str) -> Result<Vec<Entry>> {
+        self.store.by_kind(kind)
+    }
+
+    pub(crate) fn append_record(
+        &mut self,
+        kind: &str,
+        subject: String,
+        record: &impl Serialize,
+    ) -> Result<Entry> {
+        self.append(kind, subject, record, Vec::new())
+    }
+
+    pub(crate) fn flight_summaries(&mut self) -> Result<Vec<FlightSummary>> {
+        self.summaries()
+    }
 
     pub(crate) fn append(
         &mut self,

@@ -100,6 +100,7 @@ fn payload_shape_error(e: &Entry) -> Option<String> {
         kind::ERASURE => check::<ErasureRecord>(e),
         kind::JOURNAL_SEAL => check::<JournalDaySeal>(e),
         kind::TRANSPARENCY_APPROVAL => check::<TransparencyApproval>(e),
+        kind::LOGIN => check::<crate::login::LoginAttempt>(e),
         other => Some(format!("unknown entry kind {other:?}")),
     }
 }

@@ -13,6 +13,8 @@ mod crash;
 mod faults;
 #[path = "integration/hardening.rs"]
 mod hardening;
+#[path = "integration/login.rs"]
+mod login;
 #[path = "integration/peers.rs"]
 mod peers;
 #[path = "integration/pg.rs"]

@@ -15,10 +15,10 @@ use vigie_link::{LinkHub, VehicleHandle};
 use crate::event::StationEvent;
 use crate::handle::{Request, StationHandle, TelemetryMap};
 use crate::interlock::VehicleWork;
-use crate::protocol::{Failure, Outcome, VehicleId};
+use crate::protocol::{Failure, Outcome, SessionRequest, StationCommand, VehicleId};
 use crate::register_thread::{self, RecordMsg, Recording, RegisterFeedback};
 use crate::snapshot::StationSnapshot;
-use crate::state::{CoreConfig, OpId, OpResult, RequestId, SessionState, StationState};
+use crate::state::{CoreConfig, FeedInput, OpId, OpResult, RequestId, SessionState, StationState};
 use crate::{Effect, StationConfig, StationError};
 
 /// The snapshot is published on change, at most this often.
@@ -29,6 +29,7 @@ const TICK_EVERY: Duration = Duration::from_millis(250);
 enum Input {
     Telemetry(VehicleId, Box<vigie_link::VehicleTelemetry>),
     OpResult(OpId, OpResult),
+    Feed(FeedInput),
 }
 
 struct Actor {
@@ -45,6 +46,10 @@ struct Actor {
     recording: Option<Recording>,
     /// Each open flight's tlog, by flight id.
     tlogs: HashMap<String, PathBuf>,
+    /// Where imported arrêtés are kept.
+    authorisation_store: Option<PathBuf>,
+    /// To validate an imported arrêté (its finalité, its validity).
+    limits: flight_rules::Limits,
 }
 
 pub async fn start(config: StationConfig) -> Result<StationHandle, StationError> {
@@ -52,12 +57,12 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
     let (feedback_tx, feedback_rx) = mpsc::unbounded_channel();
     let recording = match &config.register_dir {
         Some(dir) => Some(register_thread::start(
-            register_thread::Session {
+            register_thread::RegisterConfig {
                 data_dir: dir.clone(),
                 training: config.training,
-                pilot: config.pilot.clone(),
-                authorisation: config.authorisation.clone(),
                 aircraft: config.aircraft_registration.clone(),
+                witnesses: config.witnesses.clone(),
+                login: vigie_register::LoginPolicy::default(),
             },
             feedback_tx,
         )?),
@@ -67,23 +72,41 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
     let state = StationState::new(CoreConfig {
         rules: rules.clone(),
         session: SessionState {
+            logged_in: config.pilot.is_some(),
             pilot: config.pilot,
             authorisation: config.authorisation.clone(),
             legal_basis: config.legal_basis.clone(),
             training: config.training,
             checklist_ticks: config.checklist_ticks,
-            ground_wind: Default::default(),
+            authorisations: config
+                .authorisations
+                .iter()
+                .chain(config.authorisation.iter())
+                .map(|a| (a.arrete.clone(), a.clone()))
+                .collect(),
+            legal_bases: config.legal_bases.clone(),
+            legal_basis_id: config.legal_basis_id.clone(),
+            ..Default::default()
         },
         airframe: config.airframe,
         ground_amsl_m: config.ground_amsl_m,
         recording: recording.is_some(),
+        policy: config.policy.clone(),
     });
+    if let Some(r) = &recording {
+        let _ =
+            r.tx.send(RecordMsg::Session(Box::new(state.session_record())));
+    }
+    let authorisation_store = config.authorisation_store.clone();
+    let feeds = config.feeds.clone();
+    let limits = rules.limits.clone();
     let (snap_tx, snap_rx) = watch::channel(StationSnapshot::default());
     let (tel_tx, tel_rx) = watch::channel(TelemetryMap::new());
     let (events_tx, _) = broadcast::channel(1024);
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     let (safety_tx, safety_rx) = mpsc::unbounded_channel();
     let (inputs_tx, inputs_rx) = mpsc::channel(64);
+    let inputs_tx_feeds = inputs_tx.clone();
     let (results_tx, results_rx) = mpsc::unbounded_channel();
     let (shutdown_tx, shutdown_rx) = mpsc::unbounded_channel();
     let actor = Actor {
@@ -99,7 +122,10 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
         results_tx,
         recording,
         tlogs: HashMap::new(),
+        authorisation_store,
+        limits,
     };
+    spawn_feeds(&feeds, &inputs_tx_feeds).await?;
     tokio::spawn(actor.run(Lanes {
         commands: cmd_rx,
         safety: safety_rx,
@@ -226,13 +252,63 @@ impl Actor {
         if let Some(reply) = reply {
             self.replies.insert(id, reply);
         }
+        // Reading a file is the actor's job: the core is offered the validated arrêté.
+        let cmd = match cmd {
+            StationCommand::Session(SessionRequest::ImportAuthorisation { path }) => {
+                match self.import_authorisation(&path) {
+                    Ok(a) => {
+                        StationCommand::Session(SessionRequest::OfferAuthorisation(Box::new(a)))
+                    }
+                    Err(e) => {
+                        return vec![Effect::Reply {
+                            request: id,
+                            outcome: Outcome::failed(Failure::BadAuthorisation(e)),
+                        }];
+                    }
+                }
+            }
+            other => other,
+        };
         self.state.on_command(Utc::now(), id, cmd)
+    }
+
+    /// Read and validate an arrêté file and keep a copy in the station's store.
+    fn import_authorisation(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<flight_rules::Authorisation, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let a = flight_rules::Authorisation::from_toml(
+            &text,
+            &path.display().to_string(),
+            &self.limits,
+        )
+        .map_err(|e| e.to_string())?;
+        if let Some(dir) = &self.authorisation_store {
+            let name: String = a
+                .arrete
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            std::fs::create_dir_all(dir)
+                .and_then(|_| std::fs::write(dir.join(format!("{name}.toml")), &text))
+                .map_err(|e| format!("cannot keep {} in {}: {e}", path.display(), dir.display()))?;
+        }
+        Ok(a)
     }
 
     fn input(&mut self, i: Input) -> Vec<Effect> {
         match i {
             Input::Telemetry(id, t) => self.state.on_telemetry(Utc::now(), id, *t),
             Input::OpResult(op, r) => self.state.on_op_result(Utc::now(), op, r),
+            Input::Feed(f) => self.state.on_feed(Utc::now(), f),
         }
     }
 
@@ -303,12 +379,10 @@ impl Actor {
                 }
                 Effect::OpenFlight {
                     vehicle,
-                    flight_id,
                     at,
                     takeoff,
                 } => self.record(RecordMsg::FlightStarted {
                     vehicle,
-                    flight_id,
                     at,
                     takeoff,
                 }),
@@ -339,6 +413,33 @@ impl Actor {
                 Effect::Sample { flight_id, sample } => {
                     self.record(RecordMsg::Sample { flight_id, sample })
                 }
+                Effect::Login {
+                    token,
+                    pilot_id,
+                    pin,
+                } => {
+                    if self.recording.is_some() {
+                        self.record(RecordMsg::Login {
+                            token,
+                            pilot_id,
+                            pin: pin.0,
+                            at: Utc::now(),
+                        });
+                    } else {
+                        // No register, no PIN hashes: nobody can log in (fail closed).
+                        let f = RegisterFeedback::Login {
+                            token,
+                            result: Err(register_thread::LoginRefused {
+                                reason: "no register on this station: PINs cannot be checked"
+                                    .into(),
+                                locked_until: None,
+                            }),
+                        };
+                        let more = self.state.on_register(Utc::now(), f);
+                        self.carry_out(more);
+                    }
+                }
+                Effect::SessionChanged(s) => self.record(RecordMsg::Session(s)),
             }
         }
         if !replies.is_empty() {
@@ -396,6 +497,56 @@ impl Actor {
             let _ = results.send(Input::OpResult(op, result));
         });
     }
+}
+
+/// Start the ground feeds; each one's values and faults become core inputs. A feed that cannot
+/// start (a port in use, a METAR file missing) stops the station's start with its reason.
+async fn spawn_feeds(
+    f: &crate::config::Feeds,
+    tx: &mpsc::Sender<Input>,
+) -> Result<(), StationError> {
+    use vigie_feeds::FeedEvent;
+    fn forward<T: Send + 'static>(
+        name: &'static str,
+        mut feed: vigie_feeds::Feed<T>,
+        tx: mpsc::Sender<Input>,
+        map: impl Fn(T) -> FeedInput + Send + 'static,
+    ) {
+        tokio::spawn(async move {
+            while let Some(ev) = feed.recv().await {
+                let input = match ev {
+                    FeedEvent::Data(v) => map(v),
+                    FeedEvent::Up { source, detail } => FeedInput::Up {
+                        feed: name,
+                        detail: format!("{source}: {detail}"),
+                    },
+                    FeedEvent::Fault(fault) => FeedInput::Fault {
+                        feed: name,
+                        reason: fault.to_string(),
+                    },
+                };
+                if tx.send(Input::Feed(input)).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    if let Some(a) = &f.anemometer {
+        let feed = vigie_feeds::spawn_anemometer(a, Default::default()).await?;
+        forward("anemometer", feed, tx.clone(), FeedInput::Wind);
+    }
+    if let Some(m) = &f.metar {
+        let feed = vigie_feeds::spawn_metar(m, Default::default()).await?;
+        forward("METAR", feed, tx.clone(), |r| FeedInput::Metar {
+            reading: r.reading,
+            raw: r.raw,
+        });
+    }
+    if let Some(t) = &f.traffic {
+        let feed = vigie_feeds::spawn_traffic(t, Default::default()).await?;
+        forward("traffic", feed, tx.clone(), FeedInput::Traffic);
+    }
+    Ok(())
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use flight_rules::{Authorisation, FlightLegalBasis, Pilot, RuleSet};
+use flight_rules::{Authorisation, FlightLegalBasis, LegalBases, Pilot, RuleSet};
 use vigie_link::HubConfig;
 
 #[derive(Debug, Clone)]
@@ -27,4 +27,82 @@ pub struct StationConfig {
     pub register_dir: Option<PathBuf>,
     /// Aircraft registration number, for the register.
     pub aircraft_registration: String,
+    /// Further arrêtés the pilot may pick from (besides `authorisation`).
+    pub authorisations: Vec<Authorisation>,
+    /// Where imported arrêtés are kept (the data dir's `authorisations/`); None: not kept.
+    pub authorisation_store: Option<PathBuf>,
+    /// The catalogue of legal bases and the id of the one this service flies under: with them,
+    /// selecting an arrêté derives the flight's basis (purpose = the arrêté's finalité).
+    pub legal_bases: Option<LegalBases>,
+    pub legal_basis_id: Option<String>,
+    /// Witnesses of the register's chain head (directories on another disk, PostgreSQL).
+    pub witnesses: Vec<String>,
+    /// What the station does by itself in flight (warnings, automatic RTL).
+    pub policy: FlightPolicy,
+    /// Ground feeds: launch-site anemometer, METAR, manned traffic.
+    pub feeds: Feeds,
+}
+
+/// Where the ground feeds come from (see `vigie_feeds` for the address forms).
+#[derive(Debug, Clone, Default)]
+pub struct Feeds {
+    pub anemometer: Option<vigie_feeds::FeedAddress>,
+    pub metar: Option<vigie_feeds::MetarSource>,
+    pub traffic: Option<vigie_feeds::FeedAddress>,
+}
+
+impl StationConfig {
+    /// A station on these links with the shipped rules, nobody logged in, nothing recorded.
+    pub fn new(link: HubConfig) -> Self {
+        Self {
+            link,
+            rules: RuleSet::default_embedded(),
+            authorisation: None,
+            pilot: None,
+            legal_basis: None,
+            training: false,
+            airframe: "ArduCopter".into(),
+            checklist_ticks: BTreeSet::new(),
+            ground_amsl_m: None,
+            register_dir: None,
+            aircraft_registration: String::new(),
+            authorisations: Vec::new(),
+            authorisation_store: None,
+            legal_bases: None,
+            legal_basis_id: None,
+            witnesses: Vec::new(),
+            policy: FlightPolicy::default(),
+            feeds: Feeds::default(),
+        }
+    }
+}
+
+/// What the operator's configuration says the station does in flight, by itself.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlightPolicy {
+    /// Warn this many seconds before the authorisation's window ends (10 and 2 minutes).
+    pub authorisation_warn_s: Vec<i64>,
+    pub auto_rtl: AutoRtl,
+}
+
+impl Default for FlightPolicy {
+    fn default() -> Self {
+        Self {
+            authorisation_warn_s: vec![600, 120],
+            auto_rtl: AutoRtl::default(),
+        }
+    }
+}
+
+/// Automatic RTL: the station's own action, recorded as such. Off unless configured.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AutoRtl {
+    /// RTL when a breach of a blocking zone or of the perimeter is predicted sooner than this.
+    pub predicted_breach_under_s: Option<f64>,
+    /// RTL when the authorisation's window has ended (or it was revoked).
+    pub authorisation_expired: bool,
+    /// RTL when the battery reaches the reserve for the way home against the wind.
+    pub battery_reserve: bool,
 }

@@ -75,6 +75,41 @@ pub enum EventKind {
     FlightOpened {
         flight_id: String,
     },
+    /// Something the station did by itself, and why (automatic RTL at a predicted breach, at the
+    /// end of the authorisation, at the battery reserve).
+    AutomaticAction {
+        action: &'static str,
+        rule_id: &'static str,
+    },
+    LoggedIn {
+        pilot_id: String,
+    },
+    /// The authorisation's window ends soon while a vehicle flies.
+    AuthorisationEnding {
+        arrete: String,
+        left_s: i64,
+    },
+    MetarReceived {
+        raw: String,
+    },
+    FeedUp {
+        feed: &'static str,
+        detail: String,
+    },
+    FeedFault {
+        feed: &'static str,
+        reason: String,
+    },
+    LoginRefused {
+        pilot_id: String,
+        reason: String,
+    },
+    LoggedOut {
+        pilot_id: String,
+    },
+    AuthorisationSelected {
+        arrete: String,
+    },
     FlightSealed {
         flight_id: String,
     },
@@ -116,6 +151,15 @@ impl EventKind {
             EventKind::WindGate { .. } => "WIND-GATE",
             EventKind::InFlightFinding { .. } => "IN-FLIGHT",
             EventKind::FlightOpened { .. } => "FLIGHT-OPENED",
+            EventKind::AutomaticAction { .. } => "AUTOMATIC-ACTION",
+            EventKind::LoggedIn { .. } => "LOGIN",
+            EventKind::AuthorisationEnding { .. } => "AUTH-ENDING",
+            EventKind::MetarReceived { .. } => "METAR",
+            EventKind::FeedUp { .. } => "FEED-UP",
+            EventKind::FeedFault { .. } => "FEED-FAULT",
+            EventKind::LoginRefused { .. } => "LOGIN-REFUSED",
+            EventKind::LoggedOut { .. } => "LOGOUT",
+            EventKind::AuthorisationSelected { .. } => "AUTHORISATION-SELECTED",
             EventKind::FlightSealed { .. } => "FLIGHT-SEALED",
             EventKind::RegisterFault { .. } => "REGISTER-FAULT",
             EventKind::SigningRejected { .. } => "SIGNING-REJECTED",
@@ -147,6 +191,8 @@ impl StationEvent {
                 decision.blocking().map(|f| f.rule_id).collect()
             }
             EventKind::WindGate { .. } => vec![flight_rules::rule_id::WIND_GATE],
+            EventKind::AutomaticAction { rule_id, .. } => vec![*rule_id],
+            EventKind::AuthorisationEnding { .. } => vec![flight_rules::rule_id::AUTH_WINDOW],
             _ => vec![],
         };
         Self {
@@ -214,6 +260,25 @@ impl StationEvent {
             ),
             EventKind::InFlightFinding { decision } => format!("{who}: {}", findings(decision)),
             EventKind::FlightOpened { flight_id } => format!("{who}: flight {flight_id} opened"),
+            EventKind::AutomaticAction { action, rule_id } => {
+                format!("{who}: the station commanded {action} by itself ({rule_id})")
+            }
+            EventKind::LoggedIn { pilot_id } => format!("pilot {pilot_id} logged in"),
+            EventKind::AuthorisationEnding { arrete, left_s } => format!(
+                "arrêté {arrete} ends in {} min {:02} s: plan the landing",
+                left_s / 60,
+                left_s % 60
+            ),
+            EventKind::MetarReceived { raw } => format!("METAR {raw}"),
+            EventKind::FeedUp { feed, detail } => format!("{feed} feed up ({detail})"),
+            EventKind::FeedFault { feed, reason } => format!("{feed} feed: {reason}"),
+            EventKind::LoginRefused { pilot_id, reason } => {
+                format!("login of {pilot_id} refused: {reason}")
+            }
+            EventKind::LoggedOut { pilot_id } => format!("pilot {pilot_id} logged out"),
+            EventKind::AuthorisationSelected { arrete } => {
+                format!("flying under arrêté {arrete}")
+            }
             EventKind::FlightSealed { flight_id } => {
                 format!("{who}: flight {flight_id} sealed and signed")
             }
@@ -244,6 +309,12 @@ pub enum AlarmKind {
     VehicleWarning,
     RegisterFault,
     SigningRejected,
+    /// So many seconds before the authorisation's window ends.
+    AuthorisationEnding {
+        seconds: i64,
+    },
+    /// A ground feed (anemometer, METAR, traffic) in trouble.
+    Feed(&'static str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -24,7 +24,7 @@ pub mod state;
 pub mod translate;
 
 pub use actor::start;
-pub use config::StationConfig;
+pub use config::{AutoRtl, Feeds, FlightPolicy, StationConfig};
 pub use event::{Alarm, AlarmId, AlarmKind, AlarmSeverity, EventKind, EventLevel, StationEvent};
 pub use handle::StationHandle;
 pub use protocol::{
@@ -42,4 +42,6 @@ pub enum StationError {
     Link(#[from] vigie_link::HubError),
     #[error("cannot start the register thread: {0}")]
     Register(#[from] std::io::Error),
+    #[error(transparent)]
+    Feed(#[from] vigie_feeds::FeedError),
 }

@@ -105,9 +105,43 @@ impl VehicleRequest {
     }
 }
 
+/// A secret typed by a person (a PIN): never printed, never serialised.
+#[derive(Clone, PartialEq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("(secret)")
+    }
+}
+
 /// What changes the session (pilot side), not a vehicle.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum SessionRequest {
+    /// Log a pilot in with their PIN (checked against the register's Argon2id hash; every
+    /// attempt journaled; repeated wrong PINs lock the account for a while).
+    Login {
+        pilot_id: String,
+        pin: Secret,
+    },
+    Logout,
+    /// Fly under this arrêté (one of the session's authorisations, by number).
+    SelectAuthorisation {
+        arrete: String,
+    },
+    /// Read an arrêté file (TOML, see flight-rules/README.md), keep it in the station's
+    /// authorisation store and offer it for selection.
+    ImportAuthorisation {
+        path: std::path::PathBuf,
+    },
+    /// An arrêté already read and validated (the actor's import, or a caller's own).
+    OfferAuthorisation(Box<flight_rules::Authorisation>),
     TickChecklist(String),
     UntickChecklist(String),
     /// A ground wind reading (anemometer, METAR); replaces the previous one of its source.
@@ -154,6 +188,16 @@ pub enum Done {
     },
     WindRecorded,
     AlarmAcknowledged,
+    LoggedIn {
+        pilot_id: String,
+    },
+    LoggedOut,
+    AuthorisationSelected {
+        arrete: String,
+    },
+    AuthorisationOffered {
+        arrete: String,
+    },
 }
 
 /// Why something that the rules allowed did not happen.
@@ -181,6 +225,17 @@ pub enum Failure {
     NoMission,
     #[error("unknown alarm")]
     UnknownAlarm,
+    #[error("login refused: {reason}")]
+    LoginRefused {
+        reason: String,
+        locked_until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    #[error("no authorisation {0:?} in the session: import it first")]
+    UnknownAuthorisation(String),
+    #[error("{0}")]
+    BadAuthorisation(String),
+    #[error("a flight is in progress: {0} while a vehicle is armed")]
+    InFlight(&'static str),
     #[error("the station has stopped")]
     Stopped,
 }

@@ -1,9 +1,11 @@
-//! The station's side of the register: one thread owns the (synchronous) register, purges what
-//! the law says is due at start and daily, opens a deployment for the session, opens a flight
-//! per vehicle at arming with its `.rrd`, records every event (refusals with their rule IDs,
-//! whether or not a flight is open), and seals each flight with its tlog's and recording's
-//! digests at disarming. Register trouble (disk full, a corrupt file) comes back as feedback the
-//! station turns into an alarm; the flight goes on.
+//! The station's side of the register: one thread owns the (synchronous) register. It purges what
+//! the law says is due at start and daily; checks PINs (every attempt journaled); opens a
+//! deployment when a pilot is logged in under an authorisation; opens a flight per vehicle at
+//! arming with its legal basis and `.rrd`; records every event (refusals with their rule IDs,
+//! whether or not a flight is open); seals each flight with its tlog's and recording's digests
+//! at disarming and writes the flight report beside it; sends the signed chain head to the
+//! witnesses. Register trouble (disk full, a corrupt file) comes back as feedback the station
+//! turns into an alarm; the flight goes on.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,10 +13,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use flight_rules::{Authorisation, Pilot};
+use flight_rules::{Authorisation, FlightLegalBasis, Pilot};
 use vigie_register::{
-    AircraftRecord, AuthorisationRecord, DeploymentEnd, DeploymentRecord, EventRecord,
-    FlightRecorder, FlightSeal, FlightStart, PilotRecord, Register, RegisterKind, TelemetrySample,
+    Actor, AircraftRecord, AuthorisationRecord, DeploymentEnd, DeploymentRecord, EventRecord,
+    FlightRecorder, FlightSeal, FlightStart, LegalBasisRecord, LoginOutcome, LoginPolicy,
+    OpenOptions, PilotRecord, Register, RegisterKind, TelemetrySample,
 };
 
 use crate::event::{EventKind, EventLevel, StationEvent};
@@ -22,12 +25,30 @@ use crate::protocol::VehicleId;
 
 /// How often the register is purged while the station runs (CSI R242-11: 7 days, 48 h).
 const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
+/// How often the thread wakes when idle (witness timer).
+const IDLE_WAKE: Duration = Duration::from_secs(60);
+
+/// Who flies under what, as the register must record it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionRecord {
+    pub pilot: Option<Pilot>,
+    pub authorisation: Option<Authorisation>,
+    pub legal_basis: Option<FlightLegalBasis>,
+}
 
 pub enum RecordMsg {
+    /// The session changed (login, logout, authorisation picked): deployments follow.
+    Session(Box<SessionRecord>),
+    /// Check a PIN; the answer comes back as [`RegisterFeedback::Login`].
+    Login {
+        token: u64,
+        pilot_id: String,
+        pin: String,
+        at: DateTime<Utc>,
+    },
     /// Open a flight; the answer comes back as [`RegisterFeedback::FlightOpened`].
     FlightStarted {
         vehicle: VehicleId,
-        flight_id: String,
         at: DateTime<Utc>,
         takeoff: Option<(f64, f64)>,
     },
@@ -44,6 +65,13 @@ pub enum RecordMsg {
     },
 }
 
+/// Why a login was refused, for the pilot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginRefused {
+    pub reason: String,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
 /// What the register thread tells the station.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RegisterFeedback {
@@ -55,11 +83,17 @@ pub enum RegisterFeedback {
     },
     FlightNotOpened {
         vehicle: VehicleId,
-        flight_id: String,
         why: String,
     },
     FlightSealed {
         flight_id: String,
+        /// The flight report (HTML and PDF) beside the recordings, when it could be written.
+        report: Option<PathBuf>,
+    },
+    /// A PIN was checked (and the attempt journaled).
+    Login {
+        token: u64,
+        result: Result<Box<Pilot>, LoginRefused>,
     },
     /// Anything that failed: the station raises an alarm; nothing stops.
     Fault(String),
@@ -94,12 +128,15 @@ impl Drop for Recording {
     }
 }
 
-pub struct Session {
+/// What the thread needs to open the register.
+#[derive(Debug, Clone)]
+pub struct RegisterConfig {
     pub data_dir: PathBuf,
     pub training: bool,
-    pub pilot: Option<Pilot>,
-    pub authorisation: Option<Authorisation>,
     pub aircraft: String,
+    /// Witnesses of the chain head (a directory on another disk, a PostgreSQL conninfo).
+    pub witnesses: Vec<String>,
+    pub login: LoginPolicy,
 }
 
 struct Flight {
@@ -112,11 +149,11 @@ struct Flight {
 type Feedback = tokio::sync::mpsc::UnboundedSender<RegisterFeedback>;
 
 /// Start the register thread; feedback goes to `feedback`.
-pub fn start(session: Session, feedback: Feedback) -> std::io::Result<Recording> {
+pub fn start(config: RegisterConfig, feedback: Feedback) -> std::io::Result<Recording> {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("vigie-register".into())
-        .spawn(move || run(session, rx, feedback))?;
+        .spawn(move || Thread::open(config, feedback).run(rx))?;
     Ok(Recording {
         tx,
         thread: Some(thread),
@@ -128,6 +165,7 @@ fn event_record(flight_id: Option<String>, e: &StationEvent) -> EventRecord {
     let kind = match (&e.kind, e.level) {
         (EventKind::Refused { .. }, _) => K::Denial,
         (EventKind::Commanded { .. }, _) => K::Command,
+        (EventKind::AutomaticAction { .. }, _) => K::AutomaticAction,
         (_, EventLevel::Alarm) => K::Alarm,
         _ => K::Info,
     };
@@ -141,228 +179,25 @@ fn event_record(flight_id: Option<String>, e: &StationEvent) -> EventRecord {
     }
 }
 
-fn run(session: Session, rx: mpsc::Receiver<RecordMsg>, feedback: Feedback) {
-    let say = |f: RegisterFeedback| {
-        let _ = feedback.send(f);
-    };
-    let kind = if session.training {
-        RegisterKind::Training
-    } else {
-        RegisterKind::Legal
-    };
-    let mut reg = match Register::open(&session.data_dir, kind) {
-        Ok(r) => r,
-        Err(e) => {
-            say(RegisterFeedback::Fault(format!(
-                "register unavailable ({e}): flights are NOT being recorded"
-            )));
-            // Keep draining so the station never blocks on us.
-            for _ in rx {}
-            return;
-        }
-    };
-    let log = |line: String| say(RegisterFeedback::Note(line));
-    let fault = |line: String| say(RegisterFeedback::Fault(line));
-    purge(&mut reg, &log, &fault);
-    let deployment = open_deployment(&mut reg, &session, &log, &fault);
-    let mut last_purge = std::time::Instant::now();
-    let mut flights: HashMap<String, Flight> = HashMap::new();
-    // Which flight each vehicle flies now, so its events are filed with it.
-    let mut open_by_vehicle: HashMap<VehicleId, String> = HashMap::new();
-    loop {
-        let msg = match rx.recv_timeout(Duration::from_secs(600)) {
-            Ok(m) => Some(m),
-            Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        };
-        if last_purge.elapsed() >= PURGE_EVERY && flights.is_empty() {
-            purge(&mut reg, &log, &fault);
-            last_purge = std::time::Instant::now();
-        }
-        let Some(msg) = msg else { continue };
-        match msg {
-            RecordMsg::FlightStarted {
-                vehicle,
-                flight_id,
-                at,
-                takeoff,
-            } => {
-                let not_opened = |why: String| {
-                    say(RegisterFeedback::FlightNotOpened {
-                        vehicle,
-                        flight_id: flight_id.clone(),
-                        why,
-                    })
-                };
-                let Some(dep) = &deployment else {
-                    not_opened("no deployment is open (no authorisation)".into());
-                    continue;
-                };
-                let start = FlightStart {
-                    flight_id: flight_id.clone(),
-                    deployment_id: dep.clone(),
-                    arrete_number: session
-                        .authorisation
-                        .as_ref()
-                        .map_or_else(|| "aucun".into(), |a| a.arrete.clone()),
-                    finalite: session
-                        .authorisation
-                        .as_ref()
-                        .map_or_else(|| "formation".into(), |a| a.finalite.clone()),
-                    pilot_id: session
-                        .pilot
-                        .as_ref()
-                        .map_or_else(|| "inconnu".into(), |p| p.id.clone()),
-                    aircraft_registration: session.aircraft.clone(),
-                    started_at: at,
-                    takeoff_lat_deg: takeoff.map(|t| t.0),
-                    takeoff_lon_deg: takeoff.map(|t| t.1),
-                    place: session
-                        .authorisation
-                        .as_ref()
-                        .map_or_else(String::new, |a| a.commune.clone().unwrap_or_default()),
-                    anonymised_copy: false,
-                };
-                if let Err(e) = reg.start_flight(&start) {
-                    not_opened(format!("flight {flight_id} not opened: {e}"));
-                    continue;
-                }
-                let dir = reg.recordings_dir(&flight_id);
-                let recorder = match std::fs::create_dir_all(&dir)
-                    .map_err(|e| e.to_string())
-                    .and_then(|_| {
-                        FlightRecorder::create(&dir.join("flight.rrd"), &flight_id)
-                            .map_err(|e| e.to_string())
-                    }) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        fault(format!("flight recording (.rrd) unavailable: {e}"));
-                        None
-                    }
-                };
-                open_by_vehicle.insert(vehicle, flight_id.clone());
-                flights.insert(
-                    flight_id.clone(),
-                    Flight {
-                        id: flight_id.clone(),
-                        recorder,
-                        tlog: dir.join("flight.tlog"),
-                    },
-                );
-                say(RegisterFeedback::FlightOpened {
-                    vehicle,
-                    flight_id,
-                    dir,
-                });
-            }
-            RecordMsg::Sample { flight_id, sample } => {
-                if let Some(f) = flights.get_mut(&flight_id)
-                    && let Some(r) = f.recorder.as_mut()
-                    && let Err(e) = r.sample(&sample)
-                {
-                    fault(format!("flight recording stopped: {e}"));
-                    f.recorder = None;
-                }
-            }
-            RecordMsg::Event(e) => {
-                let flight_id = e.vehicle.and_then(|v| open_by_vehicle.get(&v)).cloned();
-                if let Some(f) = flight_id.as_ref().and_then(|id| flights.get_mut(id))
-                    && let Some(r) = f.recorder.as_mut()
-                {
-                    let level = if e.level == EventLevel::Alarm {
-                        vigie_register::EventLevel::Alarm
-                    } else {
-                        vigie_register::EventLevel::Info
-                    };
-                    let _ = r.event(e.at, level, &e.describe());
-                }
-                if let Err(err) = reg.record_event(&event_record(flight_id, &e)) {
-                    fault(format!("event not recorded: {err}"));
-                }
-            }
-            RecordMsg::FlightEnded {
-                flight_id,
-                at,
-                tlog,
-            } => {
-                open_by_vehicle.retain(|_, f| *f != flight_id);
-                let Some(f) = flights.remove(&flight_id) else {
-                    continue;
-                };
-                if seal(&mut reg, f, at, tlog.as_deref(), &fault) {
-                    say(RegisterFeedback::FlightSealed { flight_id });
-                }
-            }
-        }
-    }
-    // The station stopped mid-flight: seal with what each tlog holds so far (it is flushed every
-    // second), rather than leave the flight open.
-    for (_, f) in flights.drain() {
-        let tlog = f.tlog.clone();
-        seal(
-            &mut reg,
-            f,
-            Utc::now(),
-            tlog.exists().then_some(tlog.as_path()),
-            &fault,
-        );
-    }
-    if let Some(dep) = deployment {
-        let _ = reg.end_deployment(&DeploymentEnd {
-            deployment_id: dep,
-            ended_at: Utc::now(),
-        });
+/// The rules' pilot from the register's record, with its recency from the register's flights.
+pub fn pilot_from_record(r: &PilotRecord, last_flight_at: Option<DateTime<Utc>>) -> Pilot {
+    let logbook = r
+        .logbook_last_flight_on
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .map(|d| d.and_utc());
+    let last_flight_at = last_flight_at.max(logbook);
+    Pilot {
+        id: r.pilot_id.clone(),
+        name: r.name.clone(),
+        certificate_number: r.certificate_number.clone(),
+        certificate_expires: r.certificate_expires_on,
+        airframes: r.airframes.clone(),
+        last_flight_at,
     }
 }
 
-fn purge(reg: &mut Register, log: &impl Fn(String), fault: &impl Fn(String)) {
-    match reg.purge(Utc::now()) {
-        Ok(r) => log(format!(
-            "register purge: {} entries erased, {} files deleted, {} flights under legal hold",
-            r.erased_entries.len(),
-            r.deleted_files.len(),
-            r.held_flights.len()
-        )),
-        Err(e) => fault(format!("register purge failed: {e}")),
-    }
-}
-
-/// The pilot, aircraft, authorisation and a deployment for this session (R242-9 record).
-fn open_deployment(
-    reg: &mut Register,
-    s: &Session,
-    log: &impl Fn(String),
-    fault: &impl Fn(String),
-) -> Option<String> {
-    let now = Utc::now();
-    if let Some(p) = &s.pilot {
-        let rec = PilotRecord {
-            pilot_id: p.id.clone(),
-            name: p.name.clone(),
-            administrative_id: p.id.clone(),
-            certificate_number: p.certificate_number.clone(),
-            certificate_kind: "télépilote".into(),
-            certificate_issued_on: p.certificate_expires - chrono::Days::new(365 * 5),
-            certificate_expires_on: p.certificate_expires,
-            pin_hash: None,
-        };
-        if let Err(e) = reg.add_pilot(&rec) {
-            log(format!("register: pilot not recorded: {e}"));
-        }
-    }
-    if let Err(e) = reg.add_aircraft(&AircraftRecord {
-        registration: s.aircraft.clone(),
-        model: s.aircraft.clone(),
-        serial: None,
-        mass_g: None,
-    }) {
-        log(format!("register: aircraft not recorded: {e}"));
-    }
-    let Some(a) = &s.authorisation else {
-        log("register: no authorisation, so no deployment: flights are not recorded".into());
-        return None;
-    };
-    let rec = AuthorisationRecord {
+pub fn authorisation_record(a: &Authorisation) -> AuthorisationRecord {
+    AuthorisationRecord {
         arrete_number: a.arrete.clone(),
         issuer: a.issuer.clone(),
         signed_on: a
@@ -380,68 +215,484 @@ fn open_deployment(
         public_information: a.public_information.clone().unwrap_or_default(),
         scan_sha256: a.pdf_sha256.clone(),
         revoked: a.revoked_at.is_some(),
-    };
-    if let Err(e) = reg.add_authorisation(&rec) {
-        log(format!("register: authorisation not recorded: {e}"));
-    }
-    let id = format!("dep-{}", now.format("%Y%m%dT%H%M%SZ"));
-    let dep = DeploymentRecord {
-        deployment_id: id.clone(),
-        arrete_number: a.arrete.clone(),
-        finalite: a.finalite.clone(),
-        place: a.commune.clone().unwrap_or_default(),
-        planned_start: now,
-        // A deployment has an end (no permanent use, L242-4): the working day, within the arrêté.
-        planned_end: (now + chrono::Duration::hours(12)).min(a.valid_until),
-    };
-    match reg.start_deployment(&dep) {
-        Ok(_) => Some(id),
-        Err(e) => {
-            fault(format!(
-                "deployment not opened ({e}): flights are NOT being recorded"
-            ));
-            None
-        }
     }
 }
 
-fn seal(
-    reg: &mut Register,
-    f: Flight,
-    at: DateTime<Utc>,
-    tlog: Option<&Path>,
-    fault: &impl Fn(String),
-) -> bool {
-    let summary = f.recorder.map(|r| r.finish());
-    let (track, max_alt, rrd) = match summary {
-        Some(Ok(s)) => (s.track, s.max_alt_agl_m, Some(s.file)),
-        Some(Err(e)) => {
-            fault(format!("flight recording not closed: {e}"));
-            (Default::default(), 0.0, None)
+fn legal_basis_record(b: &FlightLegalBasis) -> LegalBasisRecord {
+    LegalBasisRecord {
+        id: b.basis.id.clone(),
+        version: b.basis.version.clone(),
+        title: b.basis.title.clone(),
+        purpose: b.purpose.clone(),
+        personal_data: b.basis.personal_data,
+        recordings_retention_h: b.basis.recordings_retention_h,
+        domicile_retention_h: b.basis.domicile_retention_h,
+        public_information: b.basis.public_information.clone(),
+        documents: b.documents.clone(),
+        emergency: b.emergency,
+    }
+}
+
+struct Thread {
+    reg: Option<Register>,
+    config: RegisterConfig,
+    feedback: Feedback,
+    session: SessionRecord,
+    deployment: Option<String>,
+    flights: HashMap<String, Flight>,
+    /// Which flight each vehicle flies now, so its events are filed with it.
+    open_by_vehicle: HashMap<VehicleId, String>,
+    last_purge: std::time::Instant,
+}
+
+impl Thread {
+    fn open(config: RegisterConfig, feedback: Feedback) -> Self {
+        let kind = if config.training {
+            RegisterKind::Training
+        } else {
+            RegisterKind::Legal
+        };
+        let mut options = OpenOptions::new(kind);
+        options.witnesses = config.witnesses.clone();
+        let reg = match Register::open_with(&config.data_dir, options) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let _ = feedback.send(RegisterFeedback::Fault(format!(
+                    "register unavailable ({e}): flights are NOT being recorded"
+                )));
+                None
+            }
+        };
+        Self {
+            reg,
+            config,
+            feedback,
+            session: SessionRecord::default(),
+            deployment: None,
+            flights: HashMap::new(),
+            open_by_vehicle: HashMap::new(),
+            last_purge: std::time::Instant::now(),
         }
-        None => (Default::default(), 0.0, None),
-    };
-    let tlog = tlog.and_then(|p| match vigie_register::file_ref(p) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            fault(format!("tlog of flight {} not hashed: {e}", f.id));
-            None
+    }
+
+    fn say(&self, f: RegisterFeedback) {
+        let _ = self.feedback.send(f);
+    }
+
+    fn fault(&self, what: String) {
+        self.say(RegisterFeedback::Fault(what));
+    }
+
+    fn run(mut self, rx: mpsc::Receiver<RecordMsg>) {
+        let Some(reg) = self.reg.as_mut() else {
+            // Keep draining so the station never blocks on us; PINs cannot be checked.
+            for m in rx {
+                if let RecordMsg::Login { token, .. } = m {
+                    let _ = self.feedback.send(RegisterFeedback::Login {
+                        token,
+                        result: Err(LoginRefused {
+                            reason: "the register is unavailable: PINs cannot be checked".into(),
+                            locked_until: None,
+                        }),
+                    });
+                }
+            }
+            return;
+        };
+        let aircraft = AircraftRecord {
+            registration: self.config.aircraft.clone(),
+            model: self.config.aircraft.clone(),
+            serial: None,
+            mass_g: None,
+        };
+        if let Err(e) = reg.add_aircraft(&aircraft) {
+            let _ = self.feedback.send(RegisterFeedback::Note(format!(
+                "aircraft not recorded: {e}"
+            )));
         }
-    });
-    let seal = FlightSeal {
-        flight_id: f.id.clone(),
-        ended_at: at,
-        track,
-        max_alt_agl_m: max_alt,
-        tlog,
-        rrd,
-        covered_entries: Vec::new(),
-    };
-    match reg.seal_flight(&seal) {
-        Ok(_) => true,
-        Err(e) => {
-            fault(format!("flight {} not sealed: {e}", f.id));
-            false
+        self.purge();
+        loop {
+            let msg = match rx.recv_timeout(IDLE_WAKE) {
+                Ok(m) => Some(m),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            if self.last_purge.elapsed() >= PURGE_EVERY && self.flights.is_empty() {
+                self.purge();
+            }
+            self.witness();
+            if let Some(msg) = msg {
+                self.handle(msg);
+            }
         }
+        // The station stopped mid-flight: seal with what each tlog holds so far (it is flushed
+        // every second), rather than leave the flight open.
+        let open: Vec<Flight> = self.flights.drain().map(|(_, f)| f).collect();
+        for f in open {
+            let tlog = f.tlog.clone();
+            self.seal(f, Utc::now(), tlog.exists().then_some(tlog.as_path()));
+        }
+        self.end_deployment();
+    }
+
+    fn handle(&mut self, msg: RecordMsg) {
+        match msg {
+            RecordMsg::Session(s) => self.session_changed(*s),
+            RecordMsg::Login {
+                token,
+                pilot_id,
+                pin,
+                at,
+            } => {
+                let result = self.login(&pilot_id, &pin, at);
+                self.say(RegisterFeedback::Login { token, result });
+            }
+            RecordMsg::FlightStarted {
+                vehicle,
+                at,
+                takeoff,
+            } => self.flight_started(vehicle, at, takeoff),
+            RecordMsg::Sample { flight_id, sample } => {
+                let mut failed = None;
+                if let Some(f) = self.flights.get_mut(&flight_id)
+                    && let Some(r) = f.recorder.as_mut()
+                    && let Err(e) = r.sample(&sample)
+                {
+                    failed = Some(format!("flight recording stopped: {e}"));
+                    f.recorder = None;
+                }
+                if let Some(e) = failed {
+                    self.fault(e);
+                }
+            }
+            RecordMsg::Event(e) => {
+                let flight_id = e
+                    .vehicle
+                    .and_then(|v| self.open_by_vehicle.get(&v))
+                    .cloned();
+                if let Some(f) = flight_id.as_ref().and_then(|id| self.flights.get_mut(id))
+                    && let Some(r) = f.recorder.as_mut()
+                {
+                    let level = if e.level == EventLevel::Alarm {
+                        vigie_register::EventLevel::Alarm
+                    } else {
+                        vigie_register::EventLevel::Info
+                    };
+                    let _ = r.event(e.at, level, &e.describe());
+                }
+                let res = self
+                    .reg
+                    .as_mut()
+                    .map(|reg| reg.record_event(&event_record(flight_id, &e)));
+                if let Some(Err(err)) = res {
+                    self.fault(format!("event not recorded: {err}"));
+                }
+            }
+            RecordMsg::FlightEnded {
+                flight_id,
+                at,
+                tlog,
+            } => {
+                self.open_by_vehicle.retain(|_, f| *f != flight_id);
+                if let Some(f) = self.flights.remove(&flight_id) {
+                    self.seal(f, at, tlog.as_deref());
+                }
+            }
+        }
+    }
+
+    fn login(
+        &mut self,
+        pilot_id: &str,
+        pin: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Box<Pilot>, LoginRefused> {
+        let policy = self.config.login;
+        let refused = |reason: String| LoginRefused {
+            reason,
+            locked_until: None,
+        };
+        let Some(reg) = self.reg.as_mut() else {
+            return Err(refused("the register is unavailable".into()));
+        };
+        match reg.login(pilot_id, pin, at, &policy) {
+            Ok(LoginOutcome::Accepted(rec)) => {
+                let last = reg.last_flight_of(pilot_id).ok().flatten();
+                Ok(Box::new(pilot_from_record(&rec, last)))
+            }
+            Ok(LoginOutcome::Refused(why)) => Err(LoginRefused {
+                reason: why.to_string(),
+                locked_until: match why {
+                    vigie_register::LoginRefusal::Locked { until } => Some(until),
+                    _ => None,
+                },
+            }),
+            Err(e) => Err(refused(format!("login not checked: {e}"))),
+        }
+    }
+
+    /// Deployments follow the session: one opens when a pilot flies under an authorisation
+    /// (R242-9: place, purpose, times), and ends when either changes.
+    fn session_changed(&mut self, s: SessionRecord) {
+        let same_auth = self.session.authorisation.as_ref().map(|a| &a.arrete)
+            == s.authorisation.as_ref().map(|a| &a.arrete);
+        let same_pilot =
+            self.session.pilot.as_ref().map(|p| &p.id) == s.pilot.as_ref().map(|p| &p.id);
+        self.session = s;
+        if let (Some(reg), Some(p)) = (self.reg.as_mut(), &self.session.pilot)
+            && matches!(reg.pilot(&p.id), Ok(None))
+        {
+            // A configured pilot (the demo's) the registry does not hold: R242-9 wants the name.
+            let rec = PilotRecord {
+                pilot_id: p.id.clone(),
+                name: p.name.clone(),
+                administrative_id: p.id.clone(),
+                certificate_number: p.certificate_number.clone(),
+                certificate_kind: "télépilote".into(),
+                certificate_issued_on: p.certificate_expires - chrono::Days::new(365 * 5),
+                certificate_expires_on: p.certificate_expires,
+                pin_hash: None,
+                airframes: p.airframes.clone(),
+                logbook_last_flight_on: None,
+            };
+            if let Err(e) = reg.add_pilot(&rec) {
+                self.say(RegisterFeedback::Note(format!("pilot not recorded: {e}")));
+            }
+        }
+        if same_auth && same_pilot && self.deployment.is_some() {
+            return;
+        }
+        self.end_deployment();
+        self.open_deployment();
+    }
+
+    fn open_deployment(&mut self) {
+        let now = Utc::now();
+        let Some(reg) = self.reg.as_mut() else { return };
+        let (Some(_), Some(a)) = (&self.session.pilot, &self.session.authorisation) else {
+            return;
+        };
+        let mut notes = Vec::new();
+        if let Err(e) = reg.add_authorisation(&authorisation_record(a)) {
+            notes.push(format!("authorisation not recorded: {e}"));
+        }
+        let id = format!("dep-{}", now.format("%Y%m%dT%H%M%S%.3fZ"));
+        let dep = DeploymentRecord {
+            deployment_id: id.clone(),
+            arrete_number: a.arrete.clone(),
+            finalite: a.finalite.clone(),
+            place: a.commune.clone().unwrap_or_default(),
+            planned_start: now,
+            // A deployment has an end (no permanent use, L242-4): the working day, within the
+            // arrêté.
+            planned_end: (now + chrono::Duration::hours(12)).min(a.valid_until),
+        };
+        let res = reg.start_deployment(&dep);
+        for n in notes {
+            self.say(RegisterFeedback::Note(n));
+        }
+        match res {
+            Ok(_) => self.deployment = Some(id),
+            Err(e) => self.fault(format!(
+                "deployment not opened ({e}): flights are NOT being recorded"
+            )),
+        }
+    }
+
+    fn end_deployment(&mut self) {
+        let Some(dep) = self.deployment.take() else {
+            return;
+        };
+        if let Some(reg) = self.reg.as_mut()
+            && let Err(e) = reg.end_deployment(&DeploymentEnd {
+                deployment_id: dep,
+                ended_at: Utc::now(),
+            })
+        {
+            self.fault(format!("deployment not closed: {e}"));
+        }
+    }
+
+    fn flight_started(
+        &mut self,
+        vehicle: VehicleId,
+        at: DateTime<Utc>,
+        takeoff: Option<(f64, f64)>,
+    ) {
+        let not_opened =
+            |t: &Self, why: String| t.say(RegisterFeedback::FlightNotOpened { vehicle, why });
+        let Some(dep) = self.deployment.clone() else {
+            not_opened(
+                self,
+                "no deployment is open (log in and pick an authorisation)".into(),
+            );
+            return;
+        };
+        let Some(reg) = self.reg.as_mut() else { return };
+        let flight_id = match reg.new_flight_id(at, &format!("drone-{}", vehicle.0)) {
+            Ok(id) => id,
+            Err(e) => {
+                not_opened(self, format!("no flight id: {e}"));
+                return;
+            }
+        };
+        let s = &self.session;
+        let start = FlightStart {
+            flight_id: flight_id.clone(),
+            deployment_id: dep,
+            arrete_number: s
+                .authorisation
+                .as_ref()
+                .map_or_else(|| "aucun".into(), |a| a.arrete.clone()),
+            finalite: s
+                .authorisation
+                .as_ref()
+                .map_or_else(|| "formation".into(), |a| a.finalite.clone()),
+            pilot_id: s
+                .pilot
+                .as_ref()
+                .map_or_else(|| "inconnu".into(), |p| p.id.clone()),
+            aircraft_registration: self.config.aircraft.clone(),
+            started_at: at,
+            takeoff_lat_deg: takeoff.map(|t| t.0),
+            takeoff_lon_deg: takeoff.map(|t| t.1),
+            place: s
+                .authorisation
+                .as_ref()
+                .map_or_else(String::new, |a| a.commune.clone().unwrap_or_default()),
+            anonymised_copy: false,
+        };
+        let res = match &s.legal_basis {
+            Some(b) => reg.start_flight_with_basis(&start, &legal_basis_record(b)),
+            None => reg.start_flight(&start),
+        };
+        if let Err(e) = res {
+            not_opened(self, format!("flight {flight_id} not opened: {e}"));
+            return;
+        }
+        let (dir, dir_fault) = match reg.create_recordings_dir(&flight_id) {
+            Ok(d) => (d, None),
+            Err(e) => (
+                reg.recordings_dir(&flight_id),
+                Some(format!("recordings directory not created: {e}")),
+            ),
+        };
+        if let Some(f) = dir_fault {
+            self.fault(f);
+        }
+        let recorder = match FlightRecorder::create(&dir.join("flight.rrd"), &flight_id) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.fault(format!("flight recording (.rrd) unavailable: {e}"));
+                None
+            }
+        };
+        self.open_by_vehicle.insert(vehicle, flight_id.clone());
+        self.flights.insert(
+            flight_id.clone(),
+            Flight {
+                id: flight_id.clone(),
+                recorder,
+                tlog: dir.join("flight.tlog"),
+            },
+        );
+        self.say(RegisterFeedback::FlightOpened {
+            vehicle,
+            flight_id,
+            dir,
+        });
+    }
+
+    fn purge(&mut self) {
+        self.last_purge = std::time::Instant::now();
+        let Some(reg) = self.reg.as_mut() else { return };
+        let res = reg.purge_by(
+            Utc::now(),
+            &Actor::system(),
+            vigie_register::AUTOMATIC_PURGE,
+        );
+        match res {
+            Ok(r) => self.say(RegisterFeedback::Note(format!(
+                "register purge: {} entries erased, {} files deleted, {} flights under legal hold",
+                r.erased_entries.len(),
+                r.deleted_files.len(),
+                r.held_flights.len()
+            ))),
+            Err(e) => self.fault(format!("register purge failed: {e}")),
+        }
+    }
+
+    fn witness(&mut self) {
+        let Some(reg) = self.reg.as_mut() else { return };
+        match reg.witness_if_due(Utc::now()) {
+            Ok(Some(r)) if !r.failed.is_empty() => {
+                let failed: Vec<String> = r
+                    .failed
+                    .iter()
+                    .map(|(w, why)| format!("{w}: {why}"))
+                    .collect();
+                self.fault(format!("chain head not witnessed: {}", failed.join("; ")));
+            }
+            Ok(_) => {}
+            Err(e) => self.fault(format!("chain head not witnessed: {e}")),
+        }
+    }
+
+    fn seal(&mut self, f: Flight, at: DateTime<Utc>, tlog: Option<&Path>) {
+        let summary = f.recorder.map(|r| r.finish());
+        let (track, max_alt, rrd) = match summary {
+            Some(Ok(s)) => (s.track, s.max_alt_agl_m, Some(s.file)),
+            Some(Err(e)) => {
+                self.fault(format!("flight recording not closed: {e}"));
+                (Default::default(), 0.0, None)
+            }
+            None => (Default::default(), 0.0, None),
+        };
+        let tlog = tlog.and_then(|p| match vigie_register::file_ref(p) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.fault(format!("tlog of flight {} not hashed: {e}", f.id));
+                None
+            }
+        });
+        let seal = FlightSeal {
+            flight_id: f.id.clone(),
+            ended_at: at,
+            track,
+            max_alt_agl_m: max_alt,
+            tlog,
+            rrd,
+            covered_entries: Vec::new(),
+        };
+        let Some(reg) = self.reg.as_mut() else { return };
+        if let Err(e) = reg.seal_flight(&seal) {
+            self.fault(format!("flight {} not sealed: {e}", f.id));
+            return;
+        }
+        // The chief's report, reproducible from the register (it states the seal it covers).
+        let report = reg
+            .flight_report(&f.id, &Actor::system(), "compte rendu automatique")
+            .map_err(|e| e.to_string())
+            .and_then(|r| {
+                let dir = reg.recordings_dir(&f.id);
+                let html = dir.join("rapport.html");
+                vigie_register::write_private_file(&html, r.html.as_bytes())
+                    .and_then(|_| {
+                        vigie_register::write_private_file(&dir.join("rapport.pdf"), &r.pdf)
+                    })
+                    .map(|_| html)
+                    .map_err(|e| e.to_string())
+            });
+        let report = match report {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.fault(format!("flight report of {} not written: {e}", f.id));
+                None
+            }
+        };
+        self.say(RegisterFeedback::FlightSealed {
+            flight_id: f.id,
+            report,
+        });
     }
 }

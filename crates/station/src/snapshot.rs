@@ -75,14 +75,36 @@ pub struct VehicleView {
     pub busy_with: Option<&'static str>,
 }
 
+/// One arrêté the session can fly under.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuthorisationSummary {
+    pub arrete: String,
+    pub issuer: String,
+    pub finalite: String,
+    pub commune: Option<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub revoked: bool,
+    /// Valid now (window and not revoked).
+    pub valid_now: bool,
+}
+
 /// The session: who flies, under which authorisation, with what on the checklist.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SessionView {
     pub training: bool,
+    /// A pilot is logged in (or configured, in the demo).
+    pub logged_in: bool,
     pub pilot_id: Option<String>,
     pub pilot_name: Option<String>,
+    /// Set after repeated wrong PINs: the account accepts no PIN until then.
+    pub lockout_until: Option<DateTime<Utc>>,
     pub arrete: Option<String>,
     pub finalite: Option<String>,
+    /// The legal basis flights fly under now (id), if any.
+    pub legal_basis: Option<String>,
+    /// Arrêtés the session can pick from.
+    pub authorisations: Vec<AuthorisationSummary>,
     pub checklist_ticks: BTreeSet<String>,
     /// Wind readings from the ground (anemometer, METAR) in force.
     pub ground_wind: Vec<WindReading>,

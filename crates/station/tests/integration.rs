@@ -6,6 +6,8 @@
 mod common;
 #[path = "integration/core.rs"]
 mod core;
+#[path = "integration/flights.rs"]
+mod flights;
 #[path = "integration/properties.rs"]
 mod properties;
 #[path = "integration/sim.rs"]

@@ -209,6 +209,8 @@ pub fn record_flight(
         certificate_issued_on: chrono::NaiveDate::from_ymd_opt(2025, 1, 10).unwrap(),
         certificate_expires_on: chrono::NaiveDate::from_ymd_opt(2030, 1, 10).unwrap(),
         pin_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        airframes: vec![],
+        logbook_last_flight_on: None,
     })
     .unwrap();
     reg.add_aircraft(&AircraftRecord {

@@ -592,6 +592,8 @@ pub fn bad_input_is_refused_with_the_field_named(b: &Backend) {
             certificate_issued_on: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
             certificate_expires_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
             pin_hash: Some("1234".into()),
+            airframes: vec![],
+            logbook_last_flight_on: None,
         })
         .unwrap_err();
     assert!(err.to_string().contains("pin_hash"), "{err}");

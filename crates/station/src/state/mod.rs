@@ -20,10 +20,10 @@ pub use vehicle::{Lane, OpId, Procedure, RequestId, VehicleState};
 use crate::event::{Alarm, AlarmId, AlarmKind, AlarmSeverity, EventKind, EventLevel, StationEvent};
 use crate::interlock::{self, PlanContext, StepRole, VehicleWork};
 use crate::protocol::{
-    Done, Failure, Outcome, SessionRequest, StationCommand, VehicleId, VehicleRequest,
+    Done, Failure, Outcome, Secret, SessionRequest, StationCommand, VehicleId, VehicleRequest,
 };
-use crate::register_thread::RegisterFeedback;
-use crate::snapshot::{FlightPhase, SessionView, StationSnapshot};
+use crate::register_thread::{RegisterFeedback, SessionRecord};
+use crate::snapshot::{AuthorisationSummary, FlightPhase, SessionView, StationSnapshot};
 use crate::translate;
 
 /// Events kept for the snapshot (the register keeps them all).
@@ -49,10 +49,10 @@ pub enum Effect {
     },
     /// Log it, show it, and record it in the register (with its rule IDs).
     Event(StationEvent),
-    /// Open a flight in the register; start the vehicle's tlog in the directory it answers with.
+    /// Open a flight in the register (it names it, station-scoped); start the vehicle's tlog
+    /// in the directory it answers with.
     OpenFlight {
         vehicle: VehicleId,
-        flight_id: String,
         at: DateTime<Utc>,
         takeoff: Option<(f64, f64)>,
     },
@@ -67,6 +67,14 @@ pub enum Effect {
         flight_id: String,
         sample: Box<vigie_register::TelemetrySample>,
     },
+    /// Check a PIN in the register; the answer comes back with [`StationState::on_register`].
+    Login {
+        token: u64,
+        pilot_id: String,
+        pin: Secret,
+    },
+    /// Who flies under what changed: the register's deployments follow.
+    SessionChanged(Box<SessionRecord>),
 }
 
 /// How a procedure ends.
@@ -87,6 +95,47 @@ pub enum OpResult {
     Failed(Failure),
 }
 
+/// What a ground feed brought.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedInput {
+    /// A launch-site anemometer reading (3-s gust, mean) or a METAR's wind.
+    Wind(flight_rules::WindReading),
+    /// A METAR report as received (recorded with its raw text).
+    Metar {
+        reading: flight_rules::WindReading,
+        raw: String,
+    },
+    /// The whole manned-traffic picture from the SBS-1 feed.
+    Traffic(Vec<flight_rules::Traffic>),
+    Up {
+        feed: &'static str,
+        detail: String,
+    },
+    Fault {
+        feed: &'static str,
+        reason: String,
+    },
+}
+
+/// Monitor findings that become alarms in flight.
+const ALARMED: &[&str] = &[
+    flight_rules::rule_id::BREACH_PREDICTED,
+    flight_rules::rule_id::WIND_INFLIGHT,
+    flight_rules::rule_id::AUTH_WINDOW,
+    flight_rules::rule_id::AUTH_REVOKED,
+    flight_rules::rule_id::AUTH_PERIMETER,
+    flight_rules::rule_id::ZONE_PROHIBITED,
+    flight_rules::rule_id::ZONE_AUTH_REQUIRED,
+    flight_rules::rule_id::CEILING,
+    flight_rules::rule_id::POSITION_UNKNOWN,
+    flight_rules::rule_id::BATTERY_RETURN,
+    flight_rules::rule_id::GPS_DEGRADED,
+    flight_rules::rule_id::TRAFFIC_NEARBY,
+];
+
+/// Automatic RTL is sent at most this often per vehicle (it is not repeated while it flies home).
+const AUTO_RTL_EVERY_S: i64 = 10;
+
 /// What the core needs to start.
 #[derive(Debug, Clone)]
 pub struct CoreConfig {
@@ -98,6 +147,7 @@ pub struct CoreConfig {
     pub ground_amsl_m: Option<f64>,
     /// Flights are recorded (a register thread runs).
     pub recording: bool,
+    pub policy: crate::config::FlightPolicy,
 }
 
 pub struct StationState {
@@ -105,6 +155,7 @@ pub struct StationState {
     airframe: String,
     ground_amsl_m: Option<f64>,
     recording: bool,
+    policy: crate::config::FlightPolicy,
     pub session: SessionState,
     pub vehicles: BTreeMap<VehicleId, VehicleState>,
     /// Op → (vehicle, procedure key).
@@ -114,6 +165,13 @@ pub struct StationState {
     next_alarm: u64,
     events: VecDeque<StationEvent>,
     alarms: Vec<Alarm>,
+    /// Logins waiting for the register: token → (request, pilot).
+    pending_logins: BTreeMap<u64, (RequestId, String)>,
+    next_token: u64,
+    /// Which vehicle flew each open flight.
+    flight_vehicles: BTreeMap<String, VehicleId>,
+    /// The latest `now` an input brought (the snapshot says what is valid "now" with it).
+    last_now: Option<DateTime<Utc>>,
     dirty: bool,
     version: u64,
 }
@@ -125,6 +183,7 @@ impl StationState {
             airframe: c.airframe,
             ground_amsl_m: c.ground_amsl_m,
             recording: c.recording,
+            policy: c.policy,
             session: c.session,
             vehicles: BTreeMap::new(),
             ops: BTreeMap::new(),
@@ -133,9 +192,26 @@ impl StationState {
             next_alarm: 1,
             events: VecDeque::new(),
             alarms: Vec::new(),
+            pending_logins: BTreeMap::new(),
+            next_token: 1,
+            last_now: None,
+            flight_vehicles: BTreeMap::new(),
             dirty: true,
             version: 0,
         }
+    }
+
+    /// The session as the register records it.
+    pub fn session_record(&self) -> SessionRecord {
+        SessionRecord {
+            pilot: self.session.pilot.clone(),
+            authorisation: self.session.authorisation.clone(),
+            legal_basis: self.session.legal_basis.clone(),
+        }
+    }
+
+    fn any_armed(&self) -> bool {
+        self.vehicles.values().any(|v| v.telemetry.armed)
     }
 
     pub fn rules(&self) -> &Arc<RuleSet> {
@@ -163,7 +239,7 @@ impl StationState {
             geoid_undulation_m: None,
             checklist_ticks: self.session.checklist_ticks.clone(),
             cameras_in_use: None,
-            traffic: Vec::new(),
+            traffic: self.session.traffic.clone(),
             legal_basis: self.session.legal_basis.clone(),
         }
     }
@@ -218,6 +294,96 @@ impl StationState {
                 self.session.add_wind(w);
                 let mut out = self.rejudge_all(now);
                 out.push(ok(Done::WindRecorded));
+                out
+            }
+            SessionRequest::Login { pilot_id, pin } => {
+                if self.any_armed() {
+                    return vec![Effect::Reply {
+                        request,
+                        outcome: Outcome::failed(Failure::InFlight("login")),
+                    }];
+                }
+                let token = self.next_token;
+                self.next_token += 1;
+                self.pending_logins
+                    .insert(token, (request, pilot_id.clone()));
+                vec![Effect::Login {
+                    token,
+                    pilot_id,
+                    pin,
+                }]
+            }
+            SessionRequest::Logout => {
+                if self.any_armed() {
+                    return vec![Effect::Reply {
+                        request,
+                        outcome: Outcome::failed(Failure::InFlight("logout")),
+                    }];
+                }
+                let mut out = Vec::new();
+                if let Some(p) = self.session.pilot.take() {
+                    self.push_event(
+                        &mut out,
+                        now,
+                        EventLevel::Info,
+                        None,
+                        EventKind::LoggedOut { pilot_id: p.id },
+                    );
+                }
+                self.session.logged_in = false;
+                out.push(Effect::SessionChanged(Box::new(self.session_record())));
+                out.extend(self.rejudge_all(now));
+                out.push(ok(Done::LoggedOut));
+                out
+            }
+            SessionRequest::OfferAuthorisation(a) => {
+                let arrete = a.arrete.clone();
+                self.session.authorisations.insert(arrete.clone(), *a);
+                vec![ok(Done::AuthorisationOffered { arrete })]
+            }
+            SessionRequest::ImportAuthorisation { path } => {
+                // Files are read by the actor, which offers the result; reaching the core with
+                // a path means there was nobody to read it.
+                vec![Effect::Reply {
+                    request,
+                    outcome: Outcome::failed(Failure::BadAuthorisation(format!(
+                        "{}: authorisation files are read by the station's actor",
+                        path.display()
+                    ))),
+                }]
+            }
+            SessionRequest::SelectAuthorisation { arrete } => {
+                if self.any_armed() {
+                    return vec![Effect::Reply {
+                        request,
+                        outcome: Outcome::failed(Failure::InFlight("changing the authorisation")),
+                    }];
+                }
+                let Some(a) = self.session.authorisations.get(&arrete).cloned() else {
+                    return vec![Effect::Reply {
+                        request,
+                        outcome: Outcome::failed(Failure::UnknownAuthorisation(arrete)),
+                    }];
+                };
+                // With a catalogue of bases, the basis follows the arrêté's finalité; without
+                // one, the configured basis stays as it is.
+                if self.session.legal_bases.is_some() {
+                    self.session.legal_basis = self.session.legal_basis_for(&a);
+                }
+                self.session.authorisation = Some(a);
+                let mut out = Vec::new();
+                self.push_event(
+                    &mut out,
+                    now,
+                    EventLevel::Info,
+                    None,
+                    EventKind::AuthorisationSelected {
+                        arrete: arrete.clone(),
+                    },
+                );
+                out.push(Effect::SessionChanged(Box::new(self.session_record())));
+                out.extend(self.rejudge_all(now));
+                out.push(ok(Done::AuthorisationSelected { arrete }));
                 out
             }
             SessionRequest::AcknowledgeAlarm { alarm, by } => {
@@ -589,11 +755,9 @@ impl StationState {
             v.track.clear();
             let takeoff = v.telemetry.position.map(|p| (p.lat_deg, p.lon_deg));
             if self.recording {
-                let flight_id = format!("{}-v{}", now.format("%Y%m%dT%H%M%SZ"), id.0);
                 v.flight = FlightPhase::Opening { since: now };
                 out.push(Effect::OpenFlight {
                     vehicle: id,
-                    flight_id,
                     at: now,
                     takeoff,
                 });
@@ -822,9 +986,60 @@ impl StationState {
         let mut out = Vec::new();
         self.dirty = true;
         match f {
+            RegisterFeedback::Login { token, result } => {
+                let Some((request, pilot_id)) = self.pending_logins.remove(&token) else {
+                    return out;
+                };
+                match result {
+                    Ok(pilot) => {
+                        self.session.pilot = Some(*pilot);
+                        self.session.logged_in = true;
+                        self.session.lockout_until = None;
+                        self.push_event(
+                            &mut out,
+                            now,
+                            EventLevel::Info,
+                            None,
+                            EventKind::LoggedIn {
+                                pilot_id: pilot_id.clone(),
+                            },
+                        );
+                        out.push(Effect::SessionChanged(Box::new(self.session_record())));
+                        out.extend(self.rejudge_all(now));
+                        out.push(Effect::Reply {
+                            request,
+                            outcome: Outcome::Done {
+                                decision: Decision::from_findings(vec![]),
+                                done: Done::LoggedIn { pilot_id },
+                            },
+                        });
+                    }
+                    Err(refused) => {
+                        self.session.lockout_until = refused.locked_until;
+                        self.push_event(
+                            &mut out,
+                            now,
+                            EventLevel::Warning,
+                            None,
+                            EventKind::LoginRefused {
+                                pilot_id,
+                                reason: refused.reason.clone(),
+                            },
+                        );
+                        out.push(Effect::Reply {
+                            request,
+                            outcome: Outcome::failed(Failure::LoginRefused {
+                                reason: refused.reason,
+                                locked_until: refused.locked_until,
+                            }),
+                        });
+                    }
+                }
+            }
             RegisterFeedback::FlightOpened {
                 vehicle, flight_id, ..
             } => {
+                self.flight_vehicles.insert(flight_id.clone(), vehicle);
                 if let Some(v) = self.vehicles.get_mut(&vehicle) {
                     if v.was_armed {
                         let since = match v.flight {
@@ -852,7 +1067,7 @@ impl StationState {
                     EventKind::FlightOpened { flight_id },
                 );
             }
-            RegisterFeedback::FlightNotOpened { vehicle, why, .. } => {
+            RegisterFeedback::FlightNotOpened { vehicle, why } => {
                 if let Some(v) = self.vehicles.get_mut(&vehicle)
                     && v.was_armed
                 {
@@ -867,11 +1082,8 @@ impl StationState {
                     EventKind::RegisterFault { what: why },
                 );
             }
-            RegisterFeedback::FlightSealed { flight_id } => {
-                let vehicle = flight_id
-                    .rsplit_once("-v")
-                    .and_then(|(_, n)| n.parse().ok())
-                    .map(VehicleId);
+            RegisterFeedback::FlightSealed { flight_id, .. } => {
+                let vehicle = self.flight_vehicles.remove(&flight_id);
                 self.push_event(
                     &mut out,
                     now,
@@ -897,6 +1109,7 @@ impl StationState {
 
     /// Periodic: staleness, the authorisation window, the wind gate's hysteresis.
     pub fn on_tick(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        self.last_now = Some(now);
         let ids: Vec<VehicleId> = self
             .vehicles
             .iter()
@@ -949,21 +1162,88 @@ impl StationState {
             airborne.then(|| flight_rules::evaluate(&self.rules, &s, &Action::Monitor, now));
         let status = gate.status;
         let changed_gate = v.last_gate_status != Some(status);
-        let blocking: std::collections::BTreeSet<&'static str> = monitor
+        // In flight, every alarmed finding (a warning too) raises an alarm; a blocking one, or
+        // the wind at the limit, a critical one.
+        let mut alarmed: BTreeMap<&'static str, (AlarmSeverity, Vec<flight_rules::Finding>)> =
+            BTreeMap::new();
+        for f in monitor.iter().flat_map(|m| m.findings.iter()) {
+            if f.severity < Severity::Warning || !ALARMED.contains(&f.rule_id) {
+                continue;
+            }
+            let sev = if f.severity == Severity::Blocking
+                || (f.rule_id == flight_rules::rule_id::WIND_INFLIGHT
+                    && status == flight_rules::WindStatus::AboveLimit)
+            {
+                AlarmSeverity::Critical
+            } else {
+                AlarmSeverity::Warning
+            };
+            let e = alarmed
+                .entry(f.rule_id)
+                .or_insert((AlarmSeverity::Warning, Vec::new()));
+            e.0 = e.0.max(sev);
+            e.1.push(f.clone());
+        }
+        let changed: Vec<(&'static str, AlarmSeverity, Decision)> = alarmed
             .iter()
-            .flat_map(|m| m.blocking().map(|f| f.rule_id))
-            .collect();
-        let new_blocking: Vec<&'static str> = blocking
-            .iter()
-            .filter(|r| !v.monitor_blocking.contains(*r))
-            .copied()
+            .filter(|(r, (sev, _))| v.monitor_alarmed.get(*r) != Some(sev))
+            .map(|(r, (sev, fs))| (*r, *sev, Decision::from_findings(fs.clone())))
             .collect();
         let gone: Vec<&'static str> = v
-            .monitor_blocking
-            .iter()
-            .filter(|r| !blocking.contains(*r))
+            .monitor_alarmed
+            .keys()
+            .filter(|r| !alarmed.contains_key(*r))
             .copied()
             .collect();
+        // The authorisation's window, counted down in flight (10 and 2 minutes by default).
+        let auth_warnings: Vec<(i64, String, i64)> = match (&self.session.authorisation, airborne) {
+            (Some(a), true) => {
+                let left_s = (a.valid_until - now).num_seconds();
+                self.policy
+                    .authorisation_warn_s
+                    .iter()
+                    .filter(|t| left_s > 0 && left_s <= **t && !v.auth_warned.contains(t))
+                    .map(|t| (*t, a.arrete.clone(), left_s))
+                    .collect()
+            }
+            _ => vec![],
+        };
+        // The operator's automatic RTL.
+        let auto = &self.policy.auto_rtl;
+        let homing = matches!(
+            v.telemetry.mode,
+            vigie_link::CopterMode::Rtl
+                | vigie_link::CopterMode::Land
+                | vigie_link::CopterMode::SmartRtl
+        );
+        let rtl_due = !homing
+            && airborne
+            && v.last_auto_rtl_at
+                .is_none_or(|t| (now - t).num_seconds() >= AUTO_RTL_EVERY_S);
+        let trigger: Option<&'static str> = if !rtl_due {
+            None
+        } else if auto.predicted_breach_under_s.is_some_and(|limit| {
+            flight_rules::predicted_breaches(&self.rules, &s, now)
+                .iter()
+                .any(|b| b.time_s.is_some_and(|t| t > 0.0 && t < limit))
+        }) {
+            Some(flight_rules::rule_id::BREACH_PREDICTED)
+        } else if auto.authorisation_expired
+            && monitor.as_ref().is_some_and(|m| {
+                m.blocks_on(flight_rules::rule_id::AUTH_WINDOW)
+                    || m.blocks_on(flight_rules::rule_id::AUTH_REVOKED)
+            })
+        {
+            Some(flight_rules::rule_id::AUTH_WINDOW)
+        } else if auto.battery_reserve
+            && monitor
+                .as_ref()
+                .is_some_and(|m| m.blocks_on(flight_rules::rule_id::BATTERY_RETURN))
+        {
+            Some(flight_rules::rule_id::BATTERY_RETURN)
+        } else {
+            None
+        };
         let gate_event = EventKind::WindGate {
             status,
             gate_mps: gate.gate_mps,
@@ -975,9 +1255,18 @@ impl StationState {
             v.last_gate_status = Some(status);
             v.preflight = Some(preflight);
             v.monitor = monitor.clone();
-            v.monitor_blocking = blocking;
+            v.monitor_alarmed = alarmed.iter().map(|(r, (sev, _))| (*r, *sev)).collect();
             v.last_judged_at = Some(now);
             v.stale = false;
+            for (t, _, _) in &auth_warnings {
+                v.auth_warned.insert(*t);
+            }
+            if !airborne {
+                v.auth_warned.clear();
+            }
+            if trigger.is_some() {
+                v.last_auto_rtl_at = Some(now);
+            }
         }
         if changed_gate {
             let level = match status {
@@ -986,33 +1275,97 @@ impl StationState {
             };
             self.push_event(&mut out, now, level, Some(id), gate_event);
         }
-        for rule in new_blocking {
-            let decision = monitor.as_ref().map_or_else(
-                || Decision::from_findings(vec![]),
-                |m| {
-                    Decision::from_findings(
-                        m.findings
-                            .iter()
-                            .filter(|f| f.rule_id == rule && f.severity == Severity::Blocking)
-                            .cloned()
-                            .collect(),
-                    )
-                },
-            );
+        for (rule, sev, decision) in changed {
             self.raise(
                 &mut out,
                 now,
                 Some(id),
                 AlarmKind::InFlight(rule),
-                AlarmSeverity::Critical,
+                sev,
                 EventKind::InFlightFinding { decision },
             );
         }
         for rule in gone {
             self.clear(now, Some(id), &AlarmKind::InFlight(rule));
         }
+        for (threshold, arrete, left_s) in auth_warnings {
+            self.raise(
+                &mut out,
+                now,
+                Some(id),
+                AlarmKind::AuthorisationEnding { seconds: threshold },
+                AlarmSeverity::Warning,
+                EventKind::AuthorisationEnding { arrete, left_s },
+            );
+        }
+        if let Some(rule_id) = trigger {
+            self.push_event(
+                &mut out,
+                now,
+                EventLevel::Alarm,
+                Some(id),
+                EventKind::AutomaticAction {
+                    action: "rtl",
+                    rule_id,
+                },
+            );
+            out.extend(self.on_vehicle_request(now, None, id, VehicleRequest::Rtl));
+        }
         self.dirty = true;
         out
+    }
+
+    /// A ground feed's value or trouble.
+    pub fn on_feed(&mut self, now: DateTime<Utc>, input: FeedInput) -> Vec<Effect> {
+        self.last_now = Some(now);
+        self.dirty = true;
+        let mut out = Vec::new();
+        match input {
+            FeedInput::Wind(w) => {
+                self.session.add_wind(w);
+                self.mark_all_stale();
+            }
+            FeedInput::Metar { reading, raw } => {
+                self.session.add_wind(reading);
+                self.mark_all_stale();
+                self.push_event(
+                    &mut out,
+                    now,
+                    EventLevel::Info,
+                    None,
+                    EventKind::MetarReceived { raw },
+                );
+            }
+            FeedInput::Traffic(t) => {
+                self.session.traffic = t;
+                self.mark_all_stale();
+            }
+            FeedInput::Up { feed, detail } => {
+                self.clear(now, None, &AlarmKind::Feed(feed));
+                self.push_event(
+                    &mut out,
+                    now,
+                    EventLevel::Info,
+                    None,
+                    EventKind::FeedUp { feed, detail },
+                );
+            }
+            FeedInput::Fault { feed, reason } => self.raise(
+                &mut out,
+                now,
+                None,
+                AlarmKind::Feed(feed),
+                AlarmSeverity::Warning,
+                EventKind::FeedFault { feed, reason },
+            ),
+        }
+        out
+    }
+
+    fn mark_all_stale(&mut self) {
+        for v in self.vehicles.values_mut() {
+            v.stale = true;
+        }
     }
 
     // ---------------------------------------------------------------- events and alarms
@@ -1050,8 +1403,9 @@ impl StationState {
             .iter_mut()
             .find(|a| a.kind == kind && a.vehicle == vehicle && a.cleared_at.is_none())
         {
-            // The same condition again: one alarm, its latest detail.
+            // The same condition again: one alarm, its latest detail, its worst severity.
             a.detail = detail;
+            a.severity = a.severity.max(severity);
         } else {
             self.alarms.push(Alarm {
                 id: AlarmId(self.next_alarm),
@@ -1102,10 +1456,29 @@ impl StationState {
             vehicles: self.vehicles.iter().map(|(k, v)| (*k, v.view())).collect(),
             session: SessionView {
                 training: s.training,
+                logged_in: s.logged_in,
                 pilot_id: s.pilot.as_ref().map(|p| p.id.clone()),
                 pilot_name: s.pilot.as_ref().map(|p| p.name.clone()),
+                lockout_until: s.lockout_until,
                 arrete: s.authorisation.as_ref().map(|a| a.arrete.clone()),
                 finalite: s.authorisation.as_ref().map(|a| a.finalite.clone()),
+                legal_basis: s.legal_basis.as_ref().map(|b| b.basis.id.clone()),
+                authorisations: s
+                    .authorisations
+                    .values()
+                    .map(|a| AuthorisationSummary {
+                        arrete: a.arrete.clone(),
+                        issuer: a.issuer.clone(),
+                        finalite: a.finalite.clone(),
+                        commune: a.commune.clone(),
+                        valid_from: a.valid_from,
+                        valid_until: a.valid_until,
+                        revoked: a.revoked_at.is_some(),
+                        valid_now: self.last_now.is_some_and(|n| {
+                            n >= a.valid_from && n <= a.valid_until && !a.is_revoked_at(n)
+                        }),
+                    })
+                    .collect(),
                 checklist_ticks: s.checklist_ticks.clone(),
                 ground_wind: s.ground_wind(),
             },

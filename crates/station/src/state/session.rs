@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use flight_rules::{Authorisation, FlightLegalBasis, Pilot, WindReading, WindSource};
+use chrono::{DateTime, Utc};
+use flight_rules::{Authorisation, FlightLegalBasis, LegalBases, Pilot, WindReading, WindSource};
 
 #[derive(Debug, Clone, Default)]
 pub struct SessionState {
@@ -16,6 +17,17 @@ pub struct SessionState {
     pub checklist_ticks: BTreeSet<String>,
     /// The latest ground reading of each source (anemometer, METAR).
     pub ground_wind: BTreeMap<WindSourceKey, WindReading>,
+    /// Arrêtés the session may fly under (imported or configured), by number.
+    pub authorisations: BTreeMap<String, Authorisation>,
+    /// The catalogue of legal bases, and the one this service flies under (its id); the flight's
+    /// basis is re-derived with the selected arrêté's finalité as purpose.
+    pub legal_bases: Option<LegalBases>,
+    pub legal_basis_id: Option<String>,
+    /// A pilot logged in with a PIN (or configured, in the demo).
+    pub logged_in: bool,
+    pub lockout_until: Option<DateTime<Utc>>,
+    /// Manned traffic from the ground feed (SBS-1).
+    pub traffic: Vec<flight_rules::Traffic>,
 }
 
 /// `WindSource` as a map key (its derive has no `Ord`).
@@ -39,5 +51,24 @@ impl SessionState {
 
     pub fn ground_wind(&self) -> Vec<WindReading> {
         self.ground_wind.values().copied().collect()
+    }
+
+    /// The basis a flight under `a` flies under: none in training (plain aviation), else the
+    /// service's configured basis with the arrêté's finalité as purpose.
+    pub fn legal_basis_for(&self, a: &Authorisation) -> Option<FlightLegalBasis> {
+        if self.training {
+            return None;
+        }
+        let id = self
+            .legal_basis_id
+            .clone()
+            .or_else(|| self.legal_basis.as_ref().map(|b| b.basis.id.clone()))?;
+        let bases = self.legal_bases.as_ref()?;
+        let documents = self
+            .legal_basis
+            .as_ref()
+            .map(|b| b.documents.clone())
+            .unwrap_or_default();
+        bases.select(&id, &a.finalite, documents, false).ok()
     }
 }

@@ -60,8 +60,11 @@ pub struct VehicleState {
     pub last_gate_status: Option<WindStatus>,
     pub preflight: Option<Decision>,
     pub monitor: Option<Decision>,
-    /// Blocking in-flight rule ids last seen (alarms raised for each).
-    pub monitor_blocking: BTreeSet<&'static str>,
+    /// In-flight rule ids alarmed at the last verdict, with the alarm's severity.
+    pub monitor_alarmed: BTreeMap<&'static str, crate::event::AlarmSeverity>,
+    /// Authorisation countdown warnings already given this flight (seconds before the end).
+    pub auth_warned: BTreeSet<i64>,
+    pub last_auto_rtl_at: Option<DateTime<Utc>>,
     pub last_judged_at: Option<DateTime<Utc>>,
     pub flight: FlightPhase,
     pub track: Vec<(f64, f64, f64)>,

@@ -132,11 +132,12 @@ pub fn core_config(training: bool) -> CoreConfig {
             ),
             training,
             checklist_ticks: manual_ticks(&rules),
-            ground_wind: Default::default(),
+            ..Default::default()
         },
         rules,
         airframe: "ArduCopter".into(),
         ground_amsl_m: Some(20.0),
         recording: false,
+        policy: Default::default(),
     }
 }

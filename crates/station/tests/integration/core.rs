@@ -460,11 +460,13 @@ fn arming_opens_a_flight_and_disarming_closes_it() {
     s.on_telemetry(now(), V1, t.clone());
     t.armed = true;
     let fx = s.on_telemetry(now(), V1, t.clone());
-    let Some(Effect::OpenFlight { flight_id, .. }) =
-        fx.iter().find(|e| matches!(e, Effect::OpenFlight { .. }))
-    else {
-        panic!("{fx:#?}")
-    };
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::OpenFlight { vehicle, .. } if *vehicle == V1)),
+        "{fx:#?}"
+    );
+    // The register names the flight (station-scoped) and answers with its directory.
+    let flight_id = &"F-20261201T100000Z-drone-1-st-0123456789ab".to_string();
     s.on_register(
         now(),
         RegisterFeedback::FlightOpened {

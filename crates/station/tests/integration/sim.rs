@@ -120,24 +120,20 @@ fn free_udp_port() -> u16 {
 /// A training station (demo pilot and arrêté, manual checklist ticked) listening on `port`.
 pub async fn station(port: u16, register: Option<&Path>) -> StationHandle {
     let rules = RuleSet::default_embedded();
-    let config = StationConfig {
-        link: HubConfig {
-            links: vec![LinkConfig::vehicle(
-                format!("udpin:127.0.0.1:{port}").parse().unwrap(),
-            )],
-            ..HubConfig::default()
-        },
-        authorisation: Some(authorisation(&rules)),
-        pilot: Some(pilot()),
-        legal_basis: None,
-        training: true,
-        airframe: "vigie-sim".into(),
-        checklist_ticks: manual_ticks(&rules),
-        ground_amsl_m: None,
-        register_dir: register.map(Path::to_path_buf),
-        aircraft_registration: "SIM-TEST-1".into(),
-        rules,
-    };
+    let mut config = StationConfig::new(HubConfig {
+        links: vec![LinkConfig::vehicle(
+            format!("udpin:127.0.0.1:{port}").parse().unwrap(),
+        )],
+        ..HubConfig::default()
+    });
+    config.authorisation = Some(authorisation(&rules));
+    config.pilot = Some(pilot());
+    config.training = true;
+    config.airframe = "vigie-sim".into();
+    config.checklist_ticks = manual_ticks(&rules);
+    config.register_dir = register.map(Path::to_path_buf);
+    config.aircraft_registration = "SIM-TEST-1".into();
+    config.rules = rules;
     vigie_station::start(config).await.unwrap()
 }
 
