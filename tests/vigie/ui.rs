@@ -488,32 +488,20 @@ fn the_demo_window_opens_under_xvfb() {
     }
 }
 
-fn login_harness(
-    snap: StationSnapshot,
-) -> (
-    Harness<
-        'static,
-        (
-            Context,
-            vigie::app::session::SessionState,
-            StationSnapshot,
-            Vec<StationCommand>,
-        ),
-    >,
-    tempfile::TempDir,
-) {
+type LoginState = (
+    Context,
+    vigie::app::session::SessionState,
+    StationSnapshot,
+    Vec<StationCommand>,
+);
+
+fn login_harness(snap: StationSnapshot) -> (Harness<'static, LoginState>, tempfile::TempDir) {
     let (ctx, dir) = context(Lang::Fr);
     let h = Harness::builder()
         .with_context_setup(vigie::app::theme::install_fonts)
         .with_size(egui::vec2(900.0, 700.0))
         .build_ui_state(
-            |ui,
-             (ctx, st, snap, sent): &mut (
-                Context,
-                vigie::app::session::SessionState,
-                StationSnapshot,
-                Vec<StationCommand>,
-            )| {
+            |ui, (ctx, st, snap, sent): &mut LoginState| {
                 for c in vigie::app::session::login_ui(ui, ctx, snap, st) {
                     if let UiCommand::Station(s) = c {
                         sent.push(s);
