@@ -108,7 +108,8 @@ pub struct AppConfig {
     pub plan: Option<PathBuf>,
     /// Open the register desk for this reader and motive and list the flights (a deliberate,
     /// journaled read, as `vigie register list --actor --motive` is).
-    pub desk: Option<register_desk::Who>,
+    /// (reader and motive, the training register?)
+    pub desk: Option<(register_desk::Who, bool)>,
 }
 
 /// When the process started (set first thing by `main`): launch → first frame is measured
@@ -168,8 +169,8 @@ impl VigieApp {
             plan.load(&ctx.tr, p);
         }
         let mut desk = register_desk::DeskState::new(config.data_dir.clone());
-        if let Some(who) = config.desk {
-            desk.training = config.station.snapshot().borrow().session.training;
+        if let Some((who, training)) = config.desk {
+            desk.training = training;
             desk.who = who;
             desk.open_first = true;
             desk.send(register_desk::DeskRequest::List {

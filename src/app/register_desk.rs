@@ -456,6 +456,13 @@ impl DeskState {
     }
 }
 
+/// A label and its field, side by side in a grid row (no end of row).
+fn pair(ui: &mut egui::Ui, label: String, value: &mut String, width: f32) {
+    let l = ui.label(label);
+    ui.add(egui::TextEdit::singleline(value).desired_width(width))
+        .labelled_by(l.id);
+}
+
 fn field(ui: &mut egui::Ui, label: String, value: &mut String, width: f32) {
     let l = ui.label(label);
     ui.add(egui::TextEdit::singleline(value).desired_width(width))
@@ -477,142 +484,155 @@ pub fn register_desk_ui(
         .default_size(620.0)
         .resizable(true)
         .show(ui, |ui| {
-            ui.heading(tr.t("desk-title"));
-            egui::Grid::new("desk-who").num_columns(2).show(ui, |ui| {
-                field(ui, tr.t("desk-actor"), &mut state.who.actor_id, 220.0);
-                field(
-                    ui,
-                    tr.t("desk-actor-name"),
-                    &mut state.who.actor_name,
-                    220.0,
-                );
-                field(ui, tr.t("desk-role"), &mut state.who.role, 220.0);
-                field(ui, tr.t("desk-motive"), &mut state.who.motive, 320.0);
-            });
-            ui.checkbox(&mut state.training, tr.t("desk-training-register"));
-            ui.separator();
-            egui::Grid::new("desk-filters")
-                .num_columns(2)
-                .show(ui, |ui| {
-                    field(ui, tr.t("desk-from"), &mut state.filters.from, 140.0);
-                    field(ui, tr.t("desk-to"), &mut state.filters.to, 140.0);
-                    field(ui, tr.t("desk-pilot"), &mut state.filters.pilot, 180.0);
-                    field(ui, tr.t("desk-arrete"), &mut state.filters.arrete, 180.0);
-                });
-            ui.checkbox(&mut state.filters.on_hold_only, tr.t("desk-hold-only"));
-            let ready = state.who.is_complete() && state.busy.is_none();
-            ui.horizontal_wrapped(|ui| {
-                if ui
-                    .add_enabled(
-                        ready,
-                        egui::Button::new(RichText::new(tr.t("desk-search")).strong())
-                            .min_size(Vec2::new(160.0, TARGET_PX)),
-                    )
-                    .clicked()
-                {
-                    out.push(UiCommand::Register(DeskRequest::List {
-                        training: state.training,
-                        who: state.who.clone(),
-                        filters: state.filters.clone(),
-                    }));
-                }
-                if !state.who.is_complete() {
-                    ui.label(RichText::new(format!("✖ {}", tr.t("desk-who-needed"))).color(p.deny));
-                }
-            });
-            if let Some((what, since)) = &state.busy {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label(tr.ta(
-                        "desk-busy",
-                        &[
-                            ("what", what.as_str().into()),
-                            ("s", tr.num(since.elapsed().as_secs_f64(), 0).into()),
-                        ],
-                    ));
-                });
-                if let Some((done, total)) = state.progress {
-                    ui.add(
-                        egui::ProgressBar::new((done as f32 / total as f32).min(1.0))
-                            .show_percentage()
-                            .desired_height(28.0),
-                    );
-                }
-                ui.ctx()
-                    .request_repaint_after(std::time::Duration::from_millis(200));
-            }
-            if let Some(m) = &state.message {
-                let m = if m.ends_with("rerun-missing") {
-                    tr.t("desk-rerun-missing")
-                } else {
-                    m.clone()
-                };
-                ui.label(RichText::new(m).strong());
-            }
-            ui.separator();
-            ui.label(tr.ta("desk-flights", &[("n", state.flights.len().into())]));
             egui::ScrollArea::vertical()
-                .id_salt("desk-flights")
-                .max_height(260.0)
+                .id_salt("desk-left")
                 .show(ui, |ui| {
-                    egui::Grid::new("flights")
-                        .striped(true)
-                        .num_columns(6)
+                    ui.heading(tr.t("desk-title"));
+                    egui::Grid::new("desk-who").num_columns(4).show(ui, |ui| {
+                        pair(ui, tr.t("desk-actor"), &mut state.who.actor_id, 150.0);
+                        pair(
+                            ui,
+                            tr.t("desk-actor-name"),
+                            &mut state.who.actor_name,
+                            200.0,
+                        );
+                        ui.end_row();
+                        pair(ui, tr.t("desk-role"), &mut state.who.role, 150.0);
+                        ui.end_row();
+                    });
+                    let l = ui.label(tr.t("desk-motive"));
+                    ui.add(egui::TextEdit::singleline(&mut state.who.motive).desired_width(560.0))
+                        .labelled_by(l.id);
+                    ui.checkbox(&mut state.training, tr.t("desk-training-register"));
+                    ui.separator();
+                    egui::Grid::new("desk-filters")
+                        .num_columns(4)
                         .show(ui, |ui| {
-                            for h in [
-                                "desk-col-start",
-                                "desk-col-pilot",
-                                "desk-col-arrete",
-                                "desk-col-place",
-                                "desk-col-state",
-                                "",
-                            ] {
-                                ui.label(
-                                    RichText::new(if h.is_empty() {
-                                        String::new()
-                                    } else {
-                                        tr.t(h)
-                                    })
-                                    .strong(),
-                                );
-                            }
+                            pair(ui, tr.t("desk-from"), &mut state.filters.from, 130.0);
+                            pair(ui, tr.t("desk-to"), &mut state.filters.to, 130.0);
                             ui.end_row();
-                            for f in &state.flights {
-                                ui.label(tr.time(f.started_at));
-                                ui.label(&f.pilot_id);
-                                ui.label(&f.arrete_number);
-                                ui.label(&f.place);
-                                let mut st = if f.sealed {
-                                    format!("✔ {}", tr.t("desk-sealed"))
-                                } else {
-                                    format!("○ {}", tr.t("desk-open"))
-                                };
-                                if f.on_hold {
-                                    st.push_str(&format!(" · § {}", tr.t("desk-on-hold")));
-                                }
-                                ui.label(st);
-                                if ui
-                                    .add_enabled(
-                                        ready,
-                                        egui::Button::new(tr.t("desk-open-flight"))
-                                            .min_size(Vec2::new(0.0, 40.0)),
-                                    )
-                                    .clicked()
-                                {
-                                    out.push(UiCommand::Register(DeskRequest::Show {
-                                        training: state.training,
-                                        who: state.who.clone(),
-                                        flight_id: f.flight_id.clone(),
-                                    }));
-                                }
-                                ui.end_row();
-                            }
+                            pair(ui, tr.t("desk-pilot"), &mut state.filters.pilot, 130.0);
+                            pair(ui, tr.t("desk-arrete"), &mut state.filters.arrete, 130.0);
+                            ui.end_row();
                         });
+                    ui.checkbox(&mut state.filters.on_hold_only, tr.t("desk-hold-only"));
+                    let ready = state.who.is_complete() && state.busy.is_none();
+                    ui.horizontal_wrapped(|ui| {
+                        if ui
+                            .add_enabled(
+                                ready,
+                                egui::Button::new(RichText::new(tr.t("desk-search")).strong())
+                                    .min_size(Vec2::new(160.0, TARGET_PX)),
+                            )
+                            .clicked()
+                        {
+                            out.push(UiCommand::Register(DeskRequest::List {
+                                training: state.training,
+                                who: state.who.clone(),
+                                filters: state.filters.clone(),
+                            }));
+                        }
+                        if !state.who.is_complete() {
+                            ui.label(
+                                RichText::new(format!("✖ {}", tr.t("desk-who-needed")))
+                                    .color(p.deny),
+                            );
+                        }
+                    });
+                    if let Some((what, since)) = &state.busy {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(tr.ta(
+                                "desk-busy",
+                                &[
+                                    ("what", what.as_str().into()),
+                                    ("s", tr.num(since.elapsed().as_secs_f64(), 0).into()),
+                                ],
+                            ));
+                        });
+                        if let Some((done, total)) = state.progress {
+                            ui.add(
+                                egui::ProgressBar::new((done as f32 / total as f32).min(1.0))
+                                    .show_percentage()
+                                    .desired_height(28.0),
+                            );
+                        }
+                        ui.ctx()
+                            .request_repaint_after(std::time::Duration::from_millis(200));
+                    }
+                    if let Some(m) = &state.message {
+                        let m = if m.ends_with("rerun-missing") {
+                            tr.t("desk-rerun-missing")
+                        } else {
+                            m.clone()
+                        };
+                        ui.label(RichText::new(m).strong());
+                    }
+                    ui.separator();
+                    ui.label(tr.ta("desk-flights", &[("n", state.flights.len().into())]));
+                    egui::ScrollArea::vertical()
+                        .id_salt("desk-flights")
+                        .max_height(260.0)
+                        .show(ui, |ui| {
+                            egui::Grid::new("flights")
+                                .striped(true)
+                                .num_columns(6)
+                                .show(ui, |ui| {
+                                    for h in [
+                                        "desk-col-start",
+                                        "desk-col-pilot",
+                                        "desk-col-arrete",
+                                        "desk-col-place",
+                                        "desk-col-state",
+                                        "",
+                                    ] {
+                                        ui.label(
+                                            RichText::new(if h.is_empty() {
+                                                String::new()
+                                            } else {
+                                                tr.t(h)
+                                            })
+                                            .strong(),
+                                        );
+                                    }
+                                    ui.end_row();
+                                    for f in &state.flights {
+                                        ui.label(tr.time(f.started_at));
+                                        ui.label(&f.pilot_id);
+                                        ui.label(&f.arrete_number);
+                                        ui.label(&f.place);
+                                        let mut st = if f.sealed {
+                                            format!("✔ {}", tr.t("desk-sealed"))
+                                        } else {
+                                            format!("○ {}", tr.t("desk-open"))
+                                        };
+                                        if f.on_hold {
+                                            st.push_str(&format!(" · § {}", tr.t("desk-on-hold")));
+                                        }
+                                        ui.label(st);
+                                        if ui
+                                            .add_enabled(
+                                                ready,
+                                                egui::Button::new(tr.t("desk-open-flight"))
+                                                    .min_size(Vec2::new(0.0, 40.0)),
+                                            )
+                                            .clicked()
+                                        {
+                                            out.push(UiCommand::Register(DeskRequest::Show {
+                                                training: state.training,
+                                                who: state.who.clone(),
+                                                flight_id: f.flight_id.clone(),
+                                            }));
+                                        }
+                                        ui.end_row();
+                                    }
+                                });
+                        });
+                    if let Some((view, _)) = &state.flight {
+                        ui.separator();
+                        out.extend(flight_ui(ui, ctx, state, view.clone()));
+                    }
                 });
-            if let Some((view, _)) = &state.flight {
-                ui.separator();
-                out.extend(flight_ui(ui, ctx, state, view.clone()));
-            }
         });
     egui::CentralPanel::default().show(ui, |ui| {
         let snap = vigie_station::StationSnapshot::default();

@@ -257,15 +257,16 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
             screen: screen_of(&args.screen),
             report_frames: args.report_frames,
             plan: args.plan.clone(),
-            desk: args
-                .register_motive
-                .as_ref()
-                .map(|m| vigie::app::register_desk::Who {
+            // The demo flies in training: its flights are in the training register.
+            desk: args.register_motive.as_ref().map(|m| {
+                let who = vigie::app::register_desk::Who {
                     actor_id: std::env::var("VIGIE_ACTOR").unwrap_or_else(|_| "demo".into()),
                     actor_name: std::env::var("VIGIE_ACTOR_NAME").unwrap_or_default(),
                     role: std::env::var("VIGIE_ROLE").unwrap_or_else(|_| "formateur".into()),
                     motive: m.clone(),
-                }),
+                };
+                (who, true)
+            }),
         })
         .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
         script.abort();
