@@ -459,8 +459,11 @@ impl DeskState {
 /// A label and its field, side by side in a grid row (no end of row).
 fn pair(ui: &mut egui::Ui, label: String, value: &mut String, width: f32) {
     let l = ui.label(label);
-    ui.add(egui::TextEdit::singleline(value).desired_width(width))
-        .labelled_by(l.id);
+    ui.add_sized(
+        Vec2::new(width, 36.0),
+        egui::TextEdit::singleline(value).desired_width(width),
+    )
+    .labelled_by(l.id);
 }
 
 fn field(ui: &mut egui::Ui, label: String, value: &mut String, width: f32) {
@@ -505,17 +508,21 @@ pub fn register_desk_ui(
                         .labelled_by(l.id);
                     ui.checkbox(&mut state.training, tr.t("desk-training-register"));
                     ui.separator();
-                    egui::Grid::new("desk-filters")
-                        .num_columns(4)
+                    egui::CollapsingHeader::new(tr.t("desk-filters"))
+                        .default_open(false)
                         .show(ui, |ui| {
-                            pair(ui, tr.t("desk-from"), &mut state.filters.from, 130.0);
-                            pair(ui, tr.t("desk-to"), &mut state.filters.to, 130.0);
-                            ui.end_row();
-                            pair(ui, tr.t("desk-pilot"), &mut state.filters.pilot, 130.0);
-                            pair(ui, tr.t("desk-arrete"), &mut state.filters.arrete, 130.0);
-                            ui.end_row();
+                            egui::Grid::new("desk-filters")
+                                .num_columns(4)
+                                .show(ui, |ui| {
+                                    pair(ui, tr.t("desk-from"), &mut state.filters.from, 130.0);
+                                    pair(ui, tr.t("desk-to"), &mut state.filters.to, 130.0);
+                                    ui.end_row();
+                                    pair(ui, tr.t("desk-pilot"), &mut state.filters.pilot, 130.0);
+                                    pair(ui, tr.t("desk-arrete"), &mut state.filters.arrete, 130.0);
+                                    ui.end_row();
+                                });
+                            ui.checkbox(&mut state.filters.on_hold_only, tr.t("desk-hold-only"));
                         });
-                    ui.checkbox(&mut state.filters.on_hold_only, tr.t("desk-hold-only"));
                     let ready = state.who.is_complete() && state.busy.is_none();
                     ui.horizontal_wrapped(|ui| {
                         if ui

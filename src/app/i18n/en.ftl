@@ -313,6 +313,8 @@ desk-place-hold = PLACE A LEGAL HOLD
 desk-release-hold = LIFT THE LEGAL HOLD
 desk-rerun-missing = The Rerun viewer is not installed: pip install rerun-sdk==0.36.3 (or VIGIE_RERUN=path).
 
+desk-filters = Filters (dates, pilot, arrêté, hold)
+
 ## Settings
 settings-title = Settings
 settings-lang = Language

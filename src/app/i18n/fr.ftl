@@ -313,6 +313,8 @@ desk-place-hold = PLACER SOUS CONSERVATION
 desk-release-hold = LEVER LA CONSERVATION
 desk-rerun-missing = Le visualiseur Rerun n'est pas installé : pip install rerun-sdk==0.36.3 (ou VIGIE_RERUN=chemin).
 
+desk-filters = Filtres (dates, pilote, arrêté, conservation)
+
 ## Réglages
 settings-title = Réglages
 settings-lang = Langue
