@@ -9,7 +9,6 @@ mod hotspot_watch;
 mod patrol_report;
 mod sim_process;
 mod trainee;
-mod ui;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,9 +24,9 @@ pub struct Global {
     /// Station configuration file (TOML).
     #[arg(long, global = true, env = "VIGIE_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Language of messages shown to people.
-    #[arg(long, global = true, default_value = "fr", value_parser = ["fr", "en"])]
-    pub lang: String,
+    /// Language of messages shown to people (the app: French unless saved otherwise).
+    #[arg(long, global = true, value_parser = ["fr", "en"])]
+    pub lang: Option<String>,
     /// More log lines on stderr (-v: what the station does, -vv: link and protocol detail).
     /// Quiet by default: warnings and errors only. VIGIE_LOG overrides (tracing filter syntax).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -35,6 +34,11 @@ pub struct Global {
 }
 
 impl Global {
+    /// `--lang`, as the app's language (None: the saved setting, French by default).
+    pub fn lang(&self) -> Option<vigie::app::i18n::Lang> {
+        self.lang.as_deref().and_then(vigie::app::i18n::Lang::parse)
+    }
+
     /// The data directory: `--data-dir`, `VIGIE_DATA_DIR`, or the platform's data directory.
     pub fn data_dir(&self) -> PathBuf {
         if let Some(dir) = &self.data_dir {
@@ -101,6 +105,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Launch → first frame is measured from here (scripts/bench-app.sh).
+    let _ = vigie::app::LAUNCHED.set(std::time::Instant::now());
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
     let result = match cli.command {

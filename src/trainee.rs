@@ -529,7 +529,7 @@ async fn forest_patrol(
     let mut settings = vigie_patrol::PatrolSettings::new(
         home,
         home_amsl,
-        vigie_patrol::AltitudeMode::AboveTerrain { agl_m: 100.0 },
+        vigie_patrol::AltitudeMode::AboveTerrain { agl_m: 90.0 },
         vigie_patrol::CameraModel::vigie_sim_thermal(),
     );
     settings.cruise_speed_mps = Some(12.0);

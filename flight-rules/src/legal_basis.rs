@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
+use crate::message::Message;
 use crate::rules::{Finding, Severity, Situation, rule_id};
 
 #[derive(Debug, Deserialize)]
@@ -223,62 +224,81 @@ pub struct FlightLegalBasis {
 /// `LEGAL-BASIS` for arming and take-off. Missing in legal mode: refused (fail closed). In
 /// training mode the flight flies under plain aviation.
 pub(crate) fn legal_basis_rule(s: &Situation, f: &mut Vec<Finding>) {
-    let block = |reason: String| Finding {
-        rule_id: rule_id::LEGAL_BASIS,
-        severity: Severity::Blocking,
-        reason,
+    let block = |reason: String, message: Message| {
+        Finding::new(rule_id::LEGAL_BASIS, Severity::Blocking, reason, message)
     };
     let Some(b) = &s.legal_basis else {
         if s.training {
-            f.push(Finding {
-                rule_id: rule_id::LEGAL_BASIS,
-                severity: Severity::Info,
-                reason: "training flight: plain aviation (no personal data, no recording kept)"
-                    .into(),
-            });
+            f.push(Finding::new(
+                rule_id::LEGAL_BASIS,
+                Severity::Info,
+                "training flight: plain aviation (no personal data, no recording kept)",
+                Message::new("legal-training-plain"),
+            ));
         } else {
             f.push(block(
                 "no legal basis selected for this flight (CSI L242, natural-risk prevention, plain aviation…)"
                     .into(),
+                Message::new("legal-missing"),
             ));
         }
         return;
     };
     let id = &b.basis.id;
     if s.training && b.basis.personal_data {
-        f.push(block(format!(
-            "training flights fly under plain aviation, not under {id}"
-        )));
+        f.push(block(
+            format!("training flights fly under plain aviation, not under {id}"),
+            Message::new("legal-training-personal").text("basis", id),
+        ));
     }
     if !b.basis.purposes.iter().any(|p| p == &b.purpose) {
-        f.push(block(format!(
-            "purpose {:?} is not allowed under {id} ({}); allowed: {}",
-            b.purpose,
-            b.basis.title,
-            b.basis.purposes.join(", ")
-        )));
+        f.push(block(
+            format!(
+                "purpose {:?} is not allowed under {id} ({}); allowed: {}",
+                b.purpose,
+                b.basis.title,
+                b.basis.purposes.join(", ")
+            ),
+            Message::new("legal-purpose")
+                .text("purpose", &b.purpose)
+                .text("basis", id)
+                .text("title", &b.basis.title)
+                .text("allowed", b.basis.purposes.join(", ")),
+        ));
     }
     for d in &b.basis.documents {
         if b.documents.get(&d.kind).is_none_or(|r| r.trim().is_empty()) {
-            f.push(block(format!(
-                "{id} requires {} (`{}`): none given",
-                d.label, d.kind
-            )));
+            f.push(block(
+                format!("{id} requires {} (`{}`): none given", d.label, d.kind),
+                Message::new("legal-document")
+                    .text("basis", id)
+                    .text("label", &d.label)
+                    .text("kind", &d.kind),
+            ));
         }
     }
     if b.emergency && !b.basis.emergency_use {
-        f.push(block(format!(
-            "{id} has no emergency procedure: authorisation and public information come first"
-        )));
+        f.push(block(
+            format!(
+                "{id} has no emergency procedure: authorisation and public information come first"
+            ),
+            Message::new("legal-emergency").text("basis", id),
+        ));
     }
     if b.basis.requires_authorisation
         && b.basis.purpose_is_authorisation_finalite
         && let Some(a) = &s.authorisation
         && a.finalite != b.purpose
     {
-        f.push(block(format!(
-            "purpose {:?} differs from the finalité of arrêté {} ({:?})",
-            b.purpose, a.arrete, a.finalite
-        )));
+        f.push(block(
+            format!(
+                "purpose {:?} differs from the finalité of arrêté {} ({:?})",
+                b.purpose, a.arrete, a.finalite
+            ),
+            Message::new("legal-finalite")
+                .text("purpose", &b.purpose)
+                .text("arrete", &a.arrete)
+                .text("finalite", &a.finalite),
+        ));
     }
 }

@@ -14,6 +14,7 @@ mod geom;
 pub mod legal_basis;
 pub mod limits;
 pub mod link;
+pub mod message;
 pub mod mission;
 pub mod remote_id;
 pub mod rules;
@@ -36,6 +37,7 @@ pub use fence::{
 pub use legal_basis::{FlightLegalBasis, LegalBases, LegalBasis, RequiredDocument};
 pub use limits::Limits;
 pub use link::LinkLimits;
+pub use message::{Arg, Message};
 pub use mission::{
     Mission, MissionItem, PathPoint, PlanFence, QgcPlan, RallyPoint, parse_qgc_plan,
 };

@@ -20,17 +20,25 @@ pub(crate) fn link_rule(rules: &RuleSet, s: &Situation, f: &mut Vec<Finding>) {
     if !rules.limits.link.require_signed {
         return;
     }
-    let reason = match s.vehicle.as_ref().map(|v| v.link_signed) {
+    let (reason, key) = match s.vehicle.as_ref().map(|v| v.link_signed) {
         Some(Some(true)) => return,
-        Some(Some(false)) => {
-            "the link to the vehicle is not signed (MAVLink 2 signing): anyone on the network could command it or fake its position; install its key (vigie keys) over a wired link"
-        }
-        Some(None) => "whether the link to the vehicle is signed is not known yet",
-        None => "no vehicle: its link cannot be judged signed",
+        Some(Some(false)) => (
+            "the link to the vehicle is not signed (MAVLink 2 signing): anyone on the network could command it or fake its position; install its key (vigie keys) over a wired link",
+            "link-unsigned",
+        ),
+        Some(None) => (
+            "whether the link to the vehicle is signed is not known yet",
+            "link-signing-unknown",
+        ),
+        None => (
+            "no vehicle: its link cannot be judged signed",
+            "link-no-vehicle",
+        ),
     };
-    f.push(Finding {
-        rule_id: rule_id::LINK_UNSIGNED,
-        severity: Severity::Blocking,
-        reason: format!("{reason} (limits link.require_signed)"),
-    });
+    f.push(Finding::new(
+        rule_id::LINK_UNSIGNED,
+        Severity::Blocking,
+        format!("{reason} (limits link.require_signed)"),
+        crate::message::Message::new(key),
+    ));
 }

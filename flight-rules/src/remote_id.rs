@@ -150,15 +150,15 @@ pub(crate) fn remote_id_rule(
     if !l.required {
         return;
     }
-    let blocking = |reason: String| Finding {
-        rule_id: rule_id::REMOTE_ID,
-        severity: Severity::Blocking,
-        reason,
+    use crate::message::Message;
+    let blocking = |reason: String, message: Message| {
+        Finding::new(rule_id::REMOTE_ID, Severity::Blocking, reason, message)
     };
     let Some(v) = &s.vehicle else {
         // VEHICLE-UNKNOWN already refuses; say why Remote ID cannot be judged either.
         f.push(blocking(
             "no vehicle: its Remote ID cannot be checked".into(),
+            Message::new("remote-id-no-vehicle"),
         ));
         return;
     };
@@ -166,6 +166,7 @@ pub(crate) fn remote_id_rule(
     let Some(rid) = rid else {
         f.push(blocking(
             "no Remote ID heard from the vehicle (no OPEN_DRONE_ID message): the signalement électronique is required (limits remote_id.required)".into(),
+            Message::new("remote-id-not-heard"),
         ));
         return;
     };
@@ -173,23 +174,30 @@ pub(crate) fn remote_id_rule(
         None => f.push(blocking(
             "the Remote ID module has not reported whether it is ready (OPEN_DRONE_ID_ARM_STATUS)"
                 .into(),
+            Message::new("remote-id-no-arm-status"),
         )),
         Some(a) => {
             let age_s = (now - a.heard_at).num_milliseconds() as f64 / 1000.0;
             if !(-1.0..=l.stale_s).contains(&age_s) {
-                f.push(blocking(format!(
-                    "the Remote ID module's last arm status is {age_s:.0} s old (limit {:.0} s): the module is silent",
-                    l.stale_s
-                )));
+                f.push(blocking(
+                    format!(
+                        "the Remote ID module's last arm status is {age_s:.0} s old (limit {:.0} s): the module is silent",
+                        l.stale_s
+                    ),
+                    Message::new("remote-id-stale")
+                        .num("age", age_s, 0)
+                        .num("limit", l.stale_s, 0),
+                ));
             } else if !a.ready {
                 let why = if a.error.trim().is_empty() {
                     "no reason given".to_string()
                 } else {
                     a.error.trim().to_string()
                 };
-                f.push(blocking(format!(
-                    "the Remote ID module is not ready to arm: {why}"
-                )));
+                f.push(blocking(
+                    format!("the Remote ID module is not ready to arm: {why}"),
+                    Message::new("remote-id-not-ready").text("why", why),
+                ));
             }
         }
     }

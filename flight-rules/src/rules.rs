@@ -9,6 +9,7 @@ use crate::authorisation::{Authorisation, Pilot};
 use crate::breach::{BreachInput, BreachKind, breach_prediction};
 use crate::checklist::{Checklist, ChecklistKind};
 use crate::limits::Limits;
+use crate::message::Message;
 use crate::mission::{Mission, PathPoint};
 use crate::types::{
     AltRef, Altitude, Containment, LatLon, Position3d, VerticalContext, WindReading,
@@ -67,7 +68,26 @@ pub enum Severity {
 pub struct Finding {
     pub rule_id: &'static str,
     pub severity: Severity,
+    /// English, for logs, the register and the CLI.
     pub reason: String,
+    /// The same words as a stable key and typed arguments, for the app to translate.
+    pub message: Message,
+}
+
+impl Finding {
+    pub fn new(
+        rule_id: &'static str,
+        severity: Severity,
+        reason: impl Into<String>,
+        message: Message,
+    ) -> Self {
+        Self {
+            rule_id,
+            severity,
+            reason: reason.into(),
+            message,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -202,6 +222,9 @@ pub struct Situation {
     /// Terrain elevation AMSL under the vehicle now, from the station's terrain model when it has
     /// one: with `ground_amsl_m` it reads the height above home as height above this ground.
     pub ground_below_vehicle_amsl_m: Option<f64>,
+    /// How far that model may be off (its vertical accuracy); the limits' terrain relief when
+    /// not given.
+    pub ground_below_vehicle_accuracy_m: Option<f64>,
     pub geoid_undulation_m: Option<f64>,
     /// IDs of manual checklist items the pilot ticked.
     pub checklist_ticks: BTreeSet<String>,
@@ -214,12 +237,32 @@ pub struct Situation {
     pub legal_basis: Option<crate::legal_basis::FlightLegalBasis>,
 }
 
-fn finding(rule_id: &'static str, severity: Severity, reason: impl Into<String>) -> Finding {
-    Finding {
-        rule_id,
-        severity,
-        reason: reason.into(),
-    }
+fn finding(
+    rule_id: &'static str,
+    severity: Severity,
+    reason: impl Into<String>,
+    message: Message,
+) -> Finding {
+    Finding::new(rule_id, severity, reason, message)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// An altitude with its reference, as a phrase ("40 m above home").
+pub fn alt_msg(alt: &Altitude) -> Message {
+    Message::new(match alt.reference {
+        AltRef::Agl => "alt-agl",
+        AltRef::Amsl => "alt-amsl",
+        AltRef::Wgs84 => "alt-wgs84",
+        AltRef::RelHome => "alt-rel-home",
+    })
+    .num("m", alt.value_m, 1)
+}
+
+fn latlon_text(p: LatLon) -> String {
+    format!("{:.5}, {:.5}", p.lat_deg, p.lon_deg)
 }
 
 /// Judge `action` in `situation` at `now`.
@@ -256,6 +299,7 @@ pub fn evaluate(rules: &RuleSet, s: &Situation, action: &Action, now: DateTime<U
                     rule_id::MISSION_INVALID,
                     Severity::Blocking,
                     "no mission loaded",
+                    Message::new("mission-none"),
                 )),
             }
             if airborne {
@@ -454,11 +498,13 @@ fn pilot_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<F
     } else {
         ""
     };
+    let training = yes_no(s.training);
     if s.training {
         f.push(finding(
             rule_id::PILOT_TRAINING,
             Severity::Info,
             "training flight: pilot rules do not block",
+            Message::new("pilot-training"),
         ));
     }
     let Some(p) = &s.pilot else {
@@ -466,6 +512,7 @@ fn pilot_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<F
             rule_id::PILOT_MISSING,
             sev,
             format!("no pilot logged in{tag}"),
+            Message::new("pilot-missing").text("training", training),
         ));
         return;
     };
@@ -477,6 +524,11 @@ fn pilot_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<F
                 "certificate {} of {} expired on {}{tag}",
                 p.certificate_number, p.name, p.certificate_expires
             ),
+            Message::new("pilot-cert-expired")
+                .text("cert", &p.certificate_number)
+                .text("pilot", &p.name)
+                .date("date", p.certificate_expires)
+                .text("training", training),
         ));
     }
     match s.vehicle.as_ref().map(|v| v.airframe.as_str()) {
@@ -489,11 +541,17 @@ fn pilot_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<F
                 p.name,
                 p.airframes.join(", ")
             ),
+            Message::new("pilot-unqualified")
+                .text("pilot", &p.name)
+                .text("airframe", a)
+                .text("qualified", p.airframes.join(", "))
+                .text("training", training),
         )),
         None => f.push(finding(
             rule_id::PILOT_UNQUALIFIED,
             sev,
             format!("airframe unknown: qualification cannot be checked{tag}"),
+            Message::new("pilot-airframe-unknown").text("training", training),
         )),
     }
     let days = rules.limits.pilot.recency_days;
@@ -507,11 +565,19 @@ fn pilot_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec<F
                 p.name,
                 t.date_naive()
             ),
+            Message::new("pilot-not-current")
+                .text("pilot", &p.name)
+                .date("date", t.date_naive())
+                .int("days", days)
+                .text("training", training),
         )),
         None => f.push(finding(
             rule_id::PILOT_RECENCY,
             sev,
             format!("no recorded flight for {}: recency unknown{tag}", p.name),
+            Message::new("pilot-no-flight")
+                .text("pilot", &p.name)
+                .text("training", training),
         )),
     }
 }
@@ -531,6 +597,7 @@ fn auth_rules(
                 rule_id::AUTH_MISSING,
                 Severity::Info,
                 "training flight under plain aviation: no préfet's authorisation needed",
+                Message::new("auth-not-needed-training"),
             ));
             return;
         }
@@ -548,6 +615,7 @@ fn auth_rules(
                     "no préfet's authorisation: the legal basis {} does not require one",
                     b.basis.id
                 ),
+                Message::new("auth-not-needed-basis").text("basis", b.basis.id.clone()),
             ));
             return;
         }
@@ -555,6 +623,7 @@ fn auth_rules(
             rule_id::AUTH_MISSING,
             Severity::Blocking,
             "no préfet's authorisation selected (L242-5)",
+            Message::new("auth-missing"),
         ));
         return;
     };
@@ -563,6 +632,7 @@ fn auth_rules(
             rule_id::AUTH_REVOKED,
             Severity::Blocking,
             format!("arrêté {} was revoked", a.arrete),
+            Message::new("auth-revoked").text("arrete", &a.arrete),
         ));
     }
     if now < a.valid_from {
@@ -570,12 +640,18 @@ fn auth_rules(
             rule_id::AUTH_WINDOW,
             Severity::Blocking,
             format!("arrêté {} is valid only from {}", a.arrete, a.valid_from),
+            Message::new("auth-not-yet")
+                .text("arrete", &a.arrete)
+                .time("from", a.valid_from),
         ));
     } else if now > a.valid_until {
         f.push(finding(
             rule_id::AUTH_WINDOW,
             Severity::Blocking,
             format!("arrêté {} expired at {}", a.arrete, a.valid_until),
+            Message::new("auth-expired")
+                .text("arrete", &a.arrete)
+                .time("until", a.valid_until),
         ));
     } else if let Some(e) = end
         && e > a.valid_until
@@ -589,6 +665,10 @@ fn auth_rules(
                 a.valid_until,
                 e.format("%Y-%m-%d %H:%M UTC")
             ),
+            Message::new("auth-ends-mid-flight")
+                .text("arrete", &a.arrete)
+                .time("until", a.valid_until)
+                .time("end", e),
         ));
     }
     if let Some(r) = a.revoked_at.filter(|r| *r > now)
@@ -601,6 +681,9 @@ fn auth_rules(
                 "arrêté {} is revoked from {r}, before the mission ends",
                 a.arrete
             ),
+            Message::new("auth-revoked-before-end")
+                .text("arrete", &a.arrete)
+                .time("at", r),
         ));
     }
     if end.is_none()
@@ -617,6 +700,10 @@ fn auth_rules(
                 (a.valid_until - now).num_minutes(),
                 a.valid_until
             ),
+            Message::new("auth-ends-soon")
+                .text("arrete", &a.arrete)
+                .int("minutes", (a.valid_until - now).num_minutes())
+                .time("until", a.valid_until),
         ));
     }
     if let Some(n) = s.cameras_in_use
@@ -629,6 +716,10 @@ fn auth_rules(
                 "{n} cameras in use, arrêté {} allows {} at a time",
                 a.arrete, a.max_cameras
             ),
+            Message::new("auth-cameras")
+                .int("n", n)
+                .text("arrete", &a.arrete)
+                .int("max", a.max_cameras),
         ));
     }
     let days = (a.valid_until - a.valid_from).num_days();
@@ -640,6 +731,10 @@ fn auth_rules(
                 "arrêté {} is valid for {days} days, more than the {} days L242-5 allows",
                 a.arrete, rules.limits.authorisation.max_validity_days
             ),
+            Message::new("auth-duration")
+                .text("arrete", &a.arrete)
+                .int("days", days)
+                .int("max", rules.limits.authorisation.max_validity_days),
         ));
     }
 }
@@ -648,13 +743,17 @@ fn zone_finding(
     z: &Zone,
     c: Containment,
     what: &str,
+    what_msg: &Message,
     auth: Option<&Authorisation>,
 ) -> Option<Finding> {
     let certain = c == Containment::Inside;
-    let how = if certain {
-        "is inside"
+    let (how, how_key) = if certain {
+        ("is inside", "how-inside")
     } else {
-        "may be inside (position or altitude uncertain)"
+        (
+            "may be inside (position or altitude uncertain)",
+            "how-maybe-inside",
+        )
     };
     let label = format!("{} {:?} ({})", z.identifier, z.name, z.restriction);
     let msg = z
@@ -662,11 +761,20 @@ fn zone_finding(
         .as_deref()
         .map(|m| format!(" — {m}"))
         .unwrap_or_default();
+    let words = |key: &'static str| {
+        Message::new(key)
+            .msg("what", what_msg.clone())
+            .msg("how", Message::new(how_key))
+            .text("zone", &z.identifier)
+            .text("name", &z.name)
+    };
+    let with_message = |m: Message| m.text("message", z.message.clone().unwrap_or_default());
     Some(match z.restriction {
         Restriction::Prohibited => finding(
             rule_id::ZONE_PROHIBITED,
             Severity::Blocking,
             format!("{what} {how} prohibited zone {label}{msg}"),
+            with_message(words("zone-prohibited")),
         ),
         Restriction::ReqAuthorisation | Restriction::USpace => {
             if let Some(a) = auth.filter(|a| a.unlocks(&z.identifier)) {
@@ -674,6 +782,7 @@ fn zone_finding(
                     rule_id::ZONE_AUTH_REQUIRED,
                     Severity::Info,
                     format!("{what} {how} zone {label}, covered by arrêté {}", a.arrete),
+                    words("zone-auth-covered").text("arrete", &a.arrete),
                 )
             } else {
                 finding(
@@ -682,6 +791,7 @@ fn zone_finding(
                     format!(
                         "{what} {how} zone {label}, which needs an authorisation naming it{msg}"
                     ),
+                    with_message(words("zone-auth-required")),
                 )
             }
         }
@@ -689,12 +799,14 @@ fn zone_finding(
             rule_id::ZONE_CONDITIONAL,
             Severity::Warning,
             format!("{what} {how} conditional zone {label}{msg}"),
+            with_message(words("zone-conditional")),
         ),
         Restriction::NoRestriction => return None,
     })
 }
 
-/// Zone findings for one 3-D point (used by the CLI too).
+/// Zone findings for one 3-D point (used by the CLI too); `what` names it in the English
+/// reason, the message calls it "the point".
 pub fn point_zone_findings(
     zones: &ZoneSet,
     fix: &Position3d,
@@ -703,10 +815,31 @@ pub fn point_zone_findings(
     now: DateTime<Utc>,
     what: &str,
 ) -> Vec<Finding> {
+    point_zone_findings_named(
+        zones,
+        fix,
+        ctx,
+        auth,
+        now,
+        what,
+        &Message::new("what-point"),
+    )
+}
+
+/// [`point_zone_findings`] with the message naming the point (`what-vehicle`, …).
+pub fn point_zone_findings_named(
+    zones: &ZoneSet,
+    fix: &Position3d,
+    ctx: &VerticalContext,
+    auth: Option<&Authorisation>,
+    now: DateTime<Utc>,
+    what: &str,
+    what_msg: &Message,
+) -> Vec<Finding> {
     zones
         .query_point(fix, ctx, now)
         .into_iter()
-        .filter_map(|h| zone_finding(h.zone, h.containment, what, auth))
+        .filter_map(|h| zone_finding(h.zone, h.containment, what, what_msg, auth))
         .collect()
 }
 
@@ -716,7 +849,8 @@ fn takeoff_points(
     s: &Situation,
     now: DateTime<Utc>,
     limits: &Limits,
-) -> Vec<(LatLon, f64, &'static str)> {
+) -> Vec<(LatLon, f64, &'static str, &'static str)> {
+    // (point, accuracy, English name, message key of the name)
     let mut pts = vec![];
     if let Some(p) = s.takeoff_point.filter(LatLon::is_valid) {
         let acc = s
@@ -724,12 +858,12 @@ fn takeoff_points(
             .as_ref()
             .and_then(|v| v.h_accuracy_m)
             .unwrap_or(limits.zones.default_h_accuracy_m);
-        pts.push((p, acc, "the take-off point"));
+        pts.push((p, acc, "the take-off point", "what-takeoff-point"));
     }
     if let Some((p, acc)) = current_fix(s, now, limits)
-        && pts.iter().all(|(q, _, _)| q.distance_m(&p) > 1.0)
+        && pts.iter().all(|(q, _, _, _)| q.distance_m(&p) > 1.0)
     {
-        pts.push((p, acc, "the vehicle's position"));
+        pts.push((p, acc, "the vehicle's position", "what-vehicle-position"));
     }
     pts
 }
@@ -737,7 +871,7 @@ fn takeoff_points(
 fn takeoff_rules(
     rules: &RuleSet,
     s: &Situation,
-    points: &[(LatLon, f64, &'static str)],
+    points: &[(LatLon, f64, &'static str, &'static str)],
     action: &Action,
     now: DateTime<Utc>,
     f: &mut Vec<Finding>,
@@ -748,6 +882,7 @@ fn takeoff_rules(
                 id,
                 Severity::Blocking,
                 "take-off point unknown (no fresh fix and none given): cannot check zones or perimeter",
+                Message::new("takeoff-point-unknown"),
             ));
         }
         return;
@@ -757,13 +892,14 @@ fn takeoff_rules(
         Action::Takeoff { alt_m } => *alt_m,
         _ => 0.0,
     };
-    for &(p, acc, what) in points {
+    for &(p, acc, what, what_key) in points {
+        let what_msg = Message::new(what_key);
         // The climb column above the point, from the ground to the take-off altitude, judged as
         // a vertical leg so a slab between the two ends is caught too.
         let ground = Position3d::new(p, Altitude::agl(0.0), acc);
         let top = Position3d::new(p, Altitude::rel_home(climb.max(0.0)), acc);
         for (z, c) in rules.zones.query_leg(&ground, &top, &ctx, now, acc) {
-            if let Some(fd) = zone_finding(z, c, what, s.authorisation.as_ref())
+            if let Some(fd) = zone_finding(z, c, what, &what_msg, s.authorisation.as_ref())
                 && !f.contains(&fd)
             {
                 f.push(fd);
@@ -784,6 +920,14 @@ fn takeoff_rules(
                         },
                         a.arrete
                     ),
+                    Message::new(if c == Containment::Outside {
+                        "perimeter-point-outside"
+                    } else {
+                        "perimeter-point-edge"
+                    })
+                    .msg("what", what_msg.clone())
+                    .text("point", latlon_text(p))
+                    .text("arrete", &a.arrete),
                 )),
             }
         }
@@ -794,6 +938,7 @@ fn takeoff_rules(
             s,
             &Altitude::rel_home(climb),
             "take-off altitude",
+            &Message::new("what-takeoff-altitude"),
             &ctx,
             f,
         );
@@ -803,6 +948,7 @@ fn takeoff_rules(
             rule_id::CEILING,
             Severity::Blocking,
             format!("take-off altitude {climb} m is not a valid height"),
+            Message::new("ceiling-invalid-takeoff").num("alt", climb, 1),
         ));
     }
 }
@@ -812,6 +958,7 @@ fn ceiling_rule(
     s: &Situation,
     alt: &Altitude,
     what: &str,
+    what_msg: &Message,
     ctx: &VerticalContext,
     f: &mut Vec<Finding>,
 ) {
@@ -824,11 +971,25 @@ fn ceiling_rule(
     let agl = alt.interval_in(AltRef::Agl, ctx);
     match agl.within(f64::NEG_INFINITY, ceiling) {
         Containment::Inside => {}
-        Containment::Outside => f.push(finding(rule_id::CEILING, Severity::Blocking, format!("{what} {alt} is above the {ceiling:.0} m AGL ceiling"))),
+        Containment::Outside => f.push(finding(
+            rule_id::CEILING,
+            Severity::Blocking,
+            format!("{what} {alt} is above the {ceiling:.0} m AGL ceiling"),
+            Message::new("ceiling-above")
+                .msg("what", what_msg.clone())
+                .msg("alt", alt_msg(alt))
+                .num("ceiling", ceiling, 0),
+        )),
         Containment::Indeterminate => f.push(finding(
             rule_id::CEILING,
             Severity::Blocking,
             format!("{what} {alt} may exceed the {ceiling:.0} m AGL ceiling (height above ground between {:.0} and {:.0} m)", agl.lo, agl.hi),
+            Message::new("ceiling-may-exceed")
+                .msg("what", what_msg.clone())
+                .msg("alt", alt_msg(alt))
+                .num("ceiling", ceiling, 0)
+                .num("lo", agl.lo, 0)
+                .num("hi", agl.hi, 0),
         )),
     }
 }
@@ -863,6 +1024,7 @@ fn mission_rules(
             rule_id::MISSION_INVALID,
             Severity::Blocking,
             "home position unknown: the mission path cannot be checked",
+            Message::new("mission-home-unknown"),
         ));
         return;
     };
@@ -872,6 +1034,10 @@ fn mission_rules(
             rule_id::MISSION_INVALID,
             Severity::Blocking,
             format!("mission items {bad:?} have no usable altitude frame (use relative, terrain or AMSL frames)"),
+            Message::new("mission-no-altitude").text(
+                "items",
+                bad.iter().map(u16::to_string).collect::<Vec<_>>().join(", "),
+            ),
         ));
     }
     let path = m.path(home);
@@ -880,6 +1046,7 @@ fn mission_rules(
             rule_id::MISSION_INVALID,
             Severity::Blocking,
             "the mission has no navigation item",
+            Message::new("mission-no-navigation"),
         ));
         return;
     }
@@ -901,10 +1068,12 @@ fn legs_rules(
             rule_id::POSITION_UNKNOWN,
             Severity::Blocking,
             "current position unknown or stale: the route cannot be checked",
+            Message::new("route-position-unknown"),
         ));
         if let Some(p) = path.first() {
             let ctx = vertical_ctx(rules, s);
-            ceiling_rule(rules, s, &p.alt, "target altitude", &ctx, f);
+            let what = Message::new("what-target-altitude");
+            ceiling_rule(rules, s, &p.alt, "target altitude", &what, &ctx, f);
         }
         return;
     }
@@ -917,9 +1086,15 @@ fn legs_rules(
     let mut seen_zone = BTreeSet::new();
     for (i, w) in path.windows(2).enumerate() {
         let (a, b) = (w[0], w[1]);
-        let leg = match b.seq {
-            Some(seq) => format!("leg to mission item {seq}"),
-            None => format!("leg {}", i + 1),
+        let (leg, leg_msg) = match b.seq {
+            Some(seq) => (
+                format!("leg to mission item {seq}"),
+                Message::new("what-leg-to-item").int("seq", seq),
+            ),
+            None => (
+                format!("leg {}", i + 1),
+                Message::new("what-leg").int("n", i64::try_from(i + 1).unwrap_or(i64::MAX)),
+            ),
         };
         let fa = Position3d::new(a.pos, a.alt, 0.0);
         let fb = Position3d::new(b.pos, b.alt, 0.0);
@@ -930,13 +1105,18 @@ fn legs_rules(
             let c = z.leg_crosses(&fa, &fb, &ctx, margin);
             if c != Containment::Outside
                 && seen_zone.insert(z.identifier.clone())
-                && let Some(fd) =
-                    zone_finding(z, c, &format!("the {leg}"), s.authorisation.as_ref())
+                && let Some(fd) = zone_finding(
+                    z,
+                    c,
+                    &format!("the {leg}"),
+                    &leg_msg,
+                    s.authorisation.as_ref(),
+                )
             {
                 f.push(fd);
             }
         }
-        ceiling_rule(rules, s, &b.alt, &format!("the {leg}"), &ctx, f);
+        ceiling_rule(rules, s, &b.alt, &format!("the {leg}"), &leg_msg, &ctx, f);
         if let Some(per) = &perimeter {
             match perimeter_contains_leg(per, a.pos, b.pos, margin) {
                 Containment::Inside => {}
@@ -953,6 +1133,14 @@ fn legs_rules(
                             "comes too close to the edge of"
                         }
                     ),
+                    Message::new(if c == Containment::Outside {
+                        "perimeter-leg-leaves"
+                    } else {
+                        "perimeter-leg-edge"
+                    })
+                    .msg("what", leg_msg.clone())
+                    .text("from", latlon_text(a.pos))
+                    .text("to", latlon_text(b.pos)),
                 )),
             }
         }
@@ -976,6 +1164,10 @@ fn dedup_by_rule(f: &mut Vec<Finding>, id: &str, keep: usize) {
     {
         last.reason
             .push_str(&format!(" (and {} more)", total - keep));
+        let inner = std::mem::replace(&mut last.message, Message::new("and-more"));
+        last.message = Message::new("and-more")
+            .msg("inner", inner)
+            .int("count", i64::try_from(total - keep).unwrap_or(i64::MAX));
     }
 }
 
@@ -997,6 +1189,17 @@ fn wind_rules(
     );
     let kmh = |x: f64| x * 3.6;
     let src = g.gate_source.map(|x| format!("{x:?}")).unwrap_or_default();
+    let src_msg = Message::new(match g.gate_source {
+        Some(crate::types::WindSource::Anemometer) | None => "source-anemometer",
+        Some(crate::types::WindSource::Metar) => "source-metar",
+        Some(crate::types::WindSource::Vehicle) => "source-vehicle",
+    });
+    let wind_msg = |key: &'static str, v: f64| {
+        Message::new(key)
+            .num("wind", kmh(v), 0)
+            .msg("source", src_msg.clone())
+            .num("limit", kmh(g.limit_mps), 0)
+    };
     let limit = kmh(g.limit_mps);
     let (id, sev_ground) = if in_flight {
         (rule_id::WIND_INFLIGHT, Severity::Warning)
@@ -1008,6 +1211,7 @@ fn wind_rules(
             id,
             sev_ground,
             format!("no fresh wind reading ({} stale): wind unknown", g.stale.len()),
+            Message::new("wind-no-fresh").int("stale", i64::try_from(g.stale.len()).unwrap_or(i64::MAX)),
         )),
         (WindStatus::AboveLimit, Some(v)) => f.push(finding(
             id,
@@ -1017,16 +1221,19 @@ fn wind_rules(
             } else {
                 format!("wind {:.0} km/h ({src}) at or above the {limit:.0} km/h take-off limit", kmh(v))
             },
+            wind_msg(if in_flight { "wind-above-limit-rtl" } else { "wind-above-takeoff-limit" }, v),
         )),
         (WindStatus::Hysteresis, Some(v)) => f.push(finding(
             id,
             sev_ground,
             format!("wind {:.0} km/h ({src}) back under the {limit:.0} km/h limit only recently: wait for it to settle", kmh(v)),
+            wind_msg("wind-hysteresis", v),
         )),
         (WindStatus::Warn, Some(v)) => f.push(finding(
             id,
             Severity::Warning,
             format!("wind {:.0} km/h ({src}) above {:.0} % of the {limit:.0} km/h limit", kmh(v), rules.limits.wind.warn_fraction * 100.0),
+            wind_msg("wind-warn", v).num("percent", rules.limits.wind.warn_fraction * 100.0, 0),
         )),
         _ => {}
     }
@@ -1042,12 +1249,18 @@ fn monitor_vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: 
                 rule_id::BATTERY_RETURN,
                 Severity::Blocking,
                 format!("battery {b:.0} %: the reserve for the way home against the wind is reached ({needed:.0} % needed): return now"),
+                Message::new("battery-return-now")
+                    .num("pct", b, 0)
+                    .num("needed", needed, 0),
             ));
         } else if b <= needed + 10.0 {
             f.push(finding(
                 rule_id::BATTERY_RETURN,
                 Severity::Warning,
                 format!("battery {b:.0} %: {needed:.0} % is needed to come home against the wind with the reserve"),
+                Message::new("battery-return-soon")
+                    .num("pct", b, 0)
+                    .num("needed", needed, 0),
             ));
         }
     }
@@ -1059,6 +1272,11 @@ fn monitor_vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: 
                 "GPS degraded: fix type {} with {} satellites (need fix ≥ {} and ≥ {})",
                 v.gps_fix_type, v.satellites, l.min_fix_type, l.min_satellites
             ),
+            Message::new("gps-degraded")
+                .int("fix", v.gps_fix_type)
+                .int("sats", v.satellites)
+                .int("min_fix", l.min_fix_type)
+                .int("min_sats", l.min_satellites),
         ));
     }
 }
@@ -1069,6 +1287,7 @@ fn vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
             rule_id::VEHICLE_UNKNOWN,
             Severity::Blocking,
             "no vehicle connected",
+            Message::new("vehicle-unknown"),
         ));
         return;
     };
@@ -1086,11 +1305,13 @@ fn vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
             rule_id::VEHICLE_PREARM,
             Severity::Blocking,
             format!("the autopilot is not ready to arm{reasons}"),
+            Message::new("vehicle-prearm-not-ready").text("reasons", v.autopilot_reasons.join("; ")),
         )),
         None => f.push(finding(
             rule_id::VEHICLE_PREARM,
             Severity::Warning,
             format!("the autopilot does not report its pre-arm checks; it runs them when asked to arm{reasons}"),
+            Message::new("vehicle-prearm-unknown").text("reasons", v.autopilot_reasons.join("; ")),
         )),
     }
     if v.gps_fix_type < l.min_fix_type || v.satellites < l.min_satellites {
@@ -1101,6 +1322,11 @@ fn vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
                 "GPS fix type {} with {} satellites (need fix ≥ {} and ≥ {} satellites)",
                 v.gps_fix_type, v.satellites, l.min_fix_type, l.min_satellites
             ),
+            Message::new("vehicle-gps-fix")
+                .int("fix", v.gps_fix_type)
+                .int("sats", v.satellites)
+                .int("min_fix", l.min_fix_type)
+                .int("min_sats", l.min_satellites),
         ));
     }
     match v.fix_age_s(now) {
@@ -1114,11 +1340,17 @@ fn vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
                 "position is {age:.1} s old (limit {:.1} s)",
                 l.max_fix_age_s
             ),
+            Message::new("vehicle-position-old").num("age", age, 1).num(
+                "limit",
+                l.max_fix_age_s,
+                1,
+            ),
         )),
         _ => f.push(finding(
             rule_id::VEHICLE_GPS,
             Severity::Blocking,
             "no position from the vehicle",
+            Message::new("vehicle-no-position"),
         )),
     }
     if !v.home_set {
@@ -1126,6 +1358,7 @@ fn vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
             rule_id::VEHICLE_HOME,
             Severity::Blocking,
             "home position not set",
+            Message::new("vehicle-home-unset"),
         ));
     }
     if !v.fence_loaded || !v.fence_enabled {
@@ -1140,15 +1373,29 @@ fn vehicle_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
                     "loaded but not enabled (FENCE_ENABLE)"
                 }
             ),
+            Message::new(if !v.fence_loaded {
+                "vehicle-fence-not-loaded"
+            } else {
+                "vehicle-fence-not-enabled"
+            }),
         ));
     }
     let needed = battery_needed_pct(rules, s, now);
     match v.battery_pct {
-        None => f.push(finding(rule_id::VEHICLE_BATTERY, Severity::Blocking, "battery level unknown")),
+        None => f.push(finding(
+            rule_id::VEHICLE_BATTERY,
+            Severity::Blocking,
+            "battery level unknown",
+            Message::new("vehicle-battery-unknown"),
+        )),
         Some(b) if !b.is_finite() || b < needed => f.push(finding(
             rule_id::VEHICLE_BATTERY,
             Severity::Blocking,
             format!("battery {b:.0} % is below the {needed:.0} % needed (mission, wind and {:.0} % reserve)", l.reserve_battery_pct),
+            Message::new("vehicle-battery-low")
+                .num("pct", b, 0)
+                .num("needed", needed, 0)
+                .num("reserve", l.reserve_battery_pct, 0),
         )),
         Some(_) => {}
     }
@@ -1186,6 +1433,7 @@ fn checklist_rule(cl: &Checklist, ticks: &BTreeSet<String>, f: &mut Vec<Finding>
             rule_id::CHECKLIST,
             Severity::Blocking,
             format!("checklist incomplete: {}", missing.join("; ")),
+            Message::new("checklist-incomplete").text("items", missing.join("; ")),
         ));
     }
 }
@@ -1275,6 +1523,7 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
             rule_id::POSITION_UNKNOWN,
             Severity::Blocking,
             "no fresh position from the vehicle",
+            Message::new("monitor-no-position"),
         ));
         return;
     };
@@ -1283,7 +1532,9 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
     let ctx = match (s.ground_below_vehicle_amsl_m, s.ground_amsl_m) {
         (Some(below), Some(home)) => VerticalContext {
             ground_amsl_m: Some(below),
-            ground_uncertainty_m: rules.limits.ceiling.terrain_relief_m,
+            ground_uncertainty_m: s
+                .ground_below_vehicle_accuracy_m
+                .map_or(rules.limits.ceiling.terrain_relief_m, f64::abs),
             home_amsl_m: Some(home),
             geoid_undulation_m: s.geoid_undulation_m,
             relief_vs_home_m: None,
@@ -1296,7 +1547,8 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
         .and_then(|v| v.alt_rel_home_m)
         .map_or(Altitude::agl(f64::NAN), Altitude::rel_home);
     if alt.value_m.is_finite() {
-        ceiling_rule(rules, s, &alt, "current altitude", &ctx, f);
+        let what = Message::new("what-current-altitude");
+        ceiling_rule(rules, s, &alt, "current altitude", &what, &ctx, f);
     }
     let fix = Position3d::new(
         p,
@@ -1307,13 +1559,14 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
         },
         acc,
     );
-    f.extend(point_zone_findings(
+    f.extend(point_zone_findings_named(
         &rules.zones,
         &fix,
         &ctx,
         s.authorisation.as_ref(),
         now,
         "the vehicle",
+        &Message::new("what-vehicle"),
     ));
     let per = s
         .authorisation
@@ -1330,6 +1583,9 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
                 "the vehicle at {p} is outside the perimeter of arrêté {}",
                 a.arrete
             ),
+            Message::new("perimeter-vehicle-outside")
+                .text("point", latlon_text(p))
+                .text("arrete", &a.arrete),
         ));
     }
     {
@@ -1347,10 +1603,29 @@ fn monitor_rules(rules: &RuleSet, s: &Situation, now: DateTime<Utc>, f: &mut Vec
                     .time_s
                     .map(|t| format!(" in about {t:.0} s"))
                     .unwrap_or_default();
+                let mut message = match (&b.kind, b.time_s) {
+                    (BreachKind::Zone { zone_id, zone_name }, t) => Message::new(if t.is_some() {
+                        "breach-zone-soon"
+                    } else {
+                        "breach-zone"
+                    })
+                    .text("zone", zone_id)
+                    .text("name", zone_name),
+                    (BreachKind::PerimeterExit, t) => Message::new(if t.is_some() {
+                        "breach-perimeter-soon"
+                    } else {
+                        "breach-perimeter"
+                    }),
+                }
+                .num("distance", b.distance_m, 0);
+                if let Some(t) = b.time_s {
+                    message = message.num("seconds", t, 0);
+                }
                 f.push(finding(
                     rule_id::BREACH_PREDICTED,
                     Severity::Warning,
                     format!("{what} is {:.0} m away{when}", b.distance_m),
+                    message,
                 ));
             }
         }

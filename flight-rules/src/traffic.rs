@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
+use crate::message::Message;
 use crate::rules::{Finding, RuleSet, Severity, Situation, rule_id};
 use crate::types::{Containment, Interval, LatLon, M_PER_FT};
 
@@ -304,6 +305,27 @@ pub fn traffic_proximity(
 
 /// In flight the height is said relative to the drone; before take-off, as an altitude (the
 /// drone is a whole column then).
+/// The same words as [`describe`], as a message.
+fn describe_msg(p: &TrafficProximity, relative: bool) -> Message {
+    let m = match (relative, p.above_ft, p.alt_amsl_ft) {
+        (true, Some(h), _) if h >= 0.0 => Message::new("traffic-above").num("ft", h, 0),
+        (true, Some(h), _) => Message::new("traffic-below").num("ft", -h, 0),
+        (false, _, Some(a)) => Message::new("traffic-amsl").num("ft", a, 0),
+        _ => Message::new("traffic-unknown-height"),
+    };
+    m.text("label", p.label.clone())
+        .num("distance", p.distance_m, 0)
+        .num("age", p.position_age_s, 0)
+        .text(
+            "ground",
+            if p.on_ground == Some(true) {
+                "yes"
+            } else {
+                "no"
+            },
+        )
+}
+
 fn describe(p: &TrafficProximity, relative: bool) -> String {
     let height = match (relative, p.above_ft, p.alt_amsl_ft) {
         (true, Some(h), _) if h >= 0.0 => format!("{h:.0} ft above"),
@@ -423,13 +445,14 @@ pub(crate) fn traffic_rules(
     let Some(own) = own else {
         let n = has_fresh_positions(&s.traffic, l, now);
         if n > 0 {
-            f.push(Finding {
-                rule_id: rule_id::TRAFFIC_NEARBY,
-                severity: sev,
-                reason: format!(
+            f.push(Finding::new(
+                rule_id::TRAFFIC_NEARBY,
+                sev,
+                format!(
                     "the drone's position is unknown: {n} manned aircraft heard nearby cannot be judged"
                 ),
-            });
+                Message::new("traffic-own-unknown").int("n", i64::try_from(n).unwrap_or(i64::MAX)),
+            ));
         }
         return;
     };
@@ -450,10 +473,19 @@ pub(crate) fn traffic_rules(
         } else {
             format!("within {radius_m:.0} m and {height_ft:.0} ft of the drone")
         };
-        f.push(Finding {
-            rule_id: rule_id::TRAFFIC_NEARBY,
+        let message = Message::new(if takeoff {
+            "traffic-takeoff"
+        } else {
+            "traffic-inflight"
+        })
+        .msg("traffic", describe_msg(&p, !takeoff))
+        .num("radius", radius_m, 0)
+        .num("height", height_ft, 0);
+        f.push(Finding::new(
+            rule_id::TRAFFIC_NEARBY,
             severity,
-            reason: format!("{} {what}", describe(&p, !takeoff)),
-        });
+            format!("{} {what}", describe(&p, !takeoff)),
+            message,
+        ));
     }
 }

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -39,6 +38,22 @@ pub struct DemoArgs {
     /// heartbeats in simulated time).
     #[arg(long, default_value_t = 1.0)]
     pub speedup: f64,
+    /// Open the window on this screen: fly, plan, register, session, settings (screenshots).
+    #[arg(long, default_value = "fly", value_parser = ["fly", "plan", "register", "session", "settings"])]
+    pub screen: String,
+    /// Print launch → first frame and frame times when the window closes (scripts/bench-app.sh).
+    #[arg(long)]
+    pub report_frames: bool,
+    /// Open this QGroundControl plan in the plan view.
+    #[arg(long, value_name = "FILE.plan")]
+    pub plan: Option<PathBuf>,
+    /// Open the register desk and list the flights, journaled with this motive and the reader
+    /// named by VIGIE_ACTOR (default "demo").
+    #[arg(long, value_name = "TEXT")]
+    pub register_motive: Option<String>,
+    /// Simulated video height in pixels (e.g. 1080 for the frame-time benchmark).
+    #[arg(long)]
+    pub video_height: Option<u32>,
     /// A METAR for the launch site (e.g. "LFMI 281400Z 33012KT CAVOK 18/05 Q1015"): its wind
     /// group feeds the wind gate. With the built-in simulator, its wind at 10 m plays the
     /// launch-site anemometer.
@@ -160,6 +175,9 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 let vp = free_udp_port()?;
                 video_port = Some(vp);
                 cmd.args(["--video", &format!("rtp://127.0.0.1:{vp}")]);
+                if let Some(h) = args.video_height {
+                    cmd.args(["--video-height", &h.to_string()]);
+                }
             }
             // The simulator is quiet like the station unless asked (-v).
             if std::env::var_os("RUST_LOG").is_none() {
@@ -196,9 +214,8 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         "vigie-sim".into()
     };
     let station = rt.block_on(vigie_station::start(config))?;
-    let video = video_port
-        .and_then(|p| crate::ui::start_video(&format!("rtp://127.0.0.1:{p}")))
-        .map(Arc::new);
+    let mut video = video_port
+        .and_then(|p| vigie::app::video::start_video("vehicle-1", &format!("rtp://127.0.0.1:{p}")));
     if let Some(text) = &args.metar {
         let reading = flight_rules::parse_metar(text, chrono::Utc::now())
             .map_err(|e| BadInput(format!("--metar: {e}")))?;
@@ -212,7 +229,7 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         rt.spawn(anemometer(station.clone(), cport));
     }
 
-    let headless = args.headless || !crate::ui::display_available();
+    let headless = args.headless || !vigie::app::display_available();
     let duration = args.duration.map(Duration::from_secs_f64);
     let mut stop = crate::cmd::stop::install(&rt, children);
     let code = if headless {
@@ -231,18 +248,38 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 _ = stop.wait_for(|s| *s) => Ok(FlightEnd::Stopped),
             }
         });
-        report_end(result?, video.as_deref(), &data_dir)
+        report_end(
+            result?,
+            video.as_ref().and_then(|v| v.ingest.as_deref()),
+            &data_dir,
+        )
     } else {
         let st = station.clone();
         let script = rt.spawn(async move { fly(&st, |l| tracing::info!("demo: {l}")).await });
-        crate::ui::run_window(
-            "Vigie — démonstration (entraînement)",
-            station.clone(),
-            rt.handle().clone(),
-            video.clone(),
+        vigie::app::run_window(vigie::app::AppConfig {
+            title: "Vigie — démonstration".into(),
+            station: station.clone(),
+            lang: global.lang(),
+            data_dir: data_dir.clone(),
+            video: video.take(),
             duration,
-            Some(stop),
-        )?;
+            screen: screen_of(&args.screen),
+            report_frames: args.report_frames,
+            plan: args.plan.clone(),
+            // The demo flies in training: its flights are in the training register.
+            stop: Some(stop),
+            instructor: None,
+            desk: args.register_motive.as_ref().map(|m| {
+                let who = vigie::app::register_desk::Who {
+                    actor_id: std::env::var("VIGIE_ACTOR").unwrap_or_else(|_| "demo".into()),
+                    actor_name: std::env::var("VIGIE_ACTOR_NAME").unwrap_or_default(),
+                    role: std::env::var("VIGIE_ROLE").unwrap_or_else(|_| "formateur".into()),
+                    motive: m.clone(),
+                };
+                (who, true)
+            }),
+        })
+        .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
         script.abort();
         ExitCode::SUCCESS
     };
@@ -593,7 +630,7 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
 
 /// `vigie` with no subcommand: the desktop app, listening for vehicles like QGroundControl.
 pub fn run_app(global: &crate::Global) -> anyhow::Result<ExitCode> {
-    if !crate::ui::display_available() {
+    if !vigie::app::display_available() {
         return Err(BadInput("no display: run `vigie demo --headless`, or start the app from a desktop session (DISPLAY unset)".into()).into());
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -606,19 +643,37 @@ pub fn run_app(global: &crate::Global) -> anyhow::Result<ExitCode> {
         true,
     )?;
     let station = rt.block_on(vigie_station::start(config))?;
-    let video = crate::ui::start_video("rtp://0.0.0.0:5600").map(Arc::new);
+    let video = vigie::app::video::start_video("vehicle-1", "rtp://0.0.0.0:5600");
     let stop = crate::cmd::stop::install(&rt, crate::cmd::stop::Children::default());
-    crate::ui::run_window(
-        "Vigie",
-        station.clone(),
-        rt.handle().clone(),
+    vigie::app::run_window(vigie::app::AppConfig {
+        title: "Vigie".into(),
+        station: station.clone(),
+        lang: global.lang(),
+        data_dir: global.data_dir(),
         video,
-        None,
-        Some(stop),
-    )?;
+        duration: None,
+        screen: vigie::app::Screen::Fly,
+        report_frames: false,
+        plan: None,
+        desk: None,
+        stop: Some(stop),
+        instructor: None,
+    })
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
     let report = rt.block_on(station.shutdown());
     crate::cmd::stop::print_report(&report);
     Ok(ExitCode::SUCCESS)
+}
+
+fn screen_of(name: &str) -> vigie::app::Screen {
+    use vigie::app::Screen;
+    match name {
+        "plan" => Screen::Plan,
+        "register" => Screen::Register,
+        "session" => Screen::Session,
+        "settings" => Screen::Settings,
+        _ => Screen::Fly,
+    }
 }
 
 fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {

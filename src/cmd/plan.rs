@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use flight_rules::{Action, Decision, Situation, evaluate, parse_qgc_plan, rule_id};
 
 use super::zones::{load_authorisation, load_rules, parse_time, print_findings, read_input};
@@ -31,6 +32,10 @@ pub struct CheckArgs {
     /// Terrain elevation AMSL at the take-off point, metres (default: the plan's planned home altitude).
     #[arg(long, value_name = "M", allow_hyphen_values = true)]
     pub ground_amsl: Option<f64>,
+    /// Write the plan back out as a QGroundControl .plan (every field QGroundControl writes), so
+    /// scripts can round-trip plans; written whatever the verdict, which the exit status gives.
+    #[arg(long, value_name = "OUT.plan")]
+    pub out: Option<PathBuf>,
 }
 
 pub fn run(global: &crate::Global, command: PlanCommand) -> anyhow::Result<ExitCode> {
@@ -45,6 +50,8 @@ fn check(global: &crate::Global, args: CheckArgs) -> anyhow::Result<ExitCode> {
     let text = read_input(&args.plan)?;
     let plan =
         parse_qgc_plan(&text, &name).map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;
+    let file = vigie::plan_file::PlanFile::parse(&text, &name)
+        .map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;
     let (mut rules, _) = load_rules(global, &args.zones)?;
     // The plan's own exclusion fences are zones too.
     rules.zones.extend(plan.fence.exclusion_zones(&name));
@@ -92,5 +99,10 @@ fn check(global: &crate::Global, args: CheckArgs) -> anyhow::Result<ExitCode> {
     print_findings(&findings);
     let decision = Decision::from_findings(findings);
     println!("verdict: {:?}", decision.verdict);
+    if let Some(out) = &args.out {
+        std::fs::write(out, file.to_json())
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        println!("written: {}", out.display());
+    }
     Ok(refused_if(decision.is_denied()))
 }

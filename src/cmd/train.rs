@@ -126,7 +126,7 @@ fn polygon(points: &[(f64, f64)]) -> geo::Polygon<f64> {
 pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> {
     let name = scenario_name(&args.scenario)?;
     let def = scoring_definition(&args, &name)?;
-    let headless = args.headless || !crate::ui::display_available();
+    let headless = args.headless || !vigie::app::display_available();
     let conduct = match (args.trainee, headless) {
         (Some(c), _) => Some(c),
         (None, true) => Some(Conduct::Good),
@@ -199,19 +199,22 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
         sim.control_port,
     ));
 
-    let visible = sim
+    // The visible camera goes to the window; the thermal one is watched for hot spots.
+    let mut visible = sim
         .video_port
-        .and_then(|p| crate::ui::start_video(&format!("rtp://127.0.0.1:{p}")))
-        .map(Arc::new);
+        .and_then(|p| vigie::app::video::start_video("vehicle-1", &format!("rtp://127.0.0.1:{p}")));
     let thermal = match (forest, sim.video_port) {
-        (true, Some(p)) => crate::ui::start_video(&format!("rtp://127.0.0.1:{}", p + 1)),
+        (true, Some(p)) => vigie::app::video::start_video(
+            "vehicle-1-thermal",
+            &format!("rtp://127.0.0.1:{}", p + 1),
+        ),
         _ => None,
     };
     let watch = thermal.as_ref().map(|t| {
         crate::hotspot_watch::start(
             rt.handle(),
             station.clone(),
-            t.frames(),
+            t.frames.clone(),
             crate::hotspot_watch::WatchConfig {
                 vehicle: VEHICLE,
                 camera: vigie_patrol::CameraModel::vigie_sim_thermal(),
@@ -255,14 +258,24 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
             let scen = name.clone();
             rt.spawn(async move { crate::trainee::fly(&cockpit, &scen, c).await })
         });
-        crate::ui::run_window(
-            &format!("Vigie — entraînement : {}", def.title),
-            station.clone(),
-            rt.handle().clone(),
-            visible.clone(),
-            None,
-            Some(stop),
-        )?;
+        vigie::app::run_window(vigie::app::AppConfig {
+            title: format!("Vigie — entraînement : {}", def.title),
+            station: station.clone(),
+            lang: global.lang(),
+            data_dir: data_dir.clone(),
+            video: visible.take(),
+            duration: None,
+            screen: vigie::app::Screen::Fly,
+            report_frames: false,
+            plan: None,
+            desk: None,
+            stop: Some(stop),
+            instructor: Some(std::net::SocketAddr::from((
+                [127, 0, 0, 1],
+                sim.control_port,
+            ))),
+        })
+        .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
         match script {
             Some(s) if s.is_finished() => rt.block_on(s).ok().and_then(Result::ok),
             Some(s) => {

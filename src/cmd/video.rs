@@ -278,6 +278,8 @@ fn relay(global: &crate::Global, args: RelayArgs) -> anyhow::Result<ExitCode> {
                         })
                         .to_string(),
                         rule_ids: Vec::new(),
+                        data: None,
+                        vehicle: None,
                     });
                 }
                 _ => {}

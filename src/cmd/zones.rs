@@ -249,11 +249,14 @@ fn check(global: &crate::Global, args: CheckArgs) -> anyhow::Result<ExitCode> {
         a.ceiling_agl_m(&rules.limits)
     });
     if alt > ceiling {
-        findings.push(flight_rules::Finding {
-            rule_id: flight_rules::rule_id::CEILING,
-            severity: Severity::Blocking,
-            reason: format!("{alt} m AGL is above the {ceiling:.0} m AGL ceiling"),
-        });
+        findings.push(flight_rules::Finding::new(
+            flight_rules::rule_id::CEILING,
+            Severity::Blocking,
+            format!("{alt} m AGL is above the {ceiling:.0} m AGL ceiling"),
+            flight_rules::Message::new("point-ceiling-above")
+                .num("alt", alt, 1)
+                .num("ceiling", ceiling, 0),
+        ));
     }
     if let Some(a) = &auth {
         match flight_rules::zone::perimeter_contains(
@@ -262,22 +265,29 @@ fn check(global: &crate::Global, args: CheckArgs) -> anyhow::Result<ExitCode> {
             args.accuracy,
         ) {
             Containment::Inside => {}
-            c => findings.push(flight_rules::Finding {
-                rule_id: flight_rules::rule_id::AUTH_PERIMETER,
-                severity: Severity::Blocking,
-                reason: format!("the point is {c} the perimeter of arrêté {}", a.arrete),
-            }),
+            c => findings.push(flight_rules::Finding::new(
+                flight_rules::rule_id::AUTH_PERIMETER,
+                Severity::Blocking,
+                format!("the point is {c} the perimeter of arrêté {}", a.arrete),
+                flight_rules::Message::new(if c == Containment::Outside {
+                    "point-perimeter-outside"
+                } else {
+                    "point-perimeter-edge"
+                })
+                .text("arrete", &a.arrete),
+            )),
         }
         if now < a.valid_from || now > a.valid_until || a.is_revoked_at(now) {
-            findings.push(flight_rules::Finding {
-                rule_id: flight_rules::rule_id::AUTH_WINDOW,
-                severity: Severity::Blocking,
-                reason: format!(
+            findings.push(flight_rules::Finding::new(
+                flight_rules::rule_id::AUTH_WINDOW,
+                Severity::Blocking,
+                format!(
                     "arrêté {} is not in force at {}",
                     a.arrete,
                     now.to_rfc3339()
                 ),
-            });
+                flight_rules::Message::new("point-auth-window").text("arrete", &a.arrete),
+            ));
         }
     }
     print_findings(&findings);

@@ -1,5 +1,6 @@
 //! The `vigie` package's one integration-test binary: the CLI, the demo flying the real simulator,
-//! the desktop UI (egui_kittest, and a real window under Xvfb).
+//! the desktop app's views (egui_kittest, through the library), tile sources, plan files, the
+//! catalogue, and a real window under Xvfb.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary: a panic is the failure report
 
 mod cli_keys;
@@ -8,6 +9,9 @@ mod cli_rules;
 mod cli_video;
 mod demo;
 mod fly;
+mod i18n;
+mod plan_file;
 mod recovery;
+mod tiles;
 mod train;
 mod ui;

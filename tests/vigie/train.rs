@@ -134,6 +134,9 @@ fn the_forest_patrol_finds_the_fires_within_their_stated_error_and_writes_a_read
     let log = text(&out);
     assert!(out.status.success(), "{log}");
     assert!(failed(&report).is_empty(), "{log}");
+    let sheet: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("score.json")).unwrap()).unwrap();
+    assert_eq!(sheet["full_marks"], true, "the scripted good pilot: {log}");
     // Over the massif the ceiling is read above the ground under the drone, and the fence
     // ceiling makes room for the relief: no CEILING alarm, no fence breach (`no-breach` above).
     assert!(!log.contains("CEILING"), "{log}");
@@ -204,13 +207,18 @@ fn the_forest_patrol_finds_the_fires_within_their_stated_error_and_writes_a_read
         assert!(v.status.success(), "{}", text(&v));
     }
     if Command::new("ogrinfo").arg("--version").output().is_ok() {
+        // Both open, and GDAL lists every hot spot feature (as QGIS would load them).
         for f in ["patrol.geojson", "patrol.kml"] {
             let v = Command::new("ogrinfo")
-                .args(["-ro", "-al", "-so"])
+                .args(["-ro", "-al"])
                 .arg(report.join(f))
                 .output()
                 .unwrap();
             assert!(v.status.success(), "{f}: {}", text(&v));
+            let listed = String::from_utf8_lossy(&v.stdout);
+            for id in ["HS-1", "HS-2"] {
+                assert!(listed.contains(id), "{f}: {id} not listed\n{listed}");
+            }
         }
     }
 }

@@ -1,82 +1,220 @@
-//! The station screen: accessibility queries with egui_kittest, and the real window under Xvfb.
+//! The desktop app's views, through the library: egui_kittest queries by label and asserts on
+//! state and on the commands the views return; and the real window under Xvfb.
 
+use std::sync::Arc;
+
+use chrono::Utc;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use flight_rules::{Decision, Finding, Severity};
-use vigie_station::{FenceStatus, StationCommand, VehicleId, VehicleRequest, VehicleView};
+use flight_rules::{
+    Action, Authorisation, ChecklistKind, LatLon, Pilot, RuleSet, Situation, VehicleSnapshot,
+    WindReading, WindSource, evaluate,
+};
+use vigie::app::fly::{FlyState, controls_ui, fly_ui};
+use vigie::app::i18n::Lang;
+use vigie::app::plan::{PlanState, plan_tools_ui, route_overlay};
+use vigie::app::settings::Settings;
+use vigie::app::tiles::{Basemap, MapTiles};
+use vigie::app::{Context, UiCommand};
+use vigie::plan_file::PlanItem;
+use vigie_station::{
+    FenceStatus, StationCommand, StationSnapshot, VehicleId, VehicleRequest, VehicleView,
+};
 
-#[path = "../../src/ui.rs"]
-#[allow(dead_code)]
-mod app_ui;
+const DEMO_AUTH: &str =
+    include_str!("../../flight-rules/rules/examples/authorisation-istres-demo.toml");
+const DEMO_PILOT: &str = include_str!("../../flight-rules/rules/examples/pilot-demo.toml");
 
-fn view(findings: Vec<Finding>, armed: bool) -> VehicleView {
+/// Istres town centre, inside the demo perimeter.
+const ISTRES: LatLon = LatLon::new(43.5150, 4.9890);
+
+pub fn rules() -> Arc<RuleSet> {
+    Arc::new(RuleSet::default_embedded())
+}
+
+pub fn demo_authorisation(rules: &RuleSet) -> Authorisation {
+    Authorisation::from_toml(DEMO_AUTH, "authorisation-istres-demo.toml", &rules.limits).unwrap()
+}
+
+pub fn context(lang: Lang) -> (Context, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules();
+    let auth = Arc::new(demo_authorisation(&rules));
+    let ctx = Context::new(
+        lang,
+        Settings::default(),
+        rules,
+        Some(auth),
+        false,
+        dir.path().to_path_buf(),
+    );
+    (ctx, dir)
+}
+
+/// A vehicle ready to fly at Istres centre, judged by the real rules with this wind.
+fn judged_view(ctx: &Context, gust_kmh: f64) -> VehicleView {
+    let now = Utc::now();
+    let vehicle = VehicleSnapshot {
+        link_signed: Some(true),
+        remote_id: None,
+        airframe: "vigie-sim".into(),
+        gps_fix_type: 3,
+        satellites: 14,
+        h_accuracy_m: Some(1.0),
+        position: Some(ISTRES),
+        position_at: Some(now),
+        alt_rel_home_m: Some(0.0),
+        alt_amsl_m: Some(20.0),
+        ground_velocity_ne_mps: Some([0.0, 0.0]),
+        battery_pct: Some(98.0),
+        home_set: true,
+        home: Some(ISTRES),
+        fence_loaded: true,
+        fence_enabled: true,
+        armed: false,
+        airborne: false,
+        autopilot_ready: Some(true),
+        autopilot_reasons: vec![],
+    };
+    let ticks = ctx
+        .rules
+        .checklist
+        .items
+        .iter()
+        .filter(|i| matches!(i.kind, ChecklistKind::Manual))
+        .map(|i| i.id.clone())
+        .collect();
+    let s = Situation {
+        pilot: Some(Pilot::from_toml(DEMO_PILOT, "pilot-demo.toml").unwrap()),
+        training: true,
+        authorisation: ctx.authorisation.as_deref().cloned(),
+        vehicle: Some(vehicle),
+        wind: vec![WindReading {
+            source: WindSource::Anemometer,
+            mean_mps: gust_kmh / 3.6 * 0.7,
+            gust_mps: Some(gust_kmh / 3.6),
+            from_deg: Some(330.0),
+            observed_at: now,
+        }],
+        checklist_ticks: ticks,
+        ..Situation::default()
+    };
+    let decision = evaluate(&ctx.rules, &s, &Action::Arm, now);
     let mut v = VehicleView {
-        preflight: Some(Decision::from_findings(findings)),
+        preflight: Some(decision),
         fence: FenceStatus {
             loaded: true,
             enabled: true,
         },
         ..Default::default()
     };
-    v.telemetry.armed = armed;
+    v.telemetry.sysid = 1;
     v
 }
 
-fn run(v: Option<VehicleView>) -> (Harness<'static, Vec<app_ui::UiCommand>>,) {
-    let harness = Harness::new_ui_state(
-        move |ui, out: &mut Vec<app_ui::UiCommand>| {
-            out.extend(app_ui::controls_ui(
-                ui,
-                v.as_ref().map(|v| (VehicleId(1), v)),
-            ));
-        },
-        Vec::new(),
-    );
-    (harness,)
+fn controls(
+    ctx: Context,
+    v: Option<(VehicleId, VehicleView)>,
+) -> Harness<'static, (Context, FlyState, Vec<UiCommand>)> {
+    let fly = FlyState::new(&ctx.settings);
+    Harness::builder()
+        .with_context_setup(vigie::app::theme::install_fonts)
+        .with_size(egui::vec2(900.0, 900.0))
+        .build_ui_state(
+            move |ui, (ctx, fly, out): &mut (Context, FlyState, Vec<UiCommand>)| {
+                let cmds = controls_ui(
+                    ui,
+                    &ctx.tr,
+                    &ctx.palette,
+                    v.as_ref().map(|(id, v)| (*id, v)),
+                    fly,
+                );
+                out.extend(cmds);
+            },
+            (ctx, fly, Vec::new()),
+        )
 }
 
-#[test]
-fn wind_above_the_limit_greys_out_arm_and_says_why() {
-    let gust = Finding {
-        rule_id: "WIND-GATE",
-        severity: Severity::Blocking,
-        reason: "gust 72 km/h above the 50 km/h limit".into(),
-    };
-    let (mut h,) = run(Some(view(vec![gust], false)));
-    h.run();
-    h.get_by_label("NO-GO");
-    h.get_by_label("WIND-GATE — gust 72 km/h above the 50 km/h limit");
-    assert!(
-        h.get_by_label("ARM 1").accesskit_node().is_disabled(),
-        "ARM is greyed out"
-    );
-    assert!(
-        !h.get_by_label("RTL 1").accesskit_node().is_disabled(),
-        "RTL is never refused"
-    );
-    h.get_by_label("ARM 1").click();
-    h.run();
-    assert!(h.state().is_empty(), "a greyed-out ARM sends nothing");
-}
-
-#[test]
-fn go_lets_the_pilot_arm_in_guided() {
-    let (mut h,) = run(Some(view(vec![], false)));
-    h.run();
-    h.get_by_label("GO");
-    h.get_by_label("ARM 1").click();
-    h.run();
-    let got: Vec<_> = h
-        .state()
-        .iter()
+fn station_commands(out: &[UiCommand]) -> Vec<StationCommand> {
+    out.iter()
         .filter_map(|c| match c {
-            app_ui::UiCommand::Station(s) => Some(s.clone()),
-            app_ui::UiCommand::Select(_) => None,
+            UiCommand::Station(s) => Some(s.clone()),
+            _ => None,
         })
-        .collect();
-    // One procedure (GUIDED then arm), named for vehicle 1, judged by the station as a whole.
+        .collect()
+}
+
+#[test]
+fn under_mistral_arm_is_greyed_with_the_wind_reason_beside_it_and_rtl_stays_lit() {
+    let (ctx, _dir) = context(Lang::Fr);
+    let view = judged_view(&ctx, 72.0);
+    assert!(
+        view.preflight.as_ref().unwrap().blocks_on("WIND-GATE"),
+        "{:#?}",
+        view.preflight
+    );
+    let mut h = controls(ctx, Some((VehicleId(1), view)));
+    h.run();
+    h.get_by_label("✖ NO-GO");
+    let arm = h.get_by_label("ARMER — Drone 1");
+    assert!(
+        arm.accesskit_node().is_disabled(),
+        "ARM is greyed under mistral"
+    );
+    assert!(
+        h.get_by_label("DÉCOLLER — Drone 1 à 40 m")
+            .accesskit_node()
+            .is_disabled(),
+        "TAKE-OFF is greyed under mistral"
+    );
+    // The reason, in French, beside the button.
+    let reason =
+        "✖ WIND-GATE — vent 72 km/h (anémomètre) au-dessus de la limite de décollage de 50 km/h";
+    assert!(
+        h.query_all_by_label(reason).count() >= 1,
+        "the wind reason is shown beside ARM"
+    );
+    for b in [
+        "RETOUR (RTL) — Drone 1",
+        "ATTERRIR — Drone 1",
+        "FREIN (BRAKE) — Drone 1",
+    ] {
+        assert!(
+            !h.get_by_label(b).accesskit_node().is_disabled(),
+            "{b} is never greyed"
+        );
+    }
+    h.get_by_label("ARMER — Drone 1").click();
+    h.run();
+    assert!(
+        station_commands(&h.state().2).is_empty(),
+        "a greyed ARM sends nothing"
+    );
+    h.get_by_label("RETOUR (RTL) — Drone 1").click();
+    h.run();
     assert_eq!(
-        got,
+        station_commands(&h.state().2),
+        vec![StationCommand::vehicle(VehicleId(1), VehicleRequest::Rtl)]
+    );
+}
+
+#[test]
+fn when_calm_arm_is_enabled_and_arms_in_guided() {
+    let (ctx, _dir) = context(Lang::Fr);
+    let view = judged_view(&ctx, 10.0);
+    let d = view.preflight.clone().unwrap();
+    assert!(!d.is_denied(), "{:#?}", d.findings);
+    let mut h = controls(ctx, Some((VehicleId(1), view)));
+    h.run();
+    assert!(
+        !h.get_by_label("ARMER — Drone 1")
+            .accesskit_node()
+            .is_disabled()
+    );
+    h.get_by_label("ARMER — Drone 1").click();
+    h.run();
+    assert_eq!(
+        station_commands(&h.state().2),
         vec![StationCommand::vehicle(
             VehicleId(1),
             VehicleRequest::ArmInGuided
@@ -85,22 +223,242 @@ fn go_lets_the_pilot_arm_in_guided() {
 }
 
 #[test]
-fn without_a_vehicle_nothing_can_be_sent_and_safety_buttons_stay_lit() {
-    let (mut h,) = run(None);
+fn in_english_the_same_verdict_reads_in_english() {
+    let (ctx, _dir) = context(Lang::En);
+    let view = judged_view(&ctx, 72.0);
+    let mut h = controls(ctx, Some((VehicleId(1), view)));
     h.run();
-    h.get_by_label("NO-GO");
-    for b in ["ARM", "TAKE-OFF"] {
-        assert!(h.get_by_label(b).accesskit_node().is_disabled(), "{b}");
-    }
-    for b in ["RTL", "LAND", "BRAKE"] {
-        assert!(
-            !h.get_by_label(b).accesskit_node().is_disabled(),
-            "{b} is never greyed"
-        );
+    assert!(
+        h.get_by_label("ARM — Drone 1")
+            .accesskit_node()
+            .is_disabled()
+    );
+    assert!(
+        h.query_all_by_label(
+            "✖ WIND-GATE — wind 72 km/h (anemometer) at or above the 50 km/h take-off limit"
+        )
+        .count()
+            >= 1
+    );
+    assert!(
+        h.state().0.tr.missing().is_empty(),
+        "{:?}",
+        h.state().0.tr.missing()
+    );
+}
+
+#[test]
+fn with_no_vehicle_the_safety_buttons_stay_lit_and_send_nothing() {
+    let (ctx, _dir) = context(Lang::Fr);
+    let mut h = controls(ctx, None);
+    h.run();
+    assert!(
+        h.get_by_label("ARMER — aucun drone")
+            .accesskit_node()
+            .is_disabled()
+    );
+    for b in [
+        "RETOUR (RTL) — aucun drone",
+        "ATTERRIR — aucun drone",
+        "FREIN (BRAKE) — aucun drone",
+    ] {
+        assert!(!h.get_by_label(b).accesskit_node().is_disabled(), "{b}");
         h.get_by_label(b).click();
     }
     h.run();
-    assert!(h.state().is_empty(), "no vehicle: nothing to command");
+    assert!(station_commands(&h.state().2).is_empty());
+}
+
+fn no_tiles() -> Basemap {
+    Basemap {
+        tiles: MapTiles::None,
+        attribution: String::new(),
+        shipped: false,
+        problem: None,
+    }
+}
+
+struct FlyHarness {
+    ctx: Context,
+    fly: FlyState,
+    basemap: Basemap,
+    snap: StationSnapshot,
+    sent: Vec<StationCommand>,
+}
+
+fn fly_harness(snap: StationSnapshot) -> (Harness<'static, FlyHarness>, tempfile::TempDir) {
+    let (ctx, dir) = context(Lang::Fr);
+    let fly = FlyState::new(&ctx.settings);
+    let state = FlyHarness {
+        ctx,
+        fly,
+        basemap: no_tiles(),
+        snap,
+        sent: vec![],
+    };
+    let h = Harness::builder()
+        .with_context_setup(vigie::app::theme::install_fonts)
+        .with_size(egui::vec2(1440.0, 1000.0))
+        .build_ui_state(
+            |ui, s: &mut FlyHarness| {
+                let cmds = fly_ui(ui, &s.ctx, &s.snap, &mut s.basemap, None, &mut s.fly);
+                // What the app's controller does with them.
+                for c in cmds {
+                    match c {
+                        UiCommand::Select(id) => s.fly.selected = Some(id),
+                        UiCommand::Station(cmd) => s.sent.push(cmd),
+                        _ => {}
+                    }
+                }
+            },
+            state,
+        );
+    (h, dir)
+}
+
+fn two_vehicles() -> StationSnapshot {
+    let mut snap = StationSnapshot::default();
+    for id in [1u8, 2] {
+        let mut v = VehicleView::default();
+        v.telemetry.sysid = id;
+        snap.vehicles.insert(VehicleId(id), v);
+    }
+    snap
+}
+
+#[test]
+fn picking_vehicle_2_names_it_on_every_button_and_its_commands_go_to_it() {
+    let (mut h, _dir) = fly_harness(two_vehicles());
+    h.run();
+    h.get_by_label("RETOUR (RTL) — Drone 1");
+    h.get_by_label("Drone 2 · désarmé").click();
+    h.run();
+    h.run();
+    for b in [
+        "ARMER — Drone 2",
+        "RETOUR (RTL) — Drone 2",
+        "ATTERRIR — Drone 2",
+        "FREIN (BRAKE) — Drone 2",
+        "GÉOBARRIÈRE — Drone 2",
+    ] {
+        h.get_by_label(b);
+    }
+    assert!(h.query_by_label("RETOUR (RTL) — Drone 1").is_none());
+    h.get_by_label("RETOUR (RTL) — Drone 2").click();
+    h.run();
+    assert_eq!(
+        h.state().sent,
+        vec![StationCommand::vehicle(VehicleId(2), VehicleRequest::Rtl)]
+    );
+}
+
+#[test]
+fn an_action_on_several_vehicles_asks_for_confirmation_first() {
+    let (mut h, _dir) = fly_harness(two_vehicles());
+    h.run();
+    h.get_by_label("RETOUR (RTL) — TOUS LES DRONES").click();
+    h.run();
+    assert!(h.state().sent.is_empty(), "nothing leaves before CONFIRM");
+    h.get_by_label("? Retour au départ (RTL) de Drone 1, Drone 2 ?");
+    h.get_by_label("CONFIRMER").click();
+    h.run();
+    assert_eq!(
+        h.state().sent,
+        vec![
+            StationCommand::vehicle(VehicleId(1), VehicleRequest::Rtl),
+            StationCommand::vehicle(VehicleId(2), VehicleRequest::Rtl),
+        ]
+    );
+}
+
+#[test]
+fn go_here_from_the_map_asks_for_a_confirmation_naming_the_vehicle() {
+    let (mut h, _dir) = fly_harness(two_vehicles());
+    h.run();
+    // A map click, as the map reports it.
+    h.state_mut().fly.target = Some(LatLon::new(43.5160, 4.9900));
+    h.run();
+    h.get_by_label("ALLER ICI — Drone 1").click();
+    h.run();
+    assert!(h.state().sent.is_empty());
+    h.get_by_label("? Drone 1 va à la cible, à 40 m au-dessus du départ ?");
+    h.get_by_label("CONFIRMER").click();
+    h.run();
+    assert_eq!(
+        h.state().sent,
+        vec![StationCommand::vehicle(
+            VehicleId(1),
+            VehicleRequest::GoTo {
+                target: LatLon::new(43.5160, 4.9900),
+                alt_rel_m: 40.0
+            }
+        )]
+    );
+}
+
+#[test]
+fn a_plan_leg_over_the_air_base_is_refused_with_the_zone_and_its_reason() {
+    let (ctx, _dir) = context(Lang::Fr);
+    let mut plan = PlanState::new(&ctx);
+    plan.doc.planned_home = Some((ISTRES, 20.0));
+    plan.doc.items = vec![
+        PlanItem::nav(22, LatLon::new(0.0, 0.0), 40.0, 0.0),
+        PlanItem::nav(16, LatLon::new(43.5160, 4.9880), 40.0, 0.0),
+        // Onto runway threshold 33 of BA 125.
+        PlanItem::nav(16, LatLon::new(43.507789, 4.934626), 40.0, 0.0),
+    ];
+    let decision = plan.validate(&ctx).clone();
+    assert!(
+        decision.blocks_on("ZONE-PROHIBITED"),
+        "{:#?}",
+        decision.findings
+    );
+    // The leg to item 3 is drawn red with the zone's reason.
+    let overlay = route_overlay(&ctx, &plan, &decision);
+    let (leg, short, why) = overlay
+        .bad_legs
+        .iter()
+        .find(|(_, _, w)| w.contains("ZONE-PROHIBITED"))
+        .expect("a red leg");
+    assert_eq!(
+        short, "ZONE-PROHIBITED LFMI-P-PLACEHOLDER",
+        "drawn on the map beside the leg"
+    );
+    assert_eq!(
+        *leg, 1,
+        "the second route point (item 3) is reached by the bad leg"
+    );
+    assert!(
+        why.contains("LFMI-P-PLACEHOLDER") && why.contains("INTERDITE"),
+        "{why}"
+    );
+    let mut h = Harness::builder()
+        .with_context_setup(vigie::app::theme::install_fonts)
+        .with_size(egui::vec2(600.0, 1400.0))
+        .build_ui_state(
+            move |ui, (ctx, plan): &mut (Context, PlanState)| {
+                let d = plan.validate(ctx).clone();
+                let _ = plan_tools_ui(ui, ctx, &StationSnapshot::default(), plan, &d, None);
+            },
+            (ctx, plan),
+        );
+    h.run();
+    h.get_by_label("✖ PLAN REFUSÉ");
+    let labels: Vec<String> = h
+        .query_all_by_label_contains("ZONE-PROHIBITED")
+        // A label's text is its accesskit value.
+        .filter_map(|n| n.accesskit_node().value().or(n.accesskit_node().label()))
+        .collect();
+    let reason = labels
+        .iter()
+        .find(|l| l.starts_with("✖ ZONE-PROHIBITED — Le tronçon vers le point"))
+        .unwrap_or_else(|| panic!("the refused leg's reason, in French, in the list: {labels:#?}"));
+    assert!(reason.contains("LFMI-P-PLACEHOLDER"), "{reason}");
+    assert!(
+        h.state().0.tr.missing().is_empty(),
+        "{:?}",
+        h.state().0.tr.missing()
+    );
 }
 
 /// The real app window, opened by the real binary under Xvfb, flying the demo for a few seconds.
@@ -116,7 +474,7 @@ fn the_demo_window_opens_under_xvfb() {
         shot = shot.display()
     );
     let out = std::process::Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", &script])
+        .args(["-a", "-s", "-screen 0 1440x900x24", "sh", "-c", &script])
         .env("VIGIE_DATA_DIR", data.path())
         .env("VIGIE_SIM_BIN", sim)
         .output()
@@ -130,4 +488,160 @@ fn the_demo_window_opens_under_xvfb() {
     if let Ok(dir) = std::env::var("VIGIE_SCREENSHOT_DIR") {
         let _ = std::fs::copy(&shot, std::path::Path::new(&dir).join("demo-window.png"));
     }
+}
+
+type LoginState = (
+    Context,
+    vigie::app::session::SessionState,
+    StationSnapshot,
+    Vec<StationCommand>,
+);
+
+fn login_harness(snap: StationSnapshot) -> (Harness<'static, LoginState>, tempfile::TempDir) {
+    let (ctx, dir) = context(Lang::Fr);
+    let h = Harness::builder()
+        .with_context_setup(vigie::app::theme::install_fonts)
+        .with_size(egui::vec2(900.0, 700.0))
+        .build_ui_state(
+            |ui, (ctx, st, snap, sent): &mut LoginState| {
+                for c in vigie::app::session::login_ui(ui, ctx, snap, st) {
+                    if let UiCommand::Station(s) = c {
+                        sent.push(s);
+                    }
+                }
+            },
+            (
+                ctx,
+                vigie::app::session::SessionState::default(),
+                snap,
+                vec![],
+            ),
+        );
+    (h, dir)
+}
+
+#[test]
+fn login_sends_the_pin_once_and_forgets_it_and_a_refusal_is_shown_with_the_lockout() {
+    let (mut h, _dir) = login_harness(StationSnapshot::default());
+    h.run();
+    assert!(
+        h.get_by_label("SE CONNECTER")
+            .accesskit_node()
+            .is_disabled(),
+        "nothing typed yet"
+    );
+    h.get_by_label("Identifiant").click();
+    h.run();
+    h.get_by_label("Identifiant").type_text("PM-ISTRES-07");
+    h.run();
+    h.get_by_label("Code (PIN)").click();
+    h.run();
+    h.get_by_label("Code (PIN)").type_text("0000");
+    h.run();
+    h.get_by_label("SE CONNECTER").click();
+    h.run();
+    let sent = &h.state().3;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    match &sent[0] {
+        StationCommand::Session(vigie_station::SessionRequest::Login { pilot_id, pin }) => {
+            assert_eq!(pilot_id, "PM-ISTRES-07");
+            assert_eq!(pin.0, "0000");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(h.state().1.pin.is_empty(), "the PIN is not kept once sent");
+
+    // The station refused it (wrong PIN, too many times): the screen says so, and locks.
+    let mut snap = StationSnapshot::default();
+    snap.session.lockout_until = Some(Utc::now() + chrono::Duration::minutes(15));
+    snap.events.push_back(vigie_station::StationEvent::new(
+        Utc::now(),
+        vigie_station::EventLevel::Warning,
+        None,
+        vigie_station::EventKind::LoginRefused {
+            pilot_id: "PM-ISTRES-07".into(),
+            reason: "wrong PIN".into(),
+        },
+    ));
+    let (mut h, _dir) = login_harness(snap);
+    h.run();
+    h.get_by_label("✖ connexion du pilote PM-ISTRES-07 refusée : wrong PIN");
+    assert!(
+        h.query_all_by_label_contains("compte bloqué jusqu'au")
+            .count()
+            >= 1
+    );
+    assert!(
+        h.get_by_label("SE CONNECTER")
+            .accesskit_node()
+            .is_disabled(),
+        "locked out"
+    );
+}
+
+type InstructorState = (vigie::app::i18n::Tr, vigie::app::instructor::Instructor);
+
+/// The instructor's console against the real simulator's control socket: a click injects the
+/// fault into the vehicle the trainee flies, and the simulator's answer is shown.
+#[test]
+fn the_instructor_console_injects_a_gps_loss_into_the_real_simulator() {
+    let free = |_: ()| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (udp, control) = (free(()), free(()));
+    let sim = std::path::PathBuf::from(env!("CARGO_BIN_EXE_vigie")).with_file_name("vigie-sim");
+    let mut child = std::process::Command::new(&sim)
+        .args(["--scenario", "istres-calm", "--no-video", "--udp"])
+        .arg(format!("127.0.0.1:{udp}"))
+        .arg("--control")
+        .arg(format!("127.0.0.1:{control}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e} (cargo build -p vigie_sim)", sim.display()));
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], control));
+    let ask = |line: &str| vigie::app::instructor::ask(addr, line);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while ask("status").is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the simulator's control socket never opened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(ask("status").unwrap().contains("gps=3D"));
+
+    let mut h = Harness::builder()
+        .with_context_setup(vigie::app::theme::install_fonts)
+        .with_size(egui::vec2(900.0, 700.0))
+        .build_ui_state(
+            |ui, (tr, st): &mut InstructorState| {
+                vigie::app::instructor::window(ui.ctx(), tr, st);
+            },
+            (
+                vigie::app::i18n::load(Lang::Fr),
+                vigie::app::instructor::Instructor::new(addr),
+            ),
+        );
+    h.run();
+    h.get_by_label("Perte GPS").click();
+    h.run();
+    while h.state().1.last.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer from the simulator"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        h.run();
+    }
+    let (line, answer) = h.state().1.last.clone().unwrap();
+    assert_eq!(line, "gps loss");
+    assert!(answer.starts_with("ok"), "{answer}");
+    assert!(ask("status").unwrap().contains("gps=lost"));
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -51,6 +51,9 @@ const PACKAGES: &[&str] = &[
     // GDAL (ogrinfo, gdal_translate, gdaltransform): the patrol reports are opened as QGIS opens
     // them, elevation tiles are written by it, Lambert-93 is checked against it.
     "gdal-bin",
+    // Screenshots of the app's real window under Xvfb (scripts/screenshots.sh, the Xvfb test).
+    "imagemagick",
+    "x11-apps",
     // The Python peers' venv.
     "python3-venv",
     "python3-pip",
@@ -287,7 +290,6 @@ const INTERNAL: &[(&str, &[&str])] = &[
             "vigie_video",
             "vigie_register",
             "vigie_station",
-            "vigie_feeds",
             "vigie_patrol",
         ],
     ),
@@ -304,7 +306,8 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("gstreamer-rtsp", &["vigie_video"]),
     ("gstreamer-rtsp-server", &["vigie_video"]),
     ("rerun", &["vigie_register"]),
-    ("rusqlite", &["vigie_register"]),
+    // The app reads MBTiles basemaps (SQLite files, read-only); the register owns its database.
+    ("rusqlite", &["vigie_register", "vigie"]),
     ("postgres", &["vigie_register"]),
     ("egui", &["vigie"]),
     ("eframe", &["vigie"]),

@@ -95,12 +95,11 @@ impl PatrolCheck {
     }
 }
 
+/// The patrol's own findings carry their English reason as the message's one argument (the
+/// app's catalogue shows it as it is: these sentences are not translated yet).
 fn finding(rule_id: &'static str, severity: Severity, reason: String) -> Finding {
-    Finding {
-        rule_id,
-        severity,
-        reason,
-    }
+    let message = flight_rules::Message::new("patrol-finding").text("reason", reason.clone());
+    Finding::new(rule_id, severity, reason, message)
 }
 
 fn home_of(s: &Situation, m: &Mission) -> Option<(LatLon, Option<f64>)> {

@@ -53,6 +53,9 @@ pub fn vehicle_snapshot(
         airborne: t.airborne(),
         autopilot_ready: t.readiness.prearm_ok,
         autopilot_reasons: reasons,
+        // Known once the vehicle has been heard: whether what it sends is signed with its key.
+        link_signed: t.last_heartbeat_at.map(|_| t.link.signed),
+        remote_id: (!t.remote_id.is_empty()).then(|| t.remote_id.clone()),
     }
 }
 

@@ -424,6 +424,14 @@ fn over_a_massif_the_ceiling_is_read_above_the_ground_under_the_vehicle() {
     s.ground_below_vehicle_amsl_m = Some(500.0);
     let d = eval(&rules, &s, Action::Monitor);
     assert!(!d.has(rule_id::CEILING), "{:?}", ids(&d));
+    // 115 m above the ridge: the limits' 10 m relief bound may put it over 120 m; a terrain
+    // model good to 2 m does not.
+    s.vehicle.as_mut().unwrap().alt_rel_home_m = Some(415.0);
+    assert!(eval(&rules, &s, Action::Monitor).blocks_on(rule_id::CEILING));
+    s.ground_below_vehicle_accuracy_m = Some(2.0);
+    let d = eval(&rules, &s, Action::Monitor);
+    assert!(!d.has(rule_id::CEILING), "{:?}", ids(&d));
+    s.vehicle.as_mut().unwrap().alt_rel_home_m = Some(400.0);
     // The same height over the plain (ground at home's level) is 400 m above the ground.
     s.ground_below_vehicle_amsl_m = Some(200.0);
     assert!(eval(&rules, &s, Action::Monitor).blocks_on(rule_id::CEILING));

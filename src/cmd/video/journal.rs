@@ -83,6 +83,8 @@ pub fn segment_event(seg: &SegmentInfo, flight_id: Option<&str>) -> EventRecord 
         code: "video.segment".into(),
         text: detail.to_string(),
         rule_ids: Vec::new(),
+        data: Some(detail),
+        vehicle: None,
     }
 }
 

@@ -348,10 +348,18 @@ impl StationState {
                 let p = v.telemetry.position?;
                 g.elevation_m(flight_rules::LatLon::new(p.lat_deg, p.lon_deg))
             }),
+            ground_below_vehicle_accuracy_m: self.terrain.as_deref().map(|g| g.vertical_accuracy_m),
             geoid_undulation_m: None,
             checklist_ticks: self.session.checklist_ticks.clone(),
             cameras_in_use: None,
-            traffic: self.session.traffic.clone(),
+            // Manned traffic heard by the ground feed and by the vehicle's own ADS-B receiver.
+            traffic: self
+                .session
+                .traffic
+                .iter()
+                .chain(v.into_iter().flat_map(|v| v.telemetry.traffic.iter()))
+                .cloned()
+                .collect(),
             legal_basis: self.session.legal_basis.clone(),
         }
     }

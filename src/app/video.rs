@@ -1,0 +1,261 @@
+//! The video pane, fed by a latest-frame slot the app is given. Today the app starts that
+//! ingest itself (`start_video`, the only place that does); the CSU issue moves it into the
+//! station, and then the slot comes from the station's snapshot instead: only this file changes.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use egui::{RichText, Vec2};
+
+use super::i18n::Tr;
+use super::theme::{Palette, TARGET_PX};
+
+/// A video stream for the UI: its frame slot and what keeps the pipeline alive.
+pub struct VideoFeed {
+    pub label: String,
+    pub frames: vigie_video::FrameSlot,
+    pub ingest: Option<Arc<vigie_video::Ingest>>,
+}
+
+impl VideoFeed {
+    /// A slot filled by someone else (the station, a test).
+    pub fn from_slot(label: &str, frames: vigie_video::FrameSlot) -> Self {
+        VideoFeed {
+            label: label.to_string(),
+            frames,
+            ingest: None,
+        }
+    }
+}
+
+/// Start receiving a stream for the pane; None (with a log line) when it cannot start.
+pub fn start_video(label: &str, uri: &str) -> Option<VideoFeed> {
+    if let Err(e) = vigie_video::init() {
+        tracing::warn!("video disabled: {e}");
+        return None;
+    }
+    let source = match vigie_video::SourceUri::parse(uri) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("video disabled: {e}");
+            return None;
+        }
+    };
+    match vigie_video::Ingest::start(
+        vigie_video::IngestConfig::new(label, source),
+        vigie_video::Events::log_only(),
+    ) {
+        Ok(i) => {
+            let i = Arc::new(i);
+            Some(VideoFeed {
+                label: label.to_string(),
+                frames: i.frames(),
+                ingest: Some(i),
+            })
+        }
+        Err(e) => {
+            tracing::warn!("video disabled: {e}");
+            None
+        }
+    }
+}
+
+/// The pane's texture, updated from the slot when a newer frame is there.
+pub struct VideoPane {
+    feed: VideoFeed,
+    texture: Option<egui::TextureHandle>,
+    last_seq: Option<u64>,
+    last_frame_at: Option<Instant>,
+    size: [usize; 2],
+    /// Frames shown, and frames the slot replaced before we took them.
+    pub shown: u64,
+    pub snapshot_note: Option<String>,
+}
+
+impl VideoPane {
+    pub fn new(feed: VideoFeed) -> Self {
+        VideoPane {
+            feed,
+            texture: None,
+            last_seq: None,
+            last_frame_at: None,
+            size: [0, 0],
+            shown: 0,
+            snapshot_note: None,
+        }
+    }
+
+    /// Take the newest frame if it is new; a frame of the wrong size is skipped, never a panic.
+    pub fn update(&mut self, ctx: &egui::Context) {
+        let Some(frame) = self.feed.frames.latest() else {
+            return;
+        };
+        if Some(frame.seq) == self.last_seq {
+            return;
+        }
+        self.last_seq = Some(frame.seq);
+        let (w, h) = (frame.width as usize, frame.height as usize);
+        let stride = frame.stride();
+        let data = frame.rgba();
+        if w == 0 || h == 0 || stride < w * 4 || data.len() < stride * (h - 1) + w * 4 {
+            tracing::debug!("video: frame {} has a bad size, skipped", frame.seq);
+            return;
+        }
+        let image = if stride == w * 4 {
+            egui::ColorImage::from_rgba_unmultiplied([w, h], &data[..w * h * 4])
+        } else {
+            let mut packed = Vec::with_capacity(w * h * 4);
+            for row in 0..h {
+                packed.extend_from_slice(&data[row * stride..row * stride + w * 4]);
+            }
+            egui::ColorImage::from_rgba_unmultiplied([w, h], &packed)
+        };
+        self.size = [w, h];
+        match &mut self.texture {
+            Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+            None => {
+                self.texture = Some(ctx.load_texture("video", image, egui::TextureOptions::LINEAR))
+            }
+        }
+        self.shown += 1;
+        self.last_frame_at = Some(Instant::now());
+        // Video paces its own repaints; the rest of the UI runs at 10 Hz.
+        ctx.request_repaint();
+    }
+
+    fn health_text(&self, tr: &Tr) -> String {
+        let age = self.last_frame_at.map(|t| t.elapsed().as_secs_f64());
+        match (&self.feed.ingest, age) {
+            (_, None) => tr.t("video-waiting"),
+            (Some(i), Some(a)) => {
+                let h = i.health();
+                tr.ta(
+                    "video-health",
+                    &[
+                        ("w", u32::try_from(self.size[0]).unwrap_or(0).into()),
+                        ("h", u32::try_from(self.size[1]).unwrap_or(0).into()),
+                        (
+                            "dropped",
+                            i64::try_from(h.frames_dropped).unwrap_or(i64::MAX).into(),
+                        ),
+                        ("age", tr.num(a, 1).into()),
+                    ],
+                )
+            }
+            (None, Some(a)) => tr.ta(
+                "video-health-slot",
+                &[
+                    ("w", u32::try_from(self.size[0]).unwrap_or(0).into()),
+                    ("h", u32::try_from(self.size[1]).unwrap_or(0).into()),
+                    ("age", tr.num(a, 1).into()),
+                ],
+            ),
+        }
+    }
+
+    /// A stale picture says so: a frozen frame must not pass for live video.
+    fn stale(&self) -> bool {
+        self.last_frame_at
+            .is_none_or(|t| t.elapsed().as_secs_f64() > 2.0)
+    }
+
+    pub fn pane_ui(&self, ui: &mut egui::Ui, tr: &Tr, p: &Palette, full: &mut bool) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(format!("▶ {}", self.feed.label)).strong());
+            if ui
+                .add(egui::Button::new(tr.t("video-full")).min_size(Vec2::new(0.0, TARGET_PX)))
+                .clicked()
+            {
+                *full = true;
+            }
+        });
+        let w = ui.available_width().min(340.0);
+        match &self.texture {
+            Some(t) => {
+                let r = ui.add(egui::Image::new(t).fit_to_exact_size(Vec2::new(w, w * 9.0 / 16.0)));
+                if self.stale() {
+                    ui.painter().text(
+                        r.rect.center(),
+                        egui::Align2::CENTER_CENTER,
+                        format!("✖ {}", tr.t("video-frozen")),
+                        egui::FontId::proportional(22.0),
+                        p.deny,
+                    );
+                }
+            }
+            None => {
+                let (rect, _) =
+                    ui.allocate_exact_size(Vec2::new(w, w * 9.0 / 16.0), egui::Sense::hover());
+                ui.painter()
+                    .rect_filled(rect, 4.0, egui::Color32::from_gray(30));
+                ui.painter().text(
+                    rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    tr.t("video-waiting"),
+                    egui::FontId::proportional(18.0),
+                    egui::Color32::WHITE,
+                );
+            }
+        }
+        ui.label(RichText::new(self.health_text(tr)).size(14.0));
+    }
+
+    pub fn full_ui(&self, ui: &mut egui::Ui, tr: &Tr, full: &mut bool) {
+        if ui
+            .add(egui::Button::new(tr.t("video-exit-full")).min_size(Vec2::new(0.0, TARGET_PX)))
+            .clicked()
+        {
+            *full = false;
+        }
+        if let Some(t) = &self.texture {
+            let avail = ui.available_size();
+            let h = avail.y.min(avail.x * 9.0 / 16.0);
+            ui.add(egui::Image::new(t).fit_to_exact_size(Vec2::new(h * 16.0 / 9.0, h)));
+        }
+        ui.label(self.health_text(tr));
+    }
+}
+
+pub fn no_video_ui(ui: &mut egui::Ui, tr: &Tr) {
+    ui.label(format!("▶ {}", tr.t("video-none")));
+}
+
+/// Frame times of the window, for `scripts/bench-app.sh`.
+#[derive(Default)]
+pub struct FrameTimes {
+    first_frame_ms: Option<f64>,
+    times_ms: Vec<f64>,
+}
+
+impl FrameTimes {
+    /// `launched`: when the process started; `cpu_s`: eframe's CPU time of the previous frame
+    /// (UI, tessellation and painting, without waiting for the display).
+    pub fn record(&mut self, launched: Instant, cpu_s: Option<f32>) {
+        if self.first_frame_ms.is_none() {
+            self.first_frame_ms = Some(launched.elapsed().as_secs_f64() * 1000.0);
+        }
+        if let Some(s) = cpu_s
+            && self.times_ms.len() < 100_000
+        {
+            self.times_ms.push(f64::from(s) * 1000.0);
+        }
+    }
+
+    /// `vigie-frames first_frame_ms=… frames=… median_ms=… p95_ms=…` on stdout.
+    pub fn print(&self) {
+        let mut t = self.times_ms.clone();
+        t.sort_by(f64::total_cmp);
+        let q = |f: f64| {
+            t.get(((t.len() as f64 - 1.0) * f).round() as usize)
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        println!(
+            "vigie-frames first_frame_ms={:.0} frames={} median_ms={:.2} p95_ms={:.2}",
+            self.first_frame_ms.unwrap_or(f64::NAN),
+            t.len(),
+            q(0.5),
+            q(0.95)
+        );
+    }
+}
