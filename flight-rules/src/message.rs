@@ -129,6 +129,8 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("remote-id-no-arm-status", &[]),
     ("remote-id-stale", &["age", "limit"]),
     ("remote-id-not-ready", &["why"]),
+    ("remote-id-wrong-operator", &["broadcast", "expected"]),
+    ("remote-id-no-operator", &["expected"]),
     ("auth-revoked", &["arrete"]),
     ("auth-not-yet", &["arrete", "from"]),
     ("auth-expired", &["arrete", "until"]),

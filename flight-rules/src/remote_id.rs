@@ -170,6 +170,29 @@ pub(crate) fn remote_id_rule(
         ));
         return;
     };
+    // Broadcasting another operator's number (a borrowed or mis-set module) is not this
+    // operator's signalement.
+    if let Some(reg) = &s.operator_registration {
+        match rid.operator_id.as_ref().map(|o| o.operator_id.trim()) {
+            Some(o) if reg.matches_broadcast(o) => {}
+            Some(o) => f.push(blocking(
+                format!(
+                    "the Remote ID broadcasts operator {o:?}, not this operator's {}",
+                    reg.public_id()
+                ),
+                Message::new("remote-id-wrong-operator")
+                    .text("broadcast", o)
+                    .text("expected", reg.public_id()),
+            )),
+            None => f.push(blocking(
+                format!(
+                    "the Remote ID broadcasts no operator ID (OPEN_DRONE_ID_OPERATOR_ID); it must be {}",
+                    reg.public_id()
+                ),
+                Message::new("remote-id-no-operator").text("expected", reg.public_id()),
+            )),
+        }
+    }
     match &rid.arm_status {
         None => f.push(blocking(
             "the Remote ID module has not reported whether it is ready (OPEN_DRONE_ID_ARM_STATUS)"

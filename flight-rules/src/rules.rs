@@ -235,6 +235,9 @@ pub struct Situation {
     /// The legal basis the flight flies under, its purpose and documents (DOMAIN.md §1b). None in
     /// legal mode refuses arming (`LEGAL-BASIS`); in training mode it means plain aviation.
     pub legal_basis: Option<crate::legal_basis::FlightLegalBasis>,
+    /// The operator's registration number, when configured: with `remote_id.required`, the
+    /// drone's Remote ID must broadcast it.
+    pub operator_registration: Option<crate::remote_id::OperatorRegistration>,
 }
 
 fn finding(

@@ -99,6 +99,7 @@ fn record(dir: &Path) -> Register {
             place: "Istres, centre-ville".into(),
             anonymised_copy: false,
             vehicle: None,
+            operator_registration: None,
         },
         &LegalBasisRecord {
             id: "csi-l242".into(),

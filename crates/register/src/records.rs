@@ -142,6 +142,10 @@ pub struct FlightStart {
     /// flight it left open when the same vehicle reappears.
     #[serde(default)]
     pub vehicle: Option<u8>,
+    /// The UAS operator's registration number (EN 4709-002, as AlphaTango issues it), when the
+    /// station is configured with one: the flight's operator, as Remote ID broadcasts it.
+    #[serde(default)]
+    pub operator_registration: Option<String>,
 }
 
 /// The legal basis a flight flies under (DOMAIN.md §1b), as the register keeps it: the id and

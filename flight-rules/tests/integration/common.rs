@@ -88,6 +88,7 @@ pub fn good_situation(rules: &RuleSet) -> Situation {
         ground_amsl_m: Some(22.0),
         ground_below_vehicle_amsl_m: None,
         ground_below_vehicle_accuracy_m: None,
+        operator_registration: None,
         geoid_undulation_m: Some(49.5),
         checklist_ticks: rules
             .checklist

@@ -176,6 +176,46 @@ fn remote_id_table() {
 }
 
 #[test]
+fn with_an_operator_number_the_remote_id_must_broadcast_it() {
+    let rules = with_settings(false, true);
+    let mut s = good_situation(&rules);
+    s.operator_registration = Some(OperatorRegistration::parse("FIN87astrdge12k8-xyz").unwrap());
+    let broadcasting = |op: Option<&str>| {
+        let mut r = arm_status(true, "", 1);
+        r.operator_id = op.map(|o| RemoteIdOperatorId {
+            operator_id: o.into(),
+            heard_at: now(),
+        });
+        Some(r)
+    };
+    let judge = |s: &Situation| evaluate(&rules, s, &Action::Takeoff { alt_m: 30.0 }, now());
+    // Its own public part (never the secret): flies.
+    s.vehicle.as_mut().unwrap().remote_id = broadcasting(Some("FIN87astrdge12k8"));
+    assert!(
+        !judge(&s).has(rule_id::REMOTE_ID),
+        "{:#?}",
+        judge(&s).findings
+    );
+    // Another operator's number (a borrowed module), or none: refused, naming both.
+    s.vehicle.as_mut().unwrap().remote_id = broadcasting(Some("FRAabcdefghijkl1"));
+    let d = judge(&s);
+    let f = d
+        .blocking()
+        .find(|f| f.rule_id == rule_id::REMOTE_ID)
+        .unwrap();
+    assert!(
+        f.reason.contains("FRAabcdefghijkl1") && f.reason.contains("FIN87astrdge12k8"),
+        "{}",
+        f.reason
+    );
+    s.vehicle.as_mut().unwrap().remote_id = broadcasting(None);
+    assert!(judge(&s).blocks_on(rule_id::REMOTE_ID));
+    // Without a configured number, any working module will do.
+    s.operator_registration = None;
+    assert!(!judge(&s).has(rule_id::REMOTE_ID));
+}
+
+#[test]
 fn shipped_limits_leave_both_settings_off() {
     let l = Limits::default_embedded();
     assert!(!l.link.require_signed && !l.remote_id.required);

@@ -139,6 +139,7 @@ fn station(
             place: format!("Commune {n}"),
             anonymised_copy: false,
             vehicle: None,
+            operator_registration: None,
         };
         timed(&mut lat, &mut || {
             reg.start_flight_with_basis(&start, &basis())

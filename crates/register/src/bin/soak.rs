@@ -81,6 +81,7 @@ fn run(dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
                 place: "Istres centre".into(),
                 anonymised_copy: false,
                 vehicle: None,
+                operator_registration: None,
             })?,
         )?;
         for i in 0..3 {

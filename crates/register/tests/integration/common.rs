@@ -261,6 +261,7 @@ pub fn record_flight(
         place: "Istres, centre-ville".into(),
         anonymised_copy: false,
         vehicle: None,
+        operator_registration: None,
     })
     .unwrap();
     reg.record_wind(&WindReading {

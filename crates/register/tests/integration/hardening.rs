@@ -367,6 +367,7 @@ fn each_flight_carries_its_legal_basis_and_retention_follows_it() {
         place: "Istres, massif de Castillon".into(),
         anonymised_copy: false,
         vehicle: None,
+        operator_registration: None,
     };
     reg.start_flight_with_basis(
         &start("FB-forest"),

@@ -613,6 +613,7 @@ pub fn bad_input_is_refused_with_the_field_named(b: &Backend) {
             place: "x".into(),
             anonymised_copy: false,
             vehicle: None,
+            operator_registration: None,
         })
         .unwrap_err();
     assert!(err.to_string().contains("deployment nope"), "{err}");
