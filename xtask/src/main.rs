@@ -278,6 +278,8 @@ const INTERNAL: &[(&str, &[&str])] = &[
             "vigie_register",
             "vigie_feeds",
             "vigie_patrol",
+            // Each vehicle's video: received, recorded with the flight, its frames to the UI.
+            "vigie_video",
         ],
     ),
     (

@@ -32,6 +32,7 @@ enum Input {
     Telemetry(VehicleId, Box<vigie_link::VehicleTelemetry>),
     OpResult(OpId, OpResult),
     Feed(FeedInput),
+    Video(VehicleId, crate::video::VideoHealth),
 }
 
 struct Actor {
@@ -45,6 +46,9 @@ struct Actor {
     events_tx: broadcast::Sender<StationEvent>,
     inputs_tx: mpsc::Sender<Input>,
     results_tx: mpsc::UnboundedSender<Input>,
+    /// Declared before `recording`: dropped first, so the video's last segments are filed and
+    /// its senders to the register thread gone before that thread is joined.
+    video: crate::video::Videos,
     recording: Option<Recording>,
     /// Each open flight's tlog, by flight id.
     tlogs: HashMap<String, PathBuf>,
@@ -67,6 +71,11 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
                 aircraft: config.aircraft_registration.clone(),
                 witnesses: config.witnesses.clone(),
                 login: vigie_register::LoginPolicy::default(),
+                training_counts_for_recency: config.policy.training_counts_for_recency,
+                operator_registration: config
+                    .operator_registration
+                    .as_ref()
+                    .map(ToString::to_string),
             },
             feedback_tx,
         )?),
@@ -91,6 +100,7 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
             legal_bases: config.legal_bases.clone(),
             legal_basis_id: config.legal_basis_id.clone(),
             operation_area: config.operation_area.clone(),
+            operator_registration: config.operator_registration.clone(),
             ..Default::default()
         },
         airframe: config.airframe,
@@ -113,6 +123,23 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
     let (safety_tx, safety_rx) = mpsc::unbounded_channel();
     let (inputs_tx, inputs_rx) = mpsc::channel(64);
     let inputs_tx_feeds = inputs_tx.clone();
+    let frame_slots = crate::video::FrameSlots::default();
+    let video = {
+        let tx = inputs_tx.clone();
+        // From a GStreamer thread: never wait on the actor; a full lane drops the report (the
+        // stream's next report says the same).
+        let health = Arc::new(move |v: VehicleId, h: crate::video::VideoHealth| {
+            if tx.try_send(Input::Video(v, h)).is_err() {
+                tracing::warn!("video health report dropped: the station is busy");
+            }
+        });
+        crate::video::Videos::start(
+            &config.video,
+            health,
+            recording.as_ref().map(|r| r.tx.clone()),
+            &frame_slots,
+        )
+    };
     let (results_tx, results_rx) = mpsc::unbounded_channel();
     let (shutdown_tx, shutdown_rx) = mpsc::unbounded_channel();
     let actor = Actor {
@@ -131,6 +158,7 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
         authorisation_store,
         limits,
         interrupted: Vec::new(),
+        video,
     };
     spawn_feeds(&feeds, &inputs_tx_feeds).await?;
     tokio::spawn(actor.run(Lanes {
@@ -150,6 +178,7 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
         rules,
         authorisation: config.authorisation.map(Arc::new),
         shutdown: shutdown_tx,
+        video: frame_slots,
     })
 }
 
@@ -222,6 +251,7 @@ impl Actor {
             self.carry_out(effects);
             if !commands_open && !safety_open {
                 // Every handle dropped: the station stops; the register thread seals what is open.
+                self.video.shutdown();
                 self.publish();
                 if let Some(r) = self.recording.take() {
                     tokio::task::spawn_blocking(move || r.close());
@@ -253,6 +283,7 @@ impl Actor {
                 tracing::error!("flight tlog not closed: {e}");
             }
         }
+        self.video.shutdown();
         self.publish();
         if let Some(r) = self.recording.take() {
             let _ = tokio::task::spawn_blocking(move || r.close()).await;
@@ -330,6 +361,7 @@ impl Actor {
             Input::Telemetry(id, t) => self.state.on_telemetry(Utc::now(), id, *t),
             Input::OpResult(op, r) => self.state.on_op_result(Utc::now(), op, r),
             Input::Feed(f) => self.state.on_feed(Utc::now(), f),
+            Input::Video(v, h) => self.state.on_video(Utc::now(), v, h),
         }
     }
 
@@ -340,6 +372,7 @@ impl Actor {
             dir,
         } = &f
         {
+            self.video.flight_opened(*vehicle, flight_id, dir);
             let path = dir.join("flight.tlog");
             self.tlogs.insert(flight_id.clone(), path.clone());
             let hub = self.hub.clone();
@@ -412,11 +445,16 @@ impl Actor {
                     flight_id,
                     at,
                 } => {
-                    // Close the tlog first (flushed), then seal with its digest.
+                    // Close the video's last segment and the tlog first (flushed), then seal
+                    // with their digests; the segment goes to the register as it closes.
                     let tlog = self.tlogs.remove(&flight_id);
                     let hub = self.hub.clone();
                     let tx = self.recording.as_ref().map(|r| r.tx.clone());
+                    let recorder = self.video.take_recorder(vehicle);
                     tokio::spawn(async move {
+                        if let Some(r) = recorder {
+                            let _ = tokio::task::spawn_blocking(move || r.stop()).await;
+                        }
                         if tlog.is_some()
                             && let Err(e) = hub.set_tlog(vehicle.0, None).await
                         {
@@ -492,6 +530,10 @@ impl Actor {
                 } => {
                     self.tlogs.remove(&flight_id);
                     self.interrupted.push(vehicle);
+                    // Only at shutdown: waiting for the last segment is what stopping means.
+                    if let Some(r) = self.video.take_recorder(vehicle) {
+                        r.stop();
+                    }
                     self.record(RecordMsg::Interrupt(Box::new(
                         vigie_register::FlightInterruption {
                             flight_id,

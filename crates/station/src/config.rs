@@ -30,6 +30,12 @@ pub struct StationConfig {
     pub register_dir: Option<PathBuf>,
     /// Aircraft registration number, for the register.
     pub aircraft_registration: String,
+    /// Each vehicle's video source (VIDEO_STREAM_INFORMATION's URI, or the operator's): the
+    /// station receives it, records it with the flight and hands its frames to the UI.
+    pub video: std::collections::BTreeMap<crate::protocol::VehicleId, vigie_video::SourceUri>,
+    /// The UAS operator's registration number (EN 4709-002, AlphaTango): recorded with every
+    /// flight, and what the drone's Remote ID must broadcast when Remote ID is required.
+    pub operator_registration: Option<flight_rules::OperatorRegistration>,
     /// Further arrêtés the pilot may pick from (besides `authorisation`).
     pub authorisations: Vec<Authorisation>,
     /// Where imported arrêtés are kept (the data dir's `authorisations/`); None: not kept.
@@ -72,6 +78,8 @@ impl StationConfig {
             terrain: None,
             register_dir: None,
             aircraft_registration: String::new(),
+            operator_registration: None,
+            video: Default::default(),
             authorisations: Vec::new(),
             authorisation_store: None,
             legal_bases: None,
@@ -91,6 +99,9 @@ pub struct FlightPolicy {
     /// Warn this many seconds before the authorisation's window ends (10 and 2 minutes).
     pub authorisation_warn_s: Vec<i64>,
     pub auto_rtl: AutoRtl,
+    /// Flights in the training register count for a pilot's recency (PILOT-RECENCY). Off by
+    /// default: a simulator session is not a flight unless the operator's rules say so.
+    pub training_counts_for_recency: bool,
 }
 
 impl Default for FlightPolicy {
@@ -98,6 +109,7 @@ impl Default for FlightPolicy {
         Self {
             authorisation_warn_s: vec![600, 120],
             auto_rtl: AutoRtl::default(),
+            training_counts_for_recency: false,
         }
     }
 }

@@ -191,6 +191,20 @@ pub enum EventKind {
         source: vigie_patrol::HotspotSource,
         observations: u32,
     },
+    /// The vehicle's video stopped arriving (the recording goes on in a new segment when it
+    /// comes back).
+    VideoLost {
+        stream: String,
+        reason: String,
+    },
+    VideoRegained {
+        stream: String,
+    },
+    /// The flight's video is no longer recorded (disk space, write failure); the stream goes on.
+    RecordingStopped {
+        stream: String,
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -243,6 +257,9 @@ impl EventKind {
             EventKind::AlarmAcknowledged { .. } => "ALARM-ACKNOWLEDGED",
             EventKind::BreachPredicted { .. } => "BREACH-PREDICTED",
             EventKind::HotspotObserved { .. } => "HOTSPOT",
+            EventKind::VideoLost { .. } => "VIDEO-LOST",
+            EventKind::VideoRegained { .. } => "VIDEO-REGAINED",
+            EventKind::RecordingStopped { .. } => "RECORDING-STOPPED",
         }
     }
 }
@@ -455,6 +472,13 @@ impl StationEvent {
                 pos.1,
                 if *observations == 1 { "" } else { "s" }
             ),
+            EventKind::VideoLost { stream, reason } => {
+                format!("{who}: video {stream} lost ({reason})")
+            }
+            EventKind::VideoRegained { stream } => format!("{who}: video {stream} back"),
+            EventKind::RecordingStopped { stream, reason } => {
+                format!("{who}: video {stream} NOT RECORDED any more: {reason}")
+            }
         }
     }
 }
@@ -487,6 +511,10 @@ pub enum AlarmKind {
     Feed(&'static str),
     /// A reattached vehicle's fence or mission differs from the record (or cannot be read).
     ReadBack,
+    /// The vehicle's video stopped arriving.
+    VideoLost,
+    /// The flight's video is not being recorded.
+    RecordingStopped,
 }
 
 #[derive(

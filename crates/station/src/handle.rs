@@ -29,9 +29,16 @@ pub struct StationHandle {
     pub(crate) rules: Arc<RuleSet>,
     pub(crate) authorisation: Option<Arc<Authorisation>>,
     pub(crate) shutdown: mpsc::UnboundedSender<oneshot::Sender<crate::state::ShutdownReport>>,
+    pub(crate) video: crate::video::FrameSlots,
 }
 
 impl StationHandle {
+    /// The latest frames of a vehicle's video, when the station receives one (the UI shows
+    /// them; it never starts a pipeline of its own).
+    pub fn video(&self, vehicle: VehicleId) -> Option<vigie_video::FrameSlot> {
+        self.video.lock().ok()?.get(&vehicle).cloned()
+    }
+
     pub fn snapshot(&self) -> watch::Receiver<StationSnapshot> {
         self.snapshot.clone()
     }

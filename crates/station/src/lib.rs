@@ -24,6 +24,7 @@ pub mod register_thread;
 pub mod snapshot;
 pub mod state;
 pub mod translate;
+pub mod video;
 
 pub use actor::start;
 pub use config::{AutoRtl, Feeds, FlightPolicy, StationConfig};

@@ -81,6 +81,8 @@ pub enum RecordMsg {
     },
     /// The station stops with this flight open (its tlog already closed).
     Interrupt(Box<vigie_register::FlightInterruption>),
+    /// A closed video segment of a flight, with its digest.
+    VideoSegment(Box<vigie_register::VideoSegment>),
 }
 
 /// Why a login was refused, for the pilot.
@@ -157,6 +159,10 @@ pub struct RegisterConfig {
     /// Witnesses of the chain head (a directory on another disk, a PostgreSQL conninfo).
     pub witnesses: Vec<String>,
     pub login: LoginPolicy,
+    /// Take the training register's flights into the pilot's recency (operator setting).
+    pub training_counts_for_recency: bool,
+    /// The UAS operator's registration number, recorded with every flight.
+    pub operator_registration: Option<String>,
 }
 
 struct Flight {
@@ -197,6 +203,28 @@ fn event_record(flight_id: Option<String>, e: &StationEvent) -> EventRecord {
         data: crate::facts::event_data(e),
         vehicle: e.vehicle.map(|v| v.0),
     }
+}
+
+/// The last flight that counts for a pilot's recency: the legal register's, and the training
+/// register's (in `dir`) only when the operator's policy says training counts. A training
+/// register that is missing or unreadable adds nothing: recency then rests on legal flights.
+pub fn recency_last_flight(
+    dir: &std::path::Path,
+    pilot_id: &str,
+    legal_last: Option<DateTime<Utc>>,
+    training_counts: bool,
+) -> Option<DateTime<Utc>> {
+    if !training_counts || !dir.join(RegisterKind::Training.file_name()).exists() {
+        return legal_last;
+    }
+    let training = match Register::open(dir, RegisterKind::Training) {
+        Ok(mut t) => t.last_flight_of(pilot_id).ok().flatten(),
+        Err(e) => {
+            tracing::warn!("training register not read for recency: {e}");
+            None
+        }
+    };
+    legal_last.max(training)
 }
 
 /// The rules' pilot from the register's record, with its recency from the register's flights.
@@ -465,6 +493,15 @@ impl Thread {
                     self.interrupt(f, *i);
                 }
             }
+            RecordMsg::VideoSegment(seg) => {
+                let res = self.reg.as_mut().map(|r| r.record_video_segment(&seg));
+                if let Some(Err(e)) = res {
+                    self.fault(format!(
+                        "video segment {} of flight {} not in the register: {e}",
+                        seg.file.path, seg.flight_id
+                    ));
+                }
+            }
         }
     }
 
@@ -484,7 +521,17 @@ impl Thread {
         };
         match reg.login(pilot_id, pin, at, &policy) {
             Ok(LoginOutcome::Accepted(rec)) => {
-                let last = reg.last_flight_of(pilot_id).ok().flatten();
+                let legal = reg.last_flight_of(pilot_id).ok().flatten();
+                let last = if self.config.training {
+                    legal
+                } else {
+                    recency_last_flight(
+                        &self.config.data_dir,
+                        pilot_id,
+                        legal,
+                        self.config.training_counts_for_recency,
+                    )
+                };
                 Ok(Box::new(pilot_from_record(&rec, last)))
             }
             Ok(LoginOutcome::Refused(why)) => Err(LoginRefused {
@@ -637,10 +684,15 @@ impl Thread {
                 .authorisation
                 .as_ref()
                 .map_or_else(|| "aucun".into(), |a| a.arrete.clone()),
-            finalite: s
-                .authorisation
-                .as_ref()
-                .map_or_else(|| "formation".into(), |a| a.finalite.clone()),
+            // Without an arrêté: the basis' purpose (a forest patrol's), else training.
+            finalite: s.authorisation.as_ref().map_or_else(
+                || {
+                    s.legal_basis
+                        .as_ref()
+                        .map_or_else(|| "formation".into(), |b| b.purpose.clone())
+                },
+                |a| a.finalite.clone(),
+            ),
             pilot_id: s
                 .pilot
                 .as_ref()
@@ -649,12 +701,13 @@ impl Thread {
             started_at: at,
             takeoff_lat_deg: takeoff.map(|t| t.0),
             takeoff_lon_deg: takeoff.map(|t| t.1),
-            place: s
-                .authorisation
-                .as_ref()
-                .map_or_else(String::new, |a| a.commune.clone().unwrap_or_default()),
+            place: s.authorisation.as_ref().map_or_else(
+                || s.operation_area.clone().unwrap_or_default(),
+                |a| a.commune.clone().unwrap_or_default(),
+            ),
             anonymised_copy: false,
             vehicle: Some(vehicle.0),
+            operator_registration: self.config.operator_registration.clone(),
         };
         let res = match &s.legal_basis {
             Some(b) => reg.start_flight_with_basis(&start, &legal_basis_record(b)),

@@ -108,6 +108,8 @@ pub struct SessionView {
     pub checklist_ticks: BTreeSet<String>,
     /// Wind readings from the ground (anemometer, METAR) in force.
     pub ground_wind: Vec<WindReading>,
+    /// Manned traffic from the ground feed (SBS-1); each vehicle's own ADS-B is in its telemetry.
+    pub traffic: Vec<flight_rules::Traffic>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -10,5 +10,7 @@ mod core;
 mod flights;
 #[path = "integration/properties.rs"]
 mod properties;
+#[path = "integration/recency.rs"]
+mod recency;
 #[path = "integration/sim.rs"]
 mod sim;

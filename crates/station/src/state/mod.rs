@@ -361,6 +361,7 @@ impl StationState {
                 .cloned()
                 .collect(),
             legal_basis: self.session.legal_basis.clone(),
+            operator_registration: self.session.operator_registration.clone(),
         }
     }
 
@@ -1921,6 +1922,53 @@ impl StationState {
         out
     }
 
+    /// A vehicle's video stream: lost and regained as an alarm, and a recording that stops.
+    pub fn on_video(
+        &mut self,
+        now: DateTime<Utc>,
+        vehicle: VehicleId,
+        h: crate::video::VideoHealth,
+    ) -> Vec<Effect> {
+        use crate::video::VideoHealth;
+        let mut out = Vec::new();
+        match h {
+            VideoHealth::Up { stream } => {
+                let was_lost = self.alarms.iter().any(|a| {
+                    a.kind == AlarmKind::VideoLost
+                        && a.vehicle == Some(vehicle)
+                        && a.cleared_at.is_none()
+                });
+                if was_lost {
+                    self.clear(&mut out, now, Some(vehicle), &AlarmKind::VideoLost);
+                    self.push_event(
+                        &mut out,
+                        now,
+                        EventLevel::Info,
+                        Some(vehicle),
+                        EventKind::VideoRegained { stream },
+                    );
+                }
+            }
+            VideoHealth::Lost { stream, reason } => self.raise(
+                &mut out,
+                now,
+                Some(vehicle),
+                AlarmKind::VideoLost,
+                AlarmSeverity::Warning,
+                EventKind::VideoLost { stream, reason },
+            ),
+            VideoHealth::RecordingStopped { stream, reason } => self.raise(
+                &mut out,
+                now,
+                Some(vehicle),
+                AlarmKind::RecordingStopped,
+                AlarmSeverity::Critical,
+                EventKind::RecordingStopped { stream, reason },
+            ),
+        }
+        out
+    }
+
     /// Every manual item of the rules' checklist is ticked (automatic items are the rules' own).
     fn checklist_complete(&self) -> bool {
         self.rules
@@ -2070,6 +2118,7 @@ impl StationState {
                     .collect(),
                 checklist_ticks: s.checklist_ticks.clone(),
                 ground_wind: s.ground_wind(),
+                traffic: s.traffic.clone(),
             },
             events: self.events.clone(),
             alarms: self.alarms.clone(),

@@ -30,6 +30,8 @@ pub struct SessionState {
     pub traffic: Vec<flight_rules::Traffic>,
     /// Where the flight operates when no arrêté gives a perimeter (a basis that needs none,
     /// such as a forest-fire patrol): the fence is built from it.
+    /// The UAS operator's registration number (EN 4709-002): Remote ID must broadcast it.
+    pub operator_registration: Option<flight_rules::OperatorRegistration>,
     pub operation_area: Option<OperationArea>,
 }
 

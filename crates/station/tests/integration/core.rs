@@ -715,3 +715,60 @@ fn over_relief_the_fence_ceiling_makes_room_for_the_ground_inside_the_perimeter(
         Some(80.0)
     );
 }
+
+#[test]
+fn a_lost_video_stream_is_an_alarm_until_it_comes_back() {
+    use vigie_station::video::VideoHealth;
+    let mut s = ready(Some(calm(now())));
+    let fx = s.on_video(
+        now(),
+        V1,
+        VideoHealth::Lost {
+            stream: "drone-1".into(),
+            reason: "no data for 1.5 s".into(),
+        },
+    );
+    assert!(
+        fx.iter().any(
+            |e| matches!(e, Effect::Event(ev) if matches!(ev.kind, EventKind::VideoLost { .. }))
+        ),
+        "{fx:#?}"
+    );
+    assert!(
+        s.snapshot()
+            .alarms
+            .iter()
+            .any(|a| a.kind == AlarmKind::VideoLost && a.vehicle == Some(V1))
+    );
+    // Frames again: the alarm clears (it stays listed until acknowledged), the return is said.
+    let fx = s.on_video(
+        now(),
+        V1,
+        VideoHealth::Up {
+            stream: "drone-1".into(),
+        },
+    );
+    assert!(
+        fx.iter().any(
+            |e| matches!(e, Effect::Event(ev) if matches!(ev.kind, EventKind::VideoRegained { .. }))
+        ),
+        "{fx:#?}"
+    );
+    assert!(
+        s.snapshot()
+            .alarms
+            .iter()
+            .filter(|a| a.kind == AlarmKind::VideoLost)
+            .all(|a| a.cleared_at.is_some())
+    );
+    // A first StreamUp with no loss before says nothing.
+    let mut fresh = ready(Some(calm(now())));
+    let fx = fresh.on_video(
+        now(),
+        V1,
+        VideoHealth::Up {
+            stream: "drone-1".into(),
+        },
+    );
+    assert!(fx.is_empty(), "{fx:#?}");
+}
