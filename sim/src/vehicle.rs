@@ -1546,23 +1546,43 @@ impl Vehicle {
                         },
                     };
                 }
-                let speed = self.wp_speed();
+                let mut speed = self.wp_speed();
                 // Following the terrain: the height over the highest ground just ahead (the
-                // next few seconds of the leg), the end point's once there.
+                // next 3 s of the leg), the end point's once there. Where the ground climbs or
+                // falls faster than the vehicle may climb or descend at this speed, it slows
+                // down (as ArduCopter's terrain following does) instead of lagging the terrain.
                 let d_now = match agl {
                     Some(h) if dist > radius => {
-                        let ahead = (speed * 6.0).min(dist);
+                        let ahead = (speed * 3.0).min(dist);
                         let (un, ue) = ((n - self.body.pos.n) / dist, (e - self.body.pos.e) / dist);
-                        let ground = [0.0, 0.5, 1.0]
-                            .iter()
-                            .map(|k| {
-                                let p = self.frame.to_latlon(
-                                    self.body.pos.n + un * ahead * k,
-                                    self.body.pos.e + ue * ahead * k,
-                                );
-                                self.terrain.elevation_m(p)
-                            })
+                        let ground_at = |k: f64| {
+                            let p = self.frame.to_latlon(
+                                self.body.pos.n + un * ahead * k,
+                                self.body.pos.e + ue * ahead * k,
+                            );
+                            self.terrain.elevation_m(p)
+                        };
+                        let (g0, g1) = (ground_at(0.0), ground_at(1.0));
+                        let ground = [g0, ground_at(0.5), g1]
+                            .into_iter()
                             .fold(f64::NEG_INFINITY, f64::max);
+                        if ahead > 1.0 {
+                            // Vertical rate the slope asks for at this speed, and the error
+                            // already there (too high over falling ground, too low over rising).
+                            let slope = (g1 - g0) / ahead;
+                            let agl_now = self.origin_ground_amsl_m - self.body.pos.d - g0;
+                            let limit = if slope > 0.0 {
+                                self.speed_up()
+                            } else {
+                                self.speed_dn()
+                            };
+                            if slope.abs() * speed > limit {
+                                speed = (limit / slope.abs()).max(1.0);
+                            }
+                            if (agl_now - h).abs() > 10.0 {
+                                speed = speed.min(2.0);
+                            }
+                        }
                         self.origin_ground_amsl_m - (ground + h)
                     }
                     _ => d,
