@@ -110,7 +110,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
     let result = match cli.command {
-        None => cmd::demo::run_app(&cli.global),
+        None => cmd::app::run(&cli.global),
         Some(Command::Demo(args)) => cmd::demo::run(&cli.global, args),
         Some(Command::Fly(args)) => cmd::fly::run(&cli.global, args),
         Some(Command::Pilots(c)) => cmd::pilots::run(&cli.global, c),

@@ -150,3 +150,47 @@ pub fn write(dir: &Path, report: &PatrolReport) -> anyhow::Result<Vec<PathBuf>> 
         .with_context(|| format!("cannot write {}", kml.display()))?;
     Ok(vec![geojson, kml])
 }
+
+/// Hand the report to the fire service: copy it with its snapshots into `drop_dir/<name>/`, as a
+/// directory renamed into place once complete, so a watcher on the drop directory (an SDIS
+/// import job) never reads half a report.
+pub fn deliver(report_dir: &Path, drop_dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let done = drop_dir.join(&safe);
+    let part = drop_dir.join(format!(".{safe}.part"));
+    let _ = std::fs::remove_dir_all(&part);
+    std::fs::create_dir_all(part.join("snapshots")).with_context(|| {
+        format!(
+            "cannot write into the drop directory {} (is it mounted and writable?)",
+            drop_dir.display()
+        )
+    })?;
+    for f in ["patrol.geojson", "patrol.kml"] {
+        std::fs::copy(report_dir.join(f), part.join(f))
+            .with_context(|| format!("cannot copy {f} into {}", part.display()))?;
+    }
+    if let Ok(snaps) = std::fs::read_dir(report_dir.join("snapshots")) {
+        for e in snaps.flatten() {
+            std::fs::copy(e.path(), part.join("snapshots").join(e.file_name()))
+                .with_context(|| format!("cannot copy {}", e.path().display()))?;
+        }
+    }
+    if done.exists() {
+        anyhow::bail!(
+            "{} already holds a report of that name: not overwritten",
+            done.display()
+        );
+    }
+    std::fs::rename(&part, &done)
+        .with_context(|| format!("cannot move the report into {}", done.display()))?;
+    Ok(done)
+}

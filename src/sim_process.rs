@@ -14,6 +14,8 @@ pub struct SimOptions {
     pub scenario: String,
     pub speedup: f64,
     pub video: bool,
+    /// The video's height in pixels (the simulator's default when None).
+    pub video_height: Option<u32>,
     /// The station's verbosity (the simulator is quiet like it unless asked).
     pub verbose: u8,
 }
@@ -77,6 +79,9 @@ impl SimProcess {
         let video_port = if o.video {
             let vp = free_udp_pair()?;
             cmd.args(["--video", &format!("rtp://127.0.0.1:{vp}")]);
+            if let Some(h) = o.video_height {
+                cmd.args(["--video-height", &h.to_string()]);
+            }
             Some(vp)
         } else {
             cmd.arg("--no-video");

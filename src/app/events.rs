@@ -359,6 +359,26 @@ pub fn event_text(tr: &Tr, e: &StationEvent) -> String {
                 ("metres", format!("{distance_m:.0}").into()),
             ],
         ),
+        EventKind::VideoLost { stream, reason } => tr.ta(
+            "event-video-lost",
+            &[
+                w(),
+                ("stream", stream.as_str().into()),
+                ("reason", reason.as_str().into()),
+            ],
+        ),
+        EventKind::VideoRegained { stream } => tr.ta(
+            "event-video-regained",
+            &[w(), ("stream", stream.as_str().into())],
+        ),
+        EventKind::RecordingStopped { stream, reason } => tr.ta(
+            "event-recording-stopped",
+            &[
+                w(),
+                ("stream", stream.as_str().into()),
+                ("reason", reason.as_str().into()),
+            ],
+        ),
         EventKind::HotspotObserved {
             id,
             error_m,
@@ -417,6 +437,8 @@ pub fn alarm_text(tr: &Tr, snap: &StationSnapshot, a: &Alarm) -> String {
         ),
         AlarmKind::Feed(feed) => tr.ta("alarm-feed", &[("feed", (*feed).into())]),
         AlarmKind::ReadBack => tr.t("alarm-read-back"),
+        AlarmKind::VideoLost => tr.t("alarm-video-lost"),
+        AlarmKind::RecordingStopped => tr.t("alarm-recording-stopped"),
     };
     tr.ta("alarm-line", &[("who", who.into()), ("what", what.into())])
 }

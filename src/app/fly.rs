@@ -562,6 +562,46 @@ pub fn instruments_ui(
                     })
                 },
             );
+            // MAVLink signing: a pilot must see at a glance whether anyone on the network could
+            // speak for this drone.
+            row(
+                ui,
+                tr.t("inst-signing"),
+                if t.link.signed {
+                    format!("🔒 {}", tr.t("inst-signed"))
+                } else if t.link.keyed {
+                    format!("⚠ {}", tr.t("inst-keyed-unsigned"))
+                } else {
+                    format!("⚠ {}", tr.t("inst-unsigned"))
+                },
+            );
+            row(
+                ui,
+                tr.t("inst-remote-id"),
+                match &t.remote_id.arm_status {
+                    _ if t.remote_id.is_empty() => tr.t("inst-remote-id-none"),
+                    Some(a) if a.ready => format!("✔ {}", tr.t("inst-remote-id-ready")),
+                    Some(a) => format!("✖ {}", a.error.trim()),
+                    None => tr.t("inst-remote-id-heard"),
+                },
+            );
+            for x in snap
+                .session
+                .traffic
+                .iter()
+                .chain(t.traffic.iter())
+                .filter(|x| x.position.is_some())
+                .take(3)
+            {
+                row(
+                    ui,
+                    tr.t("inst-traffic"),
+                    x.callsign
+                        .clone()
+                        .filter(|c| !c.trim().is_empty())
+                        .unwrap_or_else(|| x.icao.to_string()),
+                );
+            }
             for (link, up) in links_state(snap) {
                 row(
                     ui,

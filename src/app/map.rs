@@ -418,6 +418,8 @@ pub fn map_ui(
                 );
             }
         }
+        hotspots_ui(&painter, tr, proj, &scene.snapshot.hotspots);
+        traffic_ui(&painter, tr, proj, scene.snapshot);
         for (id, v) in &scene.snapshot.vehicles {
             vehicle_ui(&painter, tr, proj, *id, v, scene.selected == Some(*id), &p);
         }
@@ -635,6 +637,97 @@ fn route_ui(
         }
     }
     events
+}
+
+/// Hot spots of the patrol: a red disc, its error as a ring to scale, its id.
+fn hotspots_ui(
+    painter: &egui::Painter,
+    tr: &Tr,
+    proj: &Projector,
+    hotspots: &[vigie_patrol::Hotspot],
+) {
+    let fire = Color32::from_rgb(230, 40, 20);
+    for h in hotspots {
+        let c = screen(proj, h.pos);
+        // The error radius in pixels: the same distance north of the spot, projected.
+        let north = LatLon::new(h.pos.lat_deg + h.error_m / 111_320.0, h.pos.lon_deg);
+        let r = (screen(proj, north) - c).length().max(10.0);
+        painter.circle(
+            c,
+            r,
+            Color32::from_rgba_unmultiplied(230, 40, 20, 40),
+            Stroke::new(2.0, fire),
+        );
+        painter.circle(c, 7.0, fire, Stroke::new(2.0, Color32::WHITE));
+        halo_text(
+            painter,
+            c + Vec2::new(10.0, -10.0),
+            Align2::LEFT_BOTTOM,
+            &tr.ta(
+                "map-hotspot",
+                &[
+                    ("id", h.id.as_str().into()),
+                    ("error", format!("{:.0}", h.error_m).into()),
+                ],
+            ),
+            FontId::proportional(15.0),
+            fire,
+            Color32::WHITE,
+        );
+    }
+}
+
+/// Manned traffic (the ground SBS-1 feed and each vehicle's ADS-B receiver, once per aircraft):
+/// an orange diamond pointing along its track, callsign and altitude beside it.
+fn traffic_ui(painter: &egui::Painter, tr: &Tr, proj: &Projector, snap: &StationSnapshot) {
+    let orange = Color32::from_rgb(255, 140, 0);
+    let mut seen = std::collections::BTreeSet::new();
+    let all = snap.session.traffic.iter().chain(
+        snap.vehicles
+            .values()
+            .flat_map(|v| v.telemetry.traffic.iter()),
+    );
+    for t in all {
+        let Some(p) = t.position else { continue };
+        if !seen.insert(t.icao.0) {
+            continue;
+        }
+        let c = screen(proj, p);
+        let a = t.track_deg.unwrap_or(0.0).to_radians() as f32;
+        let dir = Vec2::new(a.sin(), -a.cos());
+        let side = Vec2::new(dir.y, -dir.x);
+        let pts = vec![
+            c + dir * 14.0,
+            c + side * 9.0,
+            c - dir * 8.0,
+            c - side * 9.0,
+        ];
+        painter.add(Shape::convex_polygon(
+            pts,
+            orange,
+            Stroke::new(2.0, Color32::BLACK),
+        ));
+        let name = t
+            .callsign
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| t.icao.to_string());
+        let alt_ft = t
+            .alt_m
+            .map_or_else(|| "?".to_string(), |m| format!("{:.0}", m / 0.3048));
+        halo_text(
+            painter,
+            c + Vec2::new(14.0, 0.0),
+            Align2::LEFT_CENTER,
+            &tr.ta(
+                "map-traffic",
+                &[("name", name.trim().into()), ("alt", alt_ft.into())],
+            ),
+            FontId::proportional(15.0),
+            Color32::BLACK,
+            Color32::WHITE,
+        );
+    }
 }
 
 fn vehicle_ui(

@@ -1,6 +1,6 @@
-//! The video pane, fed by a latest-frame slot the app is given. Today the app starts that
-//! ingest itself (`start_video`, the only place that does); the CSU issue moves it into the
-//! station, and then the slot comes from the station's snapshot instead: only this file changes.
+//! The video pane, fed by a latest-frame slot the app is given: the station's
+//! (`StationHandle::video`, which receives and records each vehicle's stream). `start_video`
+//! remains for a stream the station does not own (`vigie train`'s thermal watch).
 
 use std::sync::Arc;
 use std::time::Instant;

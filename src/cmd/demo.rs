@@ -3,7 +3,7 @@
 //! `vigie` alone opens the desktop app on `udpin:0.0.0.0:14550`.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -72,32 +72,6 @@ const PATROL: &[(f64, f64, f64)] = &[
     (43.5130, 4.9922, 40.0),
 ];
 
-struct Sim(Child);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn sim_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("VIGIE_SIM_BIN") {
-        return PathBuf::from(p);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(|d| d.join("vigie-sim")))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| PathBuf::from("vigie-sim"))
-}
-
-fn free_udp_port() -> anyhow::Result<u16> {
-    Ok(std::net::UdpSocket::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 pub(crate) fn demo_station_config(
     global: &crate::Global,
     link: LinkConfig,
@@ -155,55 +129,21 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| BadInput(format!("--connect: {e}")))?,
         ),
         None => {
-            let port = free_udp_port()?;
-            let cport = std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port();
-            control_port = Some(cport);
-            let mut cmd = Command::new(sim_binary());
-            cmd.args([
-                "--scenario",
-                &args.scenario,
-                "--udp",
-                &format!("127.0.0.1:{port}"),
-                "--control",
-                &format!("127.0.0.1:{cport}"),
-            ]);
-            if args.no_video {
-                cmd.arg("--no-video");
-            } else {
-                let vp = free_udp_port()?;
-                video_port = Some(vp);
-                cmd.args(["--video", &format!("rtp://127.0.0.1:{vp}")]);
-                if let Some(h) = args.video_height {
-                    cmd.args(["--video-height", &h.to_string()]);
-                }
-            }
-            // The simulator is quiet like the station unless asked (-v).
-            if std::env::var_os("RUST_LOG").is_none() {
-                cmd.env(
-                    "RUST_LOG",
-                    match global.verbose {
-                        0 => "warn",
-                        1 => "info",
-                        _ => "debug",
-                    },
-                );
-            }
-            let child = cmd
-                .stdin(Stdio::piped())
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .with_context(|| {
-                    format!(
-                        "cannot start the simulator {} (build it with `cargo build -p vigie_sim`)",
-                        sim_binary().display()
-                    )
-                })?;
-            children.add(child.id());
-            sim = Some(Sim(child));
-            LinkConfig::vehicle(format!("udpin:127.0.0.1:{port}").parse()?)
+            let p = crate::sim_process::SimProcess::spawn(
+                &crate::sim_process::SimOptions {
+                    scenario: args.scenario.clone(),
+                    speedup: args.speedup,
+                    video: !args.no_video,
+                    video_height: args.video_height,
+                    verbose: global.verbose,
+                },
+                &children,
+            )?;
+            video_port = p.video_port;
+            control_port = Some(p.control_port);
+            let link = LinkConfig::vehicle(p.mavlink.parse()?);
+            sim = Some(p);
+            link
         }
     };
     let mut config = demo_station_config(global, link, true)?;
@@ -213,9 +153,17 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         "vigie-sim".into()
     };
+    if let Some(p) = video_port {
+        config.video.insert(
+            vigie_station::VehicleId(1),
+            vigie_video::SourceUri::parse(&format!("rtp://127.0.0.1:{p}"))?,
+        );
+    }
     let station = rt.block_on(vigie_station::start(config))?;
-    let mut video = video_port
-        .and_then(|p| vigie::app::video::start_video("vehicle-1", &format!("rtp://127.0.0.1:{p}")));
+    // The station receives the video, records it with the flight; the window shows its frames.
+    let mut video = station
+        .video(vigie_station::VehicleId(1))
+        .map(|slot| vigie::app::video::VideoFeed::from_slot("vehicle-1", slot));
     if let Some(text) = &args.metar {
         let reading = flight_rules::parse_metar(text, chrono::Utc::now())
             .map_err(|e| BadInput(format!("--metar: {e}")))?;
@@ -226,7 +174,7 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
         });
     }
     if let Some(cport) = control_port {
-        rt.spawn(anemometer(station.clone(), cport));
+        rt.spawn(crate::sim_process::anemometer(station.clone(), cport));
     }
 
     let headless = args.headless || !vigie::app::display_available();
@@ -248,11 +196,7 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 _ = stop.wait_for(|s| *s) => Ok(FlightEnd::Stopped),
             }
         });
-        report_end(
-            result?,
-            video.as_ref().and_then(|v| v.ingest.as_deref()),
-            &data_dir,
-        )
+        report_end(result?, video.as_ref().map(|v| &v.frames), &data_dir)
     } else {
         let st = station.clone();
         let script = rt.spawn(async move { fly(&st, |l| tracing::info!("demo: {l}")).await });
@@ -293,47 +237,6 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(crate::cmd::stop::exit_code().unwrap_or(code))
 }
 
-/// The training ground's anemometer: the simulator's wind at 10 m, read every 2 s from its
-/// control socket and fed to the wind gate as a launch-site reading.
-async fn anemometer(station: StationHandle, control_port: u16) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let mut every = tokio::time::interval(Duration::from_secs(2));
-    loop {
-        every.tick().await;
-        let Ok(mut sock) = tokio::net::TcpStream::connect(("127.0.0.1", control_port)).await else {
-            continue;
-        };
-        if sock.write_all(b"status\n").await.is_err() {
-            continue;
-        }
-        let mut lines = BufReader::new(sock).lines();
-        let Ok(Some(line)) = tokio::time::timeout(Duration::from_secs(2), lines.next_line())
-            .await
-            .unwrap_or(Ok(None))
-        else {
-            continue;
-        };
-        let Some(speed) = line.split_whitespace().find_map(|w| {
-            w.strip_prefix("wind=")?
-                .strip_suffix("m/s")?
-                .parse::<f64>()
-                .ok()
-        }) else {
-            continue;
-        };
-        let reading = flight_rules::WindReading {
-            source: flight_rules::WindSource::Anemometer,
-            mean_mps: speed,
-            gust_mps: Some(speed),
-            from_deg: None,
-            observed_at: chrono::Utc::now(),
-        };
-        station
-            .command(StationCommand::Session(SessionRequest::AddWind(reading)))
-            .await;
-    }
-}
-
 fn print_line(line: String) {
     println!("{line}");
 }
@@ -361,7 +264,7 @@ struct Summary {
 
 fn report_end(
     end: FlightEnd,
-    video: Option<&vigie_video::Ingest>,
+    video: Option<&vigie_video::FrameSlot>,
     data_dir: &std::path::Path,
 ) -> ExitCode {
     match end {
@@ -386,14 +289,12 @@ fn report_end(
                 Some(id) => println!("  register entry  flight {id} (training register, sealed)"),
                 None => println!("  register entry  none (the flight was not recorded)"),
             }
-            match video {
-                Some(v) => {
-                    let h = v.health();
-                    println!(
-                        "  video           {} frames decoded ({}x{}), {} dropped; segments are not recorded in the demo",
-                        h.frames_decoded, h.width, h.height, h.frames_dropped
-                    );
-                }
+            match video.and_then(|v| v.latest()) {
+                Some(f) => println!(
+                    "  video           {}x{}, recorded with the flight: its segments and their SHA-256 are in the register",
+                    f.width, f.height
+                ),
+                None if video.is_some() => println!("  video           no frame received"),
                 None => println!("  video           none"),
             }
             println!(
@@ -626,43 +527,6 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
     .await;
     summary.flight_id = sealed.ok().flatten();
     Ok(FlightEnd::Landed(summary))
-}
-
-/// `vigie` with no subcommand: the desktop app, listening for vehicles like QGroundControl.
-pub fn run_app(global: &crate::Global) -> anyhow::Result<ExitCode> {
-    if !vigie::app::display_available() {
-        return Err(BadInput("no display: run `vigie demo --headless`, or start the app from a desktop session (DISPLAY unset)".into()).into());
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("vigie-rt")
-        .build()?;
-    let config = demo_station_config(
-        global,
-        LinkConfig::vehicle("udpin:0.0.0.0:14550".parse()?),
-        true,
-    )?;
-    let station = rt.block_on(vigie_station::start(config))?;
-    let video = vigie::app::video::start_video("vehicle-1", "rtp://0.0.0.0:5600");
-    let stop = crate::cmd::stop::install(&rt, crate::cmd::stop::Children::default());
-    vigie::app::run_window(vigie::app::AppConfig {
-        title: "Vigie".into(),
-        station: station.clone(),
-        lang: global.lang(),
-        data_dir: global.data_dir(),
-        video,
-        duration: None,
-        screen: vigie::app::Screen::Fly,
-        report_frames: false,
-        plan: None,
-        desk: None,
-        stop: Some(stop),
-        instructor: None,
-    })
-    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
-    let report = rt.block_on(station.shutdown());
-    crate::cmd::stop::print_report(&report);
-    Ok(ExitCode::SUCCESS)
 }
 
 fn screen_of(name: &str) -> vigie::app::Screen {

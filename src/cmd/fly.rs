@@ -70,6 +70,14 @@ pub struct FlyArgs {
     /// The aircraft's registration number, for the register.
     #[arg(long, default_value = "UNREGISTERED")]
     pub aircraft: String,
+    /// The UAS operator's registration number (EN 4709-002, from AlphaTango, e.g.
+    /// FRA87astrdge12k8-xyz): recorded with the flight; the Remote ID must broadcast it.
+    #[arg(long)]
+    pub operator_registration: Option<String>,
+    /// The drone's video (e.g. `rtp://0.0.0.0:5600`, `rtsp://user:pass@10.0.0.2/live`,
+    /// `srt://…?passphrase=…`): received, recorded with the flight in the register.
+    #[arg(long)]
+    pub video: Option<String>,
     /// The vehicle's MAVLink system id.
     #[arg(long, default_value_t = 1)]
     pub sysid: u8,
@@ -190,6 +198,19 @@ pub fn run(global: &crate::Global, args: FlyArgs) -> anyhow::Result<ExitCode> {
     config.airframe = args.airframe.clone();
     config.register_dir = Some(global.data_dir());
     config.aircraft_registration = args.aircraft.clone();
+    config.operator_registration = args
+        .operator_registration
+        .as_deref()
+        .map(flight_rules::OperatorRegistration::parse)
+        .transpose()
+        .map_err(|e| BadInput(format!("--operator-registration: {e}")))?;
+    if let Some(uri) = &args.video {
+        let source =
+            vigie_video::SourceUri::parse(uri).map_err(|e| BadInput(format!("--video: {e}")))?;
+        config
+            .video
+            .insert(vigie_station::VehicleId(args.sysid), source);
+    }
     config.authorisation_store = Some(crate::cmd::authorisation::store_dir(global));
     config.legal_bases = Some(bases);
     config.legal_basis_id = Some(args.legal_basis.clone());

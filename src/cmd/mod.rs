@@ -1,5 +1,6 @@
 //! One module per subcommand group; each owns its clap types and a `run` function.
 
+pub mod app;
 pub mod authorisation;
 pub mod demo;
 pub mod fly;

@@ -46,6 +46,10 @@ pub struct TrainArgs {
     /// Run the simulator without video (no thermal hot spots then).
     #[arg(long)]
     pub no_video: bool,
+    /// Also drop the patrol report (GeoJSON, KML, snapshots) into this directory, one
+    /// sub-directory per flight, for the fire service's import (needs --report).
+    #[arg(long, requires = "report")]
+    pub drop_dir: Option<PathBuf>,
 }
 
 const VEHICLE: VehicleId = VehicleId(1);
@@ -158,6 +162,7 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
             scenario: args.scenario.clone(),
             speedup: args.speedup,
             video: !args.no_video,
+            video_height: None,
             verbose: global.verbose,
         },
         &children,
@@ -192,6 +197,13 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
         .map_or_else(|| "trainee".to_string(), |p| p.id.clone());
     let pilot_name = config.pilot.as_ref().map(|p| p.name.clone());
     let started_at = chrono::Utc::now();
+    // The visible camera: received and recorded with the flight by the station.
+    if let Some(p) = sim.video_port {
+        config.video.insert(
+            VEHICLE,
+            vigie_video::SourceUri::parse(&format!("rtp://127.0.0.1:{p}"))?,
+        );
+    }
     let station = rt.block_on(vigie_station::start(config))?;
     let mut sealed = station.events();
     rt.spawn(crate::sim_process::anemometer(
@@ -200,9 +212,9 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
     ));
 
     // The visible camera goes to the window; the thermal one is watched for hot spots.
-    let mut visible = sim
-        .video_port
-        .and_then(|p| vigie::app::video::start_video("vehicle-1", &format!("rtp://127.0.0.1:{p}")));
+    let mut visible = station
+        .video(VEHICLE)
+        .map(|slot| vigie::app::video::VideoFeed::from_slot("vehicle-1", slot));
     let thermal = match (forest, sim.video_port) {
         (true, Some(p)) => vigie::app::video::start_video(
             "vehicle-1-thermal",
@@ -285,6 +297,20 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
             None => None,
         }
     };
+    // The trainee sees the landing when the station does: let the station close the flight
+    // (sealed with its recordings) before it is stopped, or it would be recorded as interrupted.
+    rt.block_on(async {
+        let mut snap = station.snapshot();
+        let _ = tokio::time::timeout(
+            Duration::from_secs(15),
+            snap.wait_for(|s| {
+                s.vehicles.values().all(|v| {
+                    v.telemetry.armed || matches!(v.flight, vigie_station::FlightPhase::Idle)
+                })
+            }),
+        )
+        .await;
+    });
     let hotspots = station.snapshot().borrow().hotspots.clone();
     let watched = watch.map(crate::hotspot_watch::Watch::finish);
     let samples = track.finish();
@@ -384,6 +410,14 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
             );
             for p in crate::patrol_report::write(dir, &report)? {
                 println!("train: wrote {}", p.display());
+            }
+            if let Some(drop_dir) = &args.drop_dir {
+                let name = report
+                    .flight_id
+                    .clone()
+                    .unwrap_or_else(|| format!("patrol-{}", started_at.format("%Y%m%dT%H%M%SZ")));
+                let to = crate::patrol_report::deliver(dir, drop_dir, &name)?;
+                println!("train: report dropped in {}", to.display());
             }
         }
         println!("train: score sheet in {}", dir.display());

@@ -56,10 +56,10 @@ fn mistral_demo_is_refused_by_the_wind_gate_and_never_arms() {
 
 #[test]
 fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
+    // With the simulator's video: the station records it with the flight.
     let (out, data) = demo(&[
         "--scenario",
         "istres-calm",
-        "--no-video",
         "--speedup",
         "3",
         "--duration",
@@ -152,6 +152,31 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
         );
     }
     assert_eq!(v["skipped_bytes"], 0);
+
+    // The flight's video: segments in the flight's recordings, each digest in the register;
+    // one flipped byte in one of them and verify names that segment.
+    assert!(
+        stdout.contains("recorded with the flight"),
+        "the summary says the video was recorded: {stdout}"
+    );
+    let segment = find(data.path(), "mkv").expect("a video segment of the flight");
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    std::fs::write(&segment, &bytes).unwrap();
+    let verify = Command::new(BIN)
+        .args(["register", "verify", "--training"])
+        .env("VIGIE_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(!verify.status.success(), "{said}");
+    let name = segment.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(said.contains(&name), "verify names {name}: {said}");
 }
 
 fn find(dir: &std::path::Path, ext: &str) -> Option<PathBuf> {

@@ -97,7 +97,12 @@ fn a_wrong_pin_is_refused_and_journaled_then_a_legal_flight_is_sealed_and_verifi
     let listed = String::from_utf8_lossy(&list.stdout);
     assert!(listed.contains("wrong_pin"), "{listed}");
 
-    let out = fly(data.path(), port, "2468", &[]);
+    let out = fly(
+        data.path(),
+        port,
+        "2468",
+        &["--operator-registration", "FIN87astrdge12k8-xyz"],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -145,6 +150,43 @@ fn a_wrong_pin_is_refused_and_journaled_then_a_legal_flight_is_sealed_and_verifi
     assert!(
         !data.path().join("training-register.sqlite").exists(),
         "nothing went to the training register"
+    );
+    // The operator's registration number is recorded with the flight.
+    let flight = listed
+        .split_whitespace()
+        .find(|w| w.starts_with("F-"))
+        .expect("a flight id in the list");
+    let show = Command::new(BIN)
+        .args(["register", "show", flight, "--actor", "chef-de-service"])
+        .args(["--motive", "test"])
+        .env("VIGIE_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        shown.contains("\"operator_registration\": \"FIN87astrdge12k8-xyz\""),
+        "{shown}{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+}
+
+#[test]
+fn a_mistyped_operator_registration_number_is_bad_input_naming_the_fault() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["fly", "--connect", "udpin:127.0.0.1:1", "--pilot", "X"])
+        .args(["--authorisation"])
+        .arg(sample("authorisation-istres-exemple.toml"))
+        .args(["--operator-registration", "FIN87astrdge12k9-xyz"])
+        .env("VIGIE_DATA_DIR", data.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--operator-registration") && stderr.contains("check character"),
+        "{stderr}"
     );
 }
 

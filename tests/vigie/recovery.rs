@@ -178,6 +178,63 @@ fn sigterm_to_the_windowed_demo_under_xvfb_stops_everything_too() {
     verify(data.path(), true);
 }
 
+/// `vigie` alone is the pilot's app with a real session: the legal register (never the
+/// training one), nobody logged in; a SIGTERM closes it cleanly.
+#[test]
+fn the_app_opens_a_real_session_on_the_legal_register_and_stops_on_sigterm() {
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("app.log");
+    let pidfile = data.path().join("app.pid");
+    let script = format!(
+        "{bin} -v 2> {log} & echo $! > {pid}; wait",
+        bin = BIN,
+        log = log.display(),
+        pid = pidfile.display()
+    );
+    let mut xvfb: Child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x800x24", "sh", "-c", &script])
+        .env("VIGIE_DATA_DIR", data.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("xvfb-run (Debian package xvfb; `cargo xtask test` installs it)");
+    let t = Instant::now();
+    let pid: u32 = loop {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the app never started"
+        );
+        if let Ok(p) = std::fs::read_to_string(&pidfile)
+            && let Ok(p) = p.trim().parse()
+        {
+            break p;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    while !data.path().join("register.sqlite").exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(60) && alive(pid),
+            "no legal register opened: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Let the window come up and draw, then stop it as a desktop session would.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        alive(pid),
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    signal(pid, "-TERM");
+    let _ = xvfb.wait();
+    assert!(!alive(pid), "no vigie process left");
+    assert!(
+        !data.path().join("training-register.sqlite").exists(),
+        "the app is not the demo: nothing in the training register"
+    );
+    verify(data.path(), false);
+}
+
 fn scenario(dir: &Path, timeout_s: u32) -> PathBuf {
     let calm = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("sim/scenarios/istres-calm.toml"),

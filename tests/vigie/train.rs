@@ -128,6 +128,8 @@ fn the_forest_patrol_finds_the_fires_within_their_stated_error_and_writes_a_read
             "forest-patrol",
             "--report",
             report.to_str().unwrap(),
+            "--drop-dir",
+            dir.path().join("sdis").to_str().unwrap(),
         ],
         &dir.path().join("data"),
     );
@@ -193,6 +195,16 @@ fn the_forest_patrol_finds_the_fires_within_their_stated_error_and_writes_a_read
         assert!(report.join(snap).exists(), "snapshot {snap}");
     }
     assert!(found >= 2, "{found} hot spots reported\n{log}");
+    // The copy for the fire service: one complete directory named after the flight.
+    let flight = track["properties"]["flight_id"].as_str().unwrap();
+    let dropped = dir.path().join("sdis").join(flight);
+    for f in ["patrol.geojson", "patrol.kml"] {
+        assert_eq!(
+            std::fs::read(dropped.join(f)).unwrap(),
+            std::fs::read(report.join(f)).unwrap(),
+            "{f}"
+        );
+    }
 
     // Independent readers: the geojson package's validator, and GDAL for both files.
     if let Ok(py) = std::env::var("VIGIE_PYTHON") {

@@ -645,3 +645,24 @@ fn the_instructor_console_injects_a_gps_loss_into_the_real_simulator() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The airspace beside the instruments: a helicopter heard by the ground SBS-1 feed is named,
+/// and an unsigned link says so in words (not by colour alone).
+#[test]
+fn manned_traffic_is_named_and_an_unsigned_link_says_so() {
+    let mut snap = two_vehicles();
+    snap.vehicles.remove(&VehicleId(2));
+    let mut heli = flight_rules::Traffic::new(flight_rules::IcaoAddress(0x39_8C_A1), Utc::now());
+    heli.callsign = Some("SAMU13".into());
+    heli.position = Some(ISTRES);
+    heli.alt_m = Some(150.0 * 0.3048);
+    snap.session.traffic.push(heli);
+    let (mut h, _dir) = fly_harness(snap);
+    h.state_mut().fly.selected = Some(VehicleId(1));
+    h.run();
+    h.get_by_label("SAMU13");
+    assert!(
+        h.query_by_label_contains("liaison NON signée").is_some(),
+        "the link's signing is shown in words"
+    );
+}
