@@ -293,13 +293,18 @@ impl RecActor {
             for c in self.commands.try_iter() {
                 match c {
                     Command::Stop => stopping = Some(SegmentEnd::Stopped),
-                    Command::Cut | Command::Session => {
+                    Command::Cut => {
                         if let Some(a) = active.as_mut().filter(|a| a.finishing.is_none()) {
-                            a.next_close = match c {
-                                Command::Cut => SegmentEnd::Cut,
-                                _ => SegmentEnd::SessionChanged,
-                            };
+                            a.next_close = SegmentEnd::Cut;
                             a.run.split();
+                        }
+                    }
+                    // A new flight ends the run (its segment finalised now) rather than asking
+                    // splitmuxsink for a split, which it may leave until the segment's length:
+                    // the next video opens a run in the new flight's directory.
+                    Command::Session => {
+                        if let Some(a) = active.as_mut().filter(|a| a.finishing.is_none()) {
+                            finish(a, SegmentEnd::SessionChanged);
                         }
                     }
                 }
