@@ -248,8 +248,10 @@ fn a_frozen_station_leaves_the_vehicle_to_its_failsafe_and_reports_the_gap() {
             "demo",
             "--headless",
             "--no-video",
+            // Real time: at 2× this test failed about one run in three on CI's two loaded
+            // cores (the landing never seen within 240 s after the thaw; see the closing notes).
             "--speedup",
-            "2",
+            "1",
             "--duration",
             "400",
         ])
@@ -273,7 +275,7 @@ fn a_frozen_station_leaves_the_vehicle_to_its_failsafe_and_reports_the_gap() {
         }
     }
     assert!(seen.contains("airborne at 40 m"), "{seen}");
-    // Frozen for longer than FS_GCS_TIMEOUT (5 s of sim time = 2.5 s at speed-up 2).
+    // Frozen for longer than FS_GCS_TIMEOUT (5 s).
     assert!(
         Command::new("kill")
             .args(["-STOP", &pid])
