@@ -71,8 +71,9 @@ pub fn ask(addr: SocketAddr, line: &str) -> std::io::Result<String> {
 /// The console: a small window the instructor can move off the instruments.
 pub fn window(ctx: &egui::Context, tr: &Tr, st: &mut Instructor) {
     st.poll();
+    // Over the map's lower left, never over the controls: RTL and LAND stay in sight.
     egui::Window::new(tr.t("instructor-title"))
-        .default_pos([16.0, 520.0])
+        .default_pos([430.0, 560.0])
         .resizable(false)
         .show(ctx, |ui| {
             ui.label(tr.t("instructor-hint"));
