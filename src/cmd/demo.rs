@@ -447,18 +447,26 @@ async fn fly(st: &StationHandle, say: impl Fn(String)) -> anyhow::Result<FlightE
             ));
             break;
         }
-        if let Err(reasons) = ok(
-            st,
-            VehicleRequest::GoTo {
-                target: LatLon::new(lat, lon),
-                alt_rel_m: alt,
-            },
-            &say,
-        )
-        .await?
+        let go_to = VehicleRequest::GoTo {
+            target: LatLon::new(lat, lon),
+            alt_rel_m: alt,
+        };
+        // A go-to that did not go through ends the patrol, not the watch over the vehicle:
+        // the link may have held it back because the station froze (the vehicle may be
+        // coming home on its own failsafe), so what follows is landing, whoever decides it.
+        match st
+            .command(StationCommand::vehicle(DEMO_VEHICLE, go_to))
+            .await
         {
-            say(format!("go-to refused: {}", reasons.join("; ")));
-            break;
+            Outcome::Done { .. } => say("go-to: accepted".into()),
+            Outcome::Refused(d) => {
+                say(format!("go-to refused: {}", findings(&d).join("; ")));
+                break;
+            }
+            Outcome::Failed { failure, .. } => {
+                say(format!("go-to not done: {failure}"));
+                break;
+            }
         }
         let arrived = tokio::time::timeout(
             Duration::from_secs(120),

@@ -227,9 +227,10 @@ fn demo_connect_with_a_bad_url_is_bad_input() {
 
 /// The station frozen mid-flight (SIGSTOP, what a hung laptop does): the vehicle's own GCS
 /// failsafe brings it home; once thawed, the station reports the loss and the recovery, sees
-/// the vehicle in RTL, and the demo ends with the vehicle landed.
+/// the vehicle in RTL — or, when the freeze caught the patrol's go-to on its way, holds it
+/// back (sent after the thaw it would switch the RTL back to GUIDED and the vehicle would hover
+/// there: the flake this test had) — and the demo ends with the vehicle landed.
 #[test]
-#[ignore = "flaky in the full suite since 2026-12-01 (passes alone and beside the calm demo): after the thaw the demo does not see the disarm within 240 s about one run in three; run with --ignored"]
 fn a_frozen_station_leaves_the_vehicle_to_its_failsafe_and_reports_the_gap() {
     use std::io::{BufRead, BufReader};
     let data = tempfile::tempdir().unwrap();
@@ -297,7 +298,8 @@ fn a_frozen_station_leaves_the_vehicle_to_its_failsafe_and_reports_the_gap() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{seen}");
     assert!(
-        seen.contains("left the patrol on its own (mode RTL)"),
+        seen.contains("left the patrol on its own (mode RTL)")
+            || seen.contains("go-to not done: link: not sent: the station was silent"),
         "the vehicle's failsafe took it home: {seen}"
     );
     assert!(seen.contains("landed and disarmed"), "{seen}");

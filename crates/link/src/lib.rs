@@ -34,6 +34,7 @@ pub mod protocol;
 pub mod reject;
 pub mod remote_id;
 pub mod signing;
+pub mod silence;
 pub mod stats;
 pub mod telemetry;
 pub mod tlog;

@@ -1,6 +1,7 @@
 //! One actor per vehicle: folds its telemetry into a snapshot and runs the protocols one request
 //! at a time, with the clock and the socket that the pure state machines leave out.
 
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -15,6 +16,7 @@ use crate::params::{
     Param, ParamEncoding, ParamError, ParamListTx, ParamReadTx, ParamSetTx, ParamTiming,
 };
 use crate::protocol::{Target, Transaction};
+use crate::silence::StationVoice;
 use crate::telemetry::VehicleTelemetry;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -27,6 +29,13 @@ pub enum RequestError {
     Mission(#[from] MissionError),
     #[error(transparent)]
     Param(#[from] ParamError),
+    /// Asked before (or just after) the station fell silent longer than a GCS failsafe waits:
+    /// not sent, the vehicle may have acted alone (see [`crate::silence`]).
+    #[error(
+        "not sent: the station was silent for {:.1} s, long enough for the vehicle's own failsafe to act, and this was asked before its picture of the vehicle was fresh again; look at the vehicle and ask again",
+        silent.as_secs_f64()
+    )]
+    StationSilent { silent: std::time::Duration },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,7 +72,8 @@ type Reply<T> = oneshot::Sender<Result<T, RequestError>>;
 
 #[derive(Debug)]
 pub(crate) enum Request {
-    Command(VehicleCommand, Reply<CommandResult>),
+    /// With the time it was asked (a command asked before a station silence is not sent).
+    Command(VehicleCommand, Instant, Reply<CommandResult>),
     Upload(MissionType, Vec<MissionItem>, Reply<()>),
     Download(MissionType, Reply<Vec<MissionItem>>),
     Clear(MissionType, Reply<()>),
@@ -123,7 +133,8 @@ impl VehicleHandle {
                 .map_err(|_| RequestError::Closed(self.sysid))?;
             return rx.await.map_err(|_| RequestError::Closed(self.sysid))?;
         }
-        self.ask(|r| Request::Command(cmd, r)).await
+        let asked = Instant::now();
+        self.ask(|r| Request::Command(cmd, asked, r)).await
     }
 
     pub async fn upload(
@@ -197,6 +208,9 @@ pub(crate) struct VehicleActor {
     events: broadcast::Sender<LinkEvent>,
     cancel: watch::Receiver<u64>,
     startup: Vec<VehicleCommand>,
+    voice: Arc<StationVoice>,
+    /// Set by `drive` when it withheld a frame after a station silence.
+    withheld: Option<std::time::Duration>,
 }
 
 pub(crate) struct Spawned {
@@ -214,6 +228,7 @@ pub(crate) fn spawn(
     outbound: mpsc::Sender<(u8, MavMessage)>,
     events: broadcast::Sender<LinkEvent>,
     startup: Vec<VehicleCommand>,
+    voice: Arc<StationVoice>,
 ) -> Spawned {
     let (in_tx, in_rx) = mpsc::channel(4096);
     let (req_tx, req_rx) = mpsc::channel(64);
@@ -241,6 +256,8 @@ pub(crate) fn spawn(
         events,
         cancel: cancel_rx,
         startup,
+        voice,
+        withheld: None,
     };
     tokio::spawn(actor.run());
     Spawned {
@@ -271,7 +288,7 @@ impl VehicleActor {
             ) else {
                 continue;
             };
-            self.drive(&mut tx).await;
+            self.drive(&mut tx, None).await;
         }
         loop {
             let deadline = self.safety_deadline();
@@ -317,9 +334,15 @@ impl VehicleActor {
         let t = self.target;
         let tm = self.timings;
         match r {
-            Request::Command(cmd, reply) => {
+            Request::Command(cmd, asked, reply) => {
                 let res = match CommandTx::new(t, cmd.to_wire(), tm.command) {
-                    Ok(mut tx) => Ok(self.drive(&mut tx).await),
+                    Ok(mut tx) => {
+                        let r = self.drive(&mut tx, Some(asked)).await;
+                        match self.withheld.take() {
+                            Some(silent) => Err(RequestError::StationSilent { silent }),
+                            None => Ok(r),
+                        }
+                    }
                     Err(e) => Err(e.into()),
                 };
                 let _ = reply.send(res);
@@ -328,7 +351,7 @@ impl VehicleActor {
                 let mut res = Err(RequestError::Closed(t.sysid));
                 for _attempt in 0..UPLOAD_ATTEMPTS {
                     res = match UploadTx::new(t, mt, &items, tm.mission) {
-                        Ok(mut tx) => self.drive(&mut tx).await.map_err(Into::into),
+                        Ok(mut tx) => self.drive(&mut tx, None).await.map_err(Into::into),
                         Err(e) => Err(e.into()),
                     };
                     if !matches!(
@@ -346,7 +369,7 @@ impl VehicleActor {
                 for _attempt in 0..DOWNLOAD_ATTEMPTS {
                     let mut tx =
                         DownloadTx::resume(t, mt, tm.mission, std::mem::take(&mut partial));
-                    res = self.drive(&mut tx).await;
+                    res = self.drive(&mut tx, None).await;
                     match &res {
                         Err(MissionError::Timeout { .. }) => partial = tx.take_partial(),
                         _ => break,
@@ -356,28 +379,28 @@ impl VehicleActor {
             }
             Request::Clear(mt, reply) => {
                 let res = self
-                    .drive(&mut ClearTx::new(t, mt, tm.mission))
+                    .drive(&mut ClearTx::new(t, mt, tm.mission), None)
                     .await
                     .map_err(Into::into);
                 let _ = reply.send(res);
             }
             Request::ParamList(reply) => {
                 let res = self
-                    .drive(&mut ParamListTx::new(t, self.encoding, tm.param))
+                    .drive(&mut ParamListTx::new(t, self.encoding, tm.param), None)
                     .await
                     .map_err(Into::into);
                 let _ = reply.send(res);
             }
             Request::ParamRead(name, reply) => {
                 let res = match ParamReadTx::new(t, &name, self.encoding, tm.param) {
-                    Ok(mut tx) => self.drive(&mut tx).await.map_err(Into::into),
+                    Ok(mut tx) => self.drive(&mut tx, None).await.map_err(Into::into),
                     Err(e) => Err(e.into()),
                 };
                 let _ = reply.send(res);
             }
             Request::ParamSet(name, value, ty, reply) => {
                 let res = match ParamSetTx::new(t, &name, value, ty, self.encoding, tm.param) {
-                    Ok(mut tx) => self.drive(&mut tx).await.map_err(Into::into),
+                    Ok(mut tx) => self.drive(&mut tx, None).await.map_err(Into::into),
                     Err(e) => Err(e.into()),
                 };
                 let _ = reply.send(res);
@@ -391,11 +414,16 @@ impl VehicleActor {
         }
     }
 
-    /// Run one transaction to its end, still folding telemetry in as it arrives.
-    async fn drive<T: Transaction>(&mut self, tx: &mut T) -> T::Output {
+    /// Run one transaction to its end, still folding telemetry in as it arrives. With `asked`
+    /// (a command's time), no frame of it leaves after a station silence that ended later:
+    /// the transaction is cancelled instead and `withheld` says why.
+    async fn drive<T: Transaction>(&mut self, tx: &mut T, asked: Option<Instant>) -> T::Output {
         let cancel_at_start = *self.cancel.borrow_and_update();
         let _ = cancel_at_start;
-        let step = tx.start(Instant::now());
+        let mut step = tx.start(Instant::now());
+        if let Some(o) = self.hold_after_silence(tx, asked, &mut step) {
+            return o;
+        }
         self.send(step.send).await;
         if let Some(o) = step.outcome {
             return o;
@@ -435,6 +463,10 @@ impl VehicleActor {
                     tx.cancel()
                 }
             };
+            let mut step = step;
+            if let Some(o) = self.hold_after_silence(tx, asked, &mut step) {
+                return o;
+            }
             self.send(step.send).await;
             if let Some(o) = step.outcome {
                 return o;
@@ -444,6 +476,31 @@ impl VehicleActor {
 }
 
 impl VehicleActor {
+    /// The frames of a step about to leave, withheld when the station fell silent after the
+    /// request was asked (see [`crate::silence`]): the transaction's cancelled outcome instead.
+    fn hold_after_silence<T: Transaction>(
+        &mut self,
+        tx: &mut T,
+        asked: Option<Instant>,
+        step: &mut crate::protocol::Step<T::Output>,
+    ) -> Option<T::Output> {
+        let asked = asked?;
+        if step.send.is_empty() {
+            return None;
+        }
+        let silent = self.voice.silent_since(asked, Instant::now())?;
+        tracing::warn!(
+            sysid = self.target.sysid,
+            silent_s = silent.as_secs_f64(),
+            "a command asked before the station fell silent is not sent"
+        );
+        // Commands end at once when cancelled (they tell the vehicle nothing): nothing leaves.
+        let outcome = tx.cancel().outcome?;
+        self.withheld = Some(silent);
+        step.send.clear();
+        Some(outcome)
+    }
+
     async fn start_safety(&mut self, cmd: VehicleCommand, reply: Reply<CommandResult>) {
         let mut tx = match CommandTx::new(self.target, cmd.to_wire(), self.timings.safety_command) {
             Ok(tx) => tx,

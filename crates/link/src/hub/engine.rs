@@ -23,6 +23,7 @@ use crate::frame::{FrameError, FrameParser, FrameRef, ParsedRef, RawFrame, encod
 use crate::protocol::Target;
 use crate::reject::{RejectCounts, RejectKind, RejectLimiter, RejectReport};
 use crate::signing::{SignatureCheck, Signer, SigningKey, Verifier, timestamp_at};
+use crate::silence::{SILENCE_LIMIT, StationVoice};
 use crate::stats::{HubTables, LinkStats, MAX_SENDERS, StatsSnapshot};
 use crate::telemetry::VehicleTelemetry;
 use crate::tracker::{Presence, SystemId, SystemTracker};
@@ -80,6 +81,11 @@ pub(super) async fn start(config: HubConfig) -> Result<LinkHub, HubError> {
     let (stats_tx, stats_rx) = watch::channel(StatsSnapshot::default());
     let (vout_tx, vout_rx) = mpsc::channel(1024);
     let names: Vec<String> = config.links.iter().map(|l| l.address.to_string()).collect();
+    // Three heartbeats missed, and never less than the limit a 1 Hz heartbeat gives.
+    let voice = Arc::new(StationVoice::new(
+        Instant::now(),
+        SILENCE_LIMIT.max(config.heartbeat_period * 3),
+    ));
     let mut hub = Hub {
         stats: StatsSnapshot {
             links: names
@@ -122,6 +128,7 @@ pub(super) async fn start(config: HubConfig) -> Result<LinkHub, HubError> {
         events: events_tx.clone(),
         stats_tx,
         vout_tx,
+        voice,
         ts_tx: None,
     };
     let (ts_tx, ts_rx) = mpsc::channel(1);
@@ -208,6 +215,8 @@ struct Hub {
     stats: StatsSnapshot,
     stats_tx: watch::Sender<StatsSnapshot>,
     vout_tx: mpsc::Sender<(u8, MavMessage)>,
+    /// When our heartbeat last went out (the vehicles' actors hold commands after a silence).
+    voice: Arc<StationVoice>,
 }
 
 impl Hub {
@@ -777,6 +786,7 @@ impl Hub {
             self.vout_tx.clone(),
             self.events.clone(),
             startup,
+            self.voice.clone(),
         );
         let keyed = self.key_for(sysid).is_some();
         let pinned = self.config.links.get(link).is_some_and(|l| l.pinned);
@@ -890,6 +900,7 @@ impl Hub {
     }
 
     fn on_tick(&mut self) {
+        self.voice.beat(Instant::now());
         let hb = MavMessage::HEARTBEAT(apm::HEARTBEAT_DATA {
             custom_mode: 0,
             mavtype: apm::MavType::MAV_TYPE_GCS,

@@ -143,3 +143,120 @@ async fn udpin_on_a_busy_port_is_a_clear_error() {
         "{msg}"
     );
 }
+
+/// A vehicle on its own thread (it keeps speaking while the station's runtime is frozen): a
+/// heartbeat every 100 ms; every COMMAND_INT it receives is reported, none is acknowledged.
+fn vehicle_thread(station: std::net::SocketAddr) -> std::sync::mpsc::Receiver<u16> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut parser = FrameParser::new();
+        let mut buf = [0u8; 2048];
+        for seq in 0u32.. {
+            let hb = vigie_link::frame::encode_v2(
+                mavlink::MavHeader {
+                    system_id: 1,
+                    component_id: 1,
+                    sequence: seq as u8,
+                },
+                &crate::raw::autopilot_heartbeat(),
+            );
+            if sock.send_to(&hb.bytes, station).is_err() {
+                return;
+            }
+            if let Ok(n) = sock.recv(&mut buf) {
+                for p in parser.push(&buf[..n]) {
+                    if let Parsed::Frame(f) = p
+                        && let Ok(vigie_link::MavMessage::COMMAND_INT(c)) = f.decode()
+                        && tx.send(c.command as u16).is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The station frozen (a hung laptop) between a go-to's first frame and its retry: after the
+/// thaw the retry is not sent — the vehicle's own GCS failsafe may have taken it home meanwhile,
+/// and a repeated DO_REPOSITION would switch it back to GUIDED. The request fails, saying why.
+/// (One runtime thread: blocking it freezes the hub, the vehicle's actor and their timers.)
+#[tokio::test(flavor = "current_thread")]
+async fn a_command_asked_before_the_station_froze_is_not_sent_after_it() {
+    let (gcs, addr) = gcs_on_udp(quiet_config(vec![])).await;
+    let commands = vehicle_thread(addr);
+    let v = gcs
+        .wait_vehicle(Some(1), Duration::from_secs(20))
+        .await
+        .expect("vehicle seen");
+    let go = tokio::spawn(async move {
+        v.command(vigie_link::VehicleCommand::Reposition {
+            lat_deg: 43.51,
+            lon_deg: 4.99,
+            alt_rel_m: 40.0,
+            ground_speed_mps: None,
+        })
+        .await
+    });
+    let first = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(c) = commands.try_recv() {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the go-to's first frame reached the vehicle");
+    assert_eq!(first, 192, "MAV_CMD_DO_REPOSITION");
+    // Frozen for 5 s (over the 3 s silence limit; its retry was due after 1.5 s).
+    std::thread::sleep(Duration::from_secs(5));
+    let answer = go.await.unwrap();
+    assert!(
+        matches!(
+            answer,
+            Err(vigie_link::vehicle::RequestError::StationSilent { silent }) if silent >= Duration::from_secs(4)
+        ),
+        "{answer:?}"
+    );
+    let said = answer.unwrap_err().to_string();
+    assert!(
+        said.contains("not sent") && said.contains("ask again"),
+        "{said}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        commands.try_recv().is_err(),
+        "no frame of the go-to left after the freeze"
+    );
+    // Asked once the station's picture is fresh again, a command goes out.
+    tokio::time::sleep(vigie_link::silence::SETTLE).await;
+    let v = gcs
+        .wait_vehicle(Some(1), Duration::from_secs(1))
+        .await
+        .unwrap();
+    let again = tokio::spawn(async move {
+        v.command(vigie_link::VehicleCommand::Reposition {
+            lat_deg: 43.51,
+            lon_deg: 4.99,
+            alt_rel_m: 40.0,
+            ground_speed_mps: None,
+        })
+        .await
+    });
+    let sent = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if commands.try_recv().is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(sent.is_ok(), "a fresh command leaves after the thaw");
+    again.abort();
+}
