@@ -59,6 +59,8 @@ pub struct DemoArgs {
     /// launch-site anemometer.
     #[arg(long)]
     pub metar: Option<String>,
+    #[command(flatten)]
+    pub csu: crate::cmd::csu_serve::CsuServeArgs,
 }
 
 const DEMO_AUTHORISATION: &str =
@@ -159,7 +161,11 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
             vigie_video::SourceUri::parse(&format!("rtp://127.0.0.1:{p}"))?,
         );
     }
+    args.csu.apply(&mut config)?;
     let station = rt.block_on(vigie_station::start(config))?;
+    if let Some(url) = station.rtsp_url(vigie_station::VehicleId(1)) {
+        println!("demo: vehicle 1's video served at {url} (every viewer in the register)");
+    }
     // The station receives the video, records it with the flight; the window shows its frames.
     let mut video = station
         .video(vigie_station::VehicleId(1))

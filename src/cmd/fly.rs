@@ -78,6 +78,8 @@ pub struct FlyArgs {
     /// `srt://…?passphrase=…`): received, recorded with the flight in the register.
     #[arg(long)]
     pub video: Option<String>,
+    #[command(flatten)]
+    pub csu: crate::cmd::csu_serve::CsuServeArgs,
     /// The vehicle's MAVLink system id.
     #[arg(long, default_value_t = 1)]
     pub sysid: u8,
@@ -216,6 +218,7 @@ pub fn run(global: &crate::Global, args: FlyArgs) -> anyhow::Result<ExitCode> {
     config.legal_basis_id = Some(args.legal_basis.clone());
     config.policy = policy;
     config.feeds = feeds;
+    args.csu.apply(&mut config)?;
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -228,6 +231,9 @@ pub fn run(global: &crate::Global, args: FlyArgs) -> anyhow::Result<ExitCode> {
             other => anyhow::Error::from(other),
         })?;
     let vehicle = VehicleId(args.sysid);
+    if let Some(url) = station.rtsp_url(vehicle) {
+        println!("video served at {url} (every viewer in the register)");
+    }
     let code = rt.block_on(fly(
         &station,
         &args,

@@ -256,7 +256,9 @@ fn relay(global: &crate::Global, args: RelayArgs) -> anyhow::Result<ExitCode> {
                     }
                     journal.event(journal::segment_event(segment, flight.as_deref()));
                 }
-                VideoEvent::ViewerEnded(session) => journal.end(journal::session_end(session)),
+                VideoEvent::ViewerEnded(session) => {
+                    journal.end(vigie_station::video::viewer_end(session))
+                }
                 VideoEvent::SourceCaller {
                     peer,
                     stream_id,
@@ -296,7 +298,7 @@ fn relay(global: &crate::Global, args: RelayArgs) -> anyhow::Result<ExitCode> {
         let (journal, state) = (journal.clone(), state.clone());
         Admission::new(move |session| {
             let flight = state.lock().ok().and_then(|s| s.flight.clone());
-            journal.start(journal::session_start(session, flight))
+            journal.start(vigie_station::video::viewer_start(session, flight))
         })
     };
 

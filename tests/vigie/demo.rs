@@ -56,21 +56,129 @@ fn mistral_demo_is_refused_by_the_wind_gate_and_never_arms() {
 
 #[test]
 fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
-    // With the simulator's video: the station records it with the flight.
-    let (out, data) = demo(&[
-        "--scenario",
-        "istres-calm",
-        "--speedup",
-        "3",
-        "--duration",
-        "400",
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // With the simulator's video: the station records it with the flight and serves it over
+    // RTSP to an account of the CSU; the viewer watches mid-flight and is in the register.
+    let data = tempfile::tempdir().unwrap();
+    let users = data.path().join("rtsp-users");
+    let added = Command::new(BIN)
+        .args(["video", "users", "add", "--file"])
+        .arg(&users)
+        .arg("csu.istres")
+        .env("VIGIE_PASSWORD", "mot-de-passe-csu")
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(BIN)
+        .args([
+            "demo",
+            "--headless",
+            "--scenario",
+            "istres-calm",
+            "--speedup",
+            "3",
+            "--duration",
+            "400",
+            "--rtsp",
+            &format!("127.0.0.1:{port}"),
+            "--rtsp-users",
+        ])
+        .arg(&users)
+        .env("VIGIE_DATA_DIR", data.path())
+        .env("VIGIE_SIM_BIN", sim_bin())
+        .env_remove("DISPLAY")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let mut stdout = String::new();
+    for l in lines.by_ref() {
+        let l = l.unwrap();
+        stdout.push_str(&l);
+        stdout.push('\n');
+        if l.contains("airborne at 40 m") {
+            break;
+        }
+    }
+    let url = format!("rtsp://127.0.0.1:{port}/drone-1");
     assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        stdout.contains(&url),
+        "the demo says where it serves: {stdout}"
     );
+    let watch = |user: &str, password: &str| {
+        Command::new("timeout")
+            .args(["20", "gst-launch-1.0", "rtspsrc"])
+            .arg(format!("location={url}"))
+            .args([
+                &format!("user-id={user}"),
+                &format!("user-pw={password}"),
+                "latency=0",
+                "protocols=tcp",
+                "!",
+                "rtph264depay",
+                "!",
+                "h264parse",
+                "!",
+                "fakesink",
+                "num-buffers=30",
+            ])
+            .output()
+            .unwrap()
+    };
+    let watched = watch("csu.istres", "mot-de-passe-csu");
+    let text_of = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    assert!(
+        text_of(&watched).contains("Got EOS"),
+        "{}",
+        text_of(&watched)
+    );
+    let refused = watch("csu.istres", "wrong");
+    assert!(
+        !text_of(&refused).contains("Got EOS"),
+        "a wrong password sees nothing: {}",
+        text_of(&refused)
+    );
+    // What a VMS or ffprobe sees: video only (audio is never forwarded).
+    let probe = Command::new("timeout")
+        .args([
+            "20",
+            "ffprobe",
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-show_entries",
+            "stream=codec_type",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(format!(
+            "rtsp://csu.istres:mot-de-passe-csu@127.0.0.1:{port}/drone-1"
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&probe.stdout).trim(),
+        "video",
+        "{}",
+        text_of(&probe)
+    );
+    for l in lines {
+        stdout.push_str(&l.unwrap());
+        stdout.push('\n');
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{stdout}");
     for step in [
         "upload-fence: accepted",
         "pre-flight verdict: Warn",
@@ -177,6 +285,43 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
     assert!(!verify.status.success(), "{said}");
     let name = segment.file_name().unwrap().to_string_lossy().into_owned();
     assert!(said.contains(&name), "verify names {name}: {said}");
+
+    // The viewers who watched, each in the flight's record with account, address, stream.
+    let flight = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("F-"))
+        .expect("the summary names the flight");
+    let show = Command::new(BIN)
+        .args([
+            "register",
+            "show",
+            flight,
+            "--training",
+            "--motive",
+            "test: who watched",
+        ])
+        .env("VIGIE_ACTOR", "test-officer")
+        .env("VIGIE_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(show.status.success(), "{}", text_of(&show));
+    let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    let sessions = view["viewer_sessions"].as_array().unwrap();
+    assert_eq!(
+        sessions.len(),
+        2,
+        "the gst viewer and ffprobe, not the refused one: {sessions:?}"
+    );
+    for pair in sessions {
+        let (start, end) = (&pair[0], &pair[1]);
+        assert_eq!(start["viewer"]["id"], "csu.istres", "{start}");
+        assert!(
+            start["from"].as_str().unwrap().starts_with("127.0.0.1:"),
+            "{start}"
+        );
+        assert_eq!(start["stream"], "drone-1");
+        assert!(end["ended_at"].is_string(), "the session's end: {pair}");
+    }
 }
 
 fn find(dir: &std::path::Path, ext: &str) -> Option<PathBuf> {

@@ -124,6 +124,7 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
     let (inputs_tx, inputs_rx) = mpsc::channel(64);
     let inputs_tx_feeds = inputs_tx.clone();
     let frame_slots = crate::video::FrameSlots::default();
+    let rtsp_urls = crate::video::RtspUrls::default();
     let video = {
         let tx = inputs_tx.clone();
         // From a GStreamer thread: never wait on the actor; a full lane drops the report (the
@@ -138,6 +139,8 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
             health,
             recording.as_ref().map(|r| r.tx.clone()),
             &frame_slots,
+            config.rtsp.clone(),
+            &rtsp_urls,
         )
     };
     let (results_tx, results_rx) = mpsc::unbounded_channel();
@@ -179,6 +182,7 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
         authorisation: config.authorisation.map(Arc::new),
         shutdown: shutdown_tx,
         video: frame_slots,
+        rtsp: rtsp_urls,
     })
 }
 

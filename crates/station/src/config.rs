@@ -33,6 +33,10 @@ pub struct StationConfig {
     /// Each vehicle's video source (VIDEO_STREAM_INFORMATION's URI, or the operator's): the
     /// station receives it, records it with the flight and hands its frames to the UI.
     pub video: std::collections::BTreeMap<crate::protocol::VehicleId, vigie_video::SourceUri>,
+    /// Serve each vehicle's stream over RTSP (accounts in `users_file`), for the CSU's viewers,
+    /// its video management system, VLC. The station sets the admission: every viewer's session
+    /// goes to the register before the first frame.
+    pub rtsp: Option<vigie_video::RestreamConfig>,
     /// The UAS operator's registration number (EN 4709-002, AlphaTango): recorded with every
     /// flight, and what the drone's Remote ID must broadcast when Remote ID is required.
     pub operator_registration: Option<flight_rules::OperatorRegistration>,
@@ -80,6 +84,7 @@ impl StationConfig {
             aircraft_registration: String::new(),
             operator_registration: None,
             video: Default::default(),
+            rtsp: None,
             authorisations: Vec::new(),
             authorisation_store: None,
             legal_bases: None,

@@ -30,6 +30,7 @@ pub struct StationHandle {
     pub(crate) authorisation: Option<Arc<Authorisation>>,
     pub(crate) shutdown: mpsc::UnboundedSender<oneshot::Sender<crate::state::ShutdownReport>>,
     pub(crate) video: crate::video::FrameSlots,
+    pub(crate) rtsp: crate::video::RtspUrls,
 }
 
 impl StationHandle {
@@ -37,6 +38,12 @@ impl StationHandle {
     /// them; it never starts a pipeline of its own).
     pub fn video(&self, vehicle: VehicleId) -> Option<vigie_video::FrameSlot> {
         self.video.lock().ok()?.get(&vehicle).cloned()
+    }
+
+    /// Where a vehicle's video is served over RTSP (`rtsp://HOST:PORT/drone-N`), when the
+    /// station serves it.
+    pub fn rtsp_url(&self, vehicle: VehicleId) -> Option<String> {
+        self.rtsp.lock().ok()?.get(&vehicle).cloned()
     }
 
     pub fn snapshot(&self) -> watch::Receiver<StationSnapshot> {

@@ -83,6 +83,12 @@ pub enum RecordMsg {
     Interrupt(Box<vigie_register::FlightInterruption>),
     /// A closed video segment of a flight, with its digest.
     VideoSegment(Box<vigie_register::VideoSegment>),
+    /// A viewer asks to watch (RTSP): answered once its start is in the register (fail closed).
+    ViewerStart {
+        start: Box<vigie_register::ViewerSessionStart>,
+        reply: std::sync::mpsc::Sender<Result<(), String>>,
+    },
+    ViewerEnd(vigie_register::ViewerSessionEnd),
 }
 
 /// Why a login was refused, for the pilot.
@@ -491,6 +497,30 @@ impl Thread {
                 self.open_by_vehicle.retain(|_, f| *f != i.flight_id);
                 if let Some(f) = self.flights.remove(&i.flight_id) {
                     self.interrupt(f, *i);
+                }
+            }
+            RecordMsg::ViewerStart { start, reply } => {
+                let res = match self.reg.as_mut() {
+                    Some(r) => r
+                        .viewer_session_start(&start)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    None => Err("the register is not open: no viewer may watch unrecorded".into()),
+                };
+                if let Err(e) = &res {
+                    self.fault(format!(
+                        "viewer {} of {} refused: their session could not be journaled: {e}",
+                        start.viewer.id, start.stream
+                    ));
+                }
+                let _ = reply.send(res);
+            }
+            RecordMsg::ViewerEnd(end) => {
+                if let Some(Err(e)) = self.reg.as_mut().map(|r| r.viewer_session_end(&end)) {
+                    self.fault(format!(
+                        "the end of viewer session {} is not in the register: {e}",
+                        end.session_id
+                    ));
                 }
             }
             RecordMsg::VideoSegment(seg) => {

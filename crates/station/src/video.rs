@@ -1,16 +1,19 @@
 //! Each vehicle's video, owned by the station: one ingest per configured source (its frames are
 //! what the UI shows), recording tied to the flight the register opened (every closed segment
-//! goes to the register with its SHA-256, before the flight is sealed), and the stream's health
-//! as alarms. Nothing here blocks the actor: stopping a recorder waits for its last segment, so
-//! it runs on a blocking thread.
+//! goes to the register with its SHA-256, before the flight is sealed), the stream's health as
+//! alarms, and — when configured — an RTSP server for the CSU's viewers whose every session is
+//! in the register before its first frame (CSI L242-4: who had access, live relay included).
+//! Nothing here blocks the actor: stopping a recorder waits for its last segment, so it runs on
+//! a blocking thread.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use vigie_video::{
-    Events, FrameSlot, Ingest, IngestConfig, RecordConfig, Recorder, SegmentInfo, SourceUri,
-    VideoEvent,
+    Admission, Events, FrameSlot, Ingest, IngestConfig, RecordConfig, Recorder, RestreamConfig,
+    RtspRestream, SegmentInfo, SourceUri, VideoEvent, ViewerSession,
 };
 
 use crate::protocol::VehicleId;
@@ -36,6 +39,48 @@ pub enum VideoHealth {
 /// The frame slots of the vehicles' streams, shared with the handle (the UI reads them).
 pub type FrameSlots = Arc<Mutex<BTreeMap<VehicleId, FrameSlot>>>;
 
+/// Each vehicle's RTSP URL on the station's server (to give to the CSU, a VMS, VLC).
+pub type RtspUrls = Arc<Mutex<BTreeMap<VehicleId, String>>>;
+
+/// Role written in the register for someone watching a stream.
+pub const VIEWER_ROLE: &str = "CSU viewer";
+
+fn at(unix_us: u64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp_micros(i64::try_from(unix_us).unwrap_or(i64::MAX))
+        .unwrap_or_else(Utc::now)
+}
+
+/// The register entry of a viewer session's start (the station's and the relay's alike).
+pub fn viewer_start(
+    session: &ViewerSession,
+    flight_id: Option<String>,
+) -> vigie_register::ViewerSessionStart {
+    vigie_register::ViewerSessionStart {
+        session_id: session.session_id.clone(),
+        flight_id,
+        viewer: vigie_register::Actor {
+            id: session.user.clone(),
+            name: session.user.clone(),
+            role: VIEWER_ROLE.into(),
+        },
+        from: format!("{} ({})", session.peer, session.scheme),
+        stream: session.stream.clone(),
+        started_at: at(session.start_unix_us),
+    }
+}
+
+pub fn viewer_end(session: &ViewerSession) -> vigie_register::ViewerSessionEnd {
+    vigie_register::ViewerSessionEnd {
+        session_id: session.session_id.clone(),
+        ended_at: session.end_unix_us.map(at).unwrap_or_else(Utc::now),
+    }
+}
+
+/// The name of a vehicle's stream (its RTSP path, its segments' camera).
+pub fn stream_name(vehicle: VehicleId) -> String {
+    format!("drone-{}", vehicle.0)
+}
+
 struct VehicleVideo {
     ingest: Ingest,
     recorder: Option<Recorder>,
@@ -44,6 +89,10 @@ struct VehicleVideo {
 pub struct Videos {
     by_vehicle: BTreeMap<VehicleId, VehicleVideo>,
     events: BTreeMap<VehicleId, Events>,
+    /// Dropped before the ingests it serves.
+    rtsp: Option<RtspRestream>,
+    /// The flight each stream belongs to now (a viewer's session names it).
+    flights: Arc<Mutex<BTreeMap<String, String>>>,
 }
 
 /// The register's record of one closed segment, or None when it belongs to no flight.
@@ -76,21 +125,24 @@ impl Videos {
         health: Arc<dyn Fn(VehicleId, VideoHealth) + Send + Sync>,
         record: Option<std::sync::mpsc::Sender<RecordMsg>>,
         slots: &FrameSlots,
+        rtsp: Option<RestreamConfig>,
+        urls: &RtspUrls,
     ) -> Self {
         let mut by_vehicle = BTreeMap::new();
         let mut all_events = BTreeMap::new();
+        let flights = Arc::new(Mutex::new(BTreeMap::new()));
+        let none = |by_vehicle, events| Self {
+            by_vehicle,
+            events,
+            rtsp: None,
+            flights: flights.clone(),
+        };
         if sources.is_empty() {
-            return Self {
-                by_vehicle,
-                events: all_events,
-            };
+            return none(by_vehicle, all_events);
         }
         if let Err(e) = vigie_video::init() {
             tracing::error!("video disabled: {e}");
-            return Self {
-                by_vehicle,
-                events: all_events,
-            };
+            return none(by_vehicle, all_events);
         }
         for (&vehicle, source) in sources {
             let health = health.clone();
@@ -131,7 +183,7 @@ impl Videos {
                     health(vehicle, h);
                 }
             });
-            let stream = format!("drone-{}", vehicle.0);
+            let stream = stream_name(vehicle);
             match Ingest::start(IngestConfig::new(stream, source.clone()), events.clone()) {
                 Ok(ingest) => {
                     if let Ok(mut s) = slots.lock() {
@@ -149,9 +201,12 @@ impl Videos {
                 Err(e) => tracing::error!("video of vehicle {} not started: {e}", vehicle.0),
             }
         }
+        let rtsp = rtsp.and_then(|c| serve_rtsp(c, &by_vehicle, record, &flights, urls));
         Self {
             by_vehicle,
             events: all_events,
+            rtsp,
+            flights,
         }
     }
 
@@ -164,6 +219,9 @@ impl Videos {
         let Some(events) = self.events.get(&vehicle) else {
             return;
         };
+        if let Ok(mut f) = self.flights.lock() {
+            f.insert(stream_name(vehicle), flight_id.to_string());
+        }
         if let Some(r) = &v.recorder {
             if let Err(e) = r.set_session(Some(flight_id.to_string()), dir) {
                 tracing::error!("video of flight {flight_id} not recorded: {e}");
@@ -181,6 +239,9 @@ impl Videos {
     /// The flight ends: the recorder, to be stopped (its last segment closed, hashed and sent
     /// to the register) before the seal goes out.
     pub fn take_recorder(&mut self, vehicle: VehicleId) -> Option<Recorder> {
+        if let Ok(mut f) = self.flights.lock() {
+            f.remove(&stream_name(vehicle));
+        }
         self.by_vehicle.get_mut(&vehicle)?.recorder.take()
     }
 
@@ -191,12 +252,76 @@ impl Videos {
                 r.stop();
             }
         }
+        // Viewers' sessions end (and reach the register) before their streams stop.
+        self.rtsp = None;
         for (_, v) in std::mem::take(&mut self.by_vehicle) {
             v.ingest.stop();
         }
         // The event callbacks hold senders to the register thread: it ends when they are gone.
         self.events.clear();
     }
+}
+
+/// The station's RTSP server with one mount per vehicle; each viewer is admitted only once
+/// their session is in the register (no register: no server — nobody watches unrecorded).
+fn serve_rtsp(
+    mut config: RestreamConfig,
+    by_vehicle: &BTreeMap<VehicleId, VehicleVideo>,
+    record: Option<std::sync::mpsc::Sender<RecordMsg>>,
+    flights: &Arc<Mutex<BTreeMap<String, String>>>,
+    urls: &RtspUrls,
+) -> Option<RtspRestream> {
+    let Some(record) = record else {
+        tracing::error!(
+            "RTSP server not started: this station keeps no register, and every viewer must be journaled"
+        );
+        return None;
+    };
+    let flights = flights.clone();
+    let admit_tx = record.clone();
+    config.admission = Some(Admission::new(move |s: &ViewerSession| {
+        let flight = flights.lock().ok().and_then(|f| f.get(&s.stream).cloned());
+        let (reply, answer) = std::sync::mpsc::channel();
+        admit_tx
+            .send(RecordMsg::ViewerStart {
+                start: Box::new(viewer_start(s, flight)),
+                reply,
+            })
+            .map_err(|_| "the register has stopped".to_string())?;
+        answer
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .map_err(|_| "the register did not journal the session within 5 s".to_string())?
+    }));
+    let end_tx = record;
+    let events = Events::new(move |e| match e {
+        VideoEvent::ViewerEnded(s) => {
+            let _ = end_tx.send(RecordMsg::ViewerEnd(viewer_end(&s)));
+        }
+        VideoEvent::ViewerRefused { session, reason } => tracing::warn!(
+            user = %session.user, peer = %session.peer, stream = %session.stream,
+            "viewer refused: {reason}"
+        ),
+        other => tracing::debug!("rtsp: {other:?}"),
+    });
+    let server = match RtspRestream::start(config, events) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("RTSP server not started: {e}");
+            return None;
+        }
+    };
+    for (&vehicle, v) in by_vehicle {
+        match server.add_stream(&v.ingest) {
+            Ok(url) => {
+                tracing::info!(%url, "vehicle {} served over RTSP", vehicle.0);
+                if let Ok(mut u) = urls.lock() {
+                    u.insert(vehicle, url);
+                }
+            }
+            Err(e) => tracing::error!("vehicle {}'s video not served over RTSP: {e}", vehicle.0),
+        }
+    }
+    Some(server)
 }
 
 impl Drop for Videos {

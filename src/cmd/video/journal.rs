@@ -10,13 +10,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use vigie_register::{
-    Actor, EventKind, EventRecord, OpenOptions, Register, RegisterKind, ViewerSessionEnd,
+    EventKind, EventRecord, OpenOptions, Register, RegisterKind, ViewerSessionEnd,
     ViewerSessionStart,
 };
-use vigie_video::{SegmentInfo, ViewerSession};
-
-/// Role written for a relay's viewer in the register.
-pub const VIEWER_ROLE: &str = "CSU viewer";
+use vigie_video::SegmentInfo;
 
 enum Message {
     Start(ViewerSessionStart, mpsc::Sender<Result<(), String>>),
@@ -35,29 +32,6 @@ pub struct Journal {
 fn at(unix_us: u64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_micros(i64::try_from(unix_us).unwrap_or(i64::MAX))
         .unwrap_or_else(Utc::now)
-}
-
-/// The register entry of a viewer session's start (the same mapping a station uses).
-pub fn session_start(session: &ViewerSession, flight_id: Option<String>) -> ViewerSessionStart {
-    ViewerSessionStart {
-        session_id: session.session_id.clone(),
-        flight_id,
-        viewer: Actor {
-            id: session.user.clone(),
-            name: session.user.clone(),
-            role: VIEWER_ROLE.into(),
-        },
-        from: format!("{} ({})", session.peer, session.scheme),
-        stream: session.stream.clone(),
-        started_at: at(session.start_unix_us),
-    }
-}
-
-pub fn session_end(session: &ViewerSession) -> ViewerSessionEnd {
-    ViewerSessionEnd {
-        session_id: session.session_id.clone(),
-        ended_at: session.end_unix_us.map(at).unwrap_or_else(Utc::now),
-    }
 }
 
 /// A segment the relay recorded, as an event of its register (the flight is another station's,
