@@ -1,5 +1,7 @@
-//! The `vigie` library: the pilot's desktop app as a library of views (`app`) and the
-//! QGroundControl plan file (`plan_file`), shared by the binary and the tests.
+//! The `vigie` library: the pilot's desktop app as a library of views (`app`, the CSU wall
+//! among them), the wall's receive-only telemetry (`csu_telemetry`) and the QGroundControl plan
+//! file (`plan_file`), shared by the binary and the tests.
 
 pub mod app;
+pub mod csu_telemetry;
 pub mod plan_file;

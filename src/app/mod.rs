@@ -4,6 +4,7 @@
 //! commands out — to the station through `StationHandle::send`, to the register desk's worker,
 //! to the settings file. No view touches the station.
 
+pub mod csu_wall;
 pub mod events;
 pub mod fly;
 pub mod i18n;

@@ -200,6 +200,56 @@ impl VideoPane {
         ui.label(RichText::new(self.health_text(tr)).size(14.0));
     }
 
+    /// The picture alone at `size` (a tile of the CSU wall), marked when frozen or not yet
+    /// received; returns where it was drawn.
+    pub fn tile_ui(&self, ui: &mut egui::Ui, tr: &Tr, p: &Palette, size: Vec2) -> egui::Rect {
+        let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+        ui.painter()
+            .rect_filled(rect, 0.0, egui::Color32::from_gray(20));
+        match &self.texture {
+            Some(t) => {
+                // Letterboxed to the frame's own aspect ratio.
+                let [w, h] = self.size;
+                let aspect = if h > 0 {
+                    w as f32 / h as f32
+                } else {
+                    16.0 / 9.0
+                };
+                let fit = if rect.width() / rect.height() > aspect {
+                    Vec2::new(rect.height() * aspect, rect.height())
+                } else {
+                    Vec2::new(rect.width(), rect.width() / aspect)
+                };
+                let img = egui::Rect::from_center_size(rect.center(), fit);
+                egui::Image::new(t).paint_at(ui, img);
+                if self.stale() {
+                    ui.painter().text(
+                        rect.center(),
+                        egui::Align2::CENTER_CENTER,
+                        format!("✖ {}", tr.t("video-frozen")),
+                        egui::FontId::proportional(24.0),
+                        p.deny,
+                    );
+                }
+            }
+            None => {
+                ui.painter().text(
+                    rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    tr.t("video-waiting"),
+                    egui::FontId::proportional(20.0),
+                    egui::Color32::WHITE,
+                );
+            }
+        }
+        rect
+    }
+
+    /// Frames shown so far (the CSU wall's tests look for live tiles).
+    pub fn frames_shown(&self) -> u64 {
+        self.shown
+    }
+
     pub fn full_ui(&self, ui: &mut egui::Ui, tr: &Tr, full: &mut bool) {
         if ui
             .add(egui::Button::new(tr.t("video-exit-full")).min_size(Vec2::new(0.0, TARGET_PX)))

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod authorisation;
+pub mod csu;
 pub mod csu_serve;
 pub mod demo;
 pub mod fly;

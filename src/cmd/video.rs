@@ -5,7 +5,7 @@
 //! Secrets never come from arguments: the SRT passphrase from `VIGIE_SRT_PASSPHRASE` or a file,
 //! viewer passwords from `VIGIE_PASSWORD` or a prompt.
 
-mod journal;
+pub(crate) mod journal;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;

@@ -180,7 +180,7 @@ fn sha256sum(path: &Path) -> String {
 }
 
 /// Entries of `kind` in a SQLite register, read by an independent reader (Python's sqlite3).
-fn register_payloads(register: &Path, kind: &str) -> Vec<serde_json::Value> {
+pub(crate) fn register_payloads(register: &Path, kind: &str) -> Vec<serde_json::Value> {
     let python = std::env::var("VIGIE_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = "import sqlite3,sys,json\n\
         c=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro',uri=True)\n\

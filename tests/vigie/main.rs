@@ -7,6 +7,7 @@ mod cli_keys;
 mod cli_register;
 mod cli_rules;
 mod cli_video;
+mod csu;
 mod demo;
 mod fly;
 mod i18n;

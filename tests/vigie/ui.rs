@@ -269,7 +269,7 @@ fn with_no_vehicle_the_safety_buttons_stay_lit_and_send_nothing() {
     assert!(station_commands(&h.state().2).is_empty());
 }
 
-fn no_tiles() -> Basemap {
+pub fn no_tiles() -> Basemap {
     Basemap {
         tiles: MapTiles::None,
         attribution: String::new(),

@@ -54,6 +54,8 @@ const PACKAGES: &[&str] = &[
     // Screenshots of the app's real window under Xvfb (scripts/screenshots.sh, the Xvfb test).
     "imagemagick",
     "x11-apps",
+    // Clicks on the CSU wall's real window (the test that no command ever leaves it).
+    "xdotool",
     // The Python peers' venv.
     "python3-venv",
     "python3-pip",

@@ -1,0 +1,359 @@
+//! `vigie csu`, the CSU's wall: a real window under Xvfb with four live streams of two simulated
+//! drones and their telemetry; every stream shown is a viewer session in the CSU's register; a
+//! wrong password is refused and journaled; and whatever is clicked, nothing reaches a drone —
+//! the simulator, whose telemetry goes straight to the wall, counts every byte it receives.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use vigie::app::csu_wall::{Grid, WallCommand, WallState, WallStream, WallView, csu_wall_ui};
+use vigie::app::i18n::Lang;
+use vigie::app::video::{VideoFeed, VideoPane};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vigie");
+
+fn sim_bin() -> PathBuf {
+    PathBuf::from(BIN).with_file_name("vigie-sim")
+}
+
+fn free_tcp() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A UDP port P with P, P+1, P+10 and P+11 free: two drones' visible and thermal streams.
+fn free_video_ports() -> u16 {
+    for _ in 0..100 {
+        let p = std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if p < 60_000
+            && [1, 10, 11]
+                .iter()
+                .all(|d| std::net::UdpSocket::bind(("127.0.0.1", p + d)).is_ok())
+        {
+            return p;
+        }
+    }
+    panic!("no free UDP ports for the simulated cameras");
+}
+
+fn free_udp() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Two quadcopters 600 m apart over Istres, a hot spot for the thermal cameras.
+const TWO_DRONES: &str = r#"
+name = "csu-two"
+description = "Two quadcopters over Istres, one hot spot for the thermal streams."
+seed = 3
+
+[home]
+lat = 43.5150
+lon = 4.9890
+ground_amsl_m = 20.0
+heading_deg = 0.0
+
+[vehicles]
+count = 2
+spacing_m = 600
+
+[[hotspots]]
+lat = 43.5160
+lon = 4.9895
+temp_c = 420
+radius_m = 15
+"#;
+
+fn control(port: u16, line: &str) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    writeln!(s, "{line}").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text
+}
+
+fn add_account(file: &Path, name: &str, password: &str) {
+    let o = Command::new(BIN)
+        .args(["video", "users", "add", "--file"])
+        .arg(file)
+        .arg(name)
+        .env("VIGIE_PASSWORD", password)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+struct Sim(std::process::Child);
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_wall_shows_four_live_streams_and_two_drones_journals_each_and_sends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let users = dir.path().join("csu-users");
+    add_account(&users, "csu.dupont", "operateur-csu-1");
+    let scenario = dir.path().join("two.toml");
+    std::fs::write(&scenario, TWO_DRONES).unwrap();
+    let (telemetry, video, ctl) = (free_udp(), free_video_ports(), free_tcp());
+    let _sim = Sim(Command::new(sim_bin())
+        .arg("--scenario")
+        .arg(&scenario)
+        .args([
+            "--one-link",
+            "--udp",
+            &format!("127.0.0.1:{telemetry}"),
+            "--video",
+            &format!("rtp://127.0.0.1:{video}"),
+            "--control",
+            &format!("127.0.0.1:{ctl}"),
+        ])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap());
+    let shot = dir.path().join("csu-wall.png");
+    let streams = [
+        format!("1:EO=rtp://127.0.0.1:{video}"),
+        format!("1:thermique=rtp://127.0.0.1:{}", video + 1),
+        format!("2:EO=rtp://127.0.0.1:{}", video + 10),
+        format!("2:thermique=rtp://127.0.0.1:{}", video + 11),
+    ];
+    let wall = format!(
+        "{BIN} csu --operator csu.dupont --users {users} --telemetry 127.0.0.1:{telemetry} {streams} --duration 30",
+        users = users.display(),
+        streams = streams
+            .iter()
+            .map(|s| format!("--stream {s}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    // Once the window is there and the drones have a position (their estimators settle in
+    // ~12 s), a screenshot; then clicks and double clicks over the whole screen and keys.
+    let script = format!(
+        "{wall} & pid=$!
+         timeout 30 xdotool search --sync --name 'CSU' >/dev/null || {{ echo 'the wall window never appeared'; kill $pid; exit 1; }}
+         sleep 16; import -window root {shot}
+         for y in $(seq 20 70 880); do for x in $(seq 20 110 1580); do
+           xdotool mousemove $x $y click 1; done; done
+         for y in 150 450; do for x in 200 700; do xdotool mousemove $x $y click --repeat 2 1; done; done
+         xdotool key Return space Escape r l b a t
+         wait $pid",
+        shot = shot.display()
+    );
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1600x900x24", "sh", "-c", &script])
+        .env("VIGIE_DATA_DIR", &data)
+        .env("VIGIE_PASSWORD", "operateur-csu-1")
+        .output()
+        .expect("xvfb-run and xdotool (`cargo xtask setup` installs them)");
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    // Every stream was live on the wall, and both drones were heard.
+    let report = said
+        .lines()
+        .find(|l| l.starts_with("csu: frames shown:"))
+        .unwrap_or_else(|| panic!("the wall's exit report: {said}"));
+    for s in [
+        "drone-1 · EO",
+        "drone-1 · thermique",
+        "drone-2 · EO",
+        "drone-2 · thermique",
+    ] {
+        let n: u64 = report
+            .split(&format!("{s}="))
+            .nth(1)
+            .and_then(|r| r.split([',', ';']).next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(n > 10, "{s} live on the wall: {report}");
+    }
+    assert!(report.ends_with("drones heard: 1, 2"), "{report}");
+    // Nothing at all reached either drone from the wall, whatever was clicked.
+    let received = control(ctl, "received");
+    assert_eq!(
+        received.matches("total=0").count(),
+        2,
+        "no byte from the wall: {received}"
+    );
+    // Each stream shown is the operator's viewer session in the CSU's register, ended.
+    let register = data.join("register.sqlite");
+    let starts = crate::cli_video::register_payloads(&register, "viewer_session_start");
+    assert_eq!(starts.len(), 4, "{starts:?}");
+    for s in &starts {
+        assert_eq!(s["viewer"]["id"], "csu.dupont", "{s}");
+        assert!(
+            s["from"].as_str().unwrap().starts_with("vigie csu on "),
+            "{s}"
+        );
+    }
+    let ends = crate::cli_video::register_payloads(&register, "viewer_session_end");
+    assert_eq!(ends.len(), 4, "every session ended at close: {ends:?}");
+    if let Ok(dir) = std::env::var("VIGIE_SCREENSHOT_DIR") {
+        let _ = std::fs::copy(&shot, Path::new(&dir).join("csu-wall.png"));
+    }
+}
+
+#[test]
+fn a_wrong_password_opens_nothing_and_is_journaled() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("csu-users");
+    add_account(&users, "csu.dupont", "operateur-csu-1");
+    let out = Command::new(BIN)
+        .args(["csu", "--operator", "csu.dupont", "--users"])
+        .arg(&users)
+        .args(["--stream", "1=rtp://127.0.0.1:5999"])
+        .env("VIGIE_DATA_DIR", dir.path())
+        .env("VIGIE_PASSWORD", "pas-le-bon-mot")
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("login refused for csu.dupont"),
+        "{}",
+        text(&out)
+    );
+    let events = crate::cli_video::register_payloads(&dir.path().join("register.sqlite"), "event");
+    assert!(
+        events.iter().any(|e| e["code"] == "csu.login_refused"),
+        "{events:?}"
+    );
+    assert!(
+        crate::cli_video::register_payloads(
+            &dir.path().join("register.sqlite"),
+            "viewer_session_start"
+        )
+        .is_empty()
+    );
+}
+
+/// The wall's view through kittest: it reads as read-only, offers no command control, and
+/// every button it has changes the layout and nothing else.
+#[test]
+fn the_wall_has_no_command_control_and_its_buttons_only_change_the_layout() {
+    let (ctx, _dir) = crate::ui::context(Lang::Fr);
+    // The fly view's command words ("ARMER", "RETOUR (RTL)", "ALLER ICI"…), from its catalogue.
+    let forbidden: Vec<String> = [
+        "btn-arm",
+        "btn-takeoff",
+        "btn-rtl",
+        "btn-land",
+        "btn-brake",
+        "btn-fence",
+        "btn-start-mission",
+        "btn-altitude",
+        "btn-rtl-all",
+        "btn-go-here",
+        "btn-orbit-here",
+    ]
+    .iter()
+    .map(|k| {
+        let t = ctx.tr.t(k);
+        t.split(" — ").next().unwrap_or(&t).trim().to_string()
+    })
+    .collect();
+    assert!(forbidden.iter().all(|f| f.len() >= 4), "{forbidden:?}");
+    struct S {
+        ctx: vigie::app::Context,
+        state: WallState,
+        streams: Vec<WallStream>,
+        basemap: vigie::app::tiles::Basemap,
+        out: Vec<WallCommand>,
+    }
+    let streams = (1..=2u8)
+        .map(|id| WallStream {
+            label: format!("drone-{id} · EO"),
+            vehicle: Some(id),
+            pane: VideoPane::new(VideoFeed::from_slot(
+                "test",
+                vigie_video::FrameSlot::default(),
+            )),
+        })
+        .collect();
+    let mut h = Harness::builder()
+        .with_context_setup(vigie::app::theme::install_fonts)
+        .with_size(egui::vec2(1600.0, 900.0))
+        .build_ui_state(
+            |ui, s: &mut S| {
+                let drones = Default::default();
+                let view = WallView {
+                    ctx: &s.ctx,
+                    operator: "csu.dupont",
+                    drones: &drones,
+                    counts: Default::default(),
+                    streams: &s.streams,
+                };
+                let out = csu_wall_ui(ui, &view, &mut s.basemap, &mut s.state);
+                s.state.apply(out.clone());
+                s.out.extend(out);
+            },
+            S {
+                ctx,
+                state: WallState::new(Grid::Four),
+                streams,
+                basemap: crate::ui::no_tiles(),
+                out: vec![],
+            },
+        );
+    h.run();
+    let words = |h: &Harness<S>| -> Vec<String> {
+        h.query_all(egui_kittest::kittest::by())
+            .filter_map(|n| {
+                let a = n.accesskit_node();
+                a.label().or_else(|| a.value())
+            })
+            .collect()
+    };
+    let seen = words(&h);
+    assert!(
+        seen.iter().any(|w| w.contains("LECTURE SEULE")),
+        "the wall says it is read-only: {seen:?}"
+    );
+    for w in &seen {
+        for f in &forbidden {
+            assert!(
+                !w.contains(f.as_str()),
+                "a command control `{f}` on the wall: {w}"
+            );
+        }
+    }
+    for label in ["1", "9", "4"] {
+        h.get_by_label(label).click();
+        h.run();
+    }
+    assert_eq!(h.state().state.grid, Grid::Four);
+    assert_eq!(
+        h.state().out,
+        vec![
+            WallCommand::SetGrid(Grid::One),
+            WallCommand::SetGrid(Grid::Nine),
+            WallCommand::SetGrid(Grid::Four)
+        ]
+    );
+}
