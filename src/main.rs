@@ -72,7 +72,7 @@ enum Command {
     /// Run the demo: simulator + station, in a window when there is a display, headless otherwise.
     Demo(cmd::demo::DemoArgs),
     /// Fly for real: login with PIN, the préfet's arrêté, fence and plan uploaded and read back.
-    Fly(cmd::fly::FlyArgs),
+    Fly(Box<cmd::fly::FlyArgs>),
     /// The CSU's wall: live streams and the map of every drone, read-only (no command authority).
     Csu(cmd::csu::CsuArgs),
     /// The pilot registry: import the chief's file, set PINs, list.
@@ -114,7 +114,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => cmd::app::run(&cli.global),
         Some(Command::Demo(args)) => cmd::demo::run(&cli.global, args),
-        Some(Command::Fly(args)) => cmd::fly::run(&cli.global, args),
+        Some(Command::Fly(args)) => cmd::fly::run(&cli.global, *args),
         Some(Command::Csu(args)) => cmd::csu::run(&cli.global, args),
         Some(Command::Pilots(c)) => cmd::pilots::run(&cli.global, c),
         Some(Command::Authorisation(c)) => cmd::authorisation::run(&cli.global, c),

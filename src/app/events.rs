@@ -379,6 +379,31 @@ pub fn event_text(tr: &Tr, e: &StationEvent) -> String {
                 ("reason", reason.as_str().into()),
             ],
         ),
+        EventKind::IncidentReported {
+            id,
+            kind,
+            note,
+            source,
+            ..
+        } => tr.ta(
+            "event-incident",
+            &[
+                ("id", id.as_str().into()),
+                ("kind", kind.as_str().into()),
+                ("note", note.as_str().into()),
+                ("source", source.as_str().into()),
+            ],
+        ),
+        EventKind::IncidentResponse { id, what, after_s } => tr.ta(
+            match what {
+                vigie_station::IncidentMilestone::Airborne => "event-incident-airborne",
+                vigie_station::IncidentMilestone::OnScene => "event-incident-on-scene",
+            },
+            &[
+                ("id", id.as_str().into()),
+                ("after", format!("{after_s:.0}").into()),
+            ],
+        ),
         EventKind::HotspotObserved {
             id,
             error_m,

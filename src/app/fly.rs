@@ -284,6 +284,45 @@ pub fn controls_ui(
     out
 }
 
+/// The incidents the CSU posted, newest first: one press makes the incident the target, then
+/// "go here" asks for the same confirmation and passes the same interlock as a map click.
+pub fn incidents_ui(
+    ui: &mut egui::Ui,
+    tr: &Tr,
+    snap: &StationSnapshot,
+    vehicle: Option<(VehicleId, &VehicleView)>,
+    state: &mut FlyState,
+) {
+    if snap.incidents.is_empty() {
+        return;
+    }
+    ui.label(RichText::new(tr.t("fly-incidents")).strong());
+    let now = chrono::Utc::now();
+    let name = vehicle
+        .map(|(id, _)| vehicle_name(tr, id))
+        .unwrap_or_default();
+    for i in snap.incidents.iter().rev().take(5) {
+        let age = ((now - i.at).num_seconds().max(0) as f64) / 60.0;
+        ui.label(tr.ta(
+            "fly-incident-line",
+            &[
+                ("kind", i.kind.as_str().into()),
+                ("source", i.source.as_str().into()),
+                ("age", tr.num(age, 0).into()),
+            ],
+        ));
+        if !i.note.is_empty() {
+            ui.label(RichText::new(&i.note).italics());
+        }
+        let b = egui::Button::new(tr.ta("btn-go-incident", &[("vehicle", name.as_str().into())]))
+            .min_size(Vec2::new(ui.available_width(), TARGET_PX));
+        if ui.add_enabled(vehicle.is_some(), b).clicked() {
+            state.target = Some(LatLon::new(i.lat_deg, i.lon_deg));
+            state.confirm = None;
+        }
+    }
+}
+
 /// "Go here" / "orbit here" for the clicked target, through a confirmation.
 pub fn target_ui(
     ui: &mut egui::Ui,
@@ -851,6 +890,8 @@ pub fn fly_ui(
                     if let Some(n) = &state.notice {
                         ui.label(RichText::new(n).color(p.warn));
                     }
+                    ui.separator();
+                    incidents_ui(ui, tr, snap, vehicle, state);
                 });
         });
     egui::Panel::right("fly-instruments")

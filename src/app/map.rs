@@ -419,6 +419,7 @@ pub fn map_ui(
             }
         }
         hotspots_ui(&painter, tr, proj, &scene.snapshot.hotspots);
+        incidents_ui(&painter, tr, proj, &scene.snapshot.incidents);
         traffic_ui(&painter, tr, proj, scene.snapshot);
         for (id, v) in &scene.snapshot.vehicles {
             vehicle_ui(&painter, tr, proj, *id, v, scene.selected == Some(*id), &p);
@@ -672,6 +673,50 @@ fn hotspots_ui(
             ),
             FontId::proportional(15.0),
             fire,
+            Color32::WHITE,
+        );
+    }
+}
+
+/// Incidents from the CSU: a magenta square with "!" (a shape, not only a colour), its kind
+/// and id beside it.
+fn incidents_ui(
+    painter: &egui::Painter,
+    tr: &Tr,
+    proj: &Projector,
+    incidents: &[vigie_station::IncidentView],
+) {
+    let colour = Color32::from_rgb(200, 0, 160);
+    for i in incidents {
+        let c = screen(proj, LatLon::new(i.lat_deg, i.lon_deg));
+        let r = egui::Rect::from_center_size(c, Vec2::splat(18.0));
+        painter.rect_filled(r, 2.0, colour);
+        painter.rect_stroke(
+            r,
+            2.0,
+            Stroke::new(2.0, Color32::WHITE),
+            egui::StrokeKind::Outside,
+        );
+        painter.text(
+            c,
+            Align2::CENTER_CENTER,
+            "!",
+            FontId::proportional(15.0),
+            Color32::WHITE,
+        );
+        halo_text(
+            painter,
+            c + Vec2::new(12.0, -10.0),
+            Align2::LEFT_BOTTOM,
+            &tr.ta(
+                "map-incident",
+                &[
+                    ("kind", i.kind.as_str().into()),
+                    ("id", i.id.as_str().into()),
+                ],
+            ),
+            FontId::proportional(15.0),
+            colour,
             Color32::WHITE,
         );
     }

@@ -1,7 +1,7 @@
 //! What a station gives its CSU (`vigie demo` and `vigie fly` share these options): each
 //! vehicle's video over RTSP with accounts, every viewer in the station's register, and a
 //! read-only copy of the vehicles' telemetry for the CSU wall's map (the link's forwarder: what
-//! comes back on it never reaches a vehicle).
+//! comes back on it never reaches a vehicle), and the incidents the CSU posts to the pilot.
 
 use std::path::PathBuf;
 
@@ -24,6 +24,13 @@ pub struct CsuServeArgs {
     /// Send a read-only copy of the vehicles' telemetry to the CSU wall (`vigie csu`), HOST:PORT.
     #[arg(long, value_name = "HOST:PORT")]
     pub csu_telemetry: Vec<String>,
+    /// Take incidents posted over HTTP by the CSU or an alert network on this address
+    /// (POST /incidents, JSON; see `vigie_feeds::incidents`); they appear on the pilot's map.
+    #[arg(long, value_name = "ADDR:PORT", requires = "incident_tokens")]
+    pub incidents: Option<String>,
+    /// Who may post incidents: one `NAME TOKEN` per line (tokens of 24 characters or more).
+    #[arg(long, value_name = "FILE", requires = "incidents")]
+    pub incident_tokens: Option<PathBuf>,
 }
 
 impl CsuServeArgs {
@@ -59,6 +66,16 @@ impl CsuServeArgs {
                 "--rtsp-users without --rtsp: give the address to serve on".into(),
             )
             .into());
+        }
+        if let (Some(bind), Some(tokens)) = (&self.incidents, &self.incident_tokens) {
+            let addr: std::net::SocketAddr = bind.parse().map_err(|_| {
+                BadInput(format!(
+                    "--incidents {bind}: not an address and port (e.g. 0.0.0.0:8088)"
+                ))
+            })?;
+            let intake =
+                vigie_station::IncidentIntake::from_file(addr, tokens).map_err(BadInput)?;
+            config.feeds.incidents = Some(intake);
         }
         for remote in &self.csu_telemetry {
             if remote.parse::<std::net::SocketAddr>().is_err() {

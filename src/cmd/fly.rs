@@ -133,6 +133,7 @@ pub fn run(global: &crate::Global, args: FlyArgs) -> anyhow::Result<ExitCode> {
             .as_deref()
             .map(|t| t.parse().map_err(|e| BadInput(format!("--traffic: {e}"))))
             .transpose()?,
+        incidents: None,
     };
     let policy = match &args.policy {
         Some(p) => {

@@ -396,6 +396,48 @@ fn go_here_from_the_map_asks_for_a_confirmation_naming_the_vehicle() {
     );
 }
 
+/// An incident the CSU posted is listed with its sender; one press makes it the target, and the
+/// go-to still asks for the confirmation naming the vehicle (then the interlock judges it).
+#[test]
+fn an_incident_from_the_csu_becomes_a_confirmed_go_to_for_the_selected_vehicle() {
+    let mut snap = two_vehicles();
+    snap.incidents.push(vigie_station::IncidentView {
+        id: "INC-20261201T120000Z-1".into(),
+        at: Utc::now() - chrono::Duration::minutes(3),
+        lat_deg: 43.5172,
+        lon_deg: 4.9872,
+        kind: "rixe".into(),
+        note: "place du marché".into(),
+        source: "voisins-vigilants".into(),
+        airborne_after_s: None,
+        on_scene_after_s: None,
+    });
+    let (mut h, _dir) = fly_harness(snap);
+    h.run();
+    h.get_by_label("rixe — voisins-vigilants, il y a 3 min");
+    h.get_by_label("place du marché");
+    h.get_by_label("ALLER À L'INCIDENT — Drone 1").click();
+    h.run();
+    assert!(
+        h.state().sent.is_empty(),
+        "nothing sent without confirmation"
+    );
+    h.get_by_label("ALLER ICI — Drone 1").click();
+    h.run();
+    h.get_by_label("CONFIRMER").click();
+    h.run();
+    assert_eq!(
+        h.state().sent,
+        vec![StationCommand::vehicle(
+            VehicleId(1),
+            VehicleRequest::GoTo {
+                target: LatLon::new(43.5172, 4.9872),
+                alt_rel_m: 40.0
+            }
+        )]
+    );
+}
+
 #[test]
 fn a_plan_leg_over_the_air_base_is_refused_with_the_zone_and_its_reason() {
     let (ctx, _dir) = context(Lang::Fr);

@@ -1,6 +1,7 @@
 //! `vigie_feeds`: the ground feeds a station meets besides the vehicle (DOMAIN.md §6) —
 //! a launch-site anemometer speaking NMEA 0183 MWV (UDP, TCP, serial), a METAR (text, file or
-//! URL), and manned traffic from an SBS-1 / BaseStation server (dump1090, readsb).
+//! URL), manned traffic from an SBS-1 / BaseStation server (dump1090, readsb), and incidents
+//! posted over HTTP by the CSU or an alert network.
 //!
 //! Each feed is a pure decoder (table-tested: `nmea`, `gust`, `metar_doc`, `sbs`,
 //! `traffic_table`) driven by a tokio task that does the I/O, stamps receive times and reports
@@ -11,6 +12,7 @@ pub mod address;
 pub mod anemometer;
 pub mod feed;
 pub mod gust;
+pub mod incidents;
 pub mod lines;
 pub mod metar;
 pub mod metar_doc;
@@ -24,6 +26,7 @@ pub use address::{AddressError, DEFAULT_BAUD, FeedAddress, MetarSource, MetarSou
 pub use anemometer::{AnemometerConfig, AnemometerDecoder, spawn_anemometer};
 pub use feed::{FaultKind, Feed, FeedError, FeedEvent, FeedFault, FeedStats, FeedTask};
 pub use gust::{GustConfig, GustTracker};
+pub use incidents::{Incident, IncidentIntake, spawn_incidents};
 pub use metar::{MetarConfig, spawn_metar};
 pub use metar_doc::{MetarDocError, MetarReport, parse_metar_document};
 pub use nmea::{Mwv, MwvReference, NmeaError, Sentence, parse_sentence};

@@ -662,6 +662,13 @@ async fn spawn_feeds(
         let feed = vigie_feeds::spawn_traffic(t, Default::default()).await?;
         forward("traffic", feed, tx.clone(), FeedInput::Traffic);
     }
+    if let Some(i) = &f.incidents {
+        let feed = vigie_feeds::spawn_incidents(i).await?;
+        if let Some(a) = feed.local_addr() {
+            tracing::info!("incidents taken at http://{a}/incidents");
+        }
+        forward("incidents", feed, tx.clone(), FeedInput::Incident);
+    }
     Ok(())
 }
 

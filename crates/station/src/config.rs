@@ -64,6 +64,8 @@ pub struct Feeds {
     pub anemometer: Option<vigie_feeds::FeedAddress>,
     pub metar: Option<vigie_feeds::MetarSource>,
     pub traffic: Option<vigie_feeds::FeedAddress>,
+    /// Incidents posted over HTTP by the CSU or an alert network (bearer tokens).
+    pub incidents: Option<vigie_feeds::IncidentIntake>,
 }
 
 impl StationConfig {

@@ -16,6 +16,13 @@ pub enum EventLevel {
     Alarm,
 }
 
+/// The response times the register keeps for an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum IncidentMilestone {
+    Airborne,
+    OnScene,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum EventKind {
     VehicleConnected,
@@ -191,6 +198,21 @@ pub enum EventKind {
         source: vigie_patrol::HotspotSource,
         observations: u32,
     },
+    /// An incident posted by the CSU or an alert network (`vigie_feeds::incidents`).
+    IncidentReported {
+        id: String,
+        pos: (f64, f64),
+        kind: String,
+        note: String,
+        source: String,
+        alert_at: DateTime<Utc>,
+    },
+    /// A response time of an incident: a vehicle airborne, or on scene, after the alert.
+    IncidentResponse {
+        id: String,
+        what: IncidentMilestone,
+        after_s: f64,
+    },
     /// The vehicle's video stopped arriving (the recording goes on in a new segment when it
     /// comes back).
     VideoLost {
@@ -257,6 +279,8 @@ impl EventKind {
             EventKind::AlarmAcknowledged { .. } => "ALARM-ACKNOWLEDGED",
             EventKind::BreachPredicted { .. } => "BREACH-PREDICTED",
             EventKind::HotspotObserved { .. } => "HOTSPOT",
+            EventKind::IncidentReported { .. } => "INCIDENT",
+            EventKind::IncidentResponse { .. } => "INCIDENT-RESPONSE",
             EventKind::VideoLost { .. } => "VIDEO-LOST",
             EventKind::VideoRegained { .. } => "VIDEO-REGAINED",
             EventKind::RecordingStopped { .. } => "RECORDING-STOPPED",
@@ -471,6 +495,30 @@ impl StationEvent {
                 pos.0,
                 pos.1,
                 if *observations == 1 { "" } else { "s" }
+            ),
+            EventKind::IncidentReported {
+                id,
+                pos,
+                kind,
+                note,
+                source,
+                alert_at,
+            } => format!(
+                "incident {id} from {source}: {kind} at {:.5}, {:.5} (alert {alert_at}){}",
+                pos.0,
+                pos.1,
+                if note.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {note}")
+                }
+            ),
+            EventKind::IncidentResponse { id, what, after_s } => format!(
+                "incident {id}: {} {after_s:.0} s after the alert",
+                match what {
+                    IncidentMilestone::Airborne => "a drone airborne",
+                    IncidentMilestone::OnScene => "a drone on scene",
+                }
             ),
             EventKind::VideoLost { stream, reason } => {
                 format!("{who}: video {stream} lost ({reason})")

@@ -53,6 +53,8 @@ pub struct EventFacts {
     pub error_m: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<String>,
 }
 
 /// The `data` column for an event: uploaded items for uploads, the facts otherwise (none when
@@ -113,6 +115,23 @@ fn facts(e: &StationEvent) -> EventFacts {
             f.gate_kmh = gate_mps.map(|g| g * 3.6);
         }
         EventKind::AutomaticAction { action, .. } => f.action = Some((*action).into()),
+        EventKind::IncidentReported {
+            id,
+            pos,
+            kind,
+            source,
+            ..
+        } => {
+            f.incident_id = Some(id.clone());
+            f.pos = Some(*pos);
+            f.what = Some(kind.clone());
+            f.source = Some(source.clone());
+        }
+        EventKind::IncidentResponse { id, what, after_s } => {
+            f.incident_id = Some(id.clone());
+            f.what = Some(format!("{what:?}"));
+            f.time_s = Some(*after_s);
+        }
         EventKind::HotspotObserved {
             id,
             pos,

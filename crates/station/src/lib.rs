@@ -29,17 +29,21 @@ pub mod video;
 pub use actor::start;
 pub use config::{AutoRtl, Feeds, FlightPolicy, StationConfig};
 pub use event::{
-    Alarm, AlarmId, AlarmKind, AlarmRef, AlarmSeverity, EventKind, EventLevel, StationEvent,
+    Alarm, AlarmId, AlarmKind, AlarmRef, AlarmSeverity, EventKind, EventLevel, IncidentMilestone,
+    StationEvent,
 };
 pub use handle::StationHandle;
 pub use protocol::{
     Done, Failure, Outcome, SessionRequest, StationCommand, VehicleId, VehicleRequest,
 };
 pub use snapshot::{
-    FenceStatus, FlightPhase, MissionStatus, SessionView, StationSnapshot, VehicleView,
+    FenceStatus, FlightPhase, IncidentView, MissionStatus, ON_SCENE_M, SessionView,
+    StationSnapshot, VehicleView,
 };
 pub use state::{Effect, OperationArea, ShutdownReport, StationState};
 pub use translate::vehicle_snapshot;
+/// What `Feeds::incidents` takes (the CLI builds it from its options).
+pub use vigie_feeds::IncidentIntake;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StationError {

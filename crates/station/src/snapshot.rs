@@ -112,6 +112,27 @@ pub struct SessionView {
     pub traffic: Vec<flight_rules::Traffic>,
 }
 
+/// An incident as the pilot sees it, with the response times measured so far.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncidentView {
+    pub id: String,
+    /// When the alert was raised.
+    pub at: DateTime<Utc>,
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub kind: String,
+    pub note: String,
+    /// Who posted it (the token's name).
+    pub source: String,
+    /// Alert → a vehicle airborne (0 when one already was).
+    pub airborne_after_s: Option<f64>,
+    /// Alert → a vehicle within [`ON_SCENE_M`] of it.
+    pub on_scene_after_s: Option<f64>,
+}
+
+/// How close a vehicle must be to an incident to be on scene (horizontally).
+pub const ON_SCENE_M: f64 = 50.0;
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct StationSnapshot {
     pub vehicles: BTreeMap<VehicleId, VehicleView>,
@@ -122,6 +143,8 @@ pub struct StationSnapshot {
     pub alarms: Vec<Alarm>,
     /// The patrol's hot spots, in order of first sighting.
     pub hotspots: Vec<vigie_patrol::Hotspot>,
+    /// Incidents posted by the CSU or an alert network, newest last.
+    pub incidents: Vec<IncidentView>,
     /// Bumped on every publication (a script can tell two snapshots apart).
     pub version: u64,
 }

@@ -18,18 +18,23 @@ pub use session::{OperationArea, SessionState};
 pub use vehicle::{Lane, OpId, Procedure, RequestId, VehicleState};
 
 use crate::event::{
-    Alarm, AlarmId, AlarmKind, AlarmRef, AlarmSeverity, EventKind, EventLevel, StationEvent,
+    Alarm, AlarmId, AlarmKind, AlarmRef, AlarmSeverity, EventKind, EventLevel, IncidentMilestone,
+    StationEvent,
 };
 use crate::interlock::{self, PlanContext, StepRole, VehicleWork};
 use crate::protocol::{
     Done, Failure, Outcome, Secret, SessionRequest, StationCommand, VehicleId, VehicleRequest,
 };
 use crate::register_thread::{RegisterFeedback, SessionRecord};
-use crate::snapshot::{AuthorisationSummary, FlightPhase, SessionView, StationSnapshot};
+use crate::snapshot::{
+    AuthorisationSummary, FlightPhase, IncidentView, ON_SCENE_M, SessionView, StationSnapshot,
+};
 use crate::translate;
 
 /// Events kept for the snapshot (the register keeps them all).
 const EVENTS_KEPT: usize = 200;
+/// Incidents kept in the snapshot (the register keeps every one).
+const INCIDENTS_KEPT: usize = 50;
 /// The tick re-judges a vehicle not judged for this long (staleness and windows move with time).
 const JUDGE_EVERY_MS: i64 = 200;
 /// Track samples for the register's .rrd.
@@ -156,6 +161,8 @@ pub enum OpResult {
 pub enum FeedInput {
     /// A launch-site anemometer reading (3-s gust, mean) or a METAR's wind.
     Wind(flight_rules::WindReading),
+    /// An incident posted over HTTP by the CSU or an alert network.
+    Incident(vigie_feeds::Incident),
     /// A METAR report as received (recorded with its raw text).
     Metar {
         reading: flight_rules::WindReading,
@@ -254,6 +261,7 @@ pub struct StationState {
     alarms: Vec<Alarm>,
     /// Hot spots of the patrol (thermal detections and the pilot's marks, merged).
     hotspots: vigie_patrol::HotspotLog,
+    incidents: Vec<IncidentView>,
     /// Logins waiting for the register: token → (request, pilot).
     pending_logins: BTreeMap<u64, (RequestId, String)>,
     next_token: u64,
@@ -287,6 +295,7 @@ impl StationState {
             events: VecDeque::new(),
             alarms: Vec::new(),
             hotspots: vigie_patrol::HotspotLog::new(vigie_patrol::MergePolicy::default()),
+            incidents: Vec::new(),
             pending_logins: BTreeMap::new(),
             next_token: 1,
             last_now: None,
@@ -1493,6 +1502,7 @@ impl StationState {
     /// Periodic: staleness, the authorisation window, the wind gate's hysteresis.
     pub fn on_tick(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
         self.last_now = Some(now);
+        let mut responses = self.incident_responses(now);
         let ids: Vec<VehicleId> = self
             .vehicles
             .iter()
@@ -1503,8 +1513,51 @@ impl StationState {
             .map(|(k, _)| *k)
             .collect();
         let mut out = Vec::new();
+        out.append(&mut responses);
         for id in ids {
             out.extend(self.judge(now, id));
+        }
+        out
+    }
+
+    /// The response times of open incidents: alert → a vehicle airborne, alert → a vehicle
+    /// within [`ON_SCENE_M`] of it; each recorded once.
+    fn incident_responses(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let flying: Vec<(f64, f64)> = self
+            .vehicles
+            .values()
+            .filter(|v| v.telemetry.armed)
+            .filter_map(|v| v.telemetry.position)
+            .filter(|p| p.alt_rel_m > 2.0)
+            .map(|p| (p.lat_deg, p.lon_deg))
+            .collect();
+        let mut found = Vec::new();
+        for i in &mut self.incidents {
+            let after = ((now - i.at).num_milliseconds() as f64 / 1000.0).max(0.0);
+            if i.airborne_after_s.is_none() && !flying.is_empty() {
+                i.airborne_after_s = Some(after);
+                found.push((i.id.clone(), IncidentMilestone::Airborne, after));
+            }
+            let here = flight_rules::LatLon::new(i.lat_deg, i.lon_deg);
+            if i.on_scene_after_s.is_none()
+                && flying.iter().any(|&(lat, lon)| {
+                    here.distance_m(&flight_rules::LatLon::new(lat, lon)) <= ON_SCENE_M
+                })
+            {
+                i.on_scene_after_s = Some(after);
+                found.push((i.id.clone(), IncidentMilestone::OnScene, after));
+            }
+        }
+        for (id, what, after_s) in found {
+            self.dirty = true;
+            self.push_event(
+                &mut out,
+                now,
+                EventLevel::Info,
+                None,
+                EventKind::IncidentResponse { id, what, after_s },
+            );
         }
         out
     }
@@ -1900,6 +1953,39 @@ impl StationState {
                 self.session.traffic = t;
                 self.mark_all_stale();
             }
+            FeedInput::Incident(i) => {
+                let pos = (i.position.lat_deg, i.position.lon_deg);
+                self.push_event(
+                    &mut out,
+                    now,
+                    EventLevel::Warning,
+                    None,
+                    EventKind::IncidentReported {
+                        id: i.id.clone(),
+                        pos,
+                        kind: i.kind.clone(),
+                        note: i.note.clone(),
+                        source: i.source.clone(),
+                        alert_at: i.at,
+                    },
+                );
+                self.incidents.push(IncidentView {
+                    id: i.id,
+                    at: i.at,
+                    lat_deg: pos.0,
+                    lon_deg: pos.1,
+                    kind: i.kind,
+                    note: i.note,
+                    source: i.source,
+                    airborne_after_s: None,
+                    on_scene_after_s: None,
+                });
+                // The latest ones; the register has them all.
+                if self.incidents.len() > INCIDENTS_KEPT {
+                    self.incidents.remove(0);
+                }
+                out.extend(self.incident_responses(now));
+            }
             FeedInput::Up { feed, detail } => {
                 self.clear(&mut out, now, None, &AlarmKind::Feed(feed));
                 self.push_event(
@@ -2123,6 +2209,7 @@ impl StationState {
             events: self.events.clone(),
             alarms: self.alarms.clone(),
             hotspots: self.hotspots.hotspots().to_vec(),
+            incidents: self.incidents.clone(),
             version: self.version,
         }
     }

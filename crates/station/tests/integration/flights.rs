@@ -392,3 +392,175 @@ async fn an_nmea_anemometer_greys_out_arming_within_a_second_and_blocks_when_sil
     let _ = Path::new(".");
     st.shutdown().await;
 }
+
+/// One HTTP/1.1 request to the incidents intake, as an alert system sends it; (status, body).
+fn post(port: u16, token: Option<&str>, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "POST /incidents HTTP/1.1\r\nHost: csu\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+/// An incident posted over HTTP by the CSU's alert system reaches the pilot's picture; the
+/// drone flies to it and the register gets alert → airborne and alert → on scene; an incident
+/// on the air base is refused as a go-to with the zone's rule; bad posts get a clear answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_posted_by_the_csu_is_flown_to_with_its_response_times_and_one_on_the_air_base_is_refused()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("incident-tokens");
+    let token = "f3a1c9e07b2d4e6a8c0e2f4a6b8d0c1e";
+    std::fs::write(
+        &tokens,
+        format!("# who may post\nvoisins-vigilants {token}\n"),
+    )
+    .unwrap();
+    let http = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let port = free_udp_port();
+    let mut config = base_config(port, RuleSet::default_embedded());
+    config.feeds.incidents = Some(
+        vigie_station::IncidentIntake::from_file(
+            format!("127.0.0.1:{http}").parse().unwrap(),
+            &tokens,
+        )
+        .unwrap(),
+    );
+    let st = vigie_station::start(config).await.unwrap();
+    let mut events = st.events();
+    let _sim = Sim::start(port, &["--scenario", "istres-calm", "--speedup", "3"]);
+    ready(&st).await;
+    st.command(StationCommand::Session(SessionRequest::AddWind(calm(
+        chrono::Utc::now(),
+    ))))
+    .await;
+    // Refused posts, each saying why.
+    let scene = r#"{"lat": 43.5172, "lon": 4.9872, "kind": "rixe", "note": "place du marché"}"#;
+    let (code, body) = post(http, None, scene);
+    assert_eq!(code, 401, "{body}");
+    let (code, _) = post(http, Some("not-the-token-at-all-nope-nope"), scene);
+    assert_eq!(code, 401);
+    let (code, body) = post(http, Some(token), r#"{"lat": 43.5172, "kind": "rixe"}"#);
+    assert_eq!(code, 400);
+    assert!(body.contains("field `lon` is missing"), "{body}");
+    let (code, body) = post(
+        http,
+        Some(token),
+        &format!("{{\"note\": \"{}\"}}", "x".repeat(20_000)),
+    );
+    assert_eq!(code, 413, "{body}");
+    // A good one: on the pilot's picture, in the register's events.
+    let (code, body) = post(http, Some(token), scene);
+    assert_eq!(code, 201, "{body}");
+    let reported = event(
+        &mut events,
+        Duration::from_secs(5),
+        |e| matches!(&e.kind, EventKind::IncidentReported { kind, .. } if kind == "rixe"),
+    )
+    .await;
+    let EventKind::IncidentReported { id, source, .. } = &reported.kind else {
+        unreachable!()
+    };
+    assert_eq!(source, "voisins-vigilants");
+    let mut snap = st.snapshot();
+    let incident = tokio::time::timeout(
+        Duration::from_secs(5),
+        snap.wait_for(|s| s.incidents.iter().any(|i| &i.id == id)),
+    )
+    .await
+    .expect("the incident in the snapshot the map draws")
+    .unwrap()
+    .incidents
+    .iter()
+    .find(|i| &i.id == id)
+    .cloned()
+    .unwrap();
+    ok(&st, VehicleRequest::UploadFence).await;
+    ok(&st, VehicleRequest::ArmAndTakeoff { alt_rel_m: 30.0 }).await;
+    event(&mut events, Duration::from_secs(60), |e| {
+        matches!(&e.kind, EventKind::IncidentResponse { id: i, what: vigie_station::IncidentMilestone::Airborne, .. } if i == id)
+    })
+    .await;
+    let mut tel = st.telemetry(V1).unwrap();
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        tel.wait_for(|t| t.position.is_some_and(|p| p.alt_rel_m > 25.0)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    ok(
+        &st,
+        VehicleRequest::GoTo {
+            target: LatLon::new(incident.lat_deg, incident.lon_deg),
+            alt_rel_m: 30.0,
+        },
+    )
+    .await;
+    let on_scene = event(&mut events, Duration::from_secs(120), |e| {
+        matches!(&e.kind, EventKind::IncidentResponse { id: i, what: vigie_station::IncidentMilestone::OnScene, .. } if i == id)
+    })
+    .await;
+    let EventKind::IncidentResponse { after_s, .. } = on_scene.kind else {
+        unreachable!()
+    };
+    assert!(after_s > 1.0, "measured from the alert: {after_s}");
+    // An incident on the BA 125 runway: shown, but its go-to is refused by the zone.
+    let (code, _) = post(
+        http,
+        Some(token),
+        r#"{"lat": 43.507789, "lon": 4.934626, "kind": "intrusion"}"#,
+    );
+    assert_eq!(code, 201);
+    let base = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut snap = st.snapshot();
+        snap.wait_for(|s| s.incidents.iter().any(|i| i.kind == "intrusion"))
+            .await
+            .unwrap()
+            .incidents
+            .iter()
+            .find(|i| i.kind == "intrusion")
+            .cloned()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let o = st
+        .command(StationCommand::vehicle(
+            V1,
+            VehicleRequest::GoTo {
+                target: LatLon::new(base.lat_deg, base.lon_deg),
+                alt_rel_m: 30.0,
+            },
+        ))
+        .await;
+    let Outcome::Refused(d) = &o else {
+        panic!("{o:?}")
+    };
+    assert!(
+        d.blocking().any(|f| f.rule_id == rule_id::ZONE_PROHIBITED),
+        "{:#?}",
+        d.findings
+    );
+    ok(&st, VehicleRequest::Land).await;
+    st.shutdown().await;
+}
