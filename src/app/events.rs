@@ -394,6 +394,9 @@ pub fn event_text(tr: &Tr, e: &StationEvent) -> String {
                 ("source", source.as_str().into()),
             ],
         ),
+        EventKind::DomicileFlagged { by } => {
+            tr.ta("event-domicile", &[w(), ("by", by.as_str().into())])
+        }
         EventKind::IncidentResponse { id, what, after_s } => tr.ta(
             match what {
                 vigie_station::IncidentMilestone::Airborne => "event-incident-airborne",

@@ -284,6 +284,42 @@ pub fn controls_ui(
     out
 }
 
+/// Whether the video is being recorded with a flight (a word and a dot, not a colour alone),
+/// and the pilot's "inside a home" flag for the segment being recorded.
+fn recording_ui(
+    ui: &mut egui::Ui,
+    tr: &Tr,
+    p: &Palette,
+    snap: &StationSnapshot,
+    vehicle: Option<(VehicleId, &VehicleView)>,
+) -> Vec<UiCommand> {
+    let mut out = vec![];
+    let Some((id, v)) = vehicle else {
+        return out;
+    };
+    match &v.flight {
+        vigie_station::FlightPhase::Recording { flight_id, .. } => {
+            ui.label(
+                RichText::new(tr.ta("video-recording", &[("flight", flight_id.as_str().into())]))
+                    .strong()
+                    .color(p.deny),
+            );
+            let by = snap.session.pilot_id.clone().unwrap_or_default();
+            let b = egui::Button::new(tr.t("btn-domicile"))
+                .min_size(Vec2::new(ui.available_width(), TARGET_PX));
+            if ui.add(b).on_hover_text(tr.t("btn-domicile-hint")).clicked() {
+                out.push(UiCommand::Station(vigie_station::StationCommand::Session(
+                    vigie_station::SessionRequest::FlagDomicile { vehicle: id, by },
+                )));
+            }
+        }
+        _ => {
+            ui.label(RichText::new(tr.t("video-not-recording")).color(p.text));
+        }
+    }
+    out
+}
+
 /// The incidents the CSU posted, newest first: one press makes the incident the target, then
 /// "go here" asks for the same confirmation and passes the same interlock as a map click.
 pub fn incidents_ui(
@@ -904,6 +940,7 @@ pub fn fly_ui(
                 .show(ui, |ui| {
                     if let Some(v) = video {
                         v.pane_ui(ui, tr, p, &mut state.video_full);
+                        out.extend(recording_ui(ui, tr, p, snap, vehicle));
                     } else {
                         super::video::no_video_ui(ui, tr);
                     }

@@ -396,6 +396,49 @@ fn go_here_from_the_map_asks_for_a_confirmation_naming_the_vehicle() {
     );
 }
 
+/// In flight, the video pane says the video is recorded with the flight, and "inside a home"
+/// sends the flag for the selected vehicle with the pilot's id.
+#[test]
+fn the_video_pane_says_it_records_and_the_domicile_flag_goes_to_the_station() {
+    let mut snap = two_vehicles();
+    snap.session.pilot_id = Some("PM-ISTRES-07".into());
+    snap.vehicles.get_mut(&VehicleId(1)).unwrap().flight = vigie_station::FlightPhase::Recording {
+        flight_id: "F-20261201T120000Z-drone-1".into(),
+        since: Utc::now(),
+    };
+    let (ctx, _dir) = context(Lang::Fr);
+    let pane = vigie::app::video::VideoPane::new(vigie::app::video::VideoFeed::from_slot(
+        "drone-1",
+        vigie_video::FrameSlot::default(),
+    ));
+    let mut state = FlyState::new(&ctx.settings);
+    let mut sent = vec![];
+    let mut h = Harness::builder()
+        .with_context_setup(vigie::app::theme::install_fonts)
+        .with_size(egui::vec2(1440.0, 1000.0))
+        .build_ui(|ui| {
+            for c in fly_ui(ui, &ctx, &snap, &mut no_tiles(), Some(&pane), &mut state) {
+                if let UiCommand::Station(c) = c {
+                    sent.push(c);
+                }
+            }
+        });
+    h.run();
+    h.get_by_label("● ENREGISTRÉE avec le vol F-20261201T120000Z-drone-1");
+    h.get_by_label("DOMICILE FILMÉ : conserver 48 h").click();
+    h.run();
+    drop(h);
+    assert_eq!(
+        sent,
+        vec![StationCommand::Session(
+            vigie_station::SessionRequest::FlagDomicile {
+                vehicle: VehicleId(1),
+                by: "PM-ISTRES-07".into()
+            }
+        )]
+    );
+}
+
 /// An incident the CSU posted is listed with its sender; one press makes it the target, and the
 /// go-to still asks for the confirmation naming the vehicle (then the interlock judges it).
 #[test]

@@ -503,6 +503,7 @@ impl Actor {
                     }
                 }
                 Effect::SessionChanged(s) => self.record(RecordMsg::Session(s)),
+                Effect::FlagDomicile(vehicle) => self.video.flag_domicile(vehicle),
                 Effect::ResumeFlight {
                     vehicle,
                     flight_id,

@@ -198,6 +198,10 @@ pub enum EventKind {
         source: vigie_patrol::HotspotSource,
         observations: u32,
     },
+    /// The pilot flagged the video as showing inside a home (segments kept 48 h).
+    DomicileFlagged {
+        by: String,
+    },
     /// An incident posted by the CSU or an alert network (`vigie_feeds::incidents`).
     IncidentReported {
         id: String,
@@ -280,6 +284,7 @@ impl EventKind {
             EventKind::BreachPredicted { .. } => "BREACH-PREDICTED",
             EventKind::HotspotObserved { .. } => "HOTSPOT",
             EventKind::IncidentReported { .. } => "INCIDENT",
+            EventKind::DomicileFlagged { .. } => "VIDEO-DOMICILE",
             EventKind::IncidentResponse { .. } => "INCIDENT-RESPONSE",
             EventKind::VideoLost { .. } => "VIDEO-LOST",
             EventKind::VideoRegained { .. } => "VIDEO-REGAINED",
@@ -512,6 +517,9 @@ impl StationEvent {
                 } else {
                     format!(": {note}")
                 }
+            ),
+            EventKind::DomicileFlagged { by } => format!(
+                "{who}: video flagged as showing inside a home by {by} (kept 48 h, R242-11 II)"
             ),
             EventKind::IncidentResponse { id, what, after_s } => format!(
                 "incident {id}: {} {after_s:.0} s after the alert",

@@ -163,6 +163,12 @@ pub enum SessionRequest {
         id: String,
         note: String,
     },
+    /// The camera saw inside a home: the video segment being recorded (or the next one) is
+    /// flagged `domicile`, kept 48 h only (R242-11 II), and the flag is in the register.
+    FlagDomicile {
+        vehicle: VehicleId,
+        by: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -217,6 +223,7 @@ pub enum Done {
     HotspotAnnotated {
         id: String,
     },
+    DomicileFlagged,
     OperationAreaSet,
 }
 

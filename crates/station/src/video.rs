@@ -236,6 +236,21 @@ impl Videos {
         }
     }
 
+    /// The camera saw inside a home: the segment being written, or the next, is `domicile`.
+    pub fn flag_domicile(&mut self, vehicle: VehicleId) {
+        match self
+            .by_vehicle
+            .get(&vehicle)
+            .and_then(|v| v.recorder.as_ref())
+        {
+            Some(r) => r.flag_current("domicile"),
+            None => tracing::warn!(
+                "vehicle {}: domicile flag with no recording in progress",
+                vehicle.0
+            ),
+        }
+    }
+
     /// The flight ends: the recorder, to be stopped (its last segment closed, hashed and sent
     /// to the register) before the seal goes out.
     pub fn take_recorder(&mut self, vehicle: VehicleId) -> Option<Recorder> {

@@ -82,6 +82,8 @@ pub enum Effect {
     },
     /// Who flies under what changed: the register's deployments follow.
     SessionChanged(Box<SessionRecord>),
+    /// Flag the vehicle's video segment being recorded (or the next) `domicile`.
+    FlagDomicile(VehicleId),
     /// Take an open flight up again (the vehicle reappeared armed): the register records the
     /// gap and answers with the flight's directory, where the tlog goes on.
     ResumeFlight {
@@ -567,6 +569,18 @@ impl StationState {
                     Effect::SessionChanged(Box::new(self.session_record())),
                     ok(Done::OperationAreaSet),
                 ]
+            }
+            SessionRequest::FlagDomicile { vehicle, by } => {
+                let mut out = vec![Effect::FlagDomicile(vehicle)];
+                self.push_event(
+                    &mut out,
+                    now,
+                    EventLevel::Info,
+                    Some(vehicle),
+                    EventKind::DomicileFlagged { by },
+                );
+                out.push(ok(Done::DomicileFlagged));
+                out
             }
             SessionRequest::AnnotateHotspot { id, note } => {
                 if !self.hotspots.annotate(&id, &note) {

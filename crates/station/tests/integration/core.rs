@@ -772,3 +772,39 @@ fn a_lost_video_stream_is_an_alarm_until_it_comes_back() {
     );
     assert!(fx.is_empty(), "{fx:#?}");
 }
+
+/// "Inside a home" flags the vehicle's recording (the actor passes it to the recorder) and
+/// goes to the register as an event naming who flagged it.
+#[test]
+fn the_domicile_flag_reaches_the_recorder_and_the_register() {
+    let mut s = ready(None);
+    let out = s.on_command(
+        now(),
+        RequestId(7),
+        StationCommand::Session(SessionRequest::FlagDomicile {
+            vehicle: V1,
+            by: "PM-ISTRES-07".into(),
+        }),
+    );
+    assert!(
+        out.iter()
+            .any(|e| matches!(e, Effect::FlagDomicile(v) if *v == V1)),
+        "{out:?}"
+    );
+    assert!(
+        out.iter().any(|e| matches!(e, Effect::Event(ev)
+            if matches!(&ev.kind, EventKind::DomicileFlagged { by } if by == "PM-ISTRES-07")
+                && ev.vehicle == Some(V1))),
+        "{out:?}"
+    );
+    assert!(out.iter().any(|e| matches!(
+        e,
+        Effect::Reply {
+            outcome: Outcome::Done {
+                done: Done::DomicileFlagged,
+                ..
+            },
+            ..
+        }
+    )));
+}
