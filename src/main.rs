@@ -75,6 +75,9 @@ enum Command {
     Fly(Box<cmd::fly::FlyArgs>),
     /// The CSU's wall: live streams and the map of every drone, read-only (no command authority).
     Csu(cmd::csu::CsuArgs),
+    /// Send an incident from the CSU to a station (it appears on the pilot's map).
+    #[command(subcommand)]
+    Incident(cmd::incident::IncidentCommand),
     /// The pilot registry: import the chief's file, set PINs, list.
     #[command(subcommand)]
     Pilots(cmd::pilots::PilotsCommand),
@@ -116,6 +119,7 @@ fn main() -> ExitCode {
         Some(Command::Demo(args)) => cmd::demo::run(&cli.global, args),
         Some(Command::Fly(args)) => cmd::fly::run(&cli.global, *args),
         Some(Command::Csu(args)) => cmd::csu::run(&cli.global, args),
+        Some(Command::Incident(c)) => cmd::incident::run(c),
         Some(Command::Pilots(c)) => cmd::pilots::run(&cli.global, c),
         Some(Command::Authorisation(c)) => cmd::authorisation::run(&cli.global, c),
         Some(Command::Zones(c)) => cmd::zones::run(&cli.global, c),

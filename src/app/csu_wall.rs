@@ -65,6 +65,8 @@ pub enum WallCommand {
     Focus(Option<usize>),
     /// Mark this drone on the map.
     Highlight(Option<u8>),
+    /// Send an incident to the pilot's station (not a command: the pilot decides what to do).
+    PostIncident(crate::incident_post::IncidentPost),
 }
 
 /// One stream on the wall.
@@ -81,6 +83,11 @@ pub struct WallState {
     pub focus: Option<usize>,
     pub highlight: Option<u8>,
     pub map: MapState,
+    /// The next map click places the incident being written.
+    pub picking: bool,
+    pub draft_at: Option<flight_rules::LatLon>,
+    pub draft_kind: String,
+    pub draft_note: String,
 }
 
 impl WallState {
@@ -90,6 +97,10 @@ impl WallState {
             focus: None,
             highlight: None,
             map: MapState::new(false),
+            picking: false,
+            draft_at: None,
+            draft_kind: String::new(),
+            draft_note: String::new(),
         }
     }
 
@@ -102,6 +113,12 @@ impl WallState {
                 }
                 WallCommand::Focus(f) => self.focus = f,
                 WallCommand::Highlight(h) => self.highlight = h,
+                WallCommand::PostIncident(_) => {
+                    self.picking = false;
+                    self.draft_at = None;
+                    self.draft_kind.clear();
+                    self.draft_note.clear();
+                }
             }
         }
     }
@@ -114,6 +131,10 @@ pub struct WallView<'a> {
     pub drones: &'a BTreeMap<u8, Heard>,
     pub counts: Counts,
     pub streams: &'a [WallStream],
+    /// Incidents can be sent to a station (`--incidents-to`).
+    pub can_post: bool,
+    /// What became of the last incident sent.
+    pub posted: Option<String>,
 }
 
 /// The drones as a snapshot for the shared map (telemetry only: the wall judges nothing).
@@ -238,6 +259,9 @@ pub fn csu_wall_ui(
                     )],
                 ));
             }
+            if view.can_post {
+                out.extend(incident_form_ui(ui, view, state));
+            }
             ui.add_space(6.0);
             let snap = snapshot_of(view.drones);
             let scene = MapScene {
@@ -251,8 +275,14 @@ pub fn csu_wall_ui(
                 palette: p,
                 replay_track: None,
             };
-            // Map clicks mean nothing here: no target can be picked on the wall.
-            let _ = map_ui(ui, tr, basemap, &mut state.map, &scene);
+            // A map click only places an incident being written: no target exists on the wall.
+            for e in map_ui(ui, tr, basemap, &mut state.map, &scene) {
+                if let super::map::MapEvent::Clicked(at) = e
+                    && state.picking
+                {
+                    state.draft_at = Some(at);
+                }
+            }
         });
     egui::CentralPanel::default().show(ui, |ui| {
         let shown: Vec<usize> = match state.focus {
@@ -322,6 +352,77 @@ pub fn csu_wall_ui(
     out
 }
 
+/// "Report an incident": place it on the map, say what it is, send it to the pilot's station.
+fn incident_form_ui(ui: &mut egui::Ui, view: &WallView, state: &mut WallState) -> Vec<WallCommand> {
+    let tr = &view.ctx.tr;
+    let mut out = vec![];
+    let b = egui::Button::new(RichText::new(tr.t("csu-incident")).size(16.0))
+        .selected(state.picking)
+        .min_size(Vec2::new(ui.available_width(), TARGET_PX));
+    if ui.add(b).clicked() {
+        state.picking = !state.picking;
+    }
+    if state.picking {
+        match state.draft_at {
+            None => {
+                ui.label(tr.t("csu-incident-place"));
+            }
+            Some(at) => {
+                ui.label(tr.ta(
+                    "csu-incident-at",
+                    &[
+                        ("lat", tr.num(at.lat_deg, 5).into()),
+                        ("lon", tr.num(at.lon_deg, 5).into()),
+                    ],
+                ));
+            }
+        }
+        ui.horizontal(|ui| {
+            let l = ui.label(tr.t("csu-incident-kind"));
+            ui.add(
+                egui::TextEdit::singleline(&mut state.draft_kind)
+                    .char_limit(64)
+                    .min_size(Vec2::new(0.0, TARGET_PX * 0.75)),
+            )
+            .labelled_by(l.id);
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label(tr.t("csu-incident-note"));
+            ui.add(
+                egui::TextEdit::singleline(&mut state.draft_note)
+                    .char_limit(1000)
+                    .min_size(Vec2::new(0.0, TARGET_PX * 0.75)),
+            )
+            .labelled_by(l.id);
+        });
+        let ready = state.draft_at.is_some() && !state.draft_kind.trim().is_empty();
+        let send = egui::Button::new(RichText::new(tr.t("csu-incident-send")).size(16.0))
+            .min_size(Vec2::new(ui.available_width(), TARGET_PX));
+        if ui.add_enabled(ready, send).clicked()
+            && let Some(at) = state.draft_at
+        {
+            out.push(WallCommand::PostIncident(
+                crate::incident_post::IncidentPost {
+                    lat: at.lat_deg,
+                    lon: at.lon_deg,
+                    kind: state.draft_kind.trim().to_string(),
+                    note: state.draft_note.trim().to_string(),
+                    at: Some(chrono::Utc::now().to_rfc3339()),
+                },
+            ));
+        }
+    }
+    if let Some(p) = &view.posted {
+        ui.label(RichText::new(p).strong());
+    }
+    out
+}
+
+/// Sends an incident to the station (HTTP and the CSU's journal): the id, or why not.
+pub type IncidentPoster = std::sync::Arc<
+    dyn Fn(crate::incident_post::IncidentPost) -> Result<String, String> + Send + Sync,
+>;
+
 /// The wall's window: its streams, the telemetry picture, the map. It closes after `duration`
 /// (screenshots) or on a stop signal.
 pub struct WallApp {
@@ -335,6 +436,8 @@ pub struct WallApp {
     close_at: Option<Instant>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
     theme_applied: bool,
+    pub poster: Option<IncidentPoster>,
+    posted: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl WallApp {
@@ -358,6 +461,8 @@ impl WallApp {
             close_at: duration.map(|d| Instant::now() + d),
             stop,
             theme_applied: false,
+            poster: None,
+            posted: Default::default(),
         }
     }
 }
@@ -383,8 +488,26 @@ impl eframe::App for WallApp {
             drones: &drones,
             counts,
             streams: &self.streams,
+            can_post: self.poster.is_some(),
+            posted: self.posted.lock().ok().and_then(|p| p.clone()),
         };
         let commands = csu_wall_ui(ui, &view, basemap, &mut self.state);
+        for c in &commands {
+            if let (WallCommand::PostIncident(p), Some(poster)) = (c, &self.poster) {
+                // Off the UI thread: the station may take a moment to answer.
+                let (p, poster, posted) = (p.clone(), poster.clone(), self.posted.clone());
+                let tr = self.ctx.tr.clone();
+                std::thread::spawn(move || {
+                    let said = match poster(p) {
+                        Ok(id) => tr.ta("csu-incident-sent", &[("id", id.as_str().into())]),
+                        Err(e) => tr.ta("csu-incident-refused", &[("why", e.as_str().into())]),
+                    };
+                    if let Ok(mut slot) = posted.lock() {
+                        *slot = Some(said);
+                    }
+                });
+            }
+        }
         self.state.apply(commands);
         if self.close_at.is_some_and(|t| Instant::now() >= t)
             || self.stop.as_ref().is_some_and(|s| *s.borrow())

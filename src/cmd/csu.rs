@@ -37,6 +37,10 @@ pub struct CsuArgs {
     /// directory.
     #[arg(long)]
     pub postgres: Option<String>,
+    /// A station's incidents intake (`http://STATION:8088/incidents`): the operator can place an
+    /// incident on the map and send it to the pilot; the token comes from VIGIE_INCIDENT_TOKEN.
+    #[arg(long, value_name = "URL")]
+    pub incidents_to: Option<String>,
     /// Close after this many seconds (screenshots, tests).
     #[arg(long)]
     pub duration: Option<f64>,
@@ -269,7 +273,51 @@ pub fn run(global: &crate::Global, args: CsuArgs) -> anyhow::Result<ExitCode> {
         settings.tiles.online_url.is_none() && settings.tiles.offline_path.is_none(),
         global.data_dir(),
     );
-    let app = WallApp::new(
+    let poster: Option<vigie::app::csu_wall::IncidentPoster> = match &args.incidents_to {
+        None => None,
+        Some(url) => {
+            let token = std::env::var(crate::cmd::incident::TOKEN_ENV)
+                .ok()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    BadInput(format!(
+                        "--incidents-to {url}: set {} to the CSU's token in the station's --incident-tokens file",
+                        crate::cmd::incident::TOKEN_ENV
+                    ))
+                })?;
+            let (url, journal, operator) = (url.clone(), journal.clone(), args.operator.clone());
+            Some(std::sync::Arc::new(
+                move |p: vigie::incident_post::IncidentPost| {
+                    let r = vigie::incident_post::post_incident(&url, &token, &p);
+                    // The CSU's own record of what it sent, and the station's answer.
+                    journal.event(EventRecord {
+                    flight_id: None,
+                    at: Utc::now(),
+                    kind: if r.is_ok() { EventKind::Info } else { EventKind::Alarm },
+                    code: "csu.incident_posted".into(),
+                    text: format!(
+                        "CSU wall: {operator} sent incident \"{}\" at {:.5}, {:.5} to {url}: {}",
+                        p.kind,
+                        p.lat,
+                        p.lon,
+                        match &r {
+                            Ok(id) => format!("accepted as {id}"),
+                            Err(e) => format!("refused: {e}"),
+                        }
+                    ),
+                    rule_ids: Vec::new(),
+                    data: Some(serde_json::json!({
+                        "operator": operator, "lat": p.lat, "lon": p.lon, "kind": p.kind,
+                        "note": p.note, "to": url, "answer": r.as_ref().map_err(|e| e.clone()),
+                    })),
+                    vehicle: None,
+                });
+                    r
+                },
+            ))
+        }
+    };
+    let mut app = WallApp::new(
         ctx,
         args.operator.clone(),
         streams,
@@ -277,6 +325,7 @@ pub fn run(global: &crate::Global, args: CsuArgs) -> anyhow::Result<ExitCode> {
         args.duration.map(std::time::Duration::from_secs_f64),
         Some(stop),
     );
+    app.poster = poster;
     // The runtime only watches for the stop signal while the window runs.
     let _guard = rt.enter();
     let shown = run_wall(app, &format!("Vigie — CSU — {}", args.operator));

@@ -6,6 +6,7 @@ pub mod csu;
 pub mod csu_serve;
 pub mod demo;
 pub mod fly;
+pub mod incident;
 pub mod keys;
 pub mod pilots;
 pub mod plan;

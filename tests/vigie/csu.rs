@@ -308,6 +308,8 @@ fn the_wall_has_no_command_control_and_its_buttons_only_change_the_layout() {
                     drones: &drones,
                     counts: Default::default(),
                     streams: &s.streams,
+                    can_post: false,
+                    posted: None,
                 };
                 let out = csu_wall_ui(ui, &view, &mut s.basemap, &mut s.state);
                 s.state.apply(out.clone());
@@ -356,4 +358,64 @@ fn the_wall_has_no_command_control_and_its_buttons_only_change_the_layout() {
             WallCommand::SetGrid(Grid::Four)
         ]
     );
+}
+
+/// The operator places an incident on the map, says what it is, and sends it to the pilot: the
+/// one thing the wall sends, and not a command (the pilot's station shows it; the pilot decides).
+#[test]
+fn an_operator_places_an_incident_and_sends_it_to_the_pilot() {
+    let (ctx, _dir) = crate::ui::context(Lang::Fr);
+    struct S {
+        ctx: vigie::app::Context,
+        state: WallState,
+        basemap: vigie::app::tiles::Basemap,
+        out: Vec<WallCommand>,
+    }
+    let mut h = Harness::builder()
+        .with_context_setup(vigie::app::theme::install_fonts)
+        .with_size(egui::vec2(1600.0, 900.0))
+        .build_ui_state(
+            |ui, s: &mut S| {
+                let drones = Default::default();
+                let view = WallView {
+                    ctx: &s.ctx,
+                    operator: "csu.dupont",
+                    drones: &drones,
+                    counts: Default::default(),
+                    streams: &[],
+                    can_post: true,
+                    posted: None,
+                };
+                let out = csu_wall_ui(ui, &view, &mut s.basemap, &mut s.state);
+                s.state.apply(out.clone());
+                s.out.extend(out);
+            },
+            S {
+                ctx,
+                state: WallState::new(Grid::One),
+                basemap: crate::ui::no_tiles(),
+                out: vec![],
+            },
+        );
+    h.run();
+    h.get_by_label("SIGNALER UN INCIDENT AU PILOTE").click();
+    h.run();
+    h.get_by_label("Cliquez sur la carte à l'endroit de l'incident");
+    // A map click, as the map reports it.
+    h.state_mut().state.draft_at = Some(flight_rules::LatLon::new(43.5172, 4.9872));
+    h.state_mut().state.draft_kind = "départ de feu".into();
+    h.run();
+    h.get_by_label("ENVOYER AU PILOTE").click();
+    h.run();
+    let sent: Vec<_> = h
+        .state()
+        .out
+        .iter()
+        .filter_map(|c| match c {
+            WallCommand::PostIncident(p) => Some((p.lat, p.lon, p.kind.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, vec![(43.5172, 4.9872, "départ de feu".to_string())]);
+    assert!(!h.state().state.picking, "the form closes once sent");
 }

@@ -73,6 +73,15 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
         .local_addr()
         .unwrap()
         .port();
+    // The CSU's alert system may post incidents to the station.
+    let tokens = data.path().join("incident-tokens");
+    let token = "0c9b7e2f4a6d8c1e3b5a7f9d2c4e6a8b";
+    std::fs::write(&tokens, format!("csu-istres {token}\n")).unwrap();
+    let http = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(BIN)
         .args([
             "demo",
@@ -85,8 +94,12 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
             "400",
             "--rtsp",
             &format!("127.0.0.1:{port}"),
-            "--rtsp-users",
+            "--incidents",
+            &format!("127.0.0.1:{http}"),
+            "--incident-tokens",
         ])
+        .arg(&tokens)
+        .arg("--rtsp-users")
         .arg(&users)
         .env("VIGIE_DATA_DIR", data.path())
         .env("VIGIE_SIM_BIN", sim_bin())
@@ -104,6 +117,29 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
             break;
         }
     }
+    // The CSU sends an incident on the patrol's first waypoint; a bad one is refused, named.
+    let post = |args: &[&str]| {
+        Command::new(BIN)
+            .args([
+                "incident",
+                "post",
+                "--to",
+                &format!("http://127.0.0.1:{http}/incidents"),
+            ])
+            .args(args)
+            .env("VIGIE_INCIDENT_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let sent = post(&["--lat", "43.5172", "--lon", "4.9872", "--kind", "rixe"]);
+    assert!(sent.status.success(), "{sent:?}");
+    assert!(String::from_utf8_lossy(&sent.stdout).starts_with("INC-"));
+    let bad = post(&["--lat", "95", "--lon", "4.9872", "--kind", "rixe"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("field `lat`"),
+        "{bad:?}"
+    );
     let url = format!("rtsp://127.0.0.1:{port}/drone-1");
     assert!(
         stdout.contains(&url),
@@ -286,6 +322,22 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
     let name = segment.file_name().unwrap().to_string_lossy().into_owned();
     assert!(said.contains(&name), "verify names {name}: {said}");
 
+    // The incident, and the drone on scene, in the register with the flight's record.
+    let events =
+        crate::cli_video::register_payloads(&data.path().join("training-register.sqlite"), "event");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["code"] == "INCIDENT"
+                && e["text"].as_str().unwrap_or("").contains("csu-istres")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e["code"] == "INCIDENT-RESPONSE"
+            && e["data"]["what"] == "OnScene"
+            && e["flight_id"].as_str().is_some_and(|f| f.starts_with("F-"))),
+        "alert → on scene in the flight's record: {events:?}"
+    );
     // The viewers who watched, each in the flight's record with account, address, stream.
     let flight = stdout
         .split_whitespace()

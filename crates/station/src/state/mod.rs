@@ -1538,38 +1538,42 @@ impl StationState {
     /// within [`ON_SCENE_M`] of it; each recorded once.
     fn incident_responses(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
         let mut out = Vec::new();
-        let flying: Vec<(f64, f64)> = self
+        let flying: Vec<(VehicleId, f64, f64)> = self
             .vehicles
-            .values()
-            .filter(|v| v.telemetry.armed)
-            .filter_map(|v| v.telemetry.position)
-            .filter(|p| p.alt_rel_m > 2.0)
-            .map(|p| (p.lat_deg, p.lon_deg))
+            .iter()
+            .filter(|(_, v)| v.telemetry.armed)
+            .filter_map(|(id, v)| v.telemetry.position.map(|p| (*id, p)))
+            .filter(|(_, p)| p.alt_rel_m > 2.0)
+            .map(|(id, p)| (id, p.lat_deg, p.lon_deg))
             .collect();
         let mut found = Vec::new();
         for i in &mut self.incidents {
             let after = ((now - i.at).num_milliseconds() as f64 / 1000.0).max(0.0);
-            if i.airborne_after_s.is_none() && !flying.is_empty() {
+            if i.airborne_after_s.is_none()
+                && let Some(&(v, _, _)) = flying.first()
+            {
                 i.airborne_after_s = Some(after);
-                found.push((i.id.clone(), IncidentMilestone::Airborne, after));
+                found.push((v, i.id.clone(), IncidentMilestone::Airborne, after));
             }
             let here = flight_rules::LatLon::new(i.lat_deg, i.lon_deg);
+            let near = flying.iter().find(|&&(_, lat, lon)| {
+                here.distance_m(&flight_rules::LatLon::new(lat, lon)) <= ON_SCENE_M
+            });
             if i.on_scene_after_s.is_none()
-                && flying.iter().any(|&(lat, lon)| {
-                    here.distance_m(&flight_rules::LatLon::new(lat, lon)) <= ON_SCENE_M
-                })
+                && let Some(&(v, _, _)) = near
             {
                 i.on_scene_after_s = Some(after);
-                found.push((i.id.clone(), IncidentMilestone::OnScene, after));
+                found.push((v, i.id.clone(), IncidentMilestone::OnScene, after));
             }
         }
-        for (id, what, after_s) in found {
+        // With the vehicle that responded: the times go into its flight's record.
+        for (vehicle, id, what, after_s) in found {
             self.dirty = true;
             self.push_event(
                 &mut out,
                 now,
                 EventLevel::Info,
-                None,
+                Some(vehicle),
                 EventKind::IncidentResponse { id, what, after_s },
             );
         }
