@@ -18,7 +18,6 @@ use super::map::{MapEvent, MapScene, MapState, map_ui};
 use super::settings::Settings;
 use super::theme::{Palette, TARGET_PX};
 use super::tiles::Basemap;
-use super::video::VideoPane;
 use super::{Context, UiCommand};
 
 /// What waits for the pilot's "confirm".
@@ -41,6 +40,8 @@ pub struct FlyState {
     pub takeoff_alt_m: f64,
     pub orbit_radius_m: f64,
     pub video_full: bool,
+    /// Show the thermal camera instead of the visible one.
+    pub thermal: bool,
     /// A message for the pilot (e.g. the station's queue was full).
     pub notice: Option<String>,
 }
@@ -56,6 +57,7 @@ impl FlyState {
             takeoff_alt_m: settings.takeoff_alt_m,
             orbit_radius_m: settings.orbit_radius_m,
             video_full: false,
+            thermal: false,
             notice: None,
         }
     }
@@ -894,9 +896,10 @@ pub fn fly_ui(
     ctx: &Context,
     snap: &StationSnapshot,
     basemap: &mut Basemap,
-    video: Option<&VideoPane>,
+    cameras: super::video::Cameras,
     state: &mut FlyState,
 ) -> Vec<UiCommand> {
+    let video = cameras.pick(state.thermal);
     let mut out = vec![];
     let tr = &ctx.tr;
     let p = &ctx.palette;
@@ -938,6 +941,21 @@ pub fn fly_ui(
             egui::ScrollArea::vertical()
                 .id_salt("fly-right")
                 .show(ui, |ui| {
+                    if cameras.visible.is_some() && cameras.thermal.is_some() {
+                        // Words on the switch, not a colour: which camera is on.
+                        ui.horizontal(|ui| {
+                            for (thermal, key) in
+                                [(false, "video-visible"), (true, "video-thermal")]
+                            {
+                                let b = egui::Button::new(RichText::new(tr.t(key)).strong())
+                                    .selected(state.thermal == thermal)
+                                    .min_size(Vec2::new(120.0, TARGET_PX));
+                                if ui.add(b).clicked() {
+                                    state.thermal = thermal;
+                                }
+                            }
+                        });
+                    }
                     if let Some(v) = video {
                         v.pane_ui(ui, tr, p, &mut state.video_full);
                         out.extend(recording_ui(ui, tr, p, snap, vehicle));

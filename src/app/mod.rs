@@ -100,6 +100,8 @@ pub struct AppConfig {
     pub lang: Option<Lang>,
     pub data_dir: PathBuf,
     pub video: Option<video::VideoFeed>,
+    /// The vehicle's thermal camera, when the station receives one.
+    pub thermal: Option<video::VideoFeed>,
     /// Close the window after this long (demo `--duration`, screenshots).
     pub duration: Option<Duration>,
     /// Open on this screen (screenshots).
@@ -141,6 +143,7 @@ pub struct VigieApp {
     pub session: session::SessionState,
     pub settings_view: SettingsViewState,
     video: Option<video::VideoPane>,
+    thermal: Option<video::VideoPane>,
     title: String,
     close_at: Option<Instant>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
@@ -199,6 +202,7 @@ impl VigieApp {
             basemap: None,
             screen: config.screen,
             video: config.video.map(video::VideoPane::new),
+            thermal: config.thermal.map(video::VideoPane::new),
             title: config.title,
             close_at: config.duration.map(|d| Instant::now() + d),
             stop: config.stop,
@@ -263,7 +267,7 @@ impl eframe::App for VigieApp {
             self.theme_applied = true;
         }
         let snap = self.snapshot.borrow().clone();
-        if let Some(v) = &mut self.video {
+        for v in [&mut self.video, &mut self.thermal].into_iter().flatten() {
             v.update(&ui_ctx);
         }
         self.desk.poll();
@@ -277,7 +281,10 @@ impl eframe::App for VigieApp {
             &self.ctx,
             &snap,
             basemap,
-            self.video.as_ref(),
+            video::Cameras {
+                visible: self.video.as_ref(),
+                thermal: self.thermal.as_ref(),
+            },
             &mut AppViews {
                 screen: &mut self.screen,
                 fly: &mut self.fly,
@@ -337,7 +344,7 @@ pub fn app_ui(
     ctx: &Context,
     snap: &StationSnapshot,
     basemap: &mut Basemap,
-    video: Option<&video::VideoPane>,
+    cameras: video::Cameras,
     views: &mut AppViews,
 ) -> Vec<UiCommand> {
     let mut out = vec![];
@@ -397,7 +404,7 @@ pub fn app_ui(
         .resizable(true)
         .show(ui, |ui| events::log_ui(ui, tr, &ctx.palette, snap));
     egui::CentralPanel::default().show(ui, |ui| match *views.screen {
-        Screen::Fly => out.extend(fly::fly_ui(ui, ctx, snap, basemap, video, views.fly)),
+        Screen::Fly => out.extend(fly::fly_ui(ui, ctx, snap, basemap, cameras, views.fly)),
         Screen::Plan => out.extend(plan::plan_ui(
             ui,
             ctx,

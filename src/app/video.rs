@@ -60,6 +60,31 @@ pub fn start_video(label: &str, uri: &str) -> Option<VideoFeed> {
     }
 }
 
+/// A vehicle's cameras as the fly view gets them (either may be missing).
+#[derive(Clone, Copy, Default)]
+pub struct Cameras<'a> {
+    pub visible: Option<&'a VideoPane>,
+    pub thermal: Option<&'a VideoPane>,
+}
+
+impl<'a> Cameras<'a> {
+    pub fn visible(pane: Option<&'a VideoPane>) -> Self {
+        Cameras {
+            visible: pane,
+            thermal: None,
+        }
+    }
+
+    /// The camera the pilot picked, or the one there is.
+    pub fn pick(&self, thermal: bool) -> Option<&'a VideoPane> {
+        match (thermal, self.visible, self.thermal) {
+            (true, _, Some(t)) => Some(t),
+            (_, Some(v), _) => Some(v),
+            (_, None, t) => t,
+        }
+    }
+}
+
 /// The pane's texture, updated from the slot when a newer frame is there.
 pub struct VideoPane {
     feed: VideoFeed,

@@ -65,6 +65,7 @@ pub fn run(global: &crate::Global) -> anyhow::Result<ExitCode> {
         lang: global.lang(),
         data_dir,
         video,
+        thermal: None,
         duration: None,
         // Nobody is logged in: the session screen (login, arrêté) comes first.
         screen: vigie::app::Screen::Session,

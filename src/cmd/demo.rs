@@ -160,6 +160,13 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
             vigie_station::VehicleId(1),
             vigie_video::SourceUri::parse(&format!("rtp://127.0.0.1:{p}"))?,
         );
+        // The forest scenario's drone carries a thermal camera too (on the next port).
+        if args.scenario == "forest-patrol" {
+            config.thermal.insert(
+                vigie_station::VehicleId(1),
+                vigie_video::SourceUri::parse(&format!("rtp://127.0.0.1:{}", p + 1))?,
+            );
+        }
     }
     args.csu.apply(&mut config)?;
     let station = rt.block_on(vigie_station::start(config))?;
@@ -170,6 +177,12 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut video = station
         .video(vigie_station::VehicleId(1))
         .map(|slot| vigie::app::video::VideoFeed::from_slot("vehicle-1", slot));
+    let mut thermal = station
+        .camera(
+            vigie_station::VehicleId(1),
+            vigie_station::video::Camera::Thermal,
+        )
+        .map(|slot| vigie::app::video::VideoFeed::from_slot("vehicle-1-thermal", slot));
     if let Some(text) = &args.metar {
         let reading = flight_rules::parse_metar(text, chrono::Utc::now())
             .map_err(|e| BadInput(format!("--metar: {e}")))?;
@@ -212,6 +225,7 @@ pub fn run(global: &crate::Global, args: DemoArgs) -> anyhow::Result<ExitCode> {
             lang: global.lang(),
             data_dir: data_dir.clone(),
             video: video.take(),
+            thermal: thermal.take(),
             duration,
             screen: screen_of(&args.screen),
             report_frames: args.report_frames,

@@ -78,6 +78,10 @@ pub struct FlyArgs {
     /// `srt://…?passphrase=…`): received, recorded with the flight in the register.
     #[arg(long)]
     pub video: Option<String>,
+    /// The drone's thermal camera, received, recorded and served like the visible one; the
+    /// pilot switches the video pane between them.
+    #[arg(long, value_name = "URI")]
+    pub thermal: Option<String>,
     #[command(flatten)]
     pub csu: crate::cmd::csu_serve::CsuServeArgs,
     /// The vehicle's MAVLink system id.
@@ -212,6 +216,13 @@ pub fn run(global: &crate::Global, args: FlyArgs) -> anyhow::Result<ExitCode> {
             vigie_video::SourceUri::parse(uri).map_err(|e| BadInput(format!("--video: {e}")))?;
         config
             .video
+            .insert(vigie_station::VehicleId(args.sysid), source);
+    }
+    if let Some(uri) = &args.thermal {
+        let source = vigie_video::SourceUri::parse(uri)
+            .map_err(|e| BadInput(format!("--thermal: {e}")))?;
+        config
+            .thermal
             .insert(vigie_station::VehicleId(args.sysid), source);
     }
     config.authorisation_store = Some(crate::cmd::authorisation::store_dir(global));

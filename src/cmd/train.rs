@@ -203,6 +203,13 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
             VEHICLE,
             vigie_video::SourceUri::parse(&format!("rtp://127.0.0.1:{p}"))?,
         );
+        // The thermal camera too: recorded with the flight, watched for hot spots.
+        if forest {
+            config.thermal.insert(
+                VEHICLE,
+                vigie_video::SourceUri::parse(&format!("rtp://127.0.0.1:{}", p + 1))?,
+            );
+        }
     }
     let station = rt.block_on(vigie_station::start(config))?;
     let mut sealed = station.events();
@@ -215,13 +222,9 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
     let mut visible = station
         .video(VEHICLE)
         .map(|slot| vigie::app::video::VideoFeed::from_slot("vehicle-1", slot));
-    let thermal = match (forest, sim.video_port) {
-        (true, Some(p)) => vigie::app::video::start_video(
-            "vehicle-1-thermal",
-            &format!("rtp://127.0.0.1:{}", p + 1),
-        ),
-        _ => None,
-    };
+    let thermal = station
+        .camera(VEHICLE, vigie_station::video::Camera::Thermal)
+        .map(|slot| vigie::app::video::VideoFeed::from_slot("vehicle-1-thermal", slot));
     let watch = thermal.as_ref().map(|t| {
         crate::hotspot_watch::start(
             rt.handle(),
@@ -276,6 +279,9 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
             lang: global.lang(),
             data_dir: data_dir.clone(),
             video: visible.take(),
+            thermal: thermal
+                .as_ref()
+                .map(|t| vigie::app::video::VideoFeed::from_slot(&t.label, t.frames.clone())),
             duration: None,
             screen: vigie::app::Screen::Fly,
             report_frames: false,

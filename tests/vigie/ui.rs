@@ -301,7 +301,14 @@ fn fly_harness(snap: StationSnapshot) -> (Harness<'static, FlyHarness>, tempfile
         .with_size(egui::vec2(1440.0, 1000.0))
         .build_ui_state(
             |ui, s: &mut FlyHarness| {
-                let cmds = fly_ui(ui, &s.ctx, &s.snap, &mut s.basemap, None, &mut s.fly);
+                let cmds = fly_ui(
+                    ui,
+                    &s.ctx,
+                    &s.snap,
+                    &mut s.basemap,
+                    vigie::app::video::Cameras::default(),
+                    &mut s.fly,
+                );
                 // What the app's controller does with them.
                 for c in cmds {
                     match c {
@@ -399,7 +406,7 @@ fn go_here_from_the_map_asks_for_a_confirmation_naming_the_vehicle() {
 /// In flight, the video pane says the video is recorded with the flight, and "inside a home"
 /// sends the flag for the selected vehicle with the pilot's id.
 #[test]
-fn the_video_pane_says_it_records_and_the_domicile_flag_goes_to_the_station() {
+fn the_video_pane_switches_to_thermal_says_it_records_and_sends_the_domicile_flag() {
     let mut snap = two_vehicles();
     snap.session.pilot_id = Some("PM-ISTRES-07".into());
     snap.vehicles.get_mut(&VehicleId(1)).unwrap().flight = vigie_station::FlightPhase::Recording {
@@ -411,13 +418,27 @@ fn the_video_pane_says_it_records_and_the_domicile_flag_goes_to_the_station() {
         "drone-1",
         vigie_video::FrameSlot::default(),
     ));
+    let thermal = vigie::app::video::VideoPane::new(vigie::app::video::VideoFeed::from_slot(
+        "drone-1-thermal",
+        vigie_video::FrameSlot::default(),
+    ));
     let mut state = FlyState::new(&ctx.settings);
     let mut sent = vec![];
     let mut h = Harness::builder()
         .with_context_setup(vigie::app::theme::install_fonts)
         .with_size(egui::vec2(1440.0, 1000.0))
         .build_ui(|ui| {
-            for c in fly_ui(ui, &ctx, &snap, &mut no_tiles(), Some(&pane), &mut state) {
+            for c in fly_ui(
+                ui,
+                &ctx,
+                &snap,
+                &mut no_tiles(),
+                vigie::app::video::Cameras {
+                    visible: Some(&pane),
+                    thermal: Some(&thermal),
+                },
+                &mut state,
+            ) {
                 if let UiCommand::Station(c) = c {
                     sent.push(c);
                 }
@@ -425,6 +446,11 @@ fn the_video_pane_says_it_records_and_the_domicile_flag_goes_to_the_station() {
         });
     h.run();
     h.get_by_label("● ENREGISTRÉE avec le vol F-20261201T120000Z-drone-1");
+    // The camera switch says which is on; THERMIQUE shows the thermal stream.
+    h.get_by_label("▶ drone-1");
+    h.get_by_label("THERMIQUE").click();
+    h.run();
+    h.get_by_label("▶ drone-1-thermal");
     h.get_by_label("DOMICILE FILMÉ : conserver 48 h").click();
     h.run();
     drop(h);

@@ -136,6 +136,7 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
         });
         crate::video::Videos::start(
             &config.video,
+            &config.thermal,
             health,
             recording.as_ref().map(|r| r.tx.clone()),
             &frame_slots,
@@ -454,9 +455,9 @@ impl Actor {
                     let tlog = self.tlogs.remove(&flight_id);
                     let hub = self.hub.clone();
                     let tx = self.recording.as_ref().map(|r| r.tx.clone());
-                    let recorder = self.video.take_recorder(vehicle);
+                    let recorders = self.video.take_recorders(vehicle);
                     tokio::spawn(async move {
-                        if let Some(r) = recorder {
+                        for r in recorders {
                             let _ = tokio::task::spawn_blocking(move || r.stop()).await;
                         }
                         if tlog.is_some()
@@ -536,7 +537,7 @@ impl Actor {
                     self.tlogs.remove(&flight_id);
                     self.interrupted.push(vehicle);
                     // Only at shutdown: waiting for the last segment is what stopping means.
-                    if let Some(r) = self.video.take_recorder(vehicle) {
+                    for r in self.video.take_recorders(vehicle) {
                         r.stop();
                     }
                     self.record(RecordMsg::Interrupt(Box::new(

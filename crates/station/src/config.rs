@@ -33,6 +33,8 @@ pub struct StationConfig {
     /// Each vehicle's video source (VIDEO_STREAM_INFORMATION's URI, or the operator's): the
     /// station receives it, records it with the flight and hands its frames to the UI.
     pub video: std::collections::BTreeMap<crate::protocol::VehicleId, vigie_video::SourceUri>,
+    /// Each vehicle's thermal camera, received, recorded and served like the visible one.
+    pub thermal: std::collections::BTreeMap<crate::protocol::VehicleId, vigie_video::SourceUri>,
     /// Serve each vehicle's stream over RTSP (accounts in `users_file`), for the CSU's viewers,
     /// its video management system, VLC. The station sets the admission: every viewer's session
     /// goes to the register before the first frame.
@@ -86,6 +88,7 @@ impl StationConfig {
             aircraft_registration: String::new(),
             operator_registration: None,
             video: Default::default(),
+            thermal: Default::default(),
             rtsp: None,
             authorisations: Vec::new(),
             authorisation_store: None,

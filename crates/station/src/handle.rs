@@ -37,7 +37,16 @@ impl StationHandle {
     /// The latest frames of a vehicle's video, when the station receives one (the UI shows
     /// them; it never starts a pipeline of its own).
     pub fn video(&self, vehicle: VehicleId) -> Option<vigie_video::FrameSlot> {
-        self.video.lock().ok()?.get(&vehicle).cloned()
+        self.camera(vehicle, crate::video::Camera::Visible)
+    }
+
+    /// The latest frames of one of a vehicle's cameras (visible or thermal).
+    pub fn camera(
+        &self,
+        vehicle: VehicleId,
+        camera: crate::video::Camera,
+    ) -> Option<vigie_video::FrameSlot> {
+        self.video.lock().ok()?.get(&(vehicle, camera)).cloned()
     }
 
     /// Where a vehicle's video is served over RTSP (`rtsp://HOST:PORT/drone-N`), when the

@@ -37,7 +37,7 @@ pub enum VideoHealth {
 }
 
 /// The frame slots of the vehicles' streams, shared with the handle (the UI reads them).
-pub type FrameSlots = Arc<Mutex<BTreeMap<VehicleId, FrameSlot>>>;
+pub type FrameSlots = Arc<Mutex<BTreeMap<(VehicleId, Camera), FrameSlot>>>;
 
 /// Each vehicle's RTSP URL on the station's server (to give to the CSU, a VMS, VLC).
 pub type RtspUrls = Arc<Mutex<BTreeMap<VehicleId, String>>>;
@@ -76,9 +76,24 @@ pub fn viewer_end(session: &ViewerSession) -> vigie_register::ViewerSessionEnd {
     }
 }
 
-/// The name of a vehicle's stream (its RTSP path, its segments' camera).
+/// Which of a vehicle's cameras.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Camera {
+    Visible,
+    Thermal,
+}
+
+/// The name of a vehicle's visible stream (its RTSP path, its segments' camera).
 pub fn stream_name(vehicle: VehicleId) -> String {
     format!("drone-{}", vehicle.0)
+}
+
+/// The name of one of a vehicle's streams: `drone-1`, `drone-1-thermal`.
+pub fn camera_stream(vehicle: VehicleId, camera: Camera) -> String {
+    match camera {
+        Camera::Visible => stream_name(vehicle),
+        Camera::Thermal => format!("drone-{}-thermal", vehicle.0),
+    }
 }
 
 struct VehicleVideo {
@@ -87,7 +102,7 @@ struct VehicleVideo {
 }
 
 pub struct Videos {
-    by_vehicle: BTreeMap<VehicleId, VehicleVideo>,
+    by_vehicle: BTreeMap<(VehicleId, Camera), VehicleVideo>,
     events: BTreeMap<VehicleId, Events>,
     /// Dropped before the ingests it serves.
     rtsp: Option<RtspRestream>,
@@ -122,6 +137,7 @@ impl Videos {
     /// the actor sends after stopping the recorder.
     pub fn start(
         sources: &BTreeMap<VehicleId, SourceUri>,
+        thermal: &BTreeMap<VehicleId, SourceUri>,
         health: Arc<dyn Fn(VehicleId, VideoHealth) + Send + Sync>,
         record: Option<std::sync::mpsc::Sender<RecordMsg>>,
         slots: &FrameSlots,
@@ -137,14 +153,17 @@ impl Videos {
             rtsp: None,
             flights: flights.clone(),
         };
-        if sources.is_empty() {
+        if sources.is_empty() && thermal.is_empty() {
             return none(by_vehicle, all_events);
         }
         if let Err(e) = vigie_video::init() {
             tracing::error!("video disabled: {e}");
             return none(by_vehicle, all_events);
         }
-        for (&vehicle, source) in sources {
+        for &vehicle in sources.keys().chain(thermal.keys()) {
+            if all_events.contains_key(&vehicle) {
+                continue;
+            }
             let health = health.clone();
             let record = record.clone();
             let events = Events::new(move |e| {
@@ -183,23 +202,33 @@ impl Videos {
                     health(vehicle, h);
                 }
             });
-            let stream = stream_name(vehicle);
-            match Ingest::start(IngestConfig::new(stream, source.clone()), events.clone()) {
-                Ok(ingest) => {
-                    if let Ok(mut s) = slots.lock() {
-                        s.insert(vehicle, ingest.frames());
+            // One event sink per vehicle: its cameras' health and segments go the same way.
+            for (camera, source) in [
+                (Camera::Visible, sources.get(&vehicle)),
+                (Camera::Thermal, thermal.get(&vehicle)),
+            ] {
+                let Some(source) = source else { continue };
+                let stream = camera_stream(vehicle, camera);
+                match Ingest::start(IngestConfig::new(stream, source.clone()), events.clone()) {
+                    Ok(ingest) => {
+                        if let Ok(mut s) = slots.lock() {
+                            s.insert((vehicle, camera), ingest.frames());
+                        }
+                        by_vehicle.insert(
+                            (vehicle, camera),
+                            VehicleVideo {
+                                ingest,
+                                recorder: None,
+                            },
+                        );
                     }
-                    by_vehicle.insert(
-                        vehicle,
-                        VehicleVideo {
-                            ingest,
-                            recorder: None,
-                        },
-                    );
-                    all_events.insert(vehicle, events);
+                    Err(e) => tracing::error!(
+                        "{camera:?} video of vehicle {} not started: {e}",
+                        vehicle.0
+                    ),
                 }
-                Err(e) => tracing::error!("video of vehicle {} not started: {e}", vehicle.0),
             }
+            all_events.insert(vehicle, events);
         }
         let rtsp = rtsp.and_then(|c| serve_rtsp(c, &by_vehicle, record, &flights, urls));
         Self {
@@ -213,51 +242,68 @@ impl Videos {
     /// The register opened a flight for this vehicle: its segments go to the flight's
     /// directory, tagged with its id.
     pub fn flight_opened(&mut self, vehicle: VehicleId, flight_id: &str, dir: &Path) {
-        let Some(v) = self.by_vehicle.get_mut(&vehicle) else {
-            return;
-        };
         let Some(events) = self.events.get(&vehicle) else {
             return;
         };
-        if let Ok(mut f) = self.flights.lock() {
-            f.insert(stream_name(vehicle), flight_id.to_string());
-        }
-        if let Some(r) = &v.recorder {
-            if let Err(e) = r.set_session(Some(flight_id.to_string()), dir) {
-                tracing::error!("video of flight {flight_id} not recorded: {e}");
+        for ((_, camera), v) in self
+            .by_vehicle
+            .iter_mut()
+            .filter(|((id, _), _)| *id == vehicle)
+        {
+            if let Ok(mut f) = self.flights.lock() {
+                f.insert(camera_stream(vehicle, *camera), flight_id.to_string());
             }
-            return;
-        }
-        let mut c = RecordConfig::new(dir);
-        c.session = Some(flight_id.to_string());
-        match Recorder::start(c, &v.ingest, events.clone()) {
-            Ok(r) => v.recorder = Some(r),
-            Err(e) => tracing::error!("video of flight {flight_id} not recorded: {e}"),
+            if let Some(r) = &v.recorder {
+                if let Err(e) = r.set_session(Some(flight_id.to_string()), dir) {
+                    tracing::error!("{camera:?} video of flight {flight_id} not recorded: {e}");
+                }
+                continue;
+            }
+            let mut c = RecordConfig::new(dir);
+            c.session = Some(flight_id.to_string());
+            match Recorder::start(c, &v.ingest, events.clone()) {
+                Ok(r) => v.recorder = Some(r),
+                Err(e) => {
+                    tracing::error!("{camera:?} video of flight {flight_id} not recorded: {e}")
+                }
+            }
         }
     }
 
-    /// The camera saw inside a home: the segment being written, or the next, is `domicile`.
+    /// The camera saw inside a home: the segments being written, or the next, are `domicile`
+    /// (every camera of the vehicle: the thermal one saw the same scene).
     pub fn flag_domicile(&mut self, vehicle: VehicleId) {
-        match self
-            .by_vehicle
-            .get(&vehicle)
-            .and_then(|v| v.recorder.as_ref())
-        {
-            Some(r) => r.flag_current("domicile"),
-            None => tracing::warn!(
+        let mut flagged = false;
+        for ((id, _), v) in &self.by_vehicle {
+            if *id == vehicle
+                && let Some(r) = &v.recorder
+            {
+                r.flag_current("domicile");
+                flagged = true;
+            }
+        }
+        if !flagged {
+            tracing::warn!(
                 "vehicle {}: domicile flag with no recording in progress",
                 vehicle.0
-            ),
+            );
         }
     }
 
-    /// The flight ends: the recorder, to be stopped (its last segment closed, hashed and sent
-    /// to the register) before the seal goes out.
-    pub fn take_recorder(&mut self, vehicle: VehicleId) -> Option<Recorder> {
-        if let Ok(mut f) = self.flights.lock() {
-            f.remove(&stream_name(vehicle));
+    /// The flight ends: the recorders, to be stopped (their last segments closed, hashed and
+    /// sent to the register) before the seal goes out.
+    pub fn take_recorders(&mut self, vehicle: VehicleId) -> Vec<Recorder> {
+        let mut out = Vec::new();
+        for ((id, camera), v) in &mut self.by_vehicle {
+            if *id != vehicle {
+                continue;
+            }
+            if let Ok(mut f) = self.flights.lock() {
+                f.remove(&camera_stream(vehicle, *camera));
+            }
+            out.extend(v.recorder.take());
         }
-        self.by_vehicle.get_mut(&vehicle)?.recorder.take()
+        out
     }
 
     /// Stop everything (the station stops): recorders first, so their segments are filed.
@@ -281,7 +327,7 @@ impl Videos {
 /// their session is in the register (no register: no server — nobody watches unrecorded).
 fn serve_rtsp(
     mut config: RestreamConfig,
-    by_vehicle: &BTreeMap<VehicleId, VehicleVideo>,
+    by_vehicle: &BTreeMap<(VehicleId, Camera), VehicleVideo>,
     record: Option<std::sync::mpsc::Sender<RecordMsg>>,
     flights: &Arc<Mutex<BTreeMap<String, String>>>,
     urls: &RtspUrls,
@@ -325,11 +371,13 @@ fn serve_rtsp(
             return None;
         }
     };
-    for (&vehicle, v) in by_vehicle {
+    for (&(vehicle, camera), v) in by_vehicle {
         match server.add_stream(&v.ingest) {
             Ok(url) => {
-                tracing::info!(%url, "vehicle {} served over RTSP", vehicle.0);
-                if let Ok(mut u) = urls.lock() {
+                tracing::info!(%url, "vehicle {}'s {camera:?} video served over RTSP", vehicle.0);
+                if camera == Camera::Visible
+                    && let Ok(mut u) = urls.lock()
+                {
                     u.insert(vehicle, url);
                 }
             }

@@ -568,3 +568,5 @@ csu-incident-note = Details
 csu-incident-send = SEND TO THE PILOT
 csu-incident-sent = incident { $id } sent to the pilot
 csu-incident-refused = incident NOT sent: { $why }
+video-visible = VISIBLE
+video-thermal = THERMAL

@@ -568,3 +568,5 @@ csu-incident-note = Précisions
 csu-incident-send = ENVOYER AU PILOTE
 csu-incident-sent = incident { $id } transmis au pilote
 csu-incident-refused = incident NON transmis : { $why }
+video-visible = VISIBLE
+video-thermal = THERMIQUE
