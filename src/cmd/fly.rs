@@ -219,8 +219,8 @@ pub fn run(global: &crate::Global, args: FlyArgs) -> anyhow::Result<ExitCode> {
             .insert(vigie_station::VehicleId(args.sysid), source);
     }
     if let Some(uri) = &args.thermal {
-        let source = vigie_video::SourceUri::parse(uri)
-            .map_err(|e| BadInput(format!("--thermal: {e}")))?;
+        let source =
+            vigie_video::SourceUri::parse(uri).map_err(|e| BadInput(format!("--thermal: {e}")))?;
         config
             .thermal
             .insert(vigie_station::VehicleId(args.sysid), source);

@@ -159,7 +159,7 @@ fn passphrase_file(dir: &Path, text: &str) -> PathBuf {
     path
 }
 
-fn add_account(file: &Path, name: &str, password: &str) {
+pub(crate) fn add_account(file: &Path, name: &str, password: &str) {
     let o = Command::new(BIN)
         .args(["video", "users", "add", "--file"])
         .arg(file)

@@ -7,6 +7,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::cli_video::add_account;
+use crate::recovery::{free_tcp, free_udp};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use vigie::app::csu_wall::{Grid, WallCommand, WallState, WallStream, WallView, csu_wall_ui};
@@ -17,14 +19,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_vigie");
 
 fn sim_bin() -> PathBuf {
     PathBuf::from(BIN).with_file_name("vigie-sim")
-}
-
-fn free_tcp() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A UDP port P with P, P+1, P+10 and P+11 free: two drones' visible and thermal streams.
@@ -44,14 +38,6 @@ fn free_video_ports() -> u16 {
         }
     }
     panic!("no free UDP ports for the simulated cameras");
-}
-
-fn free_udp() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Two quadcopters 600 m apart over Istres, a hot spot for the thermal cameras.
@@ -84,17 +70,6 @@ fn control(port: u16, line: &str) -> String {
     let mut text = String::new();
     let _ = s.read_to_string(&mut text);
     text
-}
-
-fn add_account(file: &Path, name: &str, password: &str) {
-    let o = Command::new(BIN)
-        .args(["video", "users", "add", "--file"])
-        .arg(file)
-        .arg(name)
-        .env("VIGIE_PASSWORD", password)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{o:?}");
 }
 
 fn text(o: &std::process::Output) -> String {
@@ -253,6 +228,53 @@ fn a_wrong_password_opens_nothing_and_is_journaled() {
     );
 }
 
+struct WallHarness {
+    ctx: vigie::app::Context,
+    state: WallState,
+    streams: Vec<WallStream>,
+    basemap: vigie::app::tiles::Basemap,
+    can_post: bool,
+    /// Every command the wall's view returned.
+    out: Vec<WallCommand>,
+}
+
+/// The wall's view with no drone heard, as the window runs it (its commands applied).
+fn wall_harness(
+    ctx: vigie::app::Context,
+    streams: Vec<WallStream>,
+    grid: Grid,
+    can_post: bool,
+) -> Harness<'static, WallHarness> {
+    Harness::builder()
+        .with_context_setup(vigie::app::theme::install_fonts)
+        .with_size(egui::vec2(1600.0, 900.0))
+        .build_ui_state(
+            |ui, s: &mut WallHarness| {
+                let drones = Default::default();
+                let view = WallView {
+                    ctx: &s.ctx,
+                    operator: "csu.dupont",
+                    drones: &drones,
+                    counts: Default::default(),
+                    streams: &s.streams,
+                    can_post: s.can_post,
+                    posted: None,
+                };
+                let out = csu_wall_ui(ui, &view, &mut s.basemap, &mut s.state);
+                s.state.apply(out.clone());
+                s.out.extend(out);
+            },
+            WallHarness {
+                ctx,
+                state: WallState::new(grid),
+                streams,
+                basemap: crate::ui::no_tiles(),
+                can_post,
+                out: vec![],
+            },
+        )
+}
+
 /// The wall's view through kittest: it reads as read-only, offers no command control, and
 /// every button it has changes the layout and nothing else.
 #[test]
@@ -279,13 +301,6 @@ fn the_wall_has_no_command_control_and_its_buttons_only_change_the_layout() {
     })
     .collect();
     assert!(forbidden.iter().all(|f| f.len() >= 4), "{forbidden:?}");
-    struct S {
-        ctx: vigie::app::Context,
-        state: WallState,
-        streams: Vec<WallStream>,
-        basemap: vigie::app::tiles::Basemap,
-        out: Vec<WallCommand>,
-    }
     let streams = (1..=2u8)
         .map(|id| WallStream {
             label: format!("drone-{id} · EO"),
@@ -296,35 +311,9 @@ fn the_wall_has_no_command_control_and_its_buttons_only_change_the_layout() {
             )),
         })
         .collect();
-    let mut h = Harness::builder()
-        .with_context_setup(vigie::app::theme::install_fonts)
-        .with_size(egui::vec2(1600.0, 900.0))
-        .build_ui_state(
-            |ui, s: &mut S| {
-                let drones = Default::default();
-                let view = WallView {
-                    ctx: &s.ctx,
-                    operator: "csu.dupont",
-                    drones: &drones,
-                    counts: Default::default(),
-                    streams: &s.streams,
-                    can_post: false,
-                    posted: None,
-                };
-                let out = csu_wall_ui(ui, &view, &mut s.basemap, &mut s.state);
-                s.state.apply(out.clone());
-                s.out.extend(out);
-            },
-            S {
-                ctx,
-                state: WallState::new(Grid::Four),
-                streams,
-                basemap: crate::ui::no_tiles(),
-                out: vec![],
-            },
-        );
+    let mut h = wall_harness(ctx, streams, Grid::Four, false);
     h.run();
-    let words = |h: &Harness<S>| -> Vec<String> {
+    let words = |h: &Harness<WallHarness>| -> Vec<String> {
         h.query_all(egui_kittest::kittest::by())
             .filter_map(|n| {
                 let a = n.accesskit_node();
@@ -365,38 +354,7 @@ fn the_wall_has_no_command_control_and_its_buttons_only_change_the_layout() {
 #[test]
 fn an_operator_places_an_incident_and_sends_it_to_the_pilot() {
     let (ctx, _dir) = crate::ui::context(Lang::Fr);
-    struct S {
-        ctx: vigie::app::Context,
-        state: WallState,
-        basemap: vigie::app::tiles::Basemap,
-        out: Vec<WallCommand>,
-    }
-    let mut h = Harness::builder()
-        .with_context_setup(vigie::app::theme::install_fonts)
-        .with_size(egui::vec2(1600.0, 900.0))
-        .build_ui_state(
-            |ui, s: &mut S| {
-                let drones = Default::default();
-                let view = WallView {
-                    ctx: &s.ctx,
-                    operator: "csu.dupont",
-                    drones: &drones,
-                    counts: Default::default(),
-                    streams: &[],
-                    can_post: true,
-                    posted: None,
-                };
-                let out = csu_wall_ui(ui, &view, &mut s.basemap, &mut s.state);
-                s.state.apply(out.clone());
-                s.out.extend(out);
-            },
-            S {
-                ctx,
-                state: WallState::new(Grid::One),
-                basemap: crate::ui::no_tiles(),
-                out: vec![],
-            },
-        );
+    let mut h = wall_harness(ctx, vec![], Grid::One, true);
     h.run();
     h.get_by_label("SIGNALER UN INCIDENT AU PILOTE").click();
     h.run();

@@ -270,7 +270,7 @@ fn sim(scenario: &Path, port: u16, control: u16) -> Sim {
         .unwrap())
 }
 
-fn free_udp() -> u16 {
+pub(crate) fn free_udp() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -278,7 +278,7 @@ fn free_udp() -> u16 {
         .port()
 }
 
-fn free_tcp() -> u16 {
+pub(crate) fn free_tcp() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

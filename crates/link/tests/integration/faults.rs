@@ -181,6 +181,35 @@ fn vehicle_thread(station: std::net::SocketAddr) -> std::sync::mpsc::Receiver<u1
     rx
 }
 
+/// A go-to asked on its own task (the test's task may then freeze the runtime).
+fn go_to(
+    v: vigie_link::VehicleHandle,
+) -> tokio::task::JoinHandle<Result<vigie_link::CommandResult, vigie_link::RequestError>> {
+    tokio::spawn(async move {
+        v.command(vigie_link::VehicleCommand::Reposition {
+            lat_deg: 43.51,
+            lon_deg: 4.99,
+            alt_rel_m: 40.0,
+            ground_speed_mps: None,
+        })
+        .await
+    })
+}
+
+/// The next COMMAND_INT the vehicle thread reports, polled without blocking the runtime.
+async fn next_command(rx: &std::sync::mpsc::Receiver<u16>, within: Duration) -> Option<u16> {
+    tokio::time::timeout(within, async {
+        loop {
+            if let Ok(c) = rx.try_recv() {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .ok()
+}
+
 /// The station frozen (a hung laptop) between a go-to's first frame and its retry: after the
 /// thaw the retry is not sent — the vehicle's own GCS failsafe may have taken it home meanwhile,
 /// and a repeated DO_REPOSITION would switch it back to GUIDED. The request fails, saying why.
@@ -193,25 +222,10 @@ async fn a_command_asked_before_the_station_froze_is_not_sent_after_it() {
         .wait_vehicle(Some(1), Duration::from_secs(20))
         .await
         .expect("vehicle seen");
-    let go = tokio::spawn(async move {
-        v.command(vigie_link::VehicleCommand::Reposition {
-            lat_deg: 43.51,
-            lon_deg: 4.99,
-            alt_rel_m: 40.0,
-            ground_speed_mps: None,
-        })
+    let go = go_to(v);
+    let first = next_command(&commands, Duration::from_secs(10))
         .await
-    });
-    let first = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            if let Ok(c) = commands.try_recv() {
-                return c;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("the go-to's first frame reached the vehicle");
+        .expect("the go-to's first frame reached the vehicle");
     assert_eq!(first, 192, "MAV_CMD_DO_REPOSITION");
     // Frozen for 5 s (over the 3 s silence limit; its retry was due after 1.5 s).
     std::thread::sleep(Duration::from_secs(5));
@@ -239,24 +253,8 @@ async fn a_command_asked_before_the_station_froze_is_not_sent_after_it() {
         .wait_vehicle(Some(1), Duration::from_secs(1))
         .await
         .unwrap();
-    let again = tokio::spawn(async move {
-        v.command(vigie_link::VehicleCommand::Reposition {
-            lat_deg: 43.51,
-            lon_deg: 4.99,
-            alt_rel_m: 40.0,
-            ground_speed_mps: None,
-        })
-        .await
-    });
-    let sent = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            if commands.try_recv().is_ok() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
-    assert!(sent.is_ok(), "a fresh command leaves after the thaw");
+    let again = go_to(v);
+    let sent = next_command(&commands, Duration::from_secs(5)).await;
+    assert!(sent.is_some(), "a fresh command leaves after the thaw");
     again.abort();
 }
