@@ -204,9 +204,27 @@ pub(crate) fn build(
             props.push(("latency", P::Int(if low { 20 } else { 200 })));
             let src = make("srtsrc", &el("src"), &props)?;
             let demux = make("tsdemux", &el("demux"), &[("latency", P::Int(ts_latency))])?;
-            add(bin, &[&src, &demux])?;
+            // tsdemux says nothing of alignment, so the parser would hold each access unit
+            // until the next one starts (a frame of latency); an uplink's mpegtsmux writes one
+            // PES per access unit, so each buffer the demuxer hands out is one.
+            let au = make(
+                "capsfilter",
+                &el("au"),
+                &[(
+                    "caps",
+                    P::Value(
+                        gst::Caps::builder(codec.media_type())
+                            .field("stream-format", "byte-stream")
+                            .field("alignment", "au")
+                            .build()
+                            .to_value(),
+                    ),
+                )],
+            )?;
+            add(bin, &[&src, &demux, &au])?;
             link(&[&src, &demux])?;
-            Some((demux, parse.clone()))
+            link(&[&au, &parse])?;
+            Some((demux, au))
         }
     };
 
