@@ -421,8 +421,31 @@ pub fn map_ui(
         hotspots_ui(&painter, tr, proj, &scene.snapshot.hotspots);
         incidents_ui(&painter, tr, proj, &scene.snapshot.incidents);
         traffic_ui(&painter, tr, proj, scene.snapshot);
+        // A label that would run over another vehicle (within its width to the right) goes on
+        // the left of its own icon instead.
+        let placed: Vec<Pos2> = scene
+            .snapshot
+            .vehicles
+            .values()
+            .filter_map(|v| v.telemetry.position)
+            .map(|q| screen(proj, LatLon::new(q.lat_deg, q.lon_deg)))
+            .collect();
         for (id, v) in &scene.snapshot.vehicles {
-            vehicle_ui(&painter, tr, proj, *id, v, scene.selected == Some(*id), &p);
+            let at = v
+                .telemetry
+                .position
+                .map(|q| screen(proj, LatLon::new(q.lat_deg, q.lon_deg)));
+            let crowded = at.is_some_and(|c| {
+                placed
+                    .iter()
+                    .any(|o| (o.y - c.y).abs() < 30.0 && o.x > c.x + 1.0 && o.x - c.x < 220.0)
+            });
+            let mark = Mark {
+                id: *id,
+                selected: scene.selected == Some(*id),
+                label_left: crowded,
+            };
+            vehicle_ui(&painter, tr, proj, v, mark, &p);
         }
         if let Some((_, v)) = selected {
             prediction_ui(&painter, tr, proj, scene, v, &p);
@@ -775,15 +798,28 @@ fn traffic_ui(painter: &egui::Painter, tr: &Tr, proj: &Projector, snap: &Station
     }
 }
 
+/// How a vehicle is marked on the map this frame.
+#[derive(Clone, Copy)]
+struct Mark {
+    id: VehicleId,
+    selected: bool,
+    /// Its label goes left of the icon (another vehicle is just right of it).
+    label_left: bool,
+}
+
 fn vehicle_ui(
     painter: &egui::Painter,
     tr: &Tr,
     proj: &Projector,
-    id: VehicleId,
     v: &VehicleView,
-    selected: bool,
+    mark: Mark,
     p: &Palette,
 ) {
+    let Mark {
+        id,
+        selected,
+        label_left,
+    } = mark;
     let t = &v.telemetry;
     if v.track.len() > 1 {
         let pts: Vec<Pos2> = v
@@ -832,10 +868,15 @@ fn vehicle_ui(
     if t.lost {
         label.push_str(&format!(" · {}", tr.t("link-lost")));
     }
+    let (offset, align) = if label_left {
+        (Vec2::new(-26.0, 0.0), Align2::RIGHT_CENTER)
+    } else {
+        (Vec2::new(26.0, 0.0), Align2::LEFT_CENTER)
+    };
     halo_text(
         painter,
-        c + Vec2::new(26.0, 0.0),
-        Align2::LEFT_CENTER,
+        c + offset,
+        align,
         &label,
         FontId::proportional(16.0),
         Color32::BLACK,
