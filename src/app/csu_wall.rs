@@ -475,7 +475,8 @@ impl eframe::App for WallApp {
             self.theme_applied = true;
         }
         for s in &mut self.streams {
-            s.pane.update(&ui_ctx);
+            // A tile is at most a third of the screen wide: half size is plenty.
+            s.pane.update_at(&ui_ctx, self.state.focus.is_some());
         }
         let drones = self.picture.lock().map(|m| m.clone()).unwrap_or_default();
         let counts = self.counts.lock().map(|c| *c).unwrap_or_default();

@@ -267,8 +267,9 @@ impl eframe::App for VigieApp {
             self.theme_applied = true;
         }
         let snap = self.snapshot.borrow().clone();
+        let full = self.fly.video_full;
         for v in [&mut self.video, &mut self.thermal].into_iter().flatten() {
-            v.update(&ui_ctx);
+            v.update_at(&ui_ctx, full);
         }
         self.desk.poll();
         self.bell(&snap);

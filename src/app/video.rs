@@ -112,6 +112,13 @@ impl VideoPane {
 
     /// Take the newest frame if it is new; a frame of the wrong size is skipped, never a panic.
     pub fn update(&mut self, ctx: &egui::Context) {
+        self.update_at(ctx, true);
+    }
+
+    /// The same, at full size only when `full` (full screen): a 1080p frame for a pane a few
+    /// hundred pixels wide is taken at half size — a quarter of the texture and of the copy made
+    /// every frame (the app's memory goal).
+    pub fn update_at(&mut self, ctx: &egui::Context, full: bool) {
         let Some(frame) = self.feed.frames.latest() else {
             return;
         };
@@ -126,7 +133,17 @@ impl VideoPane {
             tracing::debug!("video: frame {} has a bad size, skipped", frame.seq);
             return;
         }
-        let image = if stride == w * 4 {
+        let image = if !full && w > 1280 {
+            let (hw, hh) = (w / 2, h / 2);
+            let mut half = Vec::with_capacity(hw * hh * 4);
+            for row in 0..hh {
+                let line = &data[row * 2 * stride..];
+                for col in 0..hw {
+                    half.extend_from_slice(&line[col * 8..col * 8 + 4]);
+                }
+            }
+            egui::ColorImage::from_rgba_unmultiplied([hw, hh], &half)
+        } else if stride == w * 4 {
             egui::ColorImage::from_rgba_unmultiplied([w, h], &data[..w * h * 4])
         } else {
             let mut packed = Vec::with_capacity(w * h * 4);
@@ -268,6 +285,11 @@ impl VideoPane {
             }
         }
         rect
+    }
+
+    /// The size of the texture on screen now (half the frame's in a small pane).
+    pub fn texture_size(&self) -> Option<[usize; 2]> {
+        self.texture.as_ref().map(|t| t.size())
     }
 
     /// Frames shown so far (the CSU wall's tests look for live tiles).

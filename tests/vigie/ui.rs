@@ -777,3 +777,42 @@ fn manned_traffic_is_named_and_an_unsigned_link_says_so() {
         "the link's signing is shown in words"
     );
 }
+
+/// A 1080p stream in the fly view's pane is taken at half size (a quarter of the texture and of
+/// the copy made every frame: the app's memory goal), at full size in full screen. Real sender,
+/// real ingest.
+#[test]
+fn a_1080p_stream_is_half_size_in_the_pane_and_full_size_in_full_screen() {
+    vigie_video::init().unwrap();
+    let port = crate::recovery::free_udp();
+    let _sender = vigie_video::testsrc::TestSender::start(
+        &vigie_video::testsrc::SenderConfig::new(1920, 1080, 30),
+        format!("127.0.0.1:{port}").parse().unwrap(),
+    )
+    .unwrap();
+    let ingest = vigie_video::Ingest::start(
+        vigie_video::IngestConfig::new(
+            "pane",
+            vigie_video::SourceUri::parse(&format!("rtp://127.0.0.1:{port}")).unwrap(),
+        ),
+        vigie_video::Events::log_only(),
+    )
+    .unwrap();
+    let frames = ingest.frames();
+    let mut pane = vigie::app::video::VideoPane::new(vigie::app::video::VideoFeed::from_slot(
+        "drone-1",
+        frames.clone(),
+    ));
+    let ctx = egui::Context::default();
+    let next = |pane: &mut vigie::app::video::VideoPane, full: bool| {
+        let seen = frames.latest().map(|f| f.seq);
+        frames
+            .wait_newer(seen, std::time::Duration::from_secs(20))
+            .expect("a 1080p frame");
+        pane.update_at(&ctx, full);
+        pane.texture_size()
+    };
+    assert_eq!(next(&mut pane, false), Some([960, 540]));
+    assert_eq!(next(&mut pane, true), Some([1920, 1080]));
+    ingest.stop();
+}
