@@ -29,7 +29,7 @@ fn free_udp_port() -> u16 {
         .port()
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -116,7 +116,7 @@ fn wait_output(mut child: Child, timeout: Duration) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn run(cmd: &mut Command, timeout: Duration) -> Output {
+pub(crate) fn run(cmd: &mut Command, timeout: Duration) -> Output {
     let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -125,7 +125,7 @@ fn run(cmd: &mut Command, timeout: Duration) -> Output {
     wait_output(child, timeout)
 }
 
-fn viewer(url: &str, buffers: u32) -> Command {
+pub(crate) fn viewer(url: &str, buffers: u32) -> Command {
     let mut c = Command::new("gst-launch-1.0");
     c.args([
         "rtspsrc",
@@ -143,11 +143,11 @@ fn viewer(url: &str, buffers: u32) -> Command {
     c
 }
 
-fn got_eos(o: &Output) -> bool {
+pub(crate) fn got_eos(o: &Output) -> bool {
     text(o).contains("Got EOS from element")
 }
 
-fn with_account(url: &str, user: &str, password: &str) -> String {
+pub(crate) fn with_account(url: &str, user: &str, password: &str) -> String {
     url.replacen("rtsp://", &format!("rtsp://{user}:{password}@"), 1)
 }
 

@@ -68,20 +68,12 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
         .output()
         .unwrap();
     assert!(added.status.success(), "{added:?}");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::recovery::free_tcp();
     // The CSU's alert system may post incidents to the station.
     let tokens = data.path().join("incident-tokens");
     let token = "0c9b7e2f4a6d8c1e3b5a7f9d2c4e6a8b";
     std::fs::write(&tokens, format!("csu-istres {token}\n")).unwrap();
-    let http = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let http = crate::recovery::free_tcp();
     let mut child = Command::new(BIN)
         .args([
             "demo",
@@ -145,44 +137,20 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
         stdout.contains(&url),
         "the demo says where it serves: {stdout}"
     );
+    use crate::cli_video::{got_eos, run, text, viewer, with_account};
     let watch = |user: &str, password: &str| {
-        Command::new("timeout")
-            .args(["20", "gst-launch-1.0", "rtspsrc"])
-            .arg(format!("location={url}"))
-            .args([
-                &format!("user-id={user}"),
-                &format!("user-pw={password}"),
-                "latency=0",
-                "protocols=tcp",
-                "!",
-                "rtph264depay",
-                "!",
-                "h264parse",
-                "!",
-                "fakesink",
-                "num-buffers=30",
-            ])
-            .output()
-            .unwrap()
-    };
-    let watched = watch("csu.istres", "mot-de-passe-csu");
-    let text_of = |o: &std::process::Output| {
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
+        run(
+            &mut viewer(&with_account(&url, user, password), 30),
+            std::time::Duration::from_secs(20),
         )
     };
-    assert!(
-        text_of(&watched).contains("Got EOS"),
-        "{}",
-        text_of(&watched)
-    );
+    let watched = watch("csu.istres", "mot-de-passe-csu");
+    assert!(got_eos(&watched), "{}", text(&watched));
     let refused = watch("csu.istres", "wrong");
     assert!(
-        !text_of(&refused).contains("Got EOS"),
+        !got_eos(&refused),
         "a wrong password sees nothing: {}",
-        text_of(&refused)
+        text(&refused)
     );
     // What a VMS or ffprobe sees: video only (audio is never forwarded).
     let probe = Command::new("timeout")
@@ -207,7 +175,7 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
         String::from_utf8_lossy(&probe.stdout).trim(),
         "video",
         "{}",
-        text_of(&probe)
+        text(&probe)
     );
     for l in lines {
         stdout.push_str(&l.unwrap());
@@ -356,7 +324,7 @@ fn calm_demo_flies_the_patrol_and_lands_and_the_tlog_reads_back() {
         .env("VIGIE_DATA_DIR", data.path())
         .output()
         .unwrap();
-    assert!(show.status.success(), "{}", text_of(&show));
+    assert!(show.status.success(), "{}", text(&show));
     let view: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     let sessions = view["viewer_sessions"].as_array().unwrap();
     assert_eq!(
