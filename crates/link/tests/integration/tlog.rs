@@ -36,7 +36,10 @@ async fn mavlogdump_reads_our_tlog_and_agrees_with_the_summary() {
     );
     let mut tel = v.telemetry();
     // A heartbeat and a position from the vehicle while the flight's tlog is open.
-    tel.wait_for(|t| t.position.is_some() && t.last_heartbeat_at.is_some_and(|h| h > opened))
+    // (1.5 s after the open: a heartbeat received before it, still queued for the vehicle's
+    // actor when the open returned, would otherwise count and be missing from the tlog.)
+    let after = opened + Duration::from_millis(1500);
+    tel.wait_for(|t| t.position.is_some() && t.last_heartbeat_at.is_some_and(|h| h > after))
         .await
         .unwrap();
     gcs.set_tlog(1, None).await.unwrap(); // returns once flushed and closed
