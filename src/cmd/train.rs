@@ -303,15 +303,26 @@ pub fn run(global: &crate::Global, args: TrainArgs) -> anyhow::Result<ExitCode> 
             None => None,
         }
     };
-    // The trainee sees the landing when the station does: let the station close the flight
-    // (sealed with its recordings) before it is stopped, or it would be recorded as interrupted.
+    // The trainee sees the landing on the link's telemetry, a moment before the station's
+    // session does: let the session close each flight the link saw end (sealed with its
+    // recordings) before the station is stopped, or it would be recorded as interrupted.
+    // A vehicle still armed on the link (the window closed mid-flight) is not waited for.
     rt.block_on(async {
         let mut snap = station.snapshot();
+        let landed: Vec<_> = snap
+            .borrow()
+            .vehicles
+            .keys()
+            .copied()
+            .filter(|id| station.telemetry(*id).is_some_and(|t| !t.borrow().armed))
+            .collect();
         let _ = tokio::time::timeout(
             Duration::from_secs(15),
             snap.wait_for(|s| {
-                s.vehicles.values().all(|v| {
-                    v.telemetry.armed || matches!(v.flight, vigie_station::FlightPhase::Idle)
+                landed.iter().all(|id| {
+                    s.vehicles.get(id).is_none_or(|v| {
+                        !v.telemetry.armed && matches!(v.flight, vigie_station::FlightPhase::Idle)
+                    })
                 })
             }),
         )
