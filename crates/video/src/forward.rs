@@ -258,7 +258,10 @@ fn srt_tail(
             .field("stream-format", "byte-stream")
             .build(),
     )?;
-    let mux = make("mpegtsmux", &el("mux"), &[("alignment", P::Int(7))])?;
+    // One packet per buffer out of the muxer, grouped again into messages that end with each
+    // frame (`ts_chunk`): `alignment=7` would hold every frame's tail until the next frame.
+    let mux = make("mpegtsmux", &el("mux"), &[("alignment", P::Int(0))])?;
+    chunk_into_messages(&mux)?;
     let mut props = crate::receive::srt_props(srt.mode, &srt.host, srt.port, Some(srt.passphrase));
     props.extend([
         ("latency", P::Int(i64::from(srt.latency_ms))),
@@ -274,6 +277,58 @@ fn srt_tail(
     let sink = make("srtsink", &el("sink"), &props)?;
     add(bin, &[&bytestream, &mux, &sink])?;
     link(&[parse, &bytestream, &mux, &sink])
+}
+
+/// Regroup the muxer's packets, on its source pad, into SRT messages cut at each frame's end.
+fn chunk_into_messages(mux: &gst::Element) -> Result<()> {
+    let pad = mux
+        .static_pad("src")
+        .ok_or_else(|| VideoError::pipeline(mux.name().as_str(), "mpegtsmux has no src pad"))?;
+    let chunker = std::sync::Mutex::new(crate::ts_chunk::TsChunker::new());
+    let regroup = move |input: &[&gst::BufferRef]| -> Vec<gst::Buffer> {
+        let mut chunker = chunker.lock().unwrap_or_else(|e| e.into_inner());
+        let pts = input.first().and_then(|b| b.pts());
+        let mut out = Vec::new();
+        for b in input {
+            let Ok(map) = b.map_readable() else { continue };
+            for m in chunker.push(map.as_slice()) {
+                let mut buf = gst::Buffer::from_mut_slice(m);
+                if let Some(b) = buf.get_mut() {
+                    b.set_pts(pts);
+                }
+                out.push(buf);
+            }
+        }
+        out
+    };
+    pad.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+        move |_, info| {
+            let messages = match &info.data {
+                Some(gst::PadProbeData::Buffer(b)) => regroup(&[b.as_ref()]),
+                Some(gst::PadProbeData::BufferList(l)) => regroup(&l.iter().collect::<Vec<_>>()),
+                _ => return gst::PadProbeReturn::Ok,
+            };
+            let mut messages = messages.into_iter();
+            match (messages.next(), messages.len()) {
+                (None, _) => gst::PadProbeReturn::Drop,
+                (Some(m), 0) => {
+                    info.data = Some(gst::PadProbeData::Buffer(m));
+                    gst::PadProbeReturn::Ok
+                }
+                (Some(first), more) => {
+                    let mut list = gst::BufferList::new_sized(more + 1);
+                    if let Some(l) = list.get_mut() {
+                        l.add(first);
+                        messages.for_each(|m| l.add(m));
+                    }
+                    info.data = Some(gst::PadProbeData::BufferList(list));
+                    gst::PadProbeReturn::Ok
+                }
+            }
+        },
+    );
+    Ok(())
 }
 
 struct ForwardActor {

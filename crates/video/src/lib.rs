@@ -7,7 +7,8 @@
 //!   authentication from an htdigest file ([`users`]), every viewer session reported.
 //! - [`Recorder`]: keyframe-aligned Matroska segments that survive a crash, each hashed (SHA-256) and
 //!   reported, with flags and a disk-space guard.
-//! - [`Forward`]: optional plain RTP/UDP forward and SRT listener, also without re-encoding.
+//! - [`Forward`]: optional plain RTP/UDP forward, SRT listener and SRT uplink to a relay, also
+//!   without re-encoding; MPEG-TS cut into SRT messages at each frame's end (`ts_chunk`).
 //! - [`snapshot::snapshot`]: a still PNG of a frame with its time and the caller's metadata.
 //! - [`stamp`]: the latency stamp shared with the simulator.
 //!
@@ -28,6 +29,7 @@ pub mod snapshot;
 pub mod stamp;
 mod tap;
 pub mod testsrc;
+mod ts_chunk;
 pub mod uri;
 pub mod users;
 

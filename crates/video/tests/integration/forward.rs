@@ -188,3 +188,45 @@ fn the_field_station_pushes_one_srt_stream_up_to_a_listening_relay() {
         matches!(e, VideoEvent::ForwardUp { .. })
     });
 }
+
+/// The uplink sends each frame when it is complete, not when the next one pushes it out: at 2
+/// frames a second a frame held for the next would arrive ≥ 500 ms late (mpegtsmux's
+/// `alignment=7` holds each frame's last packets; `ts_chunk` cuts the message at the frame's end).
+#[test]
+fn each_frame_goes_up_the_srt_uplink_without_waiting_for_the_next() {
+    let port = free_udp_port();
+    let (events, rx) = Events::channel();
+    let mut cfg = IngestConfig::new(
+        "drone8",
+        SourceUri::parse(&format!("udp://127.0.0.1:{port}")).unwrap(),
+    );
+    cfg.decode = false;
+    let field = Ingest::start(cfg, events.clone()).unwrap();
+    let _sender = TestSender::start(&SenderConfig::new(W, H, 2), local(port)).unwrap();
+    wait_event(&rx, T, "StreamUp", |e| {
+        matches!(e, VideoEvent::StreamUp { .. })
+    });
+    let relay_port = free_udp_port();
+    let relay = srt_receiver(
+        "drone8",
+        &format!("srt://127.0.0.1:{relay_port}?mode=listener"),
+        Some(PASS),
+        Events::new(|_| {}),
+    );
+    let mut caller = SrtCaller::new("127.0.0.1", relay_port, pass(PASS));
+    caller.latency_ms = 20;
+    let _up = Forward::start(ForwardTarget::SrtCaller(caller), &field, events).unwrap();
+    let mut last = Some(wait_stamped_frame(&relay.frames(), T).seq);
+    let mut late_ms = Vec::new();
+    for _ in 0..5 {
+        let f = wait_stamped_frame_after(&relay.frames(), last, T);
+        last = Some(f.seq);
+        let stamp = f.capture_stamp_unix_us().unwrap();
+        late_ms.push(f.received_unix_us.saturating_sub(stamp) / 1000);
+    }
+    late_ms.sort_unstable();
+    assert!(
+        late_ms[2] < 300,
+        "capture → received over the SRT uplink at 2 fps: {late_ms:?} ms (a frame held for the next is ≥ 500)"
+    );
+}
