@@ -13,6 +13,11 @@
 //!   accounts file (digest auth). Its uplink is either the sender's RTP/UDP directly, or the field
 //!   station's path: an `Ingest` + `Forward` `SrtCaller` with a passphrase → the relay's SRT listener.
 //!
+//! On the SRT rows the floor is the same SRT hop without the relay: the field station pushes a
+//! second SRT uplink (same passphrase and latency) to one decoding `Ingest`, so the rows show what
+//! the relay adds, not the SRT latency the uplink was configured with; the direct floor is printed
+//! beside it.
+//!
 //! N viewer `Ingest`s in this process read `rtsp://…?transport=tcp` (rtspsrc latency 0). Every
 //! receiver measures latency = time its decoded frame reached the slot − capture time stamped in
 //! the picture. The floor keeps running during each relay window, so each row is compared with the
@@ -179,6 +184,8 @@ fn clock_ticks_per_second() -> f64 {
 
 /// A receiver and the latencies (ms) of the stamped frames its slot got.
 struct Probe {
+    name: String,
+    uri: String,
     ingest: Option<Ingest>,
     samples: Arc<Mutex<Vec<f64>>>,
     stop: Arc<AtomicBool>,
@@ -187,7 +194,11 @@ struct Probe {
 
 impl Probe {
     fn start(name: &str, uri: &str) -> Result<Probe, Error> {
-        let source = SourceUri::parse(uri).map_err(|e| e.to_string())?;
+        let mut source = SourceUri::parse(uri).map_err(|e| e.to_string())?;
+        if uri.starts_with("srt://") {
+            source = source
+                .with_srt_passphrase(SrtPassphrase::new(PASSPHRASE).map_err(|e| e.to_string())?);
+        }
         let ingest = Ingest::start(IngestConfig::new(name, source), Events::new(|_| {}))
             .map_err(|e| format!("{name}: {e}"))?;
         let samples = Arc::new(Mutex::new(Vec::new()));
@@ -213,11 +224,21 @@ impl Probe {
             })
         };
         Ok(Probe {
+            name: name.to_owned(),
+            uri: uri.to_owned(),
             ingest: Some(ingest),
             samples,
             stop,
             thread: Some(thread),
         })
+    }
+
+    /// The ingest's state and counters, for a setup failure.
+    fn health(&self) -> String {
+        self.ingest
+            .as_ref()
+            .map(|i| format!("{:?}", i.health()))
+            .unwrap_or_default()
     }
 
     fn count(&self) -> usize {
@@ -272,7 +293,9 @@ struct Row {
     viewers: usize,
     all: Stats,
     worst_p95: f64,
+    /// What the row is judged against: the direct floor, or on SRT rows the SRT floor.
     floor: Stats,
+    direct: Stats,
     relay_cpu_pct: f64,
 }
 
@@ -288,7 +311,15 @@ fn wait_first_frames(probes: &[&Probe], what: &str) -> Result<(), Error> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while probes.iter().any(|p| p.count() == 0) {
         if Instant::now() > deadline {
-            return Err(format!("{what}: no stamped frame within 30 s"));
+            let none: Vec<String> = probes
+                .iter()
+                .filter(|p| p.count() == 0)
+                .map(|p| format!("{} ({})", p.name, p.health()))
+                .collect();
+            return Err(format!(
+                "{what}: no stamped frame within 30 s at {}",
+                none.join(", ")
+            ));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -378,11 +409,26 @@ fn bench(args: &[String]) -> Result<(), Error> {
             ),
         };
         let relay = RelayProcess::spawn(&from, &users)?;
-        // The field station: receives the drone's RTP without decoding, pushes it up over SRT.
-        let _field = match uplink {
+        // The SRT floor: the same SRT hop, to one decoding Ingest instead of the relay.
+        let srt_floor = match uplink {
             Uplink::Rtp => None,
-            Uplink::Srt => Some(field_station(field_port, &from, settings.srt_latency_ms)?),
+            Uplink::Srt => Some(Probe::start(
+                "floor-srt",
+                &format!("srt://127.0.0.1:{}?mode=listener", free_udp_port()?),
+            )?),
         };
+        // The field station: receives the drone's RTP without decoding, pushes it up over SRT.
+        let _field = match &srt_floor {
+            None => None,
+            Some(f) => Some(field_station(
+                field_port,
+                &[&from, &f.uri],
+                settings.srt_latency_ms,
+            )?),
+        };
+        if let Some(f) = &srt_floor {
+            wait_first_frames(&[f], "the SRT floor")?;
+        }
         let viewer_url =
             relay
                 .url
@@ -401,13 +447,14 @@ fn bench(args: &[String]) -> Result<(), Error> {
             let refs: Vec<&Probe> = viewers.iter().collect();
             wait_first_frames(&refs, &format!("{case}, {n} viewer(s)"))?;
             std::thread::sleep(Duration::from_secs(settings.warmup));
-            for p in std::iter::once(&floor).chain(&viewers) {
+            for p in std::iter::once(&floor).chain(&srt_floor).chain(&viewers) {
                 p.take();
             }
             let (cpu0, t0) = (relay.cpu_ticks()?, Instant::now());
             std::thread::sleep(Duration::from_secs(settings.seconds));
             let per_viewer: Vec<Vec<f64>> = viewers.iter().map(Probe::take).collect();
-            let floor_window = floor.take();
+            let direct_window = floor.take();
+            let floor_window = srt_floor.as_ref().map(Probe::take);
             let cpu = (relay.cpu_ticks()? - cpu0) as f64 / ticks_per_s;
             let all: Vec<f64> = per_viewer.iter().flatten().copied().collect();
             rows.push(Row {
@@ -418,7 +465,8 @@ fn bench(args: &[String]) -> Result<(), Error> {
                     .iter()
                     .map(|v| stats(v).p95)
                     .fold(f64::NAN, f64::max),
-                floor: stats(&floor_window),
+                floor: stats(floor_window.as_deref().unwrap_or(&direct_window)),
+                direct: stats(&direct_window),
                 relay_cpu_pct: cpu / t0.elapsed().as_secs_f64() * 100.0,
             });
             eprintln!(
@@ -433,24 +481,32 @@ fn bench(args: &[String]) -> Result<(), Error> {
 }
 
 /// The field station's uplink: an Ingest of the drone's RTP (no display) and an SRT caller with
-/// the passphrase, as `vigie fly --push` sets it up.
-fn field_station(port: u16, relay_uri: &str, latency_ms: u32) -> Result<(Ingest, Forward), Error> {
+/// the passphrase to each listener, as `vigie fly --push` sets it up.
+fn field_station(
+    port: u16,
+    listeners: &[&str],
+    latency_ms: u32,
+) -> Result<(Ingest, Vec<Forward>), Error> {
     let source = SourceUri::parse(&format!("udp://127.0.0.1:{port}")).map_err(|e| e.to_string())?;
     let mut config = IngestConfig::new("drone1", source);
     config.decode = false;
     let events = Events::new(|_| {});
     let ingest =
         Ingest::start(config, events.clone()).map_err(|e| format!("field station: {e}"))?;
-    let srt_port = relay_uri
-        .rsplit_once(':')
-        .and_then(|(_, p)| p.split('?').next()?.parse().ok())
-        .ok_or_else(|| format!("no port in {relay_uri}"))?;
-    let passphrase = SrtPassphrase::new(PASSPHRASE).map_err(|e| e.to_string())?;
-    let mut caller = SrtCaller::new("127.0.0.1", srt_port, passphrase);
-    caller.latency_ms = latency_ms;
-    let forward = Forward::start(ForwardTarget::SrtCaller(caller), &ingest, events)
-        .map_err(|e| format!("SRT uplink: {e}"))?;
-    Ok((ingest, forward))
+    let mut forwards = Vec::new();
+    for uri in listeners {
+        let srt_port = uri
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.split('?').next()?.parse().ok())
+            .ok_or_else(|| format!("no port in {uri}"))?;
+        let passphrase = SrtPassphrase::new(PASSPHRASE).map_err(|e| e.to_string())?;
+        let mut caller = SrtCaller::new("127.0.0.1", srt_port, passphrase);
+        caller.latency_ms = latency_ms;
+        let forward = Forward::start(ForwardTarget::SrtCaller(caller), &ingest, events.clone())
+            .map_err(|e| format!("SRT uplink: {e}"))?;
+        forwards.push(forward);
+    }
+    Ok((ingest, forwards))
 }
 
 fn print_table(settings: &Settings, rows: &[Row]) {
@@ -460,12 +516,13 @@ fn print_table(settings: &Settings, rows: &[Row]) {
         settings.seconds
     );
     println!(
-        "{:<24} {:>7} {:>7} {:>7} {:>9} {:>13} {:>8} {:>7} {:>9} {:>6}",
+        "{:<24} {:>7} {:>7} {:>7} {:>9} {:>13} {:>13} {:>8} {:>7} {:>9} {:>6}",
         "case",
         "viewers",
         "median",
         "p95",
         "worst p95",
+        "direct m/p95",
         "floor med/p95",
         "Δ median",
         "Δ p95",
@@ -484,12 +541,13 @@ fn print_table(settings: &Settings, rows: &[Row]) {
             (_, false) => format!("{v:.1}"),
         };
         println!(
-            "{:<24} {:>7} {:>7.1} {:>7.1} {:>9} {:>13} {:>8} {:>7} {:>8.1}% {:>6}",
+            "{:<24} {:>7} {:>7.1} {:>7.1} {:>9} {:>13} {:>13} {:>8} {:>7} {:>8.1}% {:>6}",
             r.case,
             r.viewers,
             median,
             p95,
             dash(r.worst_p95, false),
+            format!("{:.1}/{:.1}", r.direct.median, r.direct.p95),
             format!("{:.1}/{:.1}", r.floor.median, r.floor.p95),
             dash(r.all.median - r.floor.median, true),
             dash(r.all.p95 - r.floor.p95, true),
@@ -498,8 +556,10 @@ fn print_table(settings: &Settings, rows: &[Row]) {
         );
     }
     println!(
-        "(floor: an Ingest receiving the sender directly, in the same window; relay CPU: user + \
-         system time of the relay process, % of one core; frames: stamped frames over all viewers)"
+        "(direct: an Ingest receiving the sender directly; floor: the same on RTP rows, on SRT rows \
+         an Ingest at the end of the same SRT hop without the relay; both in the same window; Δ: \
+         against the floor; relay CPU: user + system time of the relay process, % of one core; \
+         frames: stamped frames over all viewers)"
     );
     let verdicts: Vec<String> = rows
         .iter()
