@@ -78,10 +78,17 @@ impl AppSrcFeeder {
             self.started.store(true, Ordering::Relaxed);
         }
         // Caps carry codec_data (SPS/PPS); they change when the sender restarts.
-        if let Some(caps) = sample.caps()
-            && self.appsrc.caps().is_none_or(|c| c.as_ref() != caps)
-        {
-            self.appsrc.set_caps(Some(&caps.to_owned()));
+        if let Some(caps) = sample.caps() {
+            // Pointers first: the appsrc holds the very caps object it was given (it may also
+            // have dropped it, when its media was prepared again), so a deep comparison is only
+            // needed when the sender changed something.
+            let held = self.appsrc.caps();
+            if held
+                .as_ref()
+                .is_none_or(|h| h.as_ptr() != caps.as_ptr() && h.as_ref() != caps)
+            {
+                self.appsrc.set_caps(Some(&caps.to_owned()));
+            }
         }
         let mut buffer = buffer.copy();
         {
