@@ -75,6 +75,9 @@ impl std::fmt::Debug for Admission {
     }
 }
 
+/// Threads for viewers' requests; past this, viewers share them (a CSU has tens of screens).
+const MAX_CLIENT_THREADS: i32 = 64;
+
 /// Token field carrying the authenticated account name.
 const USER_FIELD: &str = "vigie.user";
 
@@ -164,6 +167,13 @@ impl RtspRestream {
     pub fn start(config: RestreamConfig, events: Events) -> Result<RtspRestream> {
         crate::init()?;
         let server = rtsp::RTSPServer::new();
+        // Each viewer's requests on a thread of its own. With the default (one thread for every
+        // client) a DESCRIBE waits for its media's first keyframe (up to a GOP) while the other
+        // viewers' requests queue behind it: 8 viewers connecting at once waited 8 GOPs, past
+        // their clients' timeouts, and retried for ever with no picture.
+        if let Some(pool) = server.thread_pool() {
+            pool.set_max_threads(MAX_CLIENT_THREADS);
+        }
         let anonymous = config.users_file.is_none();
         if anonymous && !config.bind.ip().is_loopback() {
             return Err(VideoError::Rtsp(format!(

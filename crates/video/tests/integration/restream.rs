@@ -204,6 +204,35 @@ fn four_viewers_watch_at_once_and_are_listed_live() {
     assert_eq!(ended, 4);
 }
 
+/// A CSU's video wall or VMS opens its streams at once. Each viewer's DESCRIBE waits for its
+/// media's first keyframe (the sender's GOP is 1 s); served one after the other, the eighth viewer
+/// waited 8 s and real clients gave up and retried for ever. In parallel they all have their
+/// first second of video within a few GOPs.
+#[test]
+fn eight_viewers_connecting_at_once_are_served_in_parallel() {
+    let s = setup("drone9");
+    let url = with_credentials(&s.url, "alice", PASSWORD);
+    let started = std::time::Instant::now();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            rtspsrc_client(&url, 30)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = wait_output(c, T);
+        assert!(got_eos(&o), "{}", text(&o));
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(6),
+        "8 viewers had their first 30 frames after {took:?}: served one GOP after another?"
+    );
+}
+
 #[test]
 fn a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers() {
     // A heavy stream (incompressible picture, ≈ 30 Mbit/s), so a viewer that stops reading fills its
