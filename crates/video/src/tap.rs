@@ -97,9 +97,14 @@ impl AppSrcFeeder {
             b.set_pts(gst::ClockTime::NONE);
             b.set_dts(gst::ClockTime::NONE);
         }
-        !matches!(
+        let gone = matches!(
             self.appsrc.push_buffer(buffer),
             Err(gst::FlowError::Flushing) | Err(gst::FlowError::Eos)
-        )
+        );
+        if gone {
+            // Stopped (its media unprepared): when it runs again it starts on a keyframe.
+            self.started.store(false, Ordering::Relaxed);
+        }
+        !gone
     }
 }
