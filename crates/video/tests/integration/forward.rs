@@ -26,6 +26,19 @@ fn relay_source(
     std::sync::mpsc::Receiver<VideoEvent>,
     Events,
 ) {
+    relay_source_at(name, 30)
+}
+
+/// The field station's ingest (no decoding) of a stamped sender at `fps`.
+fn relay_source_at(
+    name: &str,
+    fps: u32,
+) -> (
+    TestSender,
+    Ingest,
+    std::sync::mpsc::Receiver<VideoEvent>,
+    Events,
+) {
     let port = free_udp_port();
     let (events, rx) = Events::channel();
     let mut cfg = IngestConfig::new(
@@ -34,7 +47,7 @@ fn relay_source(
     );
     cfg.decode = false;
     let ingest = Ingest::start(cfg, events.clone()).unwrap();
-    let sender = TestSender::start(&SenderConfig::new(W, H, 30), local(port)).unwrap();
+    let sender = TestSender::start(&SenderConfig::new(W, H, fps), local(port)).unwrap();
     wait_event(&rx, T, "StreamUp", |e| {
         matches!(e, VideoEvent::StreamUp { .. })
     });
@@ -194,18 +207,7 @@ fn the_field_station_pushes_one_srt_stream_up_to_a_listening_relay() {
 /// `alignment=7` holds each frame's last packets; `ts_chunk` cuts the message at the frame's end).
 #[test]
 fn each_frame_goes_up_the_srt_uplink_without_waiting_for_the_next() {
-    let port = free_udp_port();
-    let (events, rx) = Events::channel();
-    let mut cfg = IngestConfig::new(
-        "drone8",
-        SourceUri::parse(&format!("udp://127.0.0.1:{port}")).unwrap(),
-    );
-    cfg.decode = false;
-    let field = Ingest::start(cfg, events.clone()).unwrap();
-    let _sender = TestSender::start(&SenderConfig::new(W, H, 2), local(port)).unwrap();
-    wait_event(&rx, T, "StreamUp", |e| {
-        matches!(e, VideoEvent::StreamUp { .. })
-    });
+    let (_sender, field, _rx, events) = relay_source_at("drone8", 2);
     let relay_port = free_udp_port();
     let relay = srt_receiver(
         "drone8",

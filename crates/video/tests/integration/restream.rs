@@ -163,20 +163,25 @@ fn ffprobe_reads_the_restream_with_digest_credentials() {
     assert!(matches!(e, VideoEvent::ViewerStarted(_)));
 }
 
-#[test]
-fn four_viewers_watch_at_once_and_are_listed_live() {
-    let s = setup("drone4");
-    let url = with_credentials(&s.url, "alice", PASSWORD);
-    // 10 s of video each, so the four overlap.
-    let children: Vec<_> = (0..4)
+/// `n` gst-launch viewers of `url` started at once, each asking for `buffers` access units.
+fn viewers(url: &str, n: usize, buffers: u32) -> Vec<std::process::Child> {
+    (0..n)
         .map(|_| {
-            rtspsrc_client(&url, 300)
+            rtspsrc_client(url, buffers)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn four_viewers_watch_at_once_and_are_listed_live() {
+    let s = setup("drone4");
+    let url = with_credentials(&s.url, "alice", PASSWORD);
+    // 10 s of video each, so the four overlap.
+    let children = viewers(&url, 4, 300);
     let listed = wait_until(T, "4 viewers listed", || {
         let v = s.server.viewers();
         (v.len() == 4).then_some(v)
@@ -213,15 +218,7 @@ fn eight_viewers_connecting_at_once_are_served_in_parallel() {
     let s = setup("drone9");
     let url = with_credentials(&s.url, "alice", PASSWORD);
     let started = std::time::Instant::now();
-    let children: Vec<_> = (0..8)
-        .map(|_| {
-            rtspsrc_client(&url, 30)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children = viewers(&url, 8, 30);
     for c in children {
         let o = wait_output(c, T);
         assert!(got_eos(&o), "{}", text(&o));
