@@ -56,6 +56,6 @@ pub use mission::{MissionItem, MissionType};
 pub use passphrase::PassphraseScheme;
 pub use reject::{RejectCounts, RejectKind};
 pub use signing::SigningKey;
-pub use telemetry::{LinkSecurity, VehicleTelemetry};
+pub use telemetry::{LinkSecurity, VehicleTelemetry, VideoStreamInfo};
 pub use values::{Autopilot, CopterMode, GpsFix, LandedState, ParamType};
 pub use vehicle::{RequestError, VehicleHandle};

@@ -176,6 +176,8 @@ struct VehicleEntry {
     published_after_signed: Option<SystemTime>,
     /// Order of appearance (older vehicles keep their protected peer first).
     spawn_order: u64,
+    /// This vehicle's camera components already asked for their streams.
+    cameras_asked: BTreeSet<u8>,
 }
 
 struct Hub {
@@ -639,6 +641,12 @@ impl Hub {
         let known_compid = v.compid;
         let autopilot_heartbeat = matches!(&msg, MavMessage::HEARTBEAT(hb)
             if heartbeat_is_autopilot(hb.mavtype, hb.autopilot));
+        // A camera of its own (a camera manager on the companion computer, a gimbal camera)
+        // tells its streams only when asked, once: the autopilot was asked when it appeared.
+        let new_camera = compid != known_compid
+            && matches!(&msg, MavMessage::HEARTBEAT(hb)
+                if hb.mavtype == apm::MavType::MAV_TYPE_CAMERA)
+            && v.cameras_asked.insert(compid);
         // Never block the hub on a slow actor: telemetry is replaced by the next message anyway.
         if v.inbound.try_send((sysid, compid, msg)).is_err() {
             self.stats.hub.inbound_dropped += 1;
@@ -649,6 +657,9 @@ impl Hub {
         if pin && self.links[link].pinned_peer.is_none() {
             self.links[link].pinned_peer = Some(peer);
             self.update_protected(link);
+        }
+        if new_camera {
+            self.ask_for_video_streams(sysid, compid);
         }
         // Liveness from the autopilot only: a camera's heartbeat does not prove the aircraft.
         if compid == known_compid {
@@ -817,6 +828,7 @@ impl Hub {
                 published_rejected: RejectCounts::default(),
                 published_after_signed: None,
                 spawn_order: self.spawned,
+                cameras_asked: BTreeSet::new(),
             },
         );
         self.spawned += 1;
@@ -889,6 +901,25 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// REQUEST_MESSAGE(VIDEO_STREAM_INFORMATION, all streams) to one component, unacknowledged:
+    /// the answer is the message itself, and a camera that does not answer has no stream to tell.
+    fn ask_for_video_streams(&mut self, sysid: u8, compid: u8) {
+        let msg = MavMessage::COMMAND_LONG(apm::COMMAND_LONG_DATA {
+            target_system: sysid,
+            target_component: compid,
+            command: apm::MavCmd::MAV_CMD_REQUEST_MESSAGE,
+            confirmation: 0,
+            param1: 269.0,
+            param2: 0.0,
+            param3: 0.0,
+            param4: 0.0,
+            param5: 0.0,
+            param6: 0.0,
+            param7: 0.0,
+        });
+        self.send_to_vehicle(sysid, &msg);
     }
 
     fn send_to_vehicle(&mut self, sysid: u8, msg: &MavMessage) {

@@ -5,6 +5,7 @@ mod peer;
 mod raw;
 
 mod airspace;
+mod cameras;
 mod caps;
 mod faults;
 mod flood;

@@ -66,9 +66,20 @@ impl RawVehicle {
         msg: &MavMessage,
         signed: Option<(&SigningKey, u64)>,
     ) -> RawFrame {
+        self.frame_from(sysid, 1, msg, signed)
+    }
+
+    /// A frame from another component of the system (a camera, a companion computer).
+    pub fn frame_from(
+        &mut self,
+        sysid: u8,
+        compid: u8,
+        msg: &MavMessage,
+        signed: Option<(&SigningKey, u64)>,
+    ) -> RawFrame {
         let header = mavlink::MavHeader {
             system_id: u32::from(sysid),
-            component_id: 1,
+            component_id: compid,
             sequence: self.seq,
         };
         self.seq = self.seq.wrapping_add(1);
@@ -80,6 +91,11 @@ impl RawVehicle {
 
     pub async fn send(&mut self, sysid: u8, msg: &MavMessage, signed: Option<(&SigningKey, u64)>) {
         let f = self.frame(sysid, msg, signed);
+        self.sock.send_to(&f.bytes, self.station).await.unwrap();
+    }
+
+    pub async fn send_from(&mut self, sysid: u8, compid: u8, msg: &MavMessage) {
+        let f = self.frame_from(sysid, compid, msg, None);
         self.sock.send_to(&f.bytes, self.station).await.unwrap();
     }
 
