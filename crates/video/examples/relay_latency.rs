@@ -25,6 +25,9 @@
 //! its own process so that its CPU (utime + stime from /proc/PID/stat) excludes the viewers'
 //! decoding.
 //!
+//! `VIGIE_RELAY_PER_VIEWER=1` in the environment makes the relay serve one media per viewer
+//! (`RtspRestream::add_stream_per_viewer`) instead of the shared one, for comparison.
+//!
 //! Exit 0 whatever the figures; 2 when the setup fails (missing plugin, no frames, relay not ready).
 
 use std::io::{BufRead, BufReader, Read};
@@ -100,7 +103,13 @@ fn relay_child(args: &[String]) -> Result<(), Error> {
     let mut restream = RestreamConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
     restream.users_file = Some(users.into());
     let server = RtspRestream::start(restream, events).map_err(|e| e.to_string())?;
-    let url = server.add_stream(&ingest).map_err(|e| e.to_string())?;
+    // VIGIE_RELAY_PER_VIEWER=1: one media per viewer, to compare with the shared one.
+    let url = if std::env::var_os("VIGIE_RELAY_PER_VIEWER").is_some() {
+        server.add_stream_per_viewer(&ingest)
+    } else {
+        server.add_stream(&ingest)
+    }
+    .map_err(|e| e.to_string())?;
     println!("READY {url}");
     let mut sink = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut sink);

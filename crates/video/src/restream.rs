@@ -1,5 +1,5 @@
 //! RTSP restream to the CSU: the received H.264/H.265 access units re-payloaded (no re-encoding),
-//! one small media pipeline per viewer with its own leaky input (see [`RtspRestream::add_stream`]),
+//! once, in one media shared by the viewers behind a leaky input (see [`RtspRestream::add_stream`]),
 //! digest authentication from an htdigest file, every viewer session (who, from where, which
 //! stream, start/end) reported as an event and listed live.
 //!
@@ -347,19 +347,25 @@ impl RtspRestream {
         format!("{scheme}://{}/{stream}", self.local_addr)
     }
 
-    /// Serve `ingest` at `/STREAM`: re-payloaded (no re-encoding), **one media pipeline per viewer**,
-    /// each fed from its own leaky appsrc. Why not one shared media: with gst-rtsp-server 1.22 a
-    /// TCP viewer that stops reading back-pressures the shared media and every other viewer stalls
-    /// with it (test `a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers`). Without an
-    /// encoder in it, a per-viewer media costs only a parser and a payloader.
+    /// Serve `ingest` at `/STREAM`: re-payloaded (no re-encoding) once, **one media shared by
+    /// every viewer** (one payloader, one send thread writing each viewer's socket), fed from a
+    /// leaky appsrc so that nothing the viewers do reaches the pilot's picture.
+    ///
+    /// gst-rtsp-server 1.22 paces a shared media to its fastest TCP viewer and gives each viewer
+    /// a backlog of its own: a viewer that stops reading loses only its own data (after 10 s
+    /// behind, its transport is dropped). Two of its gaps are closed here: a viewer joining while
+    /// every other one is stalled was never served (nothing woke the send thread: see
+    /// [`wake_senders`]), and a first RTP over UDP viewer then got no packet (so the shared media
+    /// is served over TCP only; clients fall back to it). Test
+    /// `a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers`.
     pub fn add_stream(&self, ingest: &Ingest) -> Result<String> {
-        self.mount(ingest, false)
+        self.mount(ingest, true)
     }
 
-    /// The same with one media shared by every viewer: less work per viewer, but one stalled TCP
-    /// viewer stalls them all. Only for networks where viewers use RTP over UDP.
-    pub fn add_shared_stream(&self, ingest: &Ingest) -> Result<String> {
-        self.mount(ingest, true)
+    /// The same with one media pipeline per viewer (a payloader and a send thread each): more
+    /// work per viewer, for comparison in the relay benchmark.
+    pub fn add_stream_per_viewer(&self, ingest: &Ingest) -> Result<String> {
+        self.mount(ingest, false)
     }
 
     fn mount(&self, ingest: &Ingest, shared_media: bool) -> Result<String> {
@@ -378,7 +384,11 @@ impl RtspRestream {
         factory.set_eos_shutdown(false);
         // TLS end to end: on RTSPS the RTP goes interleaved inside the TLS connection, never in
         // clear UDP beside it (a SETUP asking for UDP is refused: 461 Unsupported transport).
-        factory.set_protocols(if self.tls {
+        // The shared media is TCP only too: gst-rtsp-server 1.22 adds a stream's UDP sinks when
+        // the first UDP viewer plays, by re-plugging its tee from the streaming thread, which a
+        // stalled TCP viewer holds blocked: that viewer never got a packet. VLC, ffmpeg and
+        // GStreamer retry over TCP on the 461.
+        factory.set_protocols(if self.tls || shared_media {
             gst_rtsp::RTSPLowerTrans::TCP
         } else {
             gst_rtsp::RTSPLowerTrans::TCP | gst_rtsp::RTSPLowerTrans::UDP
@@ -571,6 +581,7 @@ fn on_client(state: &Arc<ServerState>, client: &rtsp::RTSPClient) {
             gst_rtsp::RTSPStatusCode::Ok
         });
     }
+    client.connect_play_request(|_, ctx| wake_senders(ctx));
     {
         let state = state.clone();
         client.connect_teardown_request(move |_, _| state.end_session(id));
@@ -578,6 +589,21 @@ fn on_client(state: &Arc<ServerState>, client: &rtsp::RTSPClient) {
     {
         let state = state.clone();
         client.connect_closed(move |_| state.end_session(id));
+    }
+}
+
+/// A viewer has just started playing (its transports added): wake the shared media's send
+/// thread. gst-rtsp-server 1.22 wakes it only for a new sample or a message sent; when every
+/// other TCP viewer is stalled, no sample is pulled, the media's sinks stay full, and the new
+/// viewer would wait for ever.
+fn wake_senders(ctx: &rtsp::RTSPContext) {
+    let Some(session) = ctx.session() else {
+        return;
+    };
+    for media in session.filter(None) {
+        for transport in media.transports() {
+            transport.message_sent();
+        }
     }
 }
 

@@ -71,6 +71,21 @@ fn with_credentials(url: &str, user: &str, password: &str) -> String {
     url.replacen("rtsp://", &format!("rtsp://{user}:{password}@"), 1)
 }
 
+/// The shared media is served over TCP only (a first UDP viewer behind a stalled TCP one got no
+/// packet): a client that asks for UDP only is refused, one that tries UDP first plays over TCP.
+#[test]
+fn the_restream_is_served_over_tcp_and_a_client_trying_udp_first_falls_back() {
+    let s = setup("drone9");
+    let url = with_credentials(&s.url, "alice", PASSWORD);
+    let udp = run_with_timeout(&mut rtspsrc_client_with(&url, 30, &["protocols=udp"]), T);
+    assert!(!got_eos(&udp), "served over UDP: {}", text(&udp));
+    let either = run_with_timeout(
+        &mut rtspsrc_client_with(&url, 30, &["protocols=udp+tcp"]),
+        T,
+    );
+    assert!(got_eos(&either), "{}", text(&either));
+}
+
 #[test]
 fn the_restream_is_read_with_credentials_and_refused_without() {
     let s = setup("drone1");
@@ -304,7 +319,20 @@ fn a_stalled_viewer_slows_neither_the_pilot_nor_the_other_viewers() {
         "the pilot got {} frames in 12 s",
         last - first
     );
-    // Another viewer, while the stalled one is still connected and full.
+    // A viewer trying RTP over UDP first, as VLC and ffmpeg do, while the stalled one is still
+    // connected and full: refused UDP (a first UDP viewer got no packet behind the stalled TCP
+    // path), it plays over TCP.
+    let udp_first = run_with_timeout(
+        &mut rtspsrc_client_with(&url, 90, &["protocols=udp+tcp"]),
+        T,
+    );
+    assert!(
+        got_eos(&udp_first),
+        "a viewer trying UDP first beside the stalled one got its frames: {}",
+        text(&udp_first)
+    );
+    // Another TCP viewer, the stalled one still there (with the one media they share, nothing
+    // woke its sender for this viewer: it waited for ever).
     let other = run_with_timeout(&mut rtspsrc_client(&url, 90), T);
     assert!(got_eos(&other), "{}", text(&other));
     let _ = Command::new("kill").args(["-KILL", &pid]).status();
