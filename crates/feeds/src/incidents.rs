@@ -7,7 +7,11 @@
 //! `{"lat": 43.5150, "lon": 4.9890, "kind": "départ de feu", "note": "…", "at": "RFC 3339"}`
 //! (`at` optional: when the alert was raised, else now). Answers: 201 with the incident's id,
 //! 400 naming the field, 401 without a known token, 411/413 for a missing or oversized body,
-//! 404/405 elsewhere. Nothing else is served.
+//! 404/405 elsewhere.
+//!
+//! `GET /flights` with the same token: the flight each vehicle is on now
+//! (`{"flights":[{"sysid":1,"flight_id":"…"}]}`), so that the CSU's wall labels its tiles with
+//! the flight the register files them under. Nothing else is served.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -51,6 +55,24 @@ pub struct IncidentIntake {
     pub bind: SocketAddr,
     /// (sender's name, token)
     pub tokens: Vec<(String, String)>,
+    /// What `GET /flights` answers (None: 404).
+    pub flights: Option<FlightsNow>,
+}
+
+/// The flights in progress, by vehicle system id: asked at each `GET /flights`.
+#[derive(Clone)]
+pub struct FlightsNow(std::sync::Arc<dyn Fn() -> Vec<(u8, String)> + Send + Sync>);
+
+impl FlightsNow {
+    pub fn new(f: impl Fn() -> Vec<(u8, String)> + Send + Sync + 'static) -> Self {
+        FlightsNow(std::sync::Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for FlightsNow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FlightsNow")
+    }
 }
 
 impl IncidentIntake {
@@ -88,7 +110,11 @@ impl IncidentIntake {
                 path.display()
             ));
         }
-        Ok(Self { bind, tokens })
+        Ok(Self {
+            bind,
+            tokens,
+            flights: None,
+        })
     }
 }
 
@@ -179,6 +205,7 @@ pub async fn spawn_incidents(intake: &IncidentIntake) -> Result<Feed<Incident>, 
     let (tx, rx) = mpsc::channel(EVENT_QUEUE);
     let (stats_tx, stats_rx) = watch::channel(FeedStats::default());
     let tokens = intake.tokens.clone();
+    let flights = intake.flights.clone();
     let bind = intake.bind.to_string();
     let task = tokio::spawn(async move {
         let _ = tx
@@ -195,14 +222,26 @@ pub async fn spawn_incidents(intake: &IncidentIntake) -> Result<Feed<Incident>, 
                 continue;
             };
             // One request at a time: incidents are rare, and a slow client is cut at 5 s.
-            let answer = tokio::time::timeout(READ_TIMEOUT, read_request(sock, &tokens)).await;
+            let answer =
+                tokio::time::timeout(READ_TIMEOUT, read_request(sock, &tokens, flights.is_some()))
+                    .await;
             let (mut sock, result) = match answer {
                 Ok(Ok(x)) => x,
                 _ => continue, // timed out or the connection failed: nothing to answer
             };
             let now = Utc::now();
             let (status, body) = match result {
-                Ok((source, body)) => match parse_incident(&body, now) {
+                Ok(Asked::Flights) => {
+                    let list: Vec<serde_json::Value> = flights
+                        .as_ref()
+                        .map(|f| (f.0)())
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(sysid, id)| serde_json::json!({ "sysid": sysid, "flight_id": id }))
+                        .collect();
+                    (200, serde_json::json!({ "flights": list }).to_string())
+                }
+                Ok(Asked::Incident(source, body)) => match parse_incident(&body, now) {
                     Ok((position, at, kind, note)) => {
                         seq += 1;
                         let id = format!("INC-{}-{seq}", now.format("%Y%m%dT%H%M%SZ"));
@@ -249,12 +288,21 @@ pub async fn spawn_incidents(intake: &IncidentIntake) -> Result<Feed<Incident>, 
     })
 }
 
-type Request = Result<(String, Vec<u8>), (u16, String)>;
+/// What an authenticated client asked.
+enum Asked {
+    /// `POST /incidents`: the sender's name and the body.
+    Incident(String, Vec<u8>),
+    /// `GET /flights`.
+    Flights,
+}
+
+type Request = Result<Asked, (u16, String)>;
 
 /// Read one request: its head (bounded), its token, its body (bounded by Content-Length).
 async fn read_request(
     mut sock: TcpStream,
     tokens: &[(String, String)],
+    serve_flights: bool,
 ) -> std::io::Result<(TcpStream, Request)> {
     let mut buf = Vec::with_capacity(1024);
     let head_end = loop {
@@ -280,10 +328,14 @@ async fn read_request(
         return Ok((sock, Err((400, "not an HTTP/1.1 request".into()))));
     }
     let path = req.path.unwrap_or("");
-    if path != "/incidents" {
+    let flights = serve_flights && path == "/flights";
+    if path != "/incidents" && !flights {
         return Ok((sock, Err((404, format!("no {path} here: POST /incidents")))));
     }
-    if req.method != Some("POST") {
+    if flights && req.method != Some("GET") {
+        return Ok((sock, Err((405, "only GET /flights".into()))));
+    }
+    if !flights && req.method != Some("POST") {
         return Ok((sock, Err((405, "only POST /incidents".into()))));
     }
     let header = |name: &str| {
@@ -309,6 +361,9 @@ async fn read_request(
             )),
         ));
     };
+    if flights {
+        return Ok((sock, Ok(Asked::Flights)));
+    }
     if header("transfer-encoding").is_some() {
         return Ok((
             sock,
@@ -337,11 +392,12 @@ async fn read_request(
         body.extend_from_slice(&chunk[..n]);
     }
     body.truncate(len);
-    Ok((sock, Ok((source, body))))
+    Ok((sock, Ok(Asked::Incident(source, body))))
 }
 
 async fn respond(sock: &mut TcpStream, status: u16, body: &str) -> std::io::Result<()> {
     let reason = match status {
+        200 => "OK",
         201 => "Created",
         400 => "Bad Request",
         401 => "Unauthorized",
