@@ -20,6 +20,8 @@ pub struct Heard {
     pub last_heard: Instant,
     /// Where its frames came from (which station).
     pub from: SocketAddr,
+    /// The flight the station's register files it under (the station's `GET /flights`).
+    pub flight: Option<String>,
 }
 
 /// The drones heard so far, by system id.
@@ -120,6 +122,7 @@ pub fn fold(picture: &Picture, sysid: u8, compid: u8, msg: &MavMessage, from: So
             telemetry: VehicleTelemetry::new(sysid, compid),
             last_heard: Instant::now(),
             from,
+            flight: None,
         });
     }
     if let Some(h) = map.get_mut(&sysid) {

@@ -51,3 +51,46 @@ pub fn post_incident(url: &str, token: &str, incident: &IncidentPost) -> Result<
         _ => Err(format!("the station answered {status}: {text}")),
     }
 }
+
+/// The station's flights in progress, by vehicle system id (`GET /flights` beside the intake,
+/// with the same token): the wall labels its tiles with them.
+pub fn flights_now(
+    incidents_url: &str,
+    token: &str,
+) -> Result<std::collections::BTreeMap<u8, String>, String> {
+    let url = match incidents_url.strip_suffix("/incidents") {
+        Some(base) => format!("{base}/flights"),
+        None => format!("{}/flights", incidents_url.trim_end_matches('/')),
+    };
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(5)))
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut resp = agent
+        .get(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .map_err(|e| format!("{url}: {e}"))?;
+    let status = resp.status().as_u16();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_string()
+        .unwrap_or_default();
+    if status != 200 {
+        return Err(format!("{url}: the station answered {status}: {text}"));
+    }
+    let answer: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{url}: not JSON: {e}"))?;
+    Ok(answer["flights"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            let sysid = u8::try_from(f["sysid"].as_u64()?).ok()?;
+            Some((sysid, f["flight_id"].as_str()?.to_string()))
+        })
+        .collect())
+}

@@ -169,6 +169,9 @@ pub fn drone_line(ctx: &Context, h: &Heard, now: Instant) -> String {
         None => parts.push(tr.t("csu-no-position")),
     }
     parts.push(t.mode.to_string());
+    if let Some(id) = &h.flight {
+        parts.push(tr.ta("csu-flight", &[("id", id.as_str().into())]));
+    }
     parts.push(if t.armed {
         tr.t("armed")
     } else {
@@ -438,6 +441,8 @@ pub struct WallApp {
     theme_applied: bool,
     pub poster: Option<IncidentPoster>,
     posted: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    /// Each drone's flight, as its station says (filled by `vigie csu` from `GET /flights`).
+    pub flights: std::sync::Arc<std::sync::Mutex<BTreeMap<u8, String>>>,
 }
 
 impl WallApp {
@@ -463,6 +468,7 @@ impl WallApp {
             theme_applied: false,
             poster: None,
             posted: Default::default(),
+            flights: Default::default(),
         }
     }
 }
@@ -478,7 +484,12 @@ impl eframe::App for WallApp {
             // A tile is at most a third of the screen wide: half size is plenty.
             s.pane.update_at(&ui_ctx, self.state.focus.is_some());
         }
-        let drones = self.picture.lock().map(|m| m.clone()).unwrap_or_default();
+        let mut drones = self.picture.lock().map(|m| m.clone()).unwrap_or_default();
+        if let Ok(flights) = self.flights.lock() {
+            for (id, h) in &mut drones {
+                h.flight = flights.get(id).cloned();
+            }
+        }
         let counts = self.counts.lock().map(|c| *c).unwrap_or_default();
         let basemap = self.basemap.get_or_insert_with(|| {
             tiles::open_basemap(&self.ctx.settings.tiles, &self.ctx.data_dir, &ui_ctx)

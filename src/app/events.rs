@@ -82,6 +82,10 @@ pub fn failure_text(tr: &Tr, f: &Failure) -> String {
         Failure::UnknownHotspot(id) => {
             tr.ta("failure-unknown-hotspot", &[("id", id.as_str().into())])
         }
+        Failure::NothingRecorded(v) => tr.ta(
+            "failure-nothing-recorded",
+            &[("vehicle", v.0.to_string().into())],
+        ),
     }
 }
 
@@ -370,6 +374,22 @@ pub fn event_text(tr: &Tr, e: &StationEvent) -> String {
         EventKind::VideoRegained { stream } => tr.ta(
             "event-video-regained",
             &[w(), ("stream", stream.as_str().into())],
+        ),
+        EventKind::VideoAnnounced { stream, source } => tr.ta(
+            "event-video-announced",
+            &[
+                w(),
+                ("stream", stream.as_str().into()),
+                ("source", source.as_str().into()),
+            ],
+        ),
+        EventKind::VideoUnusable { stream, reason } => tr.ta(
+            "event-video-unusable",
+            &[
+                w(),
+                ("stream", stream.as_str().into()),
+                ("reason", reason.as_str().into()),
+            ],
         ),
         EventKind::RecordingStopped { stream, reason } => tr.ta(
             "event-recording-stopped",

@@ -153,6 +153,9 @@ pub struct VigieApp {
     report_frames: bool,
     rung_bell_for: std::collections::BTreeSet<u64>,
     theme_applied: bool,
+    /// When the station's video slots were last looked at (streams a vehicle announces start
+    /// after the window opens).
+    video_looked_at: Option<Instant>,
 }
 
 impl VigieApp {
@@ -212,6 +215,7 @@ impl VigieApp {
             report_frames: config.report_frames,
             rung_bell_for: Default::default(),
             theme_applied: false,
+            video_looked_at: None,
         }
     }
 
@@ -258,6 +262,48 @@ impl VigieApp {
     }
 }
 
+impl VigieApp {
+    /// A stream the station started after the window opened (one the vehicle announced) comes
+    /// into the pane: the selected vehicle's, or the first one's.
+    fn adopt_station_video(&mut self, snap: &StationSnapshot) {
+        if self.video.is_some() && self.thermal.is_some() {
+            return;
+        }
+        if self
+            .video_looked_at
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        {
+            return;
+        }
+        self.video_looked_at = Some(Instant::now());
+        let Some(vehicle) = self
+            .fly
+            .selected
+            .or_else(|| snap.vehicles.keys().next().copied())
+        else {
+            return;
+        };
+        let label = format!("vehicle-{}", vehicle.0);
+        if self.video.is_none()
+            && let Some(slot) = self.station.video(vehicle)
+        {
+            self.video = Some(video::VideoPane::new(video::VideoFeed::from_slot(
+                &label, slot,
+            )));
+        }
+        if self.thermal.is_none()
+            && let Some(slot) = self
+                .station
+                .camera(vehicle, vigie_station::video::Camera::Thermal)
+        {
+            self.thermal = Some(video::VideoPane::new(video::VideoFeed::from_slot(
+                &format!("{label}-thermal"),
+                slot,
+            )));
+        }
+    }
+}
+
 impl eframe::App for VigieApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let cpu_s = frame.info().cpu_usage;
@@ -267,6 +313,7 @@ impl eframe::App for VigieApp {
             self.theme_applied = true;
         }
         let snap = self.snapshot.borrow().clone();
+        self.adopt_station_video(&snap);
         let full = self.fly.video_full;
         for v in [&mut self.video, &mut self.thermal].into_iter().flatten() {
             v.update_at(&ui_ctx, full);

@@ -326,6 +326,12 @@ pub fn run(global: &crate::Global, args: CsuArgs) -> anyhow::Result<ExitCode> {
         Some(stop),
     );
     app.poster = poster;
+    if let (Some(url), Ok(token)) = (
+        &args.incidents_to,
+        std::env::var(crate::cmd::incident::TOKEN_ENV),
+    ) {
+        poll_flights(url.clone(), token, std::sync::Arc::downgrade(&app.flights));
+    }
     // The runtime only watches for the stop signal while the window runs.
     let _guard = rt.enter();
     let shown = run_wall(app, &format!("Vigie — CSU — {}", args.operator));
@@ -338,6 +344,39 @@ pub fn run(global: &crate::Global, args: CsuArgs) -> anyhow::Result<ExitCode> {
     journal.flush();
     shown.map_err(|e| anyhow::anyhow!("the wall's window: {e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ask the station every 2 s which flight each drone is on (its tiles say it); stops with the
+/// wall. A station that does not answer leaves the last answer up, and says why in the log once.
+fn poll_flights(
+    url: String,
+    token: String,
+    flights: std::sync::Weak<std::sync::Mutex<std::collections::BTreeMap<u8, String>>>,
+) {
+    std::thread::spawn(move || {
+        let mut said = false;
+        loop {
+            let answer = vigie::incident_post::flights_now(&url, &token);
+            let Some(slot) = flights.upgrade() else {
+                return;
+            };
+            match answer {
+                Ok(now) => {
+                    if let Ok(mut f) = slot.lock() {
+                        *f = now;
+                    }
+                    said = false;
+                }
+                Err(e) if !said => {
+                    tracing::warn!("the drones' flights are not known: {e}");
+                    said = true;
+                }
+                Err(_) => {}
+            }
+            drop(slot);
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        }
+    });
 }
 
 fn hostname() -> String {

@@ -75,9 +75,14 @@ pub struct FlyArgs {
     #[arg(long)]
     pub operator_registration: Option<String>,
     /// The drone's video (e.g. `rtp://0.0.0.0:5600`, `rtsp://user:pass@10.0.0.2/live`,
-    /// `srt://…?passphrase=…`): received, recorded with the flight in the register.
+    /// `srt://…?passphrase=…`): received, recorded with the flight in the register. Without
+    /// it (and without --thermal), the streams the drone announces (VIDEO_STREAM_INFORMATION)
+    /// are received.
     #[arg(long)]
     pub video: Option<String>,
+    /// Do not receive the streams the drone announces.
+    #[arg(long)]
+    pub no_announced_video: bool,
     /// The drone's thermal camera, received, recorded and served like the visible one; the
     /// pilot switches the video pane between them.
     #[arg(long, value_name = "URI")]
@@ -225,6 +230,7 @@ pub fn run(global: &crate::Global, args: FlyArgs) -> anyhow::Result<ExitCode> {
             .thermal
             .insert(vigie_station::VehicleId(args.sysid), source);
     }
+    config.announced_video = !args.no_announced_video;
     config.authorisation_store = Some(crate::cmd::authorisation::store_dir(global));
     config.legal_bases = Some(bases);
     config.legal_basis_id = Some(args.legal_basis.clone());

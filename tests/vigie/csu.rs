@@ -377,3 +377,21 @@ fn an_operator_places_an_incident_and_sends_it_to_the_pilot() {
     assert_eq!(sent, vec![(43.5172, 4.9872, "départ de feu".to_string())]);
     assert!(!h.state().state.picking, "the form closes once sent");
 }
+
+/// A tile's label names the flight the drone's station files it under (its `GET /flights`).
+#[test]
+fn a_tile_names_the_flight_its_station_records() {
+    let (ctx, _dir) = crate::ui::context(Lang::Fr);
+    let mut heard = vigie::csu_telemetry::Heard {
+        telemetry: vigie_link::VehicleTelemetry::new(1, 1),
+        last_heard: std::time::Instant::now(),
+        from: "127.0.0.1:14550".parse().unwrap(),
+        flight: None,
+    };
+    let now = std::time::Instant::now();
+    let line = vigie::app::csu_wall::drone_line(&ctx, &heard, now);
+    assert!(!line.contains("vol "), "{line}");
+    heard.flight = Some("20261201T101500Z-drone-1-3".into());
+    let line = vigie::app::csu_wall::drone_line(&ctx, &heard, now);
+    assert!(line.contains("vol 20261201T101500Z-drone-1-3"), "{line}");
+}

@@ -33,6 +33,8 @@ enum Input {
     OpResult(OpId, OpResult),
     Feed(FeedInput),
     Video(VehicleId, crate::video::VideoHealth),
+    /// A stream a vehicle announced was started (or not), off the actor.
+    VideoStarted(Box<crate::video::StartedVideo>),
 }
 
 struct Actor {
@@ -117,6 +119,18 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
     let feeds = config.feeds.clone();
     let limits = rules.limits.clone();
     let (snap_tx, snap_rx) = watch::channel(StationSnapshot::default());
+    let mut feeds = feeds;
+    if let Some(intake) = &mut feeds.incidents {
+        // The CSU's wall asks which flight each vehicle is on (GET /flights), for its tiles.
+        let snap = snap_rx.clone();
+        intake.flights = Some(vigie_feeds::incidents::FlightsNow::new(move || {
+            snap.borrow()
+                .vehicles
+                .iter()
+                .filter_map(|(id, v)| v.flight.flight_id().map(|f| (id.0, f.to_string())))
+                .collect()
+        }));
+    }
     let (tel_tx, tel_rx) = watch::channel(TelemetryMap::new());
     let (events_tx, _) = broadcast::channel(1024);
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
@@ -135,12 +149,15 @@ pub async fn start(config: StationConfig) -> Result<StationHandle, StationError>
             }
         });
         crate::video::Videos::start(
-            &config.video,
-            &config.thermal,
+            crate::video::VideoConfig {
+                sources: &config.video,
+                thermal: &config.thermal,
+                rtsp: config.rtsp.clone(),
+                use_announced: config.announced_video,
+            },
             health,
             recording.as_ref().map(|r| r.tx.clone()),
             &frame_slots,
-            config.rtsp.clone(),
             &rtsp_urls,
         )
     };
@@ -363,11 +380,45 @@ impl Actor {
 
     fn input(&mut self, i: Input) -> Vec<Effect> {
         match i {
-            Input::Telemetry(id, t) => self.state.on_telemetry(Utc::now(), id, *t),
+            Input::Telemetry(id, t) => {
+                let mut out = self.announce(id, &t.video_streams);
+                out.extend(self.state.on_telemetry(Utc::now(), id, *t));
+                out
+            }
+            Input::VideoStarted(s) => {
+                let vehicle = s.vehicle();
+                let h = self.video.started(*s);
+                self.state.on_video(Utc::now(), vehicle, h)
+            }
             Input::OpResult(op, r) => self.state.on_op_result(Utc::now(), op, r),
             Input::Feed(f) => self.state.on_feed(Utc::now(), f),
             Input::Video(v, h) => self.state.on_video(Utc::now(), v, h),
         }
+    }
+
+    /// The streams a vehicle announces (VIDEO_STREAM_INFORMATION) that the station should
+    /// receive are started on a blocking thread; the result comes back as an input.
+    fn announce(
+        &mut self,
+        vehicle: VehicleId,
+        streams: &[vigie_link::VideoStreamInfo],
+    ) -> Vec<Effect> {
+        if streams.is_empty() {
+            return Vec::new();
+        }
+        let announced = self.video.announced(vehicle, streams);
+        for start in announced.start {
+            let tx = self.results_tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Input::VideoStarted(Box::new(start.run())));
+            });
+        }
+        let now = Utc::now();
+        announced
+            .refused
+            .into_iter()
+            .flat_map(|h| self.state.on_video(now, vehicle, h))
+            .collect()
     }
 
     fn feedback(&mut self, f: RegisterFeedback) -> Vec<Effect> {
@@ -504,7 +555,17 @@ impl Actor {
                     }
                 }
                 Effect::SessionChanged(s) => self.record(RecordMsg::Session(s)),
-                Effect::FlagDomicile(vehicle) => self.video.flag_domicile(vehicle),
+                Effect::FlagDomicile {
+                    vehicle,
+                    by,
+                    request,
+                } => {
+                    let flagged = self.video.flag_domicile(vehicle);
+                    let more = self
+                        .state
+                        .on_domicile(Utc::now(), vehicle, by, request, flagged);
+                    self.carry_out(more);
+                }
                 Effect::ResumeFlight {
                     vehicle,
                     flight_id,

@@ -33,6 +33,10 @@ pub struct StationConfig {
     /// Each vehicle's video source (VIDEO_STREAM_INFORMATION's URI, or the operator's): the
     /// station receives it, records it with the flight and hands its frames to the UI.
     pub video: std::collections::BTreeMap<crate::protocol::VehicleId, vigie_video::SourceUri>,
+    /// Receive the streams a vehicle announces (VIDEO_STREAM_INFORMATION) when the operator
+    /// configured no video for it (`video`, `thermal`): its first visible and first thermal
+    /// stream, recorded with the flight and served like configured ones.
+    pub announced_video: bool,
     /// Each vehicle's thermal camera, received, recorded and served like the visible one.
     pub thermal: std::collections::BTreeMap<crate::protocol::VehicleId, vigie_video::SourceUri>,
     /// Serve each vehicle's stream over RTSP (accounts in `users_file`), for the CSU's viewers,
@@ -89,6 +93,7 @@ impl StationConfig {
             operator_registration: None,
             video: Default::default(),
             thermal: Default::default(),
+            announced_video: true,
             rtsp: None,
             authorisations: Vec::new(),
             authorisation_store: None,

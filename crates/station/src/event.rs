@@ -226,6 +226,16 @@ pub enum EventKind {
     VideoRegained {
         stream: String,
     },
+    /// The vehicle announced a stream (VIDEO_STREAM_INFORMATION): the station receives it.
+    VideoAnnounced {
+        stream: String,
+        source: String,
+    },
+    /// A stream the vehicle announced is not received, and why.
+    VideoUnusable {
+        stream: String,
+        reason: String,
+    },
     /// The flight's video is no longer recorded (disk space, write failure); the stream goes on.
     RecordingStopped {
         stream: String,
@@ -288,6 +298,8 @@ impl EventKind {
             EventKind::IncidentResponse { .. } => "INCIDENT-RESPONSE",
             EventKind::VideoLost { .. } => "VIDEO-LOST",
             EventKind::VideoRegained { .. } => "VIDEO-REGAINED",
+            EventKind::VideoAnnounced { .. } => "VIDEO-ANNOUNCED",
+            EventKind::VideoUnusable { .. } => "VIDEO-UNUSABLE",
             EventKind::RecordingStopped { .. } => "RECORDING-STOPPED",
         }
     }
@@ -532,6 +544,12 @@ impl StationEvent {
                 format!("{who}: video {stream} lost ({reason})")
             }
             EventKind::VideoRegained { stream } => format!("{who}: video {stream} back"),
+            EventKind::VideoAnnounced { stream, source } => {
+                format!("{who}: receiving the video {stream} it announces, {source}")
+            }
+            EventKind::VideoUnusable { stream, reason } => {
+                format!("{who}: the video {stream} it announces is not received: {reason}")
+            }
             EventKind::RecordingStopped { stream, reason } => {
                 format!("{who}: video {stream} NOT RECORDED any more: {reason}")
             }

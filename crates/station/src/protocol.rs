@@ -271,6 +271,8 @@ pub enum Failure {
     BadHotspot,
     #[error("no hot spot {0:?} in this patrol")]
     UnknownHotspot(String),
+    #[error("nothing flagged: no video of {0} is being recorded")]
+    NothingRecorded(VehicleId),
 }
 
 /// The answer to one command.

@@ -6,8 +6,8 @@
 //! Nothing here blocks the actor: stopping a recorder waits for its last segment, so it runs on
 //! a blocking thread.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -31,6 +31,16 @@ pub enum VideoHealth {
     },
     /// Recording stopped (disk space, write failure); the stream goes on.
     RecordingStopped {
+        stream: String,
+        reason: String,
+    },
+    /// A stream the vehicle announced (VIDEO_STREAM_INFORMATION) is being received.
+    Announced {
+        stream: String,
+        source: String,
+    },
+    /// A stream the vehicle announced cannot be used (its URI, the station), and why.
+    Unusable {
         stream: String,
         reason: String,
     },
@@ -101,6 +111,59 @@ struct VehicleVideo {
     recorder: Option<Recorder>,
 }
 
+/// Where a stream's frames, health, segments and URL go.
+struct Sinks {
+    health: Arc<dyn Fn(VehicleId, VideoHealth) + Send + Sync>,
+    record: Option<std::sync::mpsc::Sender<RecordMsg>>,
+    slots: FrameSlots,
+    urls: RtspUrls,
+}
+
+/// What a vehicle's announcement asks of the station: streams to start (off the actor: an
+/// ingest's pipeline takes tens of milliseconds to build) and announcements it cannot use.
+#[derive(Default)]
+pub struct Announced {
+    pub start: Vec<StartVideo>,
+    pub refused: Vec<VideoHealth>,
+}
+
+/// One stream to start; [`StartVideo::run`] builds its ingest, [`Videos::started`] installs it.
+pub struct StartVideo {
+    pub vehicle: VehicleId,
+    pub camera: Camera,
+    source: SourceUri,
+    events: Events,
+}
+
+impl StartedVideo {
+    pub fn vehicle(&self) -> VehicleId {
+        self.vehicle
+    }
+}
+
+impl StartVideo {
+    /// Build and start the ingest (blocking: run it on a blocking thread).
+    pub fn run(self) -> StartedVideo {
+        let stream = camera_stream(self.vehicle, self.camera);
+        let source = self.source.redacted();
+        let ingest = Ingest::start(IngestConfig::new(stream, self.source), self.events)
+            .map_err(|e| e.to_string());
+        StartedVideo {
+            vehicle: self.vehicle,
+            camera: self.camera,
+            source,
+            ingest,
+        }
+    }
+}
+
+pub struct StartedVideo {
+    vehicle: VehicleId,
+    camera: Camera,
+    source: String,
+    ingest: std::result::Result<Ingest, String>,
+}
+
 pub struct Videos {
     by_vehicle: BTreeMap<(VehicleId, Camera), VehicleVideo>,
     events: BTreeMap<VehicleId, Events>,
@@ -108,6 +171,21 @@ pub struct Videos {
     rtsp: Option<RtspRestream>,
     /// The flight each stream belongs to now (a viewer's session names it).
     flights: Arc<Mutex<BTreeMap<String, String>>>,
+    /// Each open flight's id and directory: a stream that starts mid-flight is recorded with it.
+    open: BTreeMap<VehicleId, (String, PathBuf)>,
+    /// Vehicles whose video the operator configured: what they announce is not used (the
+    /// operator's configuration is the one they checked).
+    configured: BTreeSet<VehicleId>,
+    /// Use the streams vehicles announce (VIDEO_STREAM_INFORMATION).
+    use_announced: bool,
+    /// Announcements acted on, each once (vehicle, stream id, URI): a camera repeating its
+    /// message does not restart anything, one that changes its URI is heard again.
+    announcements: BTreeSet<(VehicleId, u8, String)>,
+    /// Streams being started off the actor.
+    starting: BTreeSet<(VehicleId, Camera)>,
+    /// GStreamer initialised (None: not tried yet).
+    gst: Option<std::result::Result<(), String>>,
+    sinks: Sinks,
 }
 
 /// The register's record of one closed segment, or None when it belongs to no flight.
@@ -131,148 +209,253 @@ pub fn segment_record(info: &SegmentInfo) -> Option<vigie_register::VideoSegment
     })
 }
 
+/// What the station's configuration says about video.
+pub struct VideoConfig<'a> {
+    pub sources: &'a BTreeMap<VehicleId, SourceUri>,
+    pub thermal: &'a BTreeMap<VehicleId, SourceUri>,
+    pub rtsp: Option<RestreamConfig>,
+    pub use_announced: bool,
+}
+
 impl Videos {
-    /// Start an ingest per source. Health goes to `health` (the actor's inputs); closed
-    /// segments go straight to the register (`record`), so they are filed before the seal that
-    /// the actor sends after stopping the recorder.
+    /// Start an ingest per configured source, and the RTSP server when asked. Health goes to
+    /// `health` (the actor's inputs); closed segments go straight to the register (`record`),
+    /// so they are filed before the seal that the actor sends after stopping the recorder.
     pub fn start(
-        sources: &BTreeMap<VehicleId, SourceUri>,
-        thermal: &BTreeMap<VehicleId, SourceUri>,
+        config: VideoConfig<'_>,
         health: Arc<dyn Fn(VehicleId, VideoHealth) + Send + Sync>,
         record: Option<std::sync::mpsc::Sender<RecordMsg>>,
         slots: &FrameSlots,
-        rtsp: Option<RestreamConfig>,
         urls: &RtspUrls,
     ) -> Self {
-        let mut by_vehicle = BTreeMap::new();
-        let mut all_events = BTreeMap::new();
-        let flights = Arc::new(Mutex::new(BTreeMap::new()));
-        let none = |by_vehicle, events| Self {
-            by_vehicle,
-            events,
+        let mut videos = Self {
+            by_vehicle: BTreeMap::new(),
+            events: BTreeMap::new(),
             rtsp: None,
-            flights: flights.clone(),
+            flights: Arc::new(Mutex::new(BTreeMap::new())),
+            open: BTreeMap::new(),
+            configured: config
+                .sources
+                .keys()
+                .chain(config.thermal.keys())
+                .copied()
+                .collect(),
+            use_announced: config.use_announced,
+            announcements: BTreeSet::new(),
+            starting: BTreeSet::new(),
+            gst: None,
+            sinks: Sinks {
+                health,
+                record,
+                slots: slots.clone(),
+                urls: urls.clone(),
+            },
         };
-        if sources.is_empty() && thermal.is_empty() {
-            return none(by_vehicle, all_events);
+        if videos.configured.is_empty() && config.rtsp.is_none() {
+            return videos;
         }
-        if let Err(e) = vigie_video::init() {
-            tracing::error!("video disabled: {e}");
-            return none(by_vehicle, all_events);
+        if !videos.gst_ready() {
+            return videos;
         }
-        for &vehicle in sources.keys().chain(thermal.keys()) {
-            if all_events.contains_key(&vehicle) {
-                continue;
-            }
-            let health = health.clone();
-            let record = record.clone();
-            let events = Events::new(move |e| {
-                let h = match e {
-                    VideoEvent::SegmentClosed(info) => {
-                        match (segment_record(&info), &record) {
-                            (Some(seg), Some(tx)) => {
-                                let _ = tx.send(RecordMsg::VideoSegment(Box::new(seg)));
-                            }
-                            (Some(_), None) => {}
-                            (None, _) => tracing::warn!(
-                                path = %info.path.display(),
-                                "video segment outside any flight: not in the register"
-                            ),
-                        }
-                        None
-                    }
-                    VideoEvent::StreamUp { stream, .. } | VideoEvent::StreamRegained { stream } => {
-                        Some(VideoHealth::Up { stream })
-                    }
-                    VideoEvent::StreamLost { stream, reason } => {
-                        Some(VideoHealth::Lost { stream, reason })
-                    }
-                    VideoEvent::RecordingAlarm { stream, message } => {
-                        Some(VideoHealth::RecordingStopped {
-                            stream,
-                            reason: message,
-                        })
-                    }
-                    other => {
-                        tracing::debug!("video: {other:?}");
-                        None
-                    }
-                };
-                if let Some(h) = h {
-                    health(vehicle, h);
-                }
-            });
-            // One event sink per vehicle: its cameras' health and segments go the same way.
-            for (camera, source) in [
-                (Camera::Visible, sources.get(&vehicle)),
-                (Camera::Thermal, thermal.get(&vehicle)),
-            ] {
-                let Some(source) = source else { continue };
+        if let Some(c) = config.rtsp {
+            videos.rtsp = serve_rtsp(c, videos.sinks.record.clone(), &videos.flights);
+        }
+        for (camera, sources) in [
+            (Camera::Visible, config.sources),
+            (Camera::Thermal, config.thermal),
+        ] {
+            for (&vehicle, source) in sources {
                 let stream = camera_stream(vehicle, camera);
-                match Ingest::start(IngestConfig::new(stream, source.clone()), events.clone()) {
-                    Ok(ingest) => {
-                        if let Ok(mut s) = slots.lock() {
-                            s.insert((vehicle, camera), ingest.frames());
-                        }
-                        by_vehicle.insert(
-                            (vehicle, camera),
-                            VehicleVideo {
-                                ingest,
-                                recorder: None,
-                            },
-                        );
-                    }
+                let events = videos.events_for(vehicle);
+                match Ingest::start(IngestConfig::new(stream, source.clone()), events) {
+                    Ok(ingest) => videos.install(vehicle, camera, ingest),
                     Err(e) => tracing::error!(
                         "{camera:?} video of vehicle {} not started: {e}",
                         vehicle.0
                     ),
                 }
             }
-            all_events.insert(vehicle, events);
         }
-        let rtsp = rtsp.and_then(|c| serve_rtsp(c, &by_vehicle, record, &flights, urls));
-        Self {
-            by_vehicle,
-            events: all_events,
-            rtsp,
-            flights,
+        videos
+    }
+
+    fn gst_ready(&mut self) -> bool {
+        let ready = self
+            .gst
+            .get_or_insert_with(|| vigie_video::init().map_err(|e| e.to_string()));
+        if let Err(e) = ready {
+            tracing::error!("video disabled: {e}");
+            return false;
+        }
+        true
+    }
+
+    /// The vehicle's event sink: its cameras' health and segments go the same way.
+    fn events_for(&mut self, vehicle: VehicleId) -> Events {
+        let sinks = (self.sinks.health.clone(), self.sinks.record.clone());
+        self.events
+            .entry(vehicle)
+            .or_insert_with(|| vehicle_events(vehicle, sinks.0, sinks.1))
+            .clone()
+    }
+
+    /// A started stream: its frames to the UI, served over RTSP, recorded with the open flight.
+    fn install(&mut self, vehicle: VehicleId, camera: Camera, ingest: Ingest) {
+        if let Ok(mut s) = self.sinks.slots.lock() {
+            s.insert((vehicle, camera), ingest.frames());
+        }
+        if let Some(server) = &self.rtsp {
+            match server.add_stream(&ingest) {
+                Ok(url) => {
+                    tracing::info!(%url, "vehicle {}'s {camera:?} video served over RTSP", vehicle.0);
+                    if camera == Camera::Visible
+                        && let Ok(mut u) = self.sinks.urls.lock()
+                    {
+                        u.insert(vehicle, url);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!("vehicle {}'s video not served over RTSP: {e}", vehicle.0)
+                }
+            }
+        }
+        self.by_vehicle.insert(
+            (vehicle, camera),
+            VehicleVideo {
+                ingest,
+                recorder: None,
+            },
+        );
+        if let Some((flight_id, dir)) = self.open.get(&vehicle).cloned() {
+            self.record_camera(vehicle, camera, &flight_id, &dir);
+        }
+    }
+
+    /// The vehicle announced its streams (VIDEO_STREAM_INFORMATION): those the station should
+    /// receive and has not yet, and those it cannot use (with the reason, for the pilot).
+    pub fn announced(
+        &mut self,
+        vehicle: VehicleId,
+        streams: &[vigie_link::VideoStreamInfo],
+    ) -> Announced {
+        let mut out = Announced::default();
+        if !self.use_announced || self.configured.contains(&vehicle) {
+            return out;
+        }
+        let mut streams: Vec<_> = streams.iter().collect();
+        // The camera's first stream of each kind (a second, smaller one is for thin links).
+        streams.sort_by_key(|s| s.stream_id);
+        for info in streams {
+            let key = (vehicle, info.stream_id, info.uri.clone());
+            if self.announcements.contains(&key) {
+                continue;
+            }
+            let camera = if info.thermal {
+                Camera::Thermal
+            } else {
+                Camera::Visible
+            };
+            if self.by_vehicle.contains_key(&(vehicle, camera))
+                || self.starting.contains(&(vehicle, camera))
+            {
+                continue;
+            }
+            self.announcements.insert(key);
+            let source = match SourceUri::from_stream_information(
+                info.stream_type,
+                info.encoding,
+                &info.uri,
+            ) {
+                Ok(s) => s,
+                Err(e) => {
+                    out.refused.push(VideoHealth::Unusable {
+                        stream: camera_stream(vehicle, camera),
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            if !self.gst_ready() {
+                out.refused.push(VideoHealth::Unusable {
+                    stream: camera_stream(vehicle, camera),
+                    reason: "this station cannot receive video (GStreamer is missing)".into(),
+                });
+                continue;
+            }
+            self.starting.insert((vehicle, camera));
+            out.start.push(StartVideo {
+                vehicle,
+                camera,
+                source,
+                events: self.events_for(vehicle),
+            });
+        }
+        out
+    }
+
+    /// An announced stream's ingest was built (or not): install it and say so.
+    pub fn started(&mut self, s: StartedVideo) -> VideoHealth {
+        self.starting.remove(&(s.vehicle, s.camera));
+        let stream = camera_stream(s.vehicle, s.camera);
+        match s.ingest {
+            Ok(ingest) => {
+                self.install(s.vehicle, s.camera, ingest);
+                VideoHealth::Announced {
+                    stream,
+                    source: s.source,
+                }
+            }
+            Err(reason) => VideoHealth::Unusable {
+                stream,
+                reason: format!("{}: {reason}", s.source),
+            },
         }
     }
 
     /// The register opened a flight for this vehicle: its segments go to the flight's
     /// directory, tagged with its id.
     pub fn flight_opened(&mut self, vehicle: VehicleId, flight_id: &str, dir: &Path) {
-        let Some(events) = self.events.get(&vehicle) else {
+        self.open
+            .insert(vehicle, (flight_id.to_string(), dir.to_owned()));
+        let cameras: Vec<Camera> = self
+            .by_vehicle
+            .keys()
+            .filter(|(id, _)| *id == vehicle)
+            .map(|(_, c)| *c)
+            .collect();
+        for camera in cameras {
+            self.record_camera(vehicle, camera, flight_id, dir);
+        }
+    }
+
+    fn record_camera(&mut self, vehicle: VehicleId, camera: Camera, flight_id: &str, dir: &Path) {
+        let events = self.events_for(vehicle);
+        let Some(v) = self.by_vehicle.get_mut(&(vehicle, camera)) else {
             return;
         };
-        for ((_, camera), v) in self
-            .by_vehicle
-            .iter_mut()
-            .filter(|((id, _), _)| *id == vehicle)
-        {
-            if let Ok(mut f) = self.flights.lock() {
-                f.insert(camera_stream(vehicle, *camera), flight_id.to_string());
+        if let Ok(mut f) = self.flights.lock() {
+            f.insert(camera_stream(vehicle, camera), flight_id.to_string());
+        }
+        if let Some(r) = &v.recorder {
+            if let Err(e) = r.set_session(Some(flight_id.to_string()), dir) {
+                tracing::error!("{camera:?} video of flight {flight_id} not recorded: {e}");
             }
-            if let Some(r) = &v.recorder {
-                if let Err(e) = r.set_session(Some(flight_id.to_string()), dir) {
-                    tracing::error!("{camera:?} video of flight {flight_id} not recorded: {e}");
-                }
-                continue;
-            }
-            let mut c = RecordConfig::new(dir);
-            c.session = Some(flight_id.to_string());
-            match Recorder::start(c, &v.ingest, events.clone()) {
-                Ok(r) => v.recorder = Some(r),
-                Err(e) => {
-                    tracing::error!("{camera:?} video of flight {flight_id} not recorded: {e}")
-                }
+            return;
+        }
+        let mut c = RecordConfig::new(dir);
+        c.session = Some(flight_id.to_string());
+        match Recorder::start(c, &v.ingest, events) {
+            Ok(r) => v.recorder = Some(r),
+            Err(e) => {
+                tracing::error!("{camera:?} video of flight {flight_id} not recorded: {e}")
             }
         }
     }
 
     /// The camera saw inside a home: the segments being written, or the next, are `domicile`
-    /// (every camera of the vehicle: the thermal one saw the same scene).
-    pub fn flag_domicile(&mut self, vehicle: VehicleId) {
+    /// (every camera of the vehicle: the thermal one saw the same scene). False when nothing
+    /// of the vehicle is being recorded: there is nothing to flag.
+    pub fn flag_domicile(&mut self, vehicle: VehicleId) -> bool {
         let mut flagged = false;
         for ((id, _), v) in &self.by_vehicle {
             if *id == vehicle
@@ -288,11 +471,13 @@ impl Videos {
                 vehicle.0
             );
         }
+        flagged
     }
 
     /// The flight ends: the recorders, to be stopped (their last segments closed, hashed and
     /// sent to the register) before the seal goes out.
     pub fn take_recorders(&mut self, vehicle: VehicleId) -> Vec<Recorder> {
+        self.open.remove(&vehicle);
         let mut out = Vec::new();
         for ((id, camera), v) in &mut self.by_vehicle {
             if *id != vehicle {
@@ -320,17 +505,56 @@ impl Videos {
         }
         // The event callbacks hold senders to the register thread: it ends when they are gone.
         self.events.clear();
+        self.sinks.record = None;
     }
+}
+
+/// A vehicle's video events: health to the actor, closed segments to the register.
+fn vehicle_events(
+    vehicle: VehicleId,
+    health: Arc<dyn Fn(VehicleId, VideoHealth) + Send + Sync>,
+    record: Option<std::sync::mpsc::Sender<RecordMsg>>,
+) -> Events {
+    Events::new(move |e| {
+        let h = match e {
+            VideoEvent::SegmentClosed(info) => {
+                match (segment_record(&info), &record) {
+                    (Some(seg), Some(tx)) => {
+                        let _ = tx.send(RecordMsg::VideoSegment(Box::new(seg)));
+                    }
+                    (Some(_), None) => {}
+                    (None, _) => tracing::warn!(
+                        path = %info.path.display(),
+                        "video segment outside any flight: not in the register"
+                    ),
+                }
+                None
+            }
+            VideoEvent::StreamUp { stream, .. } | VideoEvent::StreamRegained { stream } => {
+                Some(VideoHealth::Up { stream })
+            }
+            VideoEvent::StreamLost { stream, reason } => Some(VideoHealth::Lost { stream, reason }),
+            VideoEvent::RecordingAlarm { stream, message } => Some(VideoHealth::RecordingStopped {
+                stream,
+                reason: message,
+            }),
+            other => {
+                tracing::debug!("video: {other:?}");
+                None
+            }
+        };
+        if let Some(h) = h {
+            health(vehicle, h);
+        }
+    })
 }
 
 /// The station's RTSP server with one mount per vehicle; each viewer is admitted only once
 /// their session is in the register (no register: no server — nobody watches unrecorded).
 fn serve_rtsp(
     mut config: RestreamConfig,
-    by_vehicle: &BTreeMap<(VehicleId, Camera), VehicleVideo>,
     record: Option<std::sync::mpsc::Sender<RecordMsg>>,
     flights: &Arc<Mutex<BTreeMap<String, String>>>,
-    urls: &RtspUrls,
 ) -> Option<RtspRestream> {
     let Some(record) = record else {
         tracing::error!(
@@ -364,31 +588,110 @@ fn serve_rtsp(
         ),
         other => tracing::debug!("rtsp: {other:?}"),
     });
-    let server = match RtspRestream::start(config, events) {
-        Ok(s) => s,
+    match RtspRestream::start(config, events) {
+        Ok(s) => Some(s),
         Err(e) => {
             tracing::error!("RTSP server not started: {e}");
-            return None;
-        }
-    };
-    for (&(vehicle, camera), v) in by_vehicle {
-        match server.add_stream(&v.ingest) {
-            Ok(url) => {
-                tracing::info!(%url, "vehicle {}'s {camera:?} video served over RTSP", vehicle.0);
-                if camera == Camera::Visible
-                    && let Ok(mut u) = urls.lock()
-                {
-                    u.insert(vehicle, url);
-                }
-            }
-            Err(e) => tracing::error!("vehicle {}'s video not served over RTSP: {e}", vehicle.0),
+            None
         }
     }
-    Some(server)
 }
 
 impl Drop for Videos {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(
+        stream_id: u8,
+        thermal: bool,
+        stream_type: u8,
+        uri: &str,
+    ) -> vigie_link::VideoStreamInfo {
+        vigie_link::VideoStreamInfo {
+            stream_id,
+            stream_type,
+            uri: uri.into(),
+            name: String::new(),
+            width_px: 1280,
+            height_px: 720,
+            framerate_hz: 30.0,
+            encoding: 1,
+            thermal,
+        }
+    }
+
+    fn videos(sources: &BTreeMap<VehicleId, SourceUri>, use_announced: bool) -> Videos {
+        Videos::start(
+            VideoConfig {
+                sources,
+                thermal: &BTreeMap::new(),
+                rtsp: None,
+                use_announced,
+            },
+            Arc::new(|_, _| {}),
+            None,
+            &FrameSlots::default(),
+            &RtspUrls::default(),
+        )
+    }
+
+    fn cameras(a: &Announced) -> Vec<(u8, Camera)> {
+        a.start.iter().map(|s| (s.vehicle.0, s.camera)).collect()
+    }
+
+    #[test]
+    fn what_a_vehicle_announces_is_started_once_unless_the_operator_configured_its_video() {
+        let port = std::net::UdpSocket::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(45_600);
+        let configured: BTreeMap<VehicleId, SourceUri> = [(
+            VehicleId(1),
+            SourceUri::parse(&format!("rtp://127.0.0.1:{port}")).unwrap_or_else(|e| panic!("{e}")),
+        )]
+        .into();
+        let mut v = videos(&configured, true);
+        let announced = [
+            info(1, false, 1, "udp://0.0.0.0:5600"),
+            info(2, true, 1, "udp://0.0.0.0:5601"),
+        ];
+        // Vehicle 1's video is the operator's: what it announces is not used.
+        let a = v.announced(VehicleId(1), &announced);
+        assert!(a.start.is_empty() && a.refused.is_empty());
+        // Vehicle 2's: its visible and its thermal stream, once.
+        let a = v.announced(VehicleId(2), &announced);
+        assert_eq!(
+            cameras(&a),
+            [(2, Camera::Visible), (2, Camera::Thermal)],
+            "{:?}",
+            a.refused
+        );
+        assert!(v.announced(VehicleId(2), &announced).start.is_empty());
+        // A second visible stream (a smaller one for thin links) is not a second camera.
+        let a = v.announced(VehicleId(2), &[info(3, false, 1, "udp://0.0.0.0:5604")]);
+        assert!(a.start.is_empty());
+        // A stream the station cannot receive is said, with what to do.
+        let a = v.announced(VehicleId(3), &[info(1, false, 2, "tcp://10.0.0.2:5000")]);
+        assert!(a.start.is_empty());
+        match &a.refused[..] {
+            [VideoHealth::Unusable { stream, reason }] => {
+                assert_eq!(stream, "drone-3");
+                assert!(reason.contains("RTP/UDP or RTSP"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn announced_streams_are_ignored_when_the_station_is_told_so() {
+        let mut v = videos(&BTreeMap::new(), false);
+        let a = v.announced(VehicleId(2), &[info(1, false, 1, "udp://0.0.0.0:5600")]);
+        assert!(a.start.is_empty() && a.refused.is_empty());
     }
 }

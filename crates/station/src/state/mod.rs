@@ -82,8 +82,13 @@ pub enum Effect {
     },
     /// Who flies under what changed: the register's deployments follow.
     SessionChanged(Box<SessionRecord>),
-    /// Flag the vehicle's video segment being recorded (or the next) `domicile`.
-    FlagDomicile(VehicleId),
+    /// Flag the vehicle's video segment being recorded (or the next) `domicile`; the recorder's
+    /// answer goes to [`StationState::on_domicile`].
+    FlagDomicile {
+        vehicle: VehicleId,
+        by: String,
+        request: RequestId,
+    },
     /// Take an open flight up again (the vehicle reappeared armed): the register records the
     /// gap and answers with the flight's directory, where the tlog goes on.
     ResumeFlight {
@@ -570,18 +575,12 @@ impl StationState {
                     ok(Done::OperationAreaSet),
                 ]
             }
-            SessionRequest::FlagDomicile { vehicle, by } => {
-                let mut out = vec![Effect::FlagDomicile(vehicle)];
-                self.push_event(
-                    &mut out,
-                    now,
-                    EventLevel::Info,
-                    Some(vehicle),
-                    EventKind::DomicileFlagged { by },
-                );
-                out.push(ok(Done::DomicileFlagged));
-                out
-            }
+            // The recorder answers (`on_domicile`): only a flag that reached a segment is said.
+            SessionRequest::FlagDomicile { vehicle, by } => vec![Effect::FlagDomicile {
+                vehicle,
+                by,
+                request,
+            }],
             SessionRequest::AnnotateHotspot { id, note } => {
                 if !self.hotspots.annotate(&id, &note) {
                     return vec![Effect::Reply {
@@ -2027,6 +2026,41 @@ impl StationState {
     }
 
     /// A vehicle's video stream: lost and regained as an alarm, and a recording that stops.
+    /// The domicile flag reached the vehicle's recording (`flagged`), or nothing of it was
+    /// being recorded: the register and the pilot hear which.
+    pub fn on_domicile(
+        &mut self,
+        now: DateTime<Utc>,
+        vehicle: VehicleId,
+        by: String,
+        request: RequestId,
+        flagged: bool,
+    ) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if !flagged {
+            out.push(Effect::Reply {
+                request,
+                outcome: Outcome::failed(Failure::NothingRecorded(vehicle)),
+            });
+            return out;
+        }
+        self.push_event(
+            &mut out,
+            now,
+            EventLevel::Info,
+            Some(vehicle),
+            EventKind::DomicileFlagged { by },
+        );
+        out.push(Effect::Reply {
+            request,
+            outcome: Outcome::Done {
+                done: Done::DomicileFlagged,
+                decision: Decision::from_findings(vec![]),
+            },
+        });
+        out
+    }
+
     pub fn on_video(
         &mut self,
         now: DateTime<Utc>,
@@ -2068,6 +2102,20 @@ impl StationState {
                 AlarmKind::RecordingStopped,
                 AlarmSeverity::Critical,
                 EventKind::RecordingStopped { stream, reason },
+            ),
+            VideoHealth::Announced { stream, source } => self.push_event(
+                &mut out,
+                now,
+                EventLevel::Info,
+                Some(vehicle),
+                EventKind::VideoAnnounced { stream, source },
+            ),
+            VideoHealth::Unusable { stream, reason } => self.push_event(
+                &mut out,
+                now,
+                EventLevel::Warning,
+                Some(vehicle),
+                EventKind::VideoUnusable { stream, reason },
             ),
         }
         out

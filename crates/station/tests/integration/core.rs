@@ -773,8 +773,9 @@ fn a_lost_video_stream_is_an_alarm_until_it_comes_back() {
     assert!(fx.is_empty(), "{fx:#?}");
 }
 
-/// "Inside a home" flags the vehicle's recording (the actor passes it to the recorder) and
-/// goes to the register as an event naming who flagged it.
+/// "Inside a home" flags the vehicle's recording (the actor passes it to the recorder) and,
+/// once the recorder has it, goes to the register as an event naming who flagged it; with
+/// nothing being recorded, the pilot is told that nothing was flagged and nothing is filed.
 #[test]
 fn the_domicile_flag_reaches_the_recorder_and_the_register() {
     let mut s = ready(None);
@@ -787,10 +788,11 @@ fn the_domicile_flag_reaches_the_recorder_and_the_register() {
         }),
     );
     assert!(
-        out.iter()
-            .any(|e| matches!(e, Effect::FlagDomicile(v) if *v == V1)),
-        "{out:?}"
+        matches!(&out[..], [Effect::FlagDomicile { vehicle, by, request: RequestId(7) }]
+            if *vehicle == V1 && by == "PM-ISTRES-07"),
+        "the recorder is asked first, nothing is said yet: {out:?}"
     );
+    let out = s.on_domicile(now(), V1, "PM-ISTRES-07".into(), RequestId(7), true);
     assert!(
         out.iter().any(|e| matches!(e, Effect::Event(ev)
             if matches!(&ev.kind, EventKind::DomicileFlagged { by } if by == "PM-ISTRES-07")
@@ -807,4 +809,14 @@ fn the_domicile_flag_reaches_the_recorder_and_the_register() {
             ..
         }
     )));
+    let out = s.on_domicile(now(), V1, "PM-ISTRES-07".into(), RequestId(8), false);
+    assert!(
+        !out.iter().any(|e| matches!(e, Effect::Event(_))),
+        "no flag event when nothing was flagged: {out:?}"
+    );
+    assert!(
+        out.iter().any(|e| matches!(e,
+            Effect::Reply { request: RequestId(8), outcome: Outcome::Failed { failure: Failure::NothingRecorded(v), .. } } if *v == V1)),
+        "{out:?}"
+    );
 }

@@ -395,17 +395,33 @@ async fn an_nmea_anemometer_greys_out_arming_within_a_second_and_blocks_when_sil
 
 /// One HTTP/1.1 request to the incidents intake, as an alert system sends it; (status, body).
 fn post(port: u16, token: Option<&str>, body: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    write!(
-        s,
-        "POST /incidents HTTP/1.1\r\nHost: csu\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-        body.len()
+    http(
+        port,
+        &format!(
+            "POST /incidents HTTP/1.1\r\nHost: csu\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
     )
-    .unwrap();
+}
+
+/// `GET /flights`, as the CSU's wall asks it.
+fn get_flights(port: u16, token: Option<&str>) -> (u16, String) {
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    http(
+        port,
+        &format!("GET /flights HTTP/1.1\r\nHost: csu\r\n{auth}\r\n"),
+    )
+}
+
+fn http(port: u16, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     let status = answer
@@ -438,6 +454,8 @@ async fn an_incident_posted_by_the_csu_is_flown_to_with_its_response_times_and_o
         .port();
     let port = free_udp_port();
     let mut config = base_config(port, RuleSet::default_embedded());
+    // A register, so that the flight has an id the CSU's wall can ask for.
+    config.register_dir = Some(dir.path().join("data"));
     config.feeds.incidents = Some(
         vigie_station::IncidentIntake::from_file(
             format!("127.0.0.1:{http}").parse().unwrap(),
@@ -500,6 +518,31 @@ async fn an_incident_posted_by_the_csu_is_flown_to_with_its_response_times_and_o
         matches!(&e.kind, EventKind::IncidentResponse { id: i, what: vigie_station::IncidentMilestone::Airborne, .. } if i == id)
     })
     .await;
+    // The CSU's wall asks which flight the drone is on, for its tile (with the same token).
+    let flight_id = tokio::time::timeout(
+        Duration::from_secs(10),
+        st.snapshot().wait_for(|s| {
+            s.vehicles
+                .get(&V1)
+                .is_some_and(|v| v.flight.flight_id().is_some())
+        }),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .vehicles[&V1]
+        .flight
+        .flight_id()
+        .unwrap()
+        .to_string();
+    assert_eq!(get_flights(http, None).0, 401);
+    let (code, body) = get_flights(http, Some(token));
+    assert_eq!(code, 200, "{body}");
+    let flights: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        flights,
+        serde_json::json!({ "flights": [{ "sysid": 1, "flight_id": flight_id }] })
+    );
     let mut tel = st.telemetry(V1).unwrap();
     tokio::time::timeout(
         Duration::from_secs(60),

@@ -48,13 +48,23 @@ impl Drop for Sim {
 impl Sim {
     /// Start `vigie-sim` sending to a station listening on `station_port`.
     pub fn start(station_port: u16, args: &[&str]) -> Sim {
+        Sim::start_streaming(station_port, None, args)
+    }
+
+    /// The same, streaming its camera to `video_port` (which it announces in
+    /// VIDEO_STREAM_INFORMATION as `udp://0.0.0.0:PORT`).
+    pub fn start_streaming(station_port: u16, video_port: Option<u16>, args: &[&str]) -> Sim {
+        let video = match video_port {
+            Some(p) => vec!["--video".to_string(), format!("rtp://127.0.0.1:{p}")],
+            None => vec!["--no-video".to_string()],
+        };
         let mut child = Command::new(sim_bin())
+            .args(video)
             .args([
                 "--udp",
                 &format!("127.0.0.1:{station_port}"),
                 "--control",
                 "127.0.0.1:0",
-                "--no-video",
                 "--ekf-settle",
                 "1",
                 "--gps-lock",
@@ -614,4 +624,71 @@ async fn link_loss_and_recovery_are_alarmed_within_3_s() {
     );
     let _ = TOWN;
     st.shutdown().await;
+}
+
+/// The vehicle says where its camera streams (VIDEO_STREAM_INFORMATION) and the operator
+/// configured nothing: the station receives it (the pilot's frames), says so, and records it
+/// with the flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_video_a_vehicle_announces_is_received_and_recorded_with_its_flight() {
+    let port = free_udp_port();
+    let video_port = free_udp_port();
+    let dir = tempfile::tempdir().unwrap();
+    let st = station(port, Some(dir.path())).await;
+    let mut events = st.events();
+    let _sim = Sim::start_streaming(port, Some(video_port), &[]);
+    let announced = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match events.recv().await {
+                Ok(e) => {
+                    if let EventKind::VideoAnnounced { stream, source } = &e.kind {
+                        break (stream.clone(), source.clone());
+                    }
+                    assert!(
+                        !matches!(e.kind, EventKind::VideoUnusable { .. }),
+                        "{}",
+                        e.describe()
+                    );
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await
+    .expect("the station receives the announced stream");
+    assert_eq!(announced.0, "drone-1");
+    assert!(
+        announced.1.contains(&video_port.to_string()),
+        "{announced:?}"
+    );
+    let slot = st
+        .video(V1)
+        .expect("the announced stream's frames for the pilot");
+    let frame = tokio::task::spawn_blocking(move || slot.wait_newer(None, Duration::from_secs(20)))
+        .await
+        .unwrap()
+        .expect("a frame from the announced stream");
+    assert!(frame.width >= 640, "{}x{}", frame.width, frame.height);
+
+    wind(&st, calm(chrono::Utc::now())).await;
+    ready(&st, V1).await;
+    fence(&st, V1).await;
+    fly_up_and_land(&st, V1).await;
+    st.shutdown().await;
+    let mut reg = Register::open(dir.path(), RegisterKind::Training).unwrap();
+    let flights = reg
+        .list_flights(&FlightFilter::default(), &actor(), "test")
+        .unwrap();
+    let flight = flights.first().expect("the flight");
+    let view = reg
+        .show_flight(&flight.flight_id, &actor(), "test")
+        .unwrap();
+    assert!(
+        view.video_segments
+            .iter()
+            .any(|(_, s)| s.as_ref().is_some_and(|s| s.camera == "drone-1")),
+        "the announced stream is recorded with the flight: {:?}",
+        view.video_segments
+    );
 }
