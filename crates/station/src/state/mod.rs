@@ -554,7 +554,14 @@ impl StationState {
                     }];
                 };
                 let mut out = Vec::new();
-                if let Some(h) = self.hotspots.get(&id) {
+                // The first sighting, then each doubling of the count: a hot spot the camera
+                // watches for ten minutes is a dozen events, not thousands (the snapshot and the
+                // patrol report keep every refinement).
+                if let Some(h) = self
+                    .hotspots
+                    .get(&id)
+                    .filter(|h| h.observations.is_power_of_two())
+                {
                     let kind = EventKind::HotspotObserved {
                         id: id.clone(),
                         pos: (h.pos.lat_deg, h.pos.lon_deg),

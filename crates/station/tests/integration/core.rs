@@ -820,3 +820,35 @@ fn the_domicile_flag_reaches_the_recorder_and_the_register() {
         "{out:?}"
     );
 }
+
+/// A hot spot the thermal camera keeps seeing is the first sighting and each doubling in the
+/// register's events, not one event per frame; every sighting still refines it.
+#[test]
+fn a_hot_spot_seen_twenty_times_is_five_events() {
+    let mut s = ready(None);
+    let mut events = 0;
+    for i in 0..20u64 {
+        let out = s.on_command(
+            now(),
+            RequestId(100 + i),
+            StationCommand::Session(SessionRequest::ObserveHotspot {
+                vehicle: Some(V1),
+                observation: Box::new(vigie_patrol::Observation {
+                    at: now(),
+                    pos: LatLon::new(43.5300, 5.0100),
+                    error_m: 15.0,
+                    ground_amsl_m: None,
+                    source: vigie_patrol::HotspotSource::Thermal,
+                    peak: Some(240.0),
+                    snapshot: None,
+                    note: None,
+                }),
+            }),
+        );
+        events += out
+            .iter()
+            .filter(|e| matches!(e, Effect::Event(ev) if matches!(ev.kind, EventKind::HotspotObserved { .. })))
+            .count();
+    }
+    assert_eq!(events, 5, "sightings 1, 2, 4, 8 and 16");
+}
