@@ -311,7 +311,12 @@ fn chunk_into_messages(mux: &gst::Element) -> Result<()> {
             };
             let mut messages = messages.into_iter();
             match (messages.next(), messages.len()) {
-                (None, _) => gst::PadProbeReturn::Drop,
+                // Handled, the buffer dropped here: with Drop, GStreamer 1.22's push path unrefs
+                // the data the bindings already released (a CRITICAL per buffer; fixed in 1.24.8).
+                (None, _) => {
+                    info.data = None;
+                    gst::PadProbeReturn::Handled
+                }
                 (Some(m), 0) => {
                     info.data = Some(gst::PadProbeData::Buffer(m));
                     gst::PadProbeReturn::Ok

@@ -463,15 +463,18 @@ impl Actor {
                     if started.load(Ordering::Relaxed) {
                         return gst::PadProbeReturn::Ok;
                     }
-                    match info.buffer() {
-                        Some(b) if b.flags().contains(gst::BufferFlags::DELTA_UNIT) => {
-                            gst::PadProbeReturn::Drop
-                        }
-                        _ => {
-                            started.store(true, Ordering::Relaxed);
-                            gst::PadProbeReturn::Ok
-                        }
+                    if info
+                        .buffer()
+                        .is_some_and(|b| b.flags().contains(gst::BufferFlags::DELTA_UNIT))
+                    {
+                        // Handled, the buffer released here: with Drop, GStreamer 1.22 unrefs
+                        // the data the bindings already released (a CRITICAL per buffer, seen
+                        // on every viewer joining a shared stream mid-GOP; fixed in 1.24.8).
+                        info.data = None;
+                        return gst::PadProbeReturn::Handled;
                     }
+                    started.store(true, Ordering::Relaxed);
+                    gst::PadProbeReturn::Ok
                 });
             }
         }
