@@ -439,6 +439,10 @@ pub struct WallApp {
     close_at: Option<Instant>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
     theme_applied: bool,
+    /// Frames the window drew, and since when (the exit report: a tile's frame count means
+    /// little if the window itself did not repaint).
+    ui_frames: u64,
+    opened_at: Instant,
     pub poster: Option<IncidentPoster>,
     posted: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     /// Each drone's flight, as its station says (filled by `vigie csu` from `GET /flights`).
@@ -466,6 +470,8 @@ impl WallApp {
             close_at: duration.map(|d| Instant::now() + d),
             stop,
             theme_applied: false,
+            ui_frames: 0,
+            opened_at: Instant::now(),
             poster: None,
             posted: Default::default(),
             flights: Default::default(),
@@ -476,6 +482,7 @@ impl WallApp {
 impl eframe::App for WallApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ui_ctx = ui.ctx().clone();
+        self.ui_frames += 1;
         if !self.theme_applied {
             self.ctx.settings.theme.apply(&ui_ctx);
             self.theme_applied = true;
@@ -541,6 +548,11 @@ impl eframe::App for WallApp {
             .lock()
             .map(|m| m.keys().map(|k| k.to_string()).collect())
             .unwrap_or_default();
+        println!(
+            "csu: window frames: {} in {:.0} s",
+            self.ui_frames,
+            self.opened_at.elapsed().as_secs_f64()
+        );
         println!(
             "csu: frames shown: {}; drones heard: {}",
             frames.join(", "),

@@ -149,6 +149,9 @@ fn the_wall_shows_four_live_streams_and_two_drones_journals_each_and_sends_nothi
         .expect("xvfb-run and xdotool (`cargo xtask setup` installs them)");
     let said = text(&out);
     assert!(out.status.success(), "{said}");
+    for l in said.lines().filter(|l| l.starts_with("csu:")) {
+        eprintln!("{l}");
+    }
     // Every stream was live on the wall, and both drones were heard.
     let report = said
         .lines()
@@ -166,7 +169,15 @@ fn the_wall_shows_four_live_streams_and_two_drones_journals_each_and_sends_nothi
             .and_then(|r| r.split([',', ';']).next())
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        assert!(n > 10, "{s} live on the wall: {report}");
+        // Live: a stream that froze would show 1; under a loaded CI box 30 fps become a few.
+        assert!(
+            n >= 5,
+            "{s} live on the wall: {report}\n{}",
+            said.lines()
+                .filter(|l| l.starts_with("csu:") || l.contains("WARN") || l.contains("ERROR"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
     assert!(report.ends_with("drones heard: 1, 2"), "{report}");
     // Nothing at all reached either drone from the wall, whatever was clicked.
